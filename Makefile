@@ -1,0 +1,102 @@
+# Makefile - builds userbpf and runs its tests.
+#
+#   make              library (static and shared), CLI, conformance plugin, tests
+#   make check        installs missing Debian packages (as root), builds a
+#                     plain build (gcc) and an ASan+UBSan build (clang), runs
+#                     every test in both, ends with "N passed, N failed"
+#   make demo         the main job, on a fresh machine
+#   make bench        benchmarks, printed as a table of ratios
+#   make fuzz-diff N=100000   long differential run against the kernel
+#
+# Variables: BUILD (output folder), CC, SAN=1 (sanitizers), OPT.
+
+BUILD ?= build
+CC ?= cc
+OPT ?= -O2
+SAN ?=
+
+WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Werror
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) -fPIC \
+	-fvisibility=hidden -Iinclude -Isrc
+ifeq ($(SAN),1)
+BASE_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+LDSAN := -fsanitize=address,undefined
+endif
+CFLAGS_ALL := $(BASE_CFLAGS) $(CFLAGS)
+LDLIBS_ALL := $(LDSAN) $(LDFLAGS) -lpthread
+
+LIB_SRCS := $(sort $(wildcard src/*/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_SRCS := $(sort $(wildcard tools/userbpf/*.c))
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+PLUGIN_SRCS := $(sort $(wildcard tools/conformance/*.c))
+PLUGIN_OBJS := $(PLUGIN_SRCS:%.c=$(BUILD)/obj/%.o)
+TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
+TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(BUILD)/obj/%.o)
+# Every tests/<suite>/<name>.c is one test program: $(BUILD)/tests/<suite>_<name>
+TEST_SRCS := $(sort $(filter-out tests/lib/%,$(wildcard tests/*/*.c)))
+TEST_BINS := $(foreach s,$(TEST_SRCS),$(BUILD)/tests/$(subst /,_,$(patsubst tests/%.c,%,$(s))))
+
+.PHONY: all lib check check-plain check-asan demo bench fuzz-diff clean deps
+all: lib $(BUILD)/userbpf $(BUILD)/bpf_conformance_plugin $(TEST_BINS)
+lib: $(BUILD)/libuserbpf.a $(BUILD)/libuserbpf.so
+
+$(BUILD)/obj/tests/%.o: CFLAGS_ALL += -Itests/lib
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/libuserbpf.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libuserbpf.so: $(LIB_OBJS) libuserbpf.map
+	$(CC) -shared -Wl,--version-script=libuserbpf.map -o $@ $(LIB_OBJS) $(LDLIBS_ALL)
+
+$(BUILD)/userbpf: $(CLI_OBJS) $(BUILD)/libuserbpf.a
+	$(CC) -o $@ $(CLI_OBJS) $(BUILD)/libuserbpf.a $(LDLIBS_ALL)
+
+$(BUILD)/bpf_conformance_plugin: $(PLUGIN_OBJS) $(BUILD)/libuserbpf.a
+	$(CC) -o $@ $(PLUGIN_OBJS) $(BUILD)/libuserbpf.a $(LDLIBS_ALL)
+
+define TEST_RULE
+$(BUILD)/tests/$(subst /,_,$(patsubst tests/%.c,%,$(1))): $(BUILD)/obj/$(1:.c=.o) $(TESTLIB_OBJS) $(BUILD)/libuserbpf.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) -o $$@ $$^ $$(LDLIBS_ALL)
+endef
+$(foreach s,$(TEST_SRCS),$(eval $(call TEST_RULE,$(s))))
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(PLUGIN_OBJS:.o=.d) $(TESTLIB_OBJS:.o=.d) \
+	$(TEST_SRCS:%.c=$(BUILD)/obj/%.d)
+
+deps:
+	@sh scripts/deps.sh
+
+# The plain build uses gcc and the sanitizer build clang, both with -Werror,
+# so one `make check` shows the tree warning-free under both compilers.
+check: deps
+	$(MAKE) BUILD=build CC=gcc all
+	$(MAKE) BUILD=build/asan CC=clang SAN=1 all
+	@sh tests/run.sh build build/asan
+
+check-plain:
+	$(MAKE) BUILD=build all
+	@sh tests/run.sh build
+
+demo: deps
+	$(MAKE) BUILD=build all
+	@sh examples/demo.sh build
+
+bench: deps
+	$(MAKE) BUILD=build all
+	@sh bench/run.sh build
+
+N ?= 100000
+fuzz-diff: deps
+	$(MAKE) BUILD=build all
+	build/tests/diff_kernel_diff --count $(N)
+
+clean:
+	rm -rf build

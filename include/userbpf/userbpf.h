@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * userbpf.h - the embedding API of userbpf.
+ *
+ * A host application creates a runtime (struct userbpf_rt), which owns
+ * everything else: the allocator, the log callback, the helper table and
+ * the programs loaded into it.  There is no process-wide state, so two
+ * runtimes can live side by side in one process.
+ *
+ * Conventions (as libbpf):
+ *   - functions returning int give 0 or a negative errno;
+ *   - functions returning a pointer give NULL and set errno on failure;
+ *   - options structs start with `size_t sz` so they can grow without
+ *     breaking the ABI; pass NULL for defaults;
+ *   - human-readable messages go through the runtime's log callback.
+ */
+#ifndef USERBPF_USERBPF_H
+#define USERBPF_USERBPF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define USERBPF_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define USERBPF_API __attribute__((visibility("default")))
+#else
+#define USERBPF_API
+#endif
+
+#define USERBPF_VERSION_MAJOR 0
+#define USERBPF_VERSION_MINOR 1
+
+/* One eBPF instruction slot, laid out as Linux's struct bpf_insn. */
+struct userbpf_insn {
+	uint8_t code;
+	uint8_t dst_reg : 4;
+	uint8_t src_reg : 4;
+	int16_t off;
+	int32_t imm;
+};
+
+/* ---- runtime ------------------------------------------------------------ */
+
+enum userbpf_log_level {
+	USERBPF_LOG_WARN = 0,
+	USERBPF_LOG_INFO = 1,
+	USERBPF_LOG_DEBUG = 2,
+};
+
+/* Receives one complete message (no trailing newline). */
+typedef void (*userbpf_log_fn)(enum userbpf_log_level level, const char *msg,
+			       void *user);
+
+/*
+ * The allocator hook, in Lua's shape: nsize == 0 frees ptr and returns NULL;
+ * otherwise behaves like realloc.  osize is the size of the old block (0 when
+ * ptr is NULL).  Every allocation of the runtime goes through it, so a test
+ * can make any one of them fail.
+ */
+typedef void *(*userbpf_alloc_fn)(void *user, void *ptr, size_t osize,
+				  size_t nsize);
+
+struct userbpf_rt_opts {
+	size_t sz;		/* sizeof(struct userbpf_rt_opts) */
+	userbpf_alloc_fn alloc; /* NULL: the C library's realloc/free */
+	void *alloc_user;
+	userbpf_log_fn log;	/* NULL: warnings to stderr */
+	void *log_user;
+	enum userbpf_log_level log_level;
+	bool no_default_helpers; /* start with an empty helper table */
+};
+
+struct userbpf_rt;
+
+/* Returns a new runtime owned by the caller (free with userbpf_rt__free),
+ * or NULL with errno set. */
+USERBPF_API struct userbpf_rt *userbpf_rt__new(const struct userbpf_rt_opts *opts);
+/* Frees the runtime. Every program loaded into it must be freed first.
+ * Accepts NULL. */
+USERBPF_API void userbpf_rt__free(struct userbpf_rt *rt);
+
+/* ---- helpers ------------------------------------------------------------ */
+
+struct userbpf_call;	/* per-invocation state handed to a helper */
+
+typedef uint64_t (*userbpf_helper_fn)(uint64_t r1, uint64_t r2, uint64_t r3,
+				      uint64_t r4, uint64_t r5,
+				      struct userbpf_call *call);
+
+/*
+ * Registers (or replaces) the helper with Linux helper id `id` under `name`.
+ * The name is copied.  Returns 0 or a negative errno.
+ */
+USERBPF_API int userbpf_rt__set_helper(struct userbpf_rt *rt, uint32_t id,
+				       const char *name, userbpf_helper_fn fn);
+
+/*
+ * For helpers: stop the program now.  The run ends with `err` (a negative
+ * errno) and the message is logged with the instruction index.
+ */
+USERBPF_API void userbpf_call__abort(struct userbpf_call *call, int err,
+				     const char *why);
+/* For helpers: the user pointer given in struct userbpf_run_opts. */
+USERBPF_API void *userbpf_call__user(const struct userbpf_call *call);
+/* For helpers returning memory: lets checked mode accept accesses to
+ * [ptr, ptr+size) for the rest of this run.  Returns 0 or -ENOMEM. */
+USERBPF_API int userbpf_call__allow(struct userbpf_call *call, void *ptr,
+				    size_t size, bool writable);
+
+/* ---- programs ----------------------------------------------------------- */
+
+struct userbpf_prog;
+
+struct userbpf_prog_opts {
+	size_t sz;		 /* sizeof(struct userbpf_prog_opts) */
+	const char *name;	 /* copied; used in messages */
+	/* Registers holding a value at entry (bit N for rN); 0 means
+	 * Linux's convention, r1 and r10. */
+	uint16_t entry_regs;
+};
+
+/*
+ * Decodes and validates `cnt` instruction slots (copied).  An encoding that
+ * RFC 9669 does not define, a nonzero reserved field, a jump out of range or
+ * into the middle of lddw, a helper id the runtime does not know and a read of
+ * a register that no path has written are refused; the log names the
+ * instruction.  Returns a program owned by the caller, or NULL with errno.
+ */
+USERBPF_API struct userbpf_prog *
+userbpf_prog__load(struct userbpf_rt *rt, const struct userbpf_insn *insns,
+		   size_t cnt, const struct userbpf_prog_opts *opts);
+/* Accepts NULL. */
+USERBPF_API void userbpf_prog__free(struct userbpf_prog *prog);
+USERBPF_API size_t userbpf_prog__insn_cnt(const struct userbpf_prog *prog);
+USERBPF_API const struct userbpf_insn *userbpf_prog__insns(const struct userbpf_prog *prog);
+
+/*
+ * Marks the program as proved safe, so that it runs in the fast mode
+ * (no bounds checks on memory accesses).  Only a verifier, or a host that
+ * trusts the bytecode, should call this.
+ */
+USERBPF_API void userbpf_prog__set_trusted(struct userbpf_prog *prog, bool trusted);
+
+enum userbpf_engine {
+	USERBPF_ENGINE_DEFAULT = 0,
+	USERBPF_ENGINE_INTERPRETER = 1,
+	USERBPF_ENGINE_JIT = 2,
+};
+
+struct userbpf_region {
+	void *base;
+	size_t size;
+	bool writable;
+};
+
+struct userbpf_run_opts {
+	size_t sz;		/* sizeof(struct userbpf_run_opts) */
+	/* Initial r1..r5 (r1 is usually the context pointer). */
+	uint64_t args[5];
+	/* Memory the program may touch in checked mode besides its stack. */
+	const struct userbpf_region *regions;
+	size_t region_cnt;
+	/* Stop with -E2BIG after this many instructions; 0: no budget. */
+	uint64_t insn_budget;
+	enum userbpf_engine engine;
+	/* Packet for the legacy LD_ABS/LD_IND instructions (may be NULL). */
+	const void *pkt;
+	size_t pkt_len;
+	void *user;		/* handed to helpers by userbpf_call__user() */
+	/* out: instructions executed (when non-NULL). */
+	uint64_t *insn_count;
+};
+
+/*
+ * Runs the program once.  On success returns 0 and stores r0 in *ret.
+ * A run that breaks a check (out-of-bounds access in checked mode, budget
+ * exhausted, too many frames, a helper abort) returns a negative errno and
+ * logs the instruction index and the reason.
+ */
+USERBPF_API int userbpf_prog__run(struct userbpf_prog *prog,
+				  const struct userbpf_run_opts *opts,
+				  uint64_t *ret);
+
+/*
+ * Tail calls: a host (or, later, the prog_array map) answers this callback
+ * with the program at index `idx` of `map`, or NULL.
+ */
+typedef struct userbpf_prog *(*userbpf_tail_fn)(void *map, uint32_t idx,
+						void *user);
+USERBPF_API void userbpf_rt__set_tail_resolver(struct userbpf_rt *rt,
+					       userbpf_tail_fn fn, void *user);
+
+/* ---- text forms --------------------------------------------------------- */
+
+/*
+ * Disassembles the instruction at insns[0] (the slot count `cnt` bounds lddw)
+ * into buf, in llvm-objdump's syntax.  Returns the number of slots consumed
+ * (1 or 2), or a negative errno for an invalid encoding (buf then holds a
+ * reason).
+ */
+USERBPF_API int userbpf_disasm_insn(const struct userbpf_insn *insns, size_t cnt,
+				    char *buf, size_t buf_sz);
+
+/*
+ * Assembles bpf_conformance assembly text.  On success *insns is an array
+ * of *cnt slots allocated with malloc (the caller frees it) and 0 is
+ * returned; on failure a negative errno and `err` holds "line N: reason".
+ */
+USERBPF_API int userbpf_asm(const char *text, struct userbpf_insn **insns,
+			    size_t *cnt, char *err, size_t err_sz);
+
+/* The last error as a string, for CLI use: libbpf_strerror-like. */
+USERBPF_API const char *userbpf_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* USERBPF_USERBPF_H */

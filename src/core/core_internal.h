@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core_internal.h - the runtime object and the services every layer uses:
+ * the allocator hook, the log, and the helper table.
+ *
+ * Nothing here is global: all of it hangs off struct userbpf_rt, which the
+ * host creates.  Inside the library, errors are negative errno values; the
+ * public functions turn them into errno/NULL through ub_err()/ub_err_ptr().
+ */
+#ifndef USERBPF_CORE_INTERNAL_H
+#define USERBPF_CORE_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "userbpf/userbpf.h"
+
+#if defined(__GNUC__)
+#define UB_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define UB_LIKELY(x) __builtin_expect(!!(x), 1)
+#define UB_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define UB_PRINTF(a, b)
+#define UB_LIKELY(x) (x)
+#define UB_UNLIKELY(x) (x)
+#endif
+
+/* Options structs grow at their end: read the fields the caller's size
+ * covers, default the rest. */
+#define OPTS_HAS(opts, field)                                                  \
+	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) +         \
+				      sizeof((opts)->field))
+
+struct ub_helper {
+	userbpf_helper_fn fn;
+	char *name;	/* owned */
+};
+
+struct userbpf_rt {
+	userbpf_alloc_fn alloc;
+	void *alloc_user;
+	userbpf_log_fn log;
+	void *log_user;
+	enum userbpf_log_level log_level;
+	struct ub_helper *helpers;	/* indexed by Linux helper id; owned */
+	uint32_t helper_cap;
+	userbpf_tail_fn tail_fn;
+	void *tail_user;
+};
+
+/* Allocation through the runtime's hook.  ub_free accepts NULL.  The size
+ * of each block is kept in a small header so callers need not track it. */
+void *ub_malloc(struct userbpf_rt *rt, size_t size);
+void *ub_calloc(struct userbpf_rt *rt, size_t n, size_t size);
+void ub_free(struct userbpf_rt *rt, void *ptr);
+char *ub_strdup(struct userbpf_rt *rt, const char *s);
+
+void ub_log(struct userbpf_rt *rt, enum userbpf_log_level level, const char *fmt,
+	    ...) UB_PRINTF(3, 4);
+void ub_vlog(struct userbpf_rt *rt, enum userbpf_log_level level, const char *fmt,
+	     va_list ap);
+
+/* The error funnel of the public API: errno = -err, then return value. */
+int ub_err(int err);
+void *ub_err_ptr(int err);
+
+/* Linux's name of helper id ("bpf_ktime_get_ns"), or NULL when unknown. */
+const char *ub_helper_linux_name(uint32_t id);
+/* The runtime's helper for id, or NULL. */
+const struct ub_helper *ub_rt_helper(const struct userbpf_rt *rt, uint32_t id);
+/* Installs the default helpers (src/helpers). */
+int ub_helpers_install_defaults(struct userbpf_rt *rt);
+
+#endif

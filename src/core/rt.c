@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rt.c - the runtime object: allocator hook, log callback, error funnel and
+ * the helper table.  Every other object of the library belongs to a runtime.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/core_internal.h"
+
+static void *default_alloc(void *user, void *ptr, size_t osize, size_t nsize)
+{
+	(void)user;
+	(void)osize;
+	if (nsize == 0) {
+		free(ptr);
+		return NULL;
+	}
+	return realloc(ptr, nsize);
+}
+
+static void default_log(enum userbpf_log_level level, const char *msg, void *user)
+{
+	(void)user;
+	(void)level;
+	fprintf(stderr, "userbpf: %s\n", msg);
+}
+
+/* Header before each block: its size, padded to keep 16-byte alignment. */
+#define UB_HDR 16
+
+void *ub_malloc(struct userbpf_rt *rt, size_t size)
+{
+	unsigned char *p;
+
+	if (size > SIZE_MAX - UB_HDR)
+		return NULL;
+	p = rt->alloc(rt->alloc_user, NULL, 0, size + UB_HDR);
+	if (!p)
+		return NULL;
+	memcpy(p, &size, sizeof(size));
+	return p + UB_HDR;
+}
+
+void *ub_calloc(struct userbpf_rt *rt, size_t n, size_t size)
+{
+	void *p;
+
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	p = ub_malloc(rt, n * size);
+	if (p)
+		memset(p, 0, n * size);
+	return p;
+}
+
+void ub_free(struct userbpf_rt *rt, void *ptr)
+{
+	unsigned char *p = ptr;
+	size_t size;
+
+	if (!p)
+		return;
+	p -= UB_HDR;
+	memcpy(&size, p, sizeof(size));
+	rt->alloc(rt->alloc_user, p, size + UB_HDR, 0);
+}
+
+char *ub_strdup(struct userbpf_rt *rt, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = ub_malloc(rt, n);
+
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+void ub_vlog(struct userbpf_rt *rt, enum userbpf_log_level level, const char *fmt,
+	     va_list ap)
+{
+	char buf[1024];
+
+	if (!rt || level > rt->log_level || !rt->log)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	rt->log(level, buf, rt->log_user);
+}
+
+void ub_log(struct userbpf_rt *rt, enum userbpf_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ub_vlog(rt, level, fmt, ap);
+	va_end(ap);
+}
+
+int ub_err(int err)
+{
+	if (err < 0)
+		errno = -err;
+	return err;
+}
+
+void *ub_err_ptr(int err)
+{
+	errno = err < 0 ? -err : err;
+	return NULL;
+}
+
+struct userbpf_rt *userbpf_rt__new(const struct userbpf_rt_opts *opts)
+{
+	userbpf_alloc_fn alloc = default_alloc;
+	void *alloc_user = NULL;
+	struct userbpf_rt *rt;
+	int err;
+
+	if (opts && opts->sz < sizeof(size_t))
+		return ub_err_ptr(-EINVAL);
+	if (OPTS_HAS(opts, alloc_user) && opts->alloc) {
+		alloc = opts->alloc;
+		alloc_user = opts->alloc_user;
+	}
+	rt = alloc(alloc_user, NULL, 0, sizeof(*rt));
+	if (!rt)
+		return ub_err_ptr(-ENOMEM);
+	memset(rt, 0, sizeof(*rt));
+	rt->alloc = alloc;
+	rt->alloc_user = alloc_user;
+	rt->log = default_log;
+	rt->log_level = USERBPF_LOG_WARN;
+	if (OPTS_HAS(opts, log_user) && opts->log) {
+		rt->log = opts->log;
+		rt->log_user = opts->log_user;
+	}
+	if (OPTS_HAS(opts, log_level))
+		rt->log_level = opts->log_level;
+	if (!(OPTS_HAS(opts, no_default_helpers) && opts->no_default_helpers)) {
+		err = ub_helpers_install_defaults(rt);
+		if (err) {
+			userbpf_rt__free(rt);
+			return ub_err_ptr(err);
+		}
+	}
+	return rt;
+}
+
+void userbpf_rt__free(struct userbpf_rt *rt)
+{
+	if (!rt)
+		return;
+	for (uint32_t i = 0; i < rt->helper_cap; i++)
+		ub_free(rt, rt->helpers[i].name);
+	ub_free(rt, rt->helpers);
+	rt->alloc(rt->alloc_user, rt, sizeof(*rt), 0);
+}
+
+/* Linux numbers helpers densely from 0; ids above this are host-defined
+ * and still fit, the table just grows. */
+#define UB_MAX_HELPER_ID 65535u
+
+int userbpf_rt__set_helper(struct userbpf_rt *rt, uint32_t id, const char *name,
+			   userbpf_helper_fn fn)
+{
+	char *copy;
+
+	if (!rt || !name || !fn || id > UB_MAX_HELPER_ID)
+		return ub_err(-EINVAL);
+	if (id >= rt->helper_cap) {
+		uint32_t cap = rt->helper_cap ? rt->helper_cap : 256;
+		struct ub_helper *h;
+
+		while (cap <= id)
+			cap *= 2;
+		h = ub_calloc(rt, cap, sizeof(*h));
+		if (!h)
+			return ub_err(-ENOMEM);
+		if (rt->helper_cap)
+			memcpy(h, rt->helpers, rt->helper_cap * sizeof(*h));
+		ub_free(rt, rt->helpers);
+		rt->helpers = h;
+		rt->helper_cap = cap;
+	}
+	copy = ub_strdup(rt, name);
+	if (!copy)
+		return ub_err(-ENOMEM);
+	ub_free(rt, rt->helpers[id].name);
+	rt->helpers[id].name = copy;
+	rt->helpers[id].fn = fn;
+	return 0;
+}
+
+const struct ub_helper *ub_rt_helper(const struct userbpf_rt *rt, uint32_t id)
+{
+	if (id >= rt->helper_cap || !rt->helpers[id].fn)
+		return NULL;
+	return &rt->helpers[id];
+}
+
+void userbpf_rt__set_tail_resolver(struct userbpf_rt *rt, userbpf_tail_fn fn,
+				   void *user)
+{
+	if (!rt)
+		return;
+	rt->tail_fn = fn;
+	rt->tail_user = user;
+}
+
+const char *userbpf_strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	return strerror(err);
+}

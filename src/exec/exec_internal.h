@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * exec_internal.h - loaded programs and the state of one run.
+ *
+ * A program is decoded once at load (src/isa) into an array of
+ * struct ub_dinsn with helper addresses resolved; the executors read only
+ * that array.  struct userbpf_call is the state of one invocation: the
+ * memory checked mode may touch, the tail-call count, a pending abort.
+ */
+#ifndef USERBPF_EXEC_INTERNAL_H
+#define USERBPF_EXEC_INTERNAL_H
+
+#include "core/core_internal.h"
+#include "isa/isa_internal.h"
+
+#define UB_STACK_SIZE 512	/* bytes per frame, as Linux's MAX_BPF_STACK */
+#define UB_MAX_FRAMES 8		/* as Linux's MAX_CALL_FRAMES */
+#define UB_MAX_TAIL_CALLS 33	/* as Linux's MAX_TAIL_CALL_CNT */
+
+struct userbpf_prog {
+	struct userbpf_rt *rt;
+	char *name;			/* owned */
+	struct userbpf_insn *insns;	/* owned copy of the bytecode */
+	struct ub_dinsn *d;		/* owned, one per slot */
+	size_t cnt;
+	uint16_t entry_regs;
+	bool trusted;			/* proved safe: runs without checks */
+};
+
+struct userbpf_call {
+	struct userbpf_rt *rt;
+	const struct userbpf_prog *prog;  /* the program running now */
+	const struct ub_dinsn *pc;	  /* the instruction being run */
+	const struct userbpf_region *user_regions; /* the caller's */
+	size_t user_region_cnt;
+	struct userbpf_region *regions;	  /* added by helpers; owned */
+	size_t region_cnt, region_cap;
+	int pending;			  /* nonzero: abort or tail call */
+	int abort_err;
+	struct userbpf_prog *tail_target;
+	uint32_t tail_cnt;
+	uint64_t prng;			  /* bpf_get_prandom_u32 state */
+	uint64_t budget;		  /* instructions left; 0: none */
+	uint64_t executed;
+	void *user;
+	const uint8_t *pkt;
+	size_t pkt_len;
+};
+
+enum { UB_PENDING_ABORT = 1, UB_PENDING_TAIL = 2 };
+
+/* Interpreter entry points: checked (bounds every access, counts the
+ * budget) and fast (for proved-safe programs); each with computed-goto and
+ * switch dispatch built from the same source (interp_loop.h). */
+typedef int (*ub_interp_fn)(struct userbpf_call *c, const uint64_t args[5],
+			    uint64_t *ret);
+int ub_interp_checked_goto(struct userbpf_call *c, const uint64_t args[5], uint64_t *ret);
+int ub_interp_fast_goto(struct userbpf_call *c, const uint64_t args[5], uint64_t *ret);
+int ub_interp_checked_switch(struct userbpf_call *c, const uint64_t args[5], uint64_t *ret);
+int ub_interp_fast_switch(struct userbpf_call *c, const uint64_t args[5], uint64_t *ret);
+
+/* Internal knob for tests: which dispatch the interpreter uses. */
+enum ub_dispatch { UB_DISPATCH_GOTO, UB_DISPATCH_SWITCH };
+int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opts *opts,
+			 enum ub_dispatch dispatch, uint64_t *ret);
+
+/* Loads a program; pseudo_ok allows the lddw forms whose imm the object
+ * loader has already resolved to a map or value address. */
+struct userbpf_prog *ub_prog_load(struct userbpf_rt *rt, const struct userbpf_insn *insns,
+				  size_t cnt, const struct userbpf_prog_opts *opts,
+				  bool pseudo_ok, int *err);
+
+/* Reports a run-time fault at the current instruction and returns err. */
+int ub_run_fault(struct userbpf_call *c, int err, const char *fmt, ...) UB_PRINTF(3, 4);
+
+/* Checked mode: is [addr, addr+size) inside a registered region? */
+bool ub_call_mem_ok(const struct userbpf_call *c, uint64_t addr, size_t size,
+		    bool write);
+
+#endif

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * prog.c - loading a program (decode, validate, resolve helpers) and
+ * running it in the chosen engine.  This is the public face of src/exec.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "exec/exec_internal.h"
+
+static void prog_free(struct userbpf_prog *prog)
+{
+	struct userbpf_rt *rt;
+
+	if (!prog)
+		return;
+	rt = prog->rt;
+	ub_free(rt, prog->name);
+	ub_free(rt, prog->insns);
+	ub_free(rt, prog->d);
+	ub_free(rt, prog);
+}
+
+void userbpf_prog__free(struct userbpf_prog *prog)
+{
+	prog_free(prog);
+}
+
+/* Resolves helper calls to the runtime's functions, refusing unknown ids. */
+static int resolve_calls(struct userbpf_prog *prog, bool pseudo_ok)
+{
+	struct userbpf_rt *rt = prog->rt;
+
+	for (size_t i = 0; i < prog->cnt; i++) {
+		struct ub_dinsn *d = &prog->d[i];
+
+		if (d->op == UB_OP_CALL) {
+			uint32_t id = (uint32_t)d->imm;
+			const struct ub_helper *h =
+				d->imm < 0 ? NULL : ub_rt_helper(rt, id);
+			const char *lname = ub_helper_linux_name(id);
+
+			if (!h) {
+				if (lname && d->imm >= 0)
+					ub_log(rt, USERBPF_LOG_WARN,
+					       "prog '%s': insn %zu: helper %u (bpf_%s) is not available in this runtime",
+					       prog->name, i, id, lname);
+				else
+					ub_log(rt, USERBPF_LOG_WARN,
+					       "prog '%s': insn %zu: unknown helper id %lld",
+					       prog->name, i, (long long)d->imm);
+				return -EINVAL;
+			}
+			d->imm = (int64_t)(uintptr_t)h->fn;
+		} else if (d->op == UB_OP_CALL_KFUNC) {
+			ub_log(rt, USERBPF_LOG_WARN,
+			       "prog '%s': insn %zu: kfunc calls (call with src=2) are not supported",
+			       prog->name, i);
+			return -EOPNOTSUPP;
+		} else if (!pseudo_ok && d->op >= UB_OP_LDDW_MAP_FD &&
+			   d->op <= UB_OP_LDDW_MAP_IDX_VALUE && d->op != UB_OP_LDDW_CODE) {
+			ub_log(rt, USERBPF_LOG_WARN,
+			       "prog '%s': insn %zu: lddw with src=%u refers to a map or variable, which only an object file can supply",
+			       prog->name, i, d->src);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+struct userbpf_prog *ub_prog_load(struct userbpf_rt *rt, const struct userbpf_insn *insns,
+				  size_t cnt, const struct userbpf_prog_opts *opts,
+				  bool pseudo_ok, int *errp)
+{
+	struct userbpf_prog *prog = NULL;
+	const char *name = "prog";
+	void *scratch = NULL;
+	char why[256];
+	size_t bad = 0;
+	int err;
+
+	if (OPTS_HAS(opts, name) && opts->name)
+		name = opts->name;
+	if (!insns && cnt) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (cnt == 0 || cnt > UB_MAX_INSNS) {
+		ub_log(rt, USERBPF_LOG_WARN, "prog '%s': %zu instructions (must be 1..%u)",
+		       name, cnt, UB_MAX_INSNS);
+		err = cnt ? -E2BIG : -EINVAL;
+		goto out;
+	}
+	err = -ENOMEM;
+	prog = ub_calloc(rt, 1, sizeof(*prog));
+	if (!prog)
+		goto out;
+	prog->rt = rt;
+	prog->cnt = cnt;
+	prog->entry_regs = (uint16_t)(1u << 1);
+	if (OPTS_HAS(opts, entry_regs) && opts->entry_regs)
+		prog->entry_regs = opts->entry_regs;
+	prog->name = ub_strdup(rt, name);
+	prog->insns = ub_malloc(rt, cnt * sizeof(*insns));
+	prog->d = ub_malloc(rt, cnt * sizeof(*prog->d));
+	scratch = ub_malloc(rt, ub_check_reg_init_scratch(cnt));
+	if (!prog->name || !prog->insns || !prog->d || !scratch)
+		goto out;
+	memcpy(prog->insns, insns, cnt * sizeof(*insns));
+
+	err = ub_decode_prog(prog->insns, cnt, prog->d, &bad, why, sizeof(why));
+	if (!err)
+		err = ub_check_reg_init(prog->d, cnt, prog->entry_regs, scratch, &bad,
+					why, sizeof(why));
+	if (err) {
+		ub_log(rt, USERBPF_LOG_WARN, "prog '%s': insn %zu: %s", name, bad, why);
+		goto out;
+	}
+	err = resolve_calls(prog, pseudo_ok);
+out:
+	ub_free(rt, scratch);
+	if (err) {
+		prog_free(prog);
+		prog = NULL;
+	}
+	*errp = err;
+	return prog;
+}
+
+struct userbpf_prog *userbpf_prog__load(struct userbpf_rt *rt,
+					const struct userbpf_insn *insns, size_t cnt,
+					const struct userbpf_prog_opts *opts)
+{
+	struct userbpf_prog *prog;
+	int err;
+
+	if (!rt)
+		return ub_err_ptr(-EINVAL);
+	prog = ub_prog_load(rt, insns, cnt, opts, false, &err);
+	return prog ? prog : ub_err_ptr(err);
+}
+
+size_t userbpf_prog__insn_cnt(const struct userbpf_prog *prog)
+{
+	return prog ? prog->cnt : 0;
+}
+
+const struct userbpf_insn *userbpf_prog__insns(const struct userbpf_prog *prog)
+{
+	return prog ? prog->insns : NULL;
+}
+
+void userbpf_prog__set_trusted(struct userbpf_prog *prog, bool trusted)
+{
+	if (prog)
+		prog->trusted = trusted;
+}
+
+int ub_run_fault(struct userbpf_call *c, int err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	size_t idx = c->pc ? (size_t)(c->pc - c->prog->d) : 0;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ub_log(c->rt, USERBPF_LOG_WARN, "prog '%s': insn %zu: %s", c->prog->name, idx, msg);
+	return err;
+}
+
+static bool region_has(const struct userbpf_region *r, uint64_t addr, size_t size,
+		       bool write)
+{
+	uint64_t lo = (uint64_t)(uintptr_t)r->base;
+
+	if (write && !r->writable)
+		return false;
+	return addr >= lo && size <= r->size && addr - lo <= r->size - size;
+}
+
+bool ub_call_mem_ok(const struct userbpf_call *c, uint64_t addr, size_t size, bool write)
+{
+	for (size_t i = 0; i < c->user_region_cnt; i++)
+		if (region_has(&c->user_regions[i], addr, size, write))
+			return true;
+	for (size_t i = 0; i < c->region_cnt; i++)
+		if (region_has(&c->regions[i], addr, size, write))
+			return true;
+	return false;
+}
+
+int userbpf_call__allow(struct userbpf_call *c, void *ptr, size_t size, bool writable)
+{
+	if (!c)
+		return ub_err(-EINVAL);
+	if (c->region_cnt == c->region_cap) {
+		size_t cap = c->region_cap ? c->region_cap * 2 : 8;
+		struct userbpf_region *r = ub_malloc(c->rt, cap * sizeof(*r));
+
+		if (!r)
+			return ub_err(-ENOMEM);
+		if (c->region_cnt)
+			memcpy(r, c->regions, c->region_cnt * sizeof(*r));
+		ub_free(c->rt, c->regions);
+		c->regions = r;
+		c->region_cap = cap;
+	}
+	c->regions[c->region_cnt++] = (struct userbpf_region){ ptr, size, writable };
+	return 0;
+}
+
+void userbpf_call__abort(struct userbpf_call *c, int err, const char *why)
+{
+	if (!c)
+		return;
+	ub_run_fault(c, err, "helper aborted the program: %s", why ? why : "no reason");
+	c->pending |= UB_PENDING_ABORT;
+	c->abort_err = err < 0 ? err : -EINVAL;
+}
+
+void *userbpf_call__user(const struct userbpf_call *c)
+{
+	return c ? c->user : NULL;
+}
+
+int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opts *opts,
+			 enum ub_dispatch dispatch, uint64_t *ret)
+{
+	static const uint64_t no_args[5];
+	struct userbpf_call c;
+	const uint64_t *args = no_args;
+	ub_interp_fn fn;
+	uint64_t r0 = 0;
+	int err;
+
+	if (!prog || !ret)
+		return ub_err(-EINVAL);
+	memset(&c, 0, sizeof(c));
+	c.rt = prog->rt;
+	c.prog = prog;
+	if (opts) {
+		if (opts->sz < offsetof(struct userbpf_run_opts, insn_count))
+			return ub_err(-EINVAL);
+		args = opts->args;
+		c.user_regions = opts->regions;
+		c.user_region_cnt = opts->region_cnt;
+		c.budget = opts->insn_budget;
+		c.user = opts->user;
+		c.pkt = opts->pkt;
+		c.pkt_len = opts->pkt_len;
+		if (opts->engine == USERBPF_ENGINE_JIT) {
+			ub_log(prog->rt, USERBPF_LOG_WARN,
+			       "prog '%s': the JIT engine is not available in this build",
+			       prog->name);
+			return ub_err(-EOPNOTSUPP);
+		}
+	}
+	/* A budget asks for counting, which only checked mode does. */
+	if (prog->trusted && !c.budget)
+		fn = dispatch == UB_DISPATCH_SWITCH ? ub_interp_fast_switch : ub_interp_fast_goto;
+	else
+		fn = dispatch == UB_DISPATCH_SWITCH ? ub_interp_checked_switch
+						    : ub_interp_checked_goto;
+	err = fn(&c, args, &r0);
+	ub_free(prog->rt, c.regions);
+	if (opts && OPTS_HAS(opts, insn_count) && opts->insn_count)
+		*opts->insn_count = c.executed;
+	if (err)
+		return ub_err(err);
+	*ret = r0;
+	return 0;
+}
+
+int userbpf_prog__run(struct userbpf_prog *prog, const struct userbpf_run_opts *opts,
+		      uint64_t *ret)
+{
+	return ub_prog_run_dispatch(prog, opts, UB_DISPATCH_GOTO, ret);
+}
