@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * interp.c - interpreter unit tests: Linux's edge cases, checked-mode
+ * faults, frames, tail calls, budget, helper ids; each through both
+ * dispatch styles and, where safe, both checked and fast modes.
+ */
+#include <errno.h>
+#include <string.h>
+#include "testlib.h"
+#include "exec/exec_internal.h"
+
+#define INSN(c, d, s, o, i) { .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) }
+#define MOV64_K(d, i) INSN(0xb7, d, 0, 0, i)
+#define MOV64_X(d, s) INSN(0xbf, d, s, 0, 0)
+#define EXIT INSN(0x95, 0, 0, 0, 0)
+#define LDDW(d, v) INSN(0x18, d, 0, 0, (int32_t)(uint32_t)(v)), INSN(0, 0, 0, 0, (int32_t)((uint64_t)(v) >> 32))
+
+static struct userbpf_rt *rt;
+
+/* Runs prog through every dispatch and mode; all must agree with want. */
+static void run_all(const char *name, const struct userbpf_insn *p, size_t n,
+		    void *mem, size_t mem_len, uint64_t want)
+{
+	struct userbpf_prog *prog = userbpf_prog__load(rt, p, n, NULL);
+	char nm[160];
+
+	if (!prog) {
+		tl_fail(name, "load failed: %s", tl_last_log);
+		return;
+	}
+	for (int trusted = 0; trusted < 2; trusted++) {
+		for (int sw = 0; sw < 2; sw++) {
+			struct userbpf_region reg = { mem, mem_len, true };
+			struct userbpf_run_opts o = { .sz = sizeof(o) };
+			uint64_t r = 0;
+			int err;
+
+			o.args[0] = (uint64_t)(uintptr_t)mem;
+			o.args[1] = mem_len;
+			o.regions = &reg;
+			o.region_cnt = mem ? 1 : 0;
+			userbpf_prog__set_trusted(prog, trusted);
+			err = ub_prog_run_dispatch(prog, &o, sw ? UB_DISPATCH_SWITCH : UB_DISPATCH_GOTO, &r);
+			snprintf(nm, sizeof(nm), "%s [%s,%s]", name, trusted ? "fast" : "checked",
+				 sw ? "switch" : "goto");
+			if (err)
+				tl_fail(nm, "run failed %d: %s", err, tl_last_log);
+			else
+				TL_EQ_U64(nm, r, want);
+		}
+	}
+	userbpf_prog__free(prog);
+}
+
+#define RUN(name, want, ...)                                                   \
+	do {                                                                   \
+		struct userbpf_insn _p[] = { __VA_ARGS__ };                    \
+		run_all(name, _p, sizeof(_p) / sizeof(_p[0]), NULL, 0, want);  \
+	} while (0)
+
+int main(void)
+{
+	struct userbpf_rt_opts o = { .sz = sizeof(o), .log = tl_log };
+
+	rt = userbpf_rt__new(&o);
+	if (!rt)
+		return 1;
+	RUN("mov exit", 42, MOV64_K(0, 42), EXIT);
+	RUN("div64 by zero is 0", 0, MOV64_K(0, 7), MOV64_K(1, 0), INSN(0x3f, 0, 1, 0, 0), EXIT);
+	RUN("mod64 by zero keeps dst", 7, MOV64_K(0, 7), MOV64_K(1, 0), INSN(0x9f, 0, 1, 0, 0), EXIT);
+	RUN("mod32 by zero keeps low half", 0xffffffffull, MOV64_K(0, -1), MOV64_K(1, 0), INSN(0x9c, 0, 1, 0, 0), EXIT);
+	RUN("sdiv64 INT_MIN/-1", 0x8000000000000000ull, LDDW(0, 0x8000000000000000ull), INSN(0x37, 0, 0, 1, -1), EXIT);
+	RUN("smod64 INT_MIN%-1", 0, LDDW(0, 0x8000000000000000ull), INSN(0x97, 0, 0, 1, -1), EXIT);
+	RUN("sdiv32 INT_MIN/-1", 0x80000000ull, MOV64_K(0, 0), INSN(0xb4, 0, 0, 0, (int32_t)0x80000000), INSN(0x34, 0, 0, 1, -1), EXIT);
+	RUN("lsh64 masks amount", 2, MOV64_K(0, 1), MOV64_K(1, 65), INSN(0x6f, 0, 1, 0, 0), EXIT);
+	RUN("rsh32 masks amount", 0x7fffffffull, MOV64_K(0, -1), MOV64_K(1, 33), INSN(0x7c, 0, 1, 0, 0), EXIT);
+	RUN("arsh32 zero-extends", 0xffffffffull, MOV64_K(0, -1), INSN(0xc4, 0, 0, 0, 4), EXIT);
+	RUN("movsx8_64", 0xffffffffffffff80ull, MOV64_K(1, 0x80), INSN(0xbf, 0, 1, 8, 0), EXIT);
+	RUN("movsx16_32", 0xffff8000ull, MOV64_K(1, 0x8000), INSN(0xbc, 0, 1, 16, 0), EXIT);
+	RUN("ldxsb sign-extends", 0xffffffffffffff81ull, MOV64_K(1, 0x81), INSN(0x73, 10, 1, -1, 0), INSN(0x91, 0, 10, -1, 0), EXIT);
+	RUN("bswap16", 0x3412, LDDW(0, 0xffffffffffff1234ull), INSN(0xd7, 0, 0, 0, 16), EXIT);
+	RUN("be32", 0x78563412, LDDW(0, 0xff12345612345678ull), INSN(0xdc, 0, 0, 0, 32), EXIT);
+	RUN("le16 truncates", 0x1234, LDDW(0, 0xff12345612341234ull), INSN(0xd4, 0, 0, 0, 16), EXIT);
+	RUN("jmp32 signed", 1, MOV64_K(0, 0), LDDW(1, 0x00000001ffffffffull), INSN(0xc6, 1, 0, 1, 0), EXIT, MOV64_K(0, 1), EXIT);
+	RUN("gotol", 3, MOV64_K(0, 3), INSN(0x06, 0, 0, 0, 1), MOV64_K(0, 4), EXIT);
+	RUN("atomic fetch add", 0x0000000500000003ull,
+	    MOV64_K(1, 3), INSN(0x7b, 10, 1, -8, 0), MOV64_K(2, 2), INSN(0xdb, 10, 2, -8, 0x01),
+	    INSN(0x79, 0, 10, -8, 0), INSN(0x67, 0, 0, 0, 32), INSN(0x0f, 0, 2, 0, 0), EXIT);
+	RUN("cmpxchg32", 0x77, MOV64_K(1, 5), INSN(0x63, 10, 1, -4, 0), MOV64_K(0, 5), MOV64_K(2, 0x77),
+	    INSN(0xc3, 10, 2, -4, 0xf1), INSN(0x61, 0, 10, -4, 0), EXIT);
+	RUN("local call keeps r6-r9", 0x0b,
+	    MOV64_K(6, 10), MOV64_K(1, 1), INSN(0x85, 0, 1, 0, 2), INSN(0x0f, 0, 6, 0, 0), EXIT,
+	    MOV64_K(6, 99), MOV64_X(0, 1), EXIT);
+	{
+		struct userbpf_insn p[] = { MOV64_K(0, 0), INSN(0x85, 0, 1, 0, -2), EXIT };
+		struct userbpf_prog *prog = userbpf_prog__load(rt, p, 3, NULL);
+		uint64_t r;
+		int err = prog ? userbpf_prog__run(prog, NULL, &r) : 0;
+		TL_CHECK("9th frame refused", prog && err == -E2BIG && strstr(tl_last_log, "8 frames"));
+		userbpf_prog__free(prog);
+	}
+	{
+		struct userbpf_insn p[] = { INSN(0x79, 0, 1, 0, 0), EXIT };
+		struct userbpf_prog *prog = userbpf_prog__load(rt, p, 2, NULL);
+		struct userbpf_run_opts ro = { .sz = sizeof(ro) };
+		uint64_t r;
+		int err;
+		ro.args[0] = 0x1000;
+		err = prog ? userbpf_prog__run(prog, &ro, &r) : 0;
+		TL_CHECK("checked mode refuses wild read", err == -EFAULT &&
+			 strstr(tl_last_log, "insn 0") && strstr(tl_last_log, "out-of-bounds read"));
+		userbpf_prog__free(prog);
+	}
+	{
+		struct userbpf_insn p[] = { MOV64_K(0, 0), INSN(0x05, 0, 0, -2, 0), EXIT };
+		struct userbpf_prog *prog = userbpf_prog__load(rt, p, 3, NULL);
+		struct userbpf_run_opts ro = { .sz = sizeof(ro), .insn_budget = 1000 };
+		uint64_t r;
+		int err = prog ? userbpf_prog__run(prog, &ro, &r) : 0;
+		TL_CHECK("budget stops a loop", err == -E2BIG && strstr(tl_last_log, "budget"));
+		userbpf_prog__free(prog);
+	}
+	{
+		struct userbpf_insn p[] = { INSN(0x85, 0, 0, 0, 99999), EXIT };
+		struct userbpf_prog *prog = userbpf_prog__load(rt, p, 2, NULL);
+		TL_CHECK("unknown helper refused at load", !prog && strstr(tl_last_log, "unknown helper id 99999"));
+		struct userbpf_insn q[] = { INSN(0x85, 0, 0, 0, 27), EXIT };
+		prog = userbpf_prog__load(rt, q, 2, NULL);
+		TL_CHECK("unavailable helper named", !prog && strstr(tl_last_log, "bpf_get_stackid"));
+	}
+	userbpf_rt__free(rt);
+	return tl_exit();
+}
