@@ -38,7 +38,7 @@ TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(sort $(filter-out tests/lib/%,$(wildcard tests/*/*.c)))
 TEST_BINS := $(foreach s,$(TEST_SRCS),$(BUILD)/tests/$(subst /,_,$(patsubst tests/%.c,%,$(s))))
 
-.PHONY: all lib check check-plain check-asan demo bench fuzz-diff clean deps
+.PHONY: all lib check check-plain check-asan demo bench fuzz fuzz-diff clean deps
 all: lib $(BUILD)/userbpf $(BUILD)/bpf_conformance_plugin $(TEST_BINS)
 lib: $(BUILD)/libuserbpf.a $(BUILD)/libuserbpf.so
 
@@ -79,7 +79,23 @@ deps:
 check: deps
 	$(MAKE) BUILD=build CC=gcc all
 	$(MAKE) BUILD=build/asan CC=clang SAN=1 all
+	$(MAKE) fuzz
 	@sh tests/run.sh build build/asan
+
+# libFuzzer targets (fuzz/*.c) over a coverage-instrumented library; make
+# check builds them and gives each a short smoke run.  Long campaigns:
+#   build/fuzz/fuzz_object -max_total_time=3600 corpus/
+FUZZ_SRCS := $(sort $(wildcard fuzz/*.c))
+fuzz:
+	$(MAKE) BUILD=build/fuzz CC=clang SAN=1 CFLAGS=-fsanitize=fuzzer-no-link build/fuzz/libuserbpf.a
+	@for f in $(FUZZ_SRCS); do \
+		n=$$(basename $$f .c); \
+		clang $(BASE_CFLAGS) -fsanitize=fuzzer,address,undefined $$f build/fuzz/libuserbpf.a \
+			-o build/fuzz/$$n -lpthread || exit 1; \
+		build/fuzz/$$n -runs=2000 -seed=1 >build/fuzz/$$n.log 2>&1 || \
+			{ echo "fuzz smoke run of $$n failed:"; tail -30 build/fuzz/$$n.log; exit 1; }; \
+		echo "fuzz: $$n built, 2000 runs clean"; \
+	done
 
 check-plain:
 	$(MAKE) BUILD=build all

@@ -196,6 +196,61 @@ typedef struct userbpf_prog *(*userbpf_tail_fn)(void *map, uint32_t idx,
 USERBPF_API void userbpf_rt__set_tail_resolver(struct userbpf_rt *rt,
 					       userbpf_tail_fn fn, void *user);
 
+/* ---- object files --------------------------------------------------------- */
+
+/*
+ * An ELF object as clang writes it for `-target bpf`: programs by SEC name,
+ * subprograms in .text linked in through their call relocations, the
+ * license.  open parses and checks the file; load links and loads each
+ * program into the runtime.
+ */
+struct userbpf_obj;
+
+struct userbpf_obj_opts {
+	size_t sz;		/* sizeof(struct userbpf_obj_opts) */
+	const char *name;	/* copied; default: the file name */
+	/* Registers set at entry of every program (see userbpf_prog_opts);
+	 * 0: r1 only, as Linux. */
+	uint16_t entry_regs;
+};
+
+/* Opens an object file (read and copied; the file is not kept open).
+ * Returns an object owned by the caller (userbpf_obj__close), or NULL with
+ * errno; the log names the file and the section, symbol or relocation. */
+USERBPF_API struct userbpf_obj *userbpf_obj__open_file(struct userbpf_rt *rt,
+						       const char *path,
+						       const struct userbpf_obj_opts *opts);
+/* As open_file, from memory (copied). */
+USERBPF_API struct userbpf_obj *userbpf_obj__open_mem(struct userbpf_rt *rt,
+						      const void *buf, size_t size,
+						      const struct userbpf_obj_opts *opts);
+/* Links and loads every program.  Returns 0 or a negative errno. */
+USERBPF_API int userbpf_obj__load(struct userbpf_obj *obj);
+/* Frees the object and the programs it loaded.  Accepts NULL. */
+USERBPF_API void userbpf_obj__close(struct userbpf_obj *obj);
+
+USERBPF_API const char *userbpf_obj__name(const struct userbpf_obj *obj);
+USERBPF_API const char *userbpf_obj__license(const struct userbpf_obj *obj);
+USERBPF_API size_t userbpf_obj__prog_cnt(const struct userbpf_obj *obj);
+/* The i-th program (in file order); NULL before load or out of range.
+ * Owned by the object. */
+USERBPF_API struct userbpf_prog *userbpf_obj__prog(const struct userbpf_obj *obj, size_t i);
+/* The program whose function name is `name`; NULL when none. */
+USERBPF_API struct userbpf_prog *userbpf_obj__find_prog(const struct userbpf_obj *obj,
+							const char *name);
+/* Name and section of the i-th program; valid before load too. */
+USERBPF_API const char *userbpf_obj__prog_name(const struct userbpf_obj *obj, size_t i);
+USERBPF_API const char *userbpf_obj__prog_section(const struct userbpf_obj *obj, size_t i);
+
+USERBPF_API const char *userbpf_prog__name(const struct userbpf_prog *prog);
+
+/*
+ * The program type that libbpf gives a SEC name ("xdp", "tracepoint/...",
+ * "socket", ...), as libbpf's type name ("xdp", "tracepoint",
+ * "socket_filter"); NULL when libbpf would not know the section.
+ */
+USERBPF_API const char *userbpf_sec_prog_type(const char *sec);
+
 /* ---- text forms --------------------------------------------------------- */
 
 /*

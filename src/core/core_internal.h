@@ -64,6 +64,10 @@ void ub_vlog(struct userbpf_rt *rt, enum userbpf_log_level level, const char *fm
 int ub_err(int err);
 void *ub_err_ptr(int err);
 
+/* Reads the whole file at path into memory from ub_malloc (*data, owned
+ * by the caller).  Returns 0 or a negative errno. */
+int ub_read_file(struct userbpf_rt *rt, const char *path, uint8_t **data, size_t *len);
+
 /* Linux's name of helper id ("bpf_ktime_get_ns"), or NULL when unknown. */
 const char *ub_helper_linux_name(uint32_t id);
 /* The runtime's helper for id, or NULL. */

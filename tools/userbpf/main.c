@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - the userbpf command line: global options and dispatch.
+ *
+ * Commands follow bpftool's words where bpftool has them, and print the
+ * same shapes of output.  Each command lives in cmd_*.c and receives the
+ * parsed global options.  Errors print one line, "Error: ...", as bpftool
+ * does; messages from the library come through the log callback.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: userbpf [OPTIONS] COMMAND ...\n"
+		"\n"
+		"Commands:\n"
+		"  verify [--type TYPE] FILE     check an ELF object or a raw file of 8-byte\n"
+		"                                instructions; exit 0 when accepted, 1 when refused\n"
+		"  disasm FILE                   print each program's instructions (llvm-objdump syntax)\n"
+		"  test-run FILE [name PROG] [data_in F] [data_out F] [repeat N]\n"
+		"                                run a program once or N times on data_in\n"
+		"                                (r1 = data, r2 = its length), print its result\n"
+		"                                as bpftool prog run does\n"
+		"  version                       print the version\n"
+		"\n"
+		"Options:\n"
+		"  --engine interpreter|jit      executor (default: the best available)\n"
+		"  -j, --json                    JSON output; -p, --pretty: indented JSON\n"
+		"  -d, --debug                   print the library's debug messages\n");
+}
+
+static void cli_log(enum userbpf_log_level level, const char *msg, void *user)
+{
+	(void)level;
+	(void)user;
+	fprintf(stderr, "%s\n", msg);
+}
+
+void cli_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "Error: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+}
+
+struct userbpf_rt *cli_rt(const struct cli *c)
+{
+	struct userbpf_rt_opts o = { .sz = sizeof(o) };
+	struct userbpf_rt *rt;
+
+	o.log = cli_log;
+	o.log_level = c->debug ? USERBPF_LOG_DEBUG : USERBPF_LOG_WARN;
+	rt = userbpf_rt__new(&o);
+	if (!rt)
+		cli_err("cannot create the runtime: %s", strerror(errno));
+	return rt;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = { 0 };
+	int i = 1;
+
+	c.engine = USERBPF_ENGINE_DEFAULT;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+			c.json = true;
+		} else if (!strcmp(a, "-p") || !strcmp(a, "--pretty")) {
+			c.json = c.pretty = true;
+		} else if (!strcmp(a, "-d") || !strcmp(a, "--debug")) {
+			c.debug = true;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			return cmd_version(&c, 0, NULL);
+		} else if (!strcmp(a, "--engine")) {
+			if (++i >= argc) {
+				cli_err("--engine needs a value: interpreter or jit");
+				return CLI_USAGE;
+			}
+			if (!strcmp(argv[i], "interpreter")) {
+				c.engine = USERBPF_ENGINE_INTERPRETER;
+			} else if (!strcmp(argv[i], "jit")) {
+				c.engine = USERBPF_ENGINE_JIT;
+			} else {
+				cli_err("unknown engine '%s': use interpreter or jit", argv[i]);
+				return CLI_USAGE;
+			}
+		} else {
+			cli_err("unknown option '%s'", a);
+			return CLI_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	{
+		static const struct {
+			const char *name;
+			int (*fn)(const struct cli *, int, char **);
+		} cmds[] = {
+			{ "verify", cmd_verify },
+			{ "disasm", cmd_disasm },
+			{ "test-run", cmd_test_run },
+			{ "version", cmd_version },
+			{ "help", NULL },
+		};
+		for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {
+			if (strcmp(argv[i], cmds[k].name))
+				continue;
+			if (!cmds[k].fn) {
+				usage(stdout);
+				return 0;
+			}
+			return cmds[k].fn(&c, argc - i - 1, argv + i + 1);
+		}
+	}
+	cli_err("unknown command '%s' (try 'userbpf help')", argv[i]);
+	return CLI_USAGE;
+}
