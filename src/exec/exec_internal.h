@@ -25,6 +25,9 @@ struct userbpf_prog {
 	size_t cnt;
 	uint16_t entry_regs;
 	bool trusted;			/* proved safe: runs without checks */
+	void *jit_code;			/* sealed pages (W^X), or NULL */
+	size_t jit_size;
+	int jit_err;			/* the JIT refused this program */
 };
 
 struct userbpf_call {
@@ -40,6 +43,11 @@ struct userbpf_call {
 	struct userbpf_prog *tail_target;
 	uint32_t tail_cnt;
 	uint64_t prng;			  /* bpf_get_prandom_u32 state */
+	uint64_t tail_ctx;		  /* r1 handed to a pending tail call */
+	bool fast;			  /* running without checks: tail calls
+					   * may reach trusted programs only */
+	uint64_t jit_rsp;		  /* JIT: stack of the entry frame */
+	uint64_t callx_id;		  /* JIT: helper id for callx */
 	uint64_t budget;		  /* instructions left; 0: none */
 	uint64_t executed;
 	void *user;

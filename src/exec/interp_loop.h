@@ -412,20 +412,13 @@ pending:
 	if (c->pending & UB_PENDING_ABORT)
 		return c->abort_err;
 	c->pending = 0;
-	{
-		struct userbpf_prog *t = c->tail_target;
-		c->tail_target = NULL;
-		if (!t || c->tail_cnt >= UB_MAX_TAIL_CALLS || (!UB_CHECKED && !t->trusted)) {
-			/* As on Linux, a failed tail call falls through. */
-			reg[0] = (uint64_t)-ENOENT;
-			NEXT();
-		}
-		c->tail_cnt++;
-		/* The tail-called program replaces the running one in its frame. */
-		c->prog = t;
-		base = pc = t->d;
-		DISPATCH();
-	}
+	/* The helper has counted the tail call and checked the target; the
+	 * new program replaces the running one in its frame. */
+	c->prog = c->tail_target;
+	c->tail_target = NULL;
+	reg[1] = c->tail_ctx;
+	base = pc = c->prog->d;
+	DISPATCH();
 
 #if !UB_GOTO
 bad_op:

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "exec/exec_internal.h"
+#include "exec/jit_internal.h"
 
 static void prog_free(struct userbpf_prog *prog)
 {
@@ -15,6 +15,7 @@ static void prog_free(struct userbpf_prog *prog)
 	if (!prog)
 		return;
 	rt = prog->rt;
+	ub_jit_free(prog);
 	ub_free(rt, prog->name);
 	ub_free(rt, prog->insns);
 	ub_free(rt, prog->d);
@@ -230,6 +231,7 @@ int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opt
 	static const uint64_t no_args[5];
 	struct userbpf_call c;
 	const uint64_t *args = no_args;
+	enum userbpf_engine engine = USERBPF_ENGINE_DEFAULT;
 	ub_interp_fn fn;
 	uint64_t r0 = 0;
 	int err;
@@ -249,20 +251,39 @@ int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opt
 		c.user = opts->user;
 		c.pkt = opts->pkt;
 		c.pkt_len = opts->pkt_len;
-		if (opts->engine == USERBPF_ENGINE_JIT) {
-			ub_log(prog->rt, USERBPF_LOG_WARN,
-			       "prog '%s': the JIT engine is not available in this build",
-			       prog->name);
+		engine = opts->engine;
+	}
+	if (engine == USERBPF_ENGINE_JIT) {
+		const char *why = !ub_jit_available() ? "this CPU or OS has no JIT in this build"
+				  : !prog->trusted ? "the JIT runs only verified programs"
+				  : c.budget ? "an instruction budget needs the interpreter"
+				  : NULL;
+		if (why) {
+			ub_log(prog->rt, USERBPF_LOG_WARN, "prog '%s': --engine jit: %s", prog->name, why);
 			return ub_err(-EOPNOTSUPP);
 		}
 	}
-	/* A budget asks for counting, which only checked mode does. */
-	if (prog->trusted && !c.budget)
+	/* The JIT by default for trusted programs; checked mode (and so a
+	 * budget) is the interpreter's. */
+	if (engine != USERBPF_ENGINE_INTERPRETER && prog->trusted && !c.budget &&
+	    ub_jit_available() && !prog->jit_err) {
+		c.fast = true;
+		err = ub_jit_run(prog, &c, args, &r0);
+		if (err == -EOPNOTSUPP && engine == USERBPF_ENGINE_JIT)
+			ub_log(prog->rt, USERBPF_LOG_WARN,
+			       "prog '%s': --engine jit: the JIT does not handle this program",
+			       prog->name);
+		if (err != -EOPNOTSUPP || engine == USERBPF_ENGINE_JIT)
+			goto done;
+	}
+	c.fast = prog->trusted && !c.budget;
+	if (c.fast)
 		fn = dispatch == UB_DISPATCH_SWITCH ? ub_interp_fast_switch : ub_interp_fast_goto;
 	else
 		fn = dispatch == UB_DISPATCH_SWITCH ? ub_interp_checked_switch
 						    : ub_interp_checked_goto;
 	err = fn(&c, args, &r0);
+done:
 	ub_free(prog->rt, c.regions);
 	if (opts && OPTS_HAS(opts, insn_count) && opts->insn_count)
 		*opts->insn_count = c.executed;

@@ -92,11 +92,17 @@ static uint64_t h_tail_call(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 	struct userbpf_prog *t = NULL;
 
 	(void)r1; (void)r4; (void)r5;
+	if (c->tail_cnt >= UB_MAX_TAIL_CALLS)
+		return (uint64_t)-ENOENT;
 	if (c->rt->tail_fn)
 		t = c->rt->tail_fn((void *)(uintptr_t)r2, (uint32_t)r3, c->rt->tail_user);
-	if (!t)
+	/* As on Linux, a tail call that cannot happen returns and the
+	 * program goes on; an unchecked run may only enter trusted code. */
+	if (!t || (c->fast && !t->trusted))
 		return (uint64_t)-ENOENT;
+	c->tail_cnt++;
 	c->tail_target = t;
+	c->tail_ctx = r1;
 	c->pending |= UB_PENDING_TAIL;
 	return 0;
 }

@@ -3,7 +3,10 @@
  * linux.c - platform.h for Linux (and other POSIX systems where noted).
  */
 #if !defined(_WIN32)
+#include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,5 +58,44 @@ uint64_t ub_os_random_seed(void)
 {
 	return clock_ns(CLOCK_MONOTONIC) ^ ((uint64_t)getpid() << 32) ^
 	       (uint64_t)(uintptr_t)&clock_ns;
+}
+void *ub_os_code_alloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int ub_os_code_seal(void *p, size_t size)
+{
+	if (mprotect(p, size, PROT_READ | PROT_EXEC))
+		return -errno;
+	__builtin___clear_cache((char *)p, (char *)p + size);
+	return 0;
+}
+
+void ub_os_code_free(void *p, size_t size)
+{
+	if (p)
+		munmap(p, size);
+}
+
+int ub_os_random(void *buf, size_t len)
+{
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+		if (n <= 0) {
+			close(fd);
+			return n < 0 ? -errno : -EIO;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	return 0;
 }
 #endif

@@ -9,6 +9,7 @@
 #ifndef USERBPF_PLATFORM_H
 #define USERBPF_PLATFORM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 uint64_t ub_os_monotonic_ns(void);
@@ -16,5 +17,17 @@ uint64_t ub_os_boottime_ns(void);	/* includes suspend where the OS knows */
 uint64_t ub_os_coarse_ns(void);
 uint32_t ub_os_cpu(void);		/* the CPU this thread runs on now */
 uint64_t ub_os_random_seed(void);
+
+/*
+ * Memory for generated code, never writable and executable at once:
+ * ub_os_code_alloc gives read+write pages, ub_os_code_seal turns them
+ * read+execute (and flushes the instruction cache where needed), and
+ * ub_os_code_free releases them.  size is rounded up to whole pages.
+ */
+void *ub_os_code_alloc(size_t size);
+int ub_os_code_seal(void *p, size_t size);
+void ub_os_code_free(void *p, size_t size);
+/* Fills buf with random bytes (constant blinding).  Returns 0 or -errno. */
+int ub_os_random(void *buf, size_t len);
 
 #endif

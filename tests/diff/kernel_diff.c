@@ -8,8 +8,8 @@
  * (every ALU/ALU64 operation with register and immediate operands, the
  * cpu v4 additions, stack stores, loads and atomics, forward jumps of
  * every condition), runs each once in the kernel (BPF_PROG_TEST_RUN) and
- * in the interpreter (checked and fast mode, both dispatch styles), and
- * compares r0.  Each program ends by folding r0-r9 and the stack into the
+ * in the interpreter (checked and fast mode, both dispatch styles) and
+ * the JIT, and compares r0.  Each program ends by folding r0-r9 and the stack into the
  * 32 bits that BPF_PROG_TEST_RUN reports, so a wrong bit anywhere shows.
  *
  * Programs are built from "units" (one instruction, the two slots of
@@ -45,7 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "testlib.h"
-#include "exec/exec_internal.h"
+#include "exec/jit_internal.h"
 #include "regress_file.h"
 
 #define DIFF_STK 64		/* bytes of stack the programs use, all written first */
@@ -573,9 +573,9 @@ static int diff_krun(const struct userbpf_insn *p, size_t n, uint32_t *ret, bool
 
 static struct userbpf_rt *diff_rt;
 
-#define DIFF_NMODES 4
+#define DIFF_NMODES 5
 static const char *const diff_mode_name[DIFF_NMODES] = {
-	"checked,goto", "checked,switch", "fast,goto", "fast,switch",
+	"checked,goto", "checked,switch", "fast,goto", "fast,switch", "jit",
 };
 
 /* Runs p in every interpreter mode.  Fills ret[]/err[] per mode; returns
@@ -593,6 +593,13 @@ static bool diff_urun(const struct userbpf_insn *p, size_t n,
 
 		o.pkt = diff_pkt;
 		o.pkt_len = sizeof(diff_pkt);
+		o.engine = m == 4 ? USERBPF_ENGINE_JIT : USERBPF_ENGINE_INTERPRETER;
+		if (m == 4 && !ub_jit_available()) {
+			/* no JIT on this machine: the fast interpreter stands in */
+			ret[m] = ret[2];
+			err[m] = err[2];
+			continue;
+		}
 		userbpf_prog__set_trusted(prog, m >= 2);
 		err[m] = ub_prog_run_dispatch(prog, &o, m & 1 ? UB_DISPATCH_SWITCH : UB_DISPATCH_GOTO, &r);
 		ret[m] = (uint32_t)r;

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 #include "testlib.h"
-#include "exec/exec_internal.h"
+#include "exec/jit_internal.h"
 
 #define INSN(c, d, s, o, i) { .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) }
 #define MOV64_K(d, i) INSN(0xb7, d, 0, 0, i)
@@ -17,10 +17,24 @@
 
 static struct userbpf_rt *rt;
 
-/* Runs prog through every dispatch and mode; all must agree with want. */
+/* Runs prog through every engine: the interpreter in checked and fast
+ * mode with both dispatches, and the JIT where there is one.  All must
+ * agree with want. */
 static void run_all(const char *name, const struct userbpf_insn *p, size_t n,
 		    void *mem, size_t mem_len, uint64_t want)
 {
+	static const struct {
+		const char *name;
+		bool trusted;
+		enum ub_dispatch dispatch;
+		enum userbpf_engine engine;
+	} modes[] = {
+		{ "checked,goto", false, UB_DISPATCH_GOTO, USERBPF_ENGINE_INTERPRETER },
+		{ "checked,switch", false, UB_DISPATCH_SWITCH, USERBPF_ENGINE_INTERPRETER },
+		{ "fast,goto", true, UB_DISPATCH_GOTO, USERBPF_ENGINE_INTERPRETER },
+		{ "fast,switch", true, UB_DISPATCH_SWITCH, USERBPF_ENGINE_INTERPRETER },
+		{ "jit", true, UB_DISPATCH_GOTO, USERBPF_ENGINE_JIT },
+	};
 	struct userbpf_prog *prog = userbpf_prog__load(rt, p, n, NULL);
 	char nm[160];
 
@@ -28,26 +42,26 @@ static void run_all(const char *name, const struct userbpf_insn *p, size_t n,
 		tl_fail(name, "load failed: %s", tl_last_log);
 		return;
 	}
-	for (int trusted = 0; trusted < 2; trusted++) {
-		for (int sw = 0; sw < 2; sw++) {
-			struct userbpf_region reg = { mem, mem_len, true };
-			struct userbpf_run_opts o = { .sz = sizeof(o) };
-			uint64_t r = 0;
-			int err;
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		struct userbpf_region reg = { mem, mem_len, true };
+		struct userbpf_run_opts o = { .sz = sizeof(o) };
+		uint64_t r = 0;
+		int err;
 
-			o.args[0] = (uint64_t)(uintptr_t)mem;
-			o.args[1] = mem_len;
-			o.regions = &reg;
-			o.region_cnt = mem ? 1 : 0;
-			userbpf_prog__set_trusted(prog, trusted);
-			err = ub_prog_run_dispatch(prog, &o, sw ? UB_DISPATCH_SWITCH : UB_DISPATCH_GOTO, &r);
-			snprintf(nm, sizeof(nm), "%s [%s,%s]", name, trusted ? "fast" : "checked",
-				 sw ? "switch" : "goto");
-			if (err)
-				tl_fail(nm, "run failed %d: %s", err, tl_last_log);
-			else
-				TL_EQ_U64(nm, r, want);
-		}
+		if (modes[m].engine == USERBPF_ENGINE_JIT && !ub_jit_available())
+			continue;
+		o.args[0] = (uint64_t)(uintptr_t)mem;
+		o.args[1] = mem_len;
+		o.regions = &reg;
+		o.region_cnt = mem ? 1 : 0;
+		o.engine = modes[m].engine;
+		userbpf_prog__set_trusted(prog, modes[m].trusted);
+		err = ub_prog_run_dispatch(prog, &o, modes[m].dispatch, &r);
+		snprintf(nm, sizeof(nm), "%s [%s]", name, modes[m].name);
+		if (err)
+			tl_fail(nm, "run failed %d: %s", err, tl_last_log);
+		else
+			TL_EQ_U64(nm, r, want);
 	}
 	userbpf_prog__free(prog);
 }

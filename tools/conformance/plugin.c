@@ -301,6 +301,13 @@ int main(int argc, char **argv)
 	run.region_cnt = mem ? 1 : 0;
 	run.engine = engine;
 	run.insn_budget = budget;
+	if (engine == USERBPF_ENGINE_JIT) {
+		/* Until the verifier lands, the conformance vectors stand as
+		 * trusted code: the JIT compiles only trusted programs, and it
+		 * counts no budget. */
+		userbpf_prog__set_trusted(prog, true);
+		run.insn_budget = 0;
+	}
 	err = userbpf_prog__run(prog, &run, &r0);
 	if (err) {
 		if (!log.count)

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jit.c - the JIT driver: picks the back end for this CPU, puts its code
+ * in pages that are never writable and executable at once, runs it, and
+ * finishes what generated code hands back (helper aborts, tail calls).
+ */
+#include <errno.h>
+#include <string.h>
+#include "exec/jit_internal.h"
+#include "platform/platform.h"
+
+#define PAGE 4096
+
+bool ub_jit_available(void)
+{
+#if defined(__x86_64__) && !defined(_WIN32)
+	return true;
+#else
+	return false;
+#endif
+}
+
+static int jit_compile(struct userbpf_prog *prog)
+{
+	struct ub_jit_opts o = { 0 };
+	struct ub_jit_out out = { 0 };
+	size_t size;
+	void *mem;
+	int err;
+
+	if (prog->jit_err)
+		return prog->jit_err;
+#if defined(__x86_64__)
+	err = ub_jit_x86_64(prog, &o, &out);
+#else
+	(void)o;
+	err = -EOPNOTSUPP;
+#endif
+	if (err)
+		goto fail;
+	size = (out.len + PAGE - 1) & ~(size_t)(PAGE - 1);
+	mem = ub_os_code_alloc(size);
+	if (!mem) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	memcpy(mem, out.code, out.len);
+	err = ub_os_code_seal(mem, size);
+	if (err) {
+		ub_os_code_free(mem, size);
+		goto fail;
+	}
+	ub_free(prog->rt, out.code);
+	prog->jit_code = mem;
+	prog->jit_size = size;
+	ub_log(prog->rt, USERBPF_LOG_DEBUG, "prog '%s': %zu instructions JIT-compiled to %zu bytes",
+	       prog->name, prog->cnt, out.len);
+	return 0;
+fail:
+	ub_free(prog->rt, out.code);
+	if (err != -ENOMEM)
+		prog->jit_err = err; /* do not try again for every run */
+	if (err == -EOPNOTSUPP)
+		ub_log(prog->rt, USERBPF_LOG_DEBUG,
+		       "prog '%s': the JIT does not handle this program; the interpreter runs it",
+		       prog->name);
+	return err;
+}
+
+void ub_jit_free(struct userbpf_prog *prog)
+{
+	if (prog && prog->jit_code) {
+		ub_os_code_free(prog->jit_code, prog->jit_size);
+		prog->jit_code = NULL;
+	}
+}
+
+uint64_t ub_jit_callx_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+			     struct userbpf_call *c)
+{
+	const struct ub_helper *h = ub_rt_helper(c->rt, (uint32_t)c->callx_id);
+
+	if (!h) {
+		userbpf_call__abort(c, -EINVAL, "callx target is neither a helper nor code");
+		return 0;
+	}
+	return h->fn(r1, r2, r3, r4, r5, c);
+}
+
+int ub_jit_run(struct userbpf_prog *prog, struct userbpf_call *c, const uint64_t args[5],
+	       uint64_t *ret)
+{
+	uint64_t a[5];
+	int err;
+
+	memcpy(a, args, sizeof(a));
+	if (!prog->jit_code) {
+		err = jit_compile(prog);
+		if (err)
+			return err; /* the caller may fall back to the interpreter */
+	}
+	for (;;) {
+		ub_jit_entry entry;
+		uint64_t r0;
+
+		if (!prog->jit_code) {
+			err = jit_compile(prog);
+			if (err == -EOPNOTSUPP) {
+				/* e.g. a tail call reached a program only the
+				 * interpreter runs */
+				c->prog = prog;
+				return ub_interp_fast_goto(c, a, ret);
+			}
+			if (err)
+				return err;
+		}
+		entry = (ub_jit_entry)(uintptr_t)prog->jit_code;
+		c->prog = prog;
+		r0 = entry(a[0], a[1], a[2], a[3], a[4], c);
+		if (!c->pending) {
+			*ret = r0;
+			return 0;
+		}
+		if (c->pending & UB_PENDING_ABORT)
+			return c->abort_err;
+		/* A tail call: the helper counted and checked it. */
+		c->pending = 0;
+		prog = c->tail_target;
+		c->tail_target = NULL;
+		memset(a, 0, sizeof(a));
+		a[0] = c->tail_ctx;
+	}
+}

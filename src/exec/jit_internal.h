@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jit_internal.h - the interface between the JIT driver (jit.c) and the
+ * per-architecture back ends (jit_x86_64.c, later jit_arm64.c).
+ *
+ * A back end turns a decoded, trusted program into machine code in a
+ * buffer it grows with the runtime's allocator.  The driver copies that
+ * into pages that are made executable only after they stop being writable
+ * (W^X), calls the code, and handles what the code hands back (helper
+ * aborts, tail calls).
+ *
+ * Generated code is called as
+ *     uint64_t entry(uint64_t r1, r2, r3, r4, r5, struct userbpf_call *c)
+ * and returns r0.  When a helper leaves c->pending set, the code unwinds to
+ * its entry frame and returns at once; the driver looks at c->pending.
+ */
+#ifndef USERBPF_JIT_INTERNAL_H
+#define USERBPF_JIT_INTERNAL_H
+
+#include "exec/exec_internal.h"
+
+typedef uint64_t (*ub_jit_entry)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				 uint64_t r5, struct userbpf_call *c);
+
+struct ub_jit_opts {
+	bool blind;		/* constant blinding */
+	bool win64;		/* Win64 calling convention for entry and helpers */
+};
+
+struct ub_jit_out {
+	uint8_t *code;		/* from ub_malloc; the caller frees */
+	size_t len;
+	size_t entry;		/* offset of the entry point */
+};
+
+/* The x86-64 back end.  Returns 0, or a negative errno with a message
+ * logged (-EOPNOTSUPP for programs it does not handle, which then run in
+ * the interpreter). */
+int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
+		  struct ub_jit_out *out);
+
+/* Called by generated code for callx with a helper id (c->callx_id). */
+uint64_t ub_jit_callx_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+			     uint64_t r5, struct userbpf_call *c);
+
+/* Compiles prog (once) and runs it; used by prog.c for the JIT engine. */
+int ub_jit_run(struct userbpf_prog *prog, struct userbpf_call *c, const uint64_t args[5],
+	       uint64_t *ret);
+/* Frees the code of prog. */
+void ub_jit_free(struct userbpf_prog *prog);
+/* Whether this build has a JIT for the CPU it runs on. */
+bool ub_jit_available(void);
+
+#endif

@@ -1,0 +1,873 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jit_x86_64.c - the x86-64 back end of the JIT.
+ *
+ * Built in layers, as uBPF's: bytes (emit1/emit4/...), then x86 encodings
+ * (REX, ModRM, SIB: x_rr, x_mem, ...), then one function per BPF operation
+ * family.  Errors are sticky (j->err) and checked once at the end.  Jumps
+ * are sized over several passes: every pass emits the whole program and
+ * records where each instruction starts; a jump uses the previous pass's
+ * addresses to choose rel8 or rel32, until no address moves.
+ *
+ * BPF registers live in x86 registers, as in Linux's JIT:
+ *   r0 rax  r1 rdi  r2 rsi  r3 rdx  r4 rcx  r5 r8
+ *   r6 rbx  r7 r13  r8 r14  r9 r15  r10 rbp
+ * r1..r5 are exactly the System V argument registers, so a helper call is
+ * a plain call with the run state in r9.  r10/r11 are scratch, r12 holds
+ * the struct userbpf_call pointer for the whole run.
+ *
+ * Each function of the program (the main one, then each bpf2bpf callee) is
+ * a native function with its own 512-byte frame; callees save r6..r9.
+ * The main prologue stores its rsp in the run state so that a helper abort
+ * or a tail call can unwind to it from any depth.
+ *
+ * Only programs marked trusted are compiled: there are no bounds checks.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include "exec/jit_internal.h"
+
+enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
+
+static const uint8_t bpf2x[11] = { RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R15, RBP };
+
+#define TMP R10
+#define TMP2 R11
+#define CTX R12
+#define FRAME 512		/* BPF stack per frame */
+
+struct jx {
+	const struct userbpf_prog *prog;
+	struct userbpf_rt *rt;
+	uint8_t *buf;		/* grows with ub_malloc */
+	size_t len, cap;
+	int err;
+	uint32_t *addr;		/* start of insn i's code in the previous pass */
+	uint32_t *naddr;	/* this pass */
+	uint32_t *caddr;	/* function entries: start of the prologue */
+	uint32_t *ncaddr;
+	bool *entry;		/* insn i starts a function */
+	bool first_pass;
+	bool bmi2;
+	size_t abort_stub;	/* offset of the unwind stub (previous pass) */
+	size_t cur_abort;
+};
+
+/* ---- bytes ---- */
+
+static void emit1(struct jx *j, uint8_t b)
+{
+	if (j->err)
+		return;
+	if (j->len == j->cap) {
+		size_t cap = j->cap ? j->cap * 2 : 4096;
+		uint8_t *nb = ub_malloc(j->rt, cap);
+		if (!nb) {
+			j->err = -ENOMEM;
+			return;
+		}
+		if (j->len)
+			memcpy(nb, j->buf, j->len);
+		ub_free(j->rt, j->buf);
+		j->buf = nb;
+		j->cap = cap;
+	}
+	j->buf[j->len++] = b;
+}
+
+static void emit4(struct jx *j, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		emit1(j, (uint8_t)(v >> (8 * i)));
+}
+
+static void emit8(struct jx *j, uint64_t v)
+{
+	emit4(j, (uint32_t)v);
+	emit4(j, (uint32_t)(v >> 32));
+}
+
+static void patch1(struct jx *j, size_t at, uint8_t v)
+{
+	if (!j->err && at < j->len)
+		j->buf[at] = v;
+}
+
+/* ---- encodings ---- */
+
+/* REX: w = 64-bit operand, reg = ModRM.reg, rm = ModRM.rm (or base),
+ * force for byte access to sil/dil/spl/bpl. */
+static void rex(struct jx *j, bool w, int reg, int index, int rm, bool force)
+{
+	uint8_t r = (uint8_t)(0x40 | (w << 3) | ((reg & 8) >> 1) | ((index & 8) >> 2) |
+			      ((rm & 8) >> 3));
+	if (r != 0x40 || force)
+		emit1(j, r);
+}
+
+static void modrm(struct jx *j, int mod, int reg, int rm)
+{
+	emit1(j, (uint8_t)((mod << 6) | ((reg & 7) << 3) | (rm & 7)));
+}
+
+/* ModRM (+SIB, +disp) for [base + disp]. */
+static void mem(struct jx *j, int reg, int base, int32_t disp)
+{
+	int mod = (disp == 0 && (base & 7) != RBP) ? 0 : (disp >= -128 && disp <= 127) ? 1 : 2;
+
+	modrm(j, mod, reg, base);
+	if ((base & 7) == RSP)
+		emit1(j, 0x24);
+	if (mod == 1)
+		emit1(j, (uint8_t)disp);
+	else if (mod == 2)
+		emit4(j, (uint32_t)disp);
+}
+
+/* op reg, rm (register form); opcode of 1 or 2 bytes (0x0f xx). */
+static void x_rr(struct jx *j, bool w, unsigned op, int reg, int rm)
+{
+	rex(j, w, reg, 0, rm, false);
+	if (op > 0xff)
+		emit1(j, (uint8_t)(op >> 8));
+	emit1(j, (uint8_t)op);
+	modrm(j, 3, reg, rm);
+}
+
+/* op reg, [base + disp]; pfx66 for 16-bit operands, force_rex for bytes. */
+static void x_mem(struct jx *j, bool pfx66, bool w, unsigned op, int reg, int base,
+		  int32_t disp, bool force_rex)
+{
+	if (pfx66)
+		emit1(j, 0x66);
+	rex(j, w, reg, 0, base, force_rex);
+	if (op > 0xffff)
+		emit1(j, (uint8_t)(op >> 16));
+	if (op > 0xff)
+		emit1(j, (uint8_t)(op >> 8));
+	emit1(j, (uint8_t)op);
+	mem(j, reg, base, disp);
+}
+
+static void mov_rr(struct jx *j, bool w, int dst, int src)
+{
+	x_rr(j, w, 0x89, src, dst);
+}
+
+static void mov_ri(struct jx *j, bool w, int dst, int64_t imm)
+{
+	if (!w || (imm >= 0 && imm <= 0xffffffffll)) {
+		if (imm == 0) {
+			x_rr(j, false, 0x31, dst, dst); /* xor r32, r32 */
+			return;
+		}
+		rex(j, false, 0, 0, dst, false); /* mov r32, imm32 zero-extends */
+		emit1(j, (uint8_t)(0xb8 + (dst & 7)));
+		emit4(j, (uint32_t)imm);
+	} else if (imm >= INT32_MIN && imm <= INT32_MAX) {
+		rex(j, true, 0, 0, dst, false); /* mov r/m64, imm32 sign-extends */
+		emit1(j, 0xc7);
+		modrm(j, 3, 0, dst);
+		emit4(j, (uint32_t)imm);
+	} else {
+		rex(j, true, 0, 0, dst, false); /* movabs */
+		emit1(j, (uint8_t)(0xb8 + (dst & 7)));
+		emit8(j, (uint64_t)imm);
+	}
+}
+
+/* group-1 ALU with immediate: /digit 0 add, 1 or, 4 and, 5 sub, 6 xor, 7 cmp */
+static void alu_ri(struct jx *j, bool w, int digit, int dst, int32_t imm)
+{
+	rex(j, w, 0, 0, dst, false);
+	if (imm >= -128 && imm <= 127) {
+		emit1(j, 0x83);
+		modrm(j, 3, digit, dst);
+		emit1(j, (uint8_t)imm);
+	} else {
+		emit1(j, 0x81);
+		modrm(j, 3, digit, dst);
+		emit4(j, (uint32_t)imm);
+	}
+}
+
+static void push(struct jx *j, int r)
+{
+	rex(j, false, 0, 0, r, false);
+	emit1(j, (uint8_t)(0x50 + (r & 7)));
+}
+
+static void pop(struct jx *j, int r)
+{
+	rex(j, false, 0, 0, r, false);
+	emit1(j, (uint8_t)(0x58 + (r & 7)));
+}
+
+/* BMI2 shlx/shrx/sarx dst, src, count: pp 1 = shlx, 2 = sarx, 3 = shrx. */
+static void shiftx(struct jx *j, bool w, int pp, int dst, int src, int count)
+{
+	emit1(j, 0xc4);
+	emit1(j, (uint8_t)((((~dst) & 8) << 4) | 0x40 | (((~src) & 8) << 2) | 0x02));
+	emit1(j, (uint8_t)((w << 7) | (((~count) & 0xf) << 3) | pp));
+	emit1(j, 0xf7);
+	modrm(j, 3, dst, src);
+}
+
+/* A forward short jump whose target is patched by label_here(). */
+static size_t jcc8_fwd(struct jx *j, uint8_t cc)
+{
+	emit1(j, (uint8_t)(0x70 | cc));
+	emit1(j, 0);
+	return j->len;
+}
+
+static size_t jmp8_fwd(struct jx *j)
+{
+	emit1(j, 0xeb);
+	emit1(j, 0);
+	return j->len;
+}
+
+static void label_here(struct jx *j, size_t after_jump)
+{
+	size_t d = j->len - after_jump;
+
+	if (d > 127) {
+		j->err = j->err ? j->err : -E2BIG;
+		return;
+	}
+	patch1(j, after_jump - 1, (uint8_t)d);
+}
+
+/* x86 condition codes */
+enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_BE = 6, CC_A = 7,
+       CC_L = 0xc, CC_GE = 0xd, CC_LE = 0xe, CC_G = 0xf };
+
+/* Jump to absolute code offset `target` (from the previous pass). */
+static void jump_to(struct jx *j, int cc, size_t target, bool known)
+{
+	int64_t rel;
+
+	if (known) {
+		rel = (int64_t)target - (int64_t)(j->len + 2);
+		if (rel >= -128 && rel <= 127) {
+			emit1(j, cc < 0 ? 0xeb : (uint8_t)(0x70 | cc));
+			emit1(j, (uint8_t)rel);
+			return;
+		}
+	}
+	if (cc < 0) {
+		rel = (int64_t)target - (int64_t)(j->len + 5);
+		emit1(j, 0xe9);
+	} else {
+		rel = (int64_t)target - (int64_t)(j->len + 6);
+		emit1(j, 0x0f);
+		emit1(j, (uint8_t)(0x80 | cc));
+	}
+	emit4(j, (uint32_t)(int32_t)rel);
+}
+
+static void jump_insn(struct jx *j, int cc, size_t target_insn)
+{
+	jump_to(j, cc, j->addr[target_insn], !j->first_pass);
+}
+
+/* ---- prologues and epilogues ---- */
+
+static void main_prologue(struct jx *j)
+{
+	push(j, RBP);
+	push(j, RBX);
+	push(j, R12);
+	push(j, R13);
+	push(j, R14);
+	push(j, R15);
+	mov_rr(j, true, CTX, R9);
+	alu_ri(j, true, 5, RSP, FRAME + 8); /* keeps rsp 16-byte aligned */
+	x_mem(j, false, true, 0x8d, RBP, RSP, FRAME, false); /* lea rbp, [rsp+512] */
+	x_mem(j, false, true, 0x89, RSP, CTX, (int32_t)offsetof(struct userbpf_call, jit_rsp), false);
+}
+
+static void main_epilogue(struct jx *j)
+{
+	alu_ri(j, true, 0, RSP, FRAME + 8);
+	pop(j, R15);
+	pop(j, R14);
+	pop(j, R13);
+	pop(j, R12);
+	pop(j, RBX);
+	pop(j, RBP);
+	emit1(j, 0xc3);
+}
+
+static void sub_prologue(struct jx *j)
+{
+	push(j, RBP);
+	push(j, RBX);
+	push(j, R13);
+	push(j, R14);
+	push(j, R15);
+	alu_ri(j, true, 5, RSP, FRAME);
+	x_mem(j, false, true, 0x8d, RBP, RSP, FRAME, false);
+}
+
+static void sub_epilogue(struct jx *j)
+{
+	alu_ri(j, true, 0, RSP, FRAME);
+	pop(j, R15);
+	pop(j, R14);
+	pop(j, R13);
+	pop(j, RBX);
+	pop(j, RBP);
+	emit1(j, 0xc3);
+}
+
+/* After a helper: leave through the unwind stub when it set c->pending. */
+static void check_pending(struct jx *j)
+{
+	/* cmp dword [r12 + pending], 0 */
+	rex(j, false, 0, 0, CTX, false);
+	emit1(j, 0x83);
+	mem(j, 7, CTX, (int32_t)offsetof(struct userbpf_call, pending));
+	emit1(j, 0);
+	jump_to(j, CC_NE, j->abort_stub, !j->first_pass);
+}
+
+static void call_abs(struct jx *j, const void *fn)
+{
+	mov_rr(j, true, R9, CTX);
+	mov_ri(j, true, RAX, (int64_t)(uintptr_t)fn);
+	emit1(j, 0xff);
+	modrm(j, 3, 2, RAX); /* call rax */
+}
+
+/* ---- BPF operations ---- */
+
+static int alu_digit(int fmt_op)
+{
+	switch (fmt_op) {
+	case 0x00: return 0;	/* add */
+	case 0x40: return 1;	/* or */
+	case 0x50: return 4;	/* and */
+	case 0x10: return 5;	/* sub */
+	case 0xa0: return 6;	/* xor */
+	default: return -1;
+	}
+}
+
+/* dst = dst OP src (register forms of add/sub/or/and/xor). */
+static const unsigned alu_rr_op[16] = {
+	[0x0] = 0x01, [0x1] = 0x29, [0x4] = 0x09, [0x5] = 0x21, [0xa] = 0x31,
+};
+
+static void emit_divmod(struct jx *j, const struct ub_dinsn *d, bool w, bool is_mod,
+			bool is_signed, bool is_k)
+{
+	int dst = bpf2x[d->dst];
+	size_t l_zero, l_norm = 0, l_store1 = 0, l_store2, l_end;
+
+	if (is_k)
+		mov_ri(j, w, TMP2, w ? d->imm : (int64_t)(uint32_t)d->imm);
+	else
+		mov_rr(j, w, TMP2, bpf2x[d->src]);
+	push(j, RAX);
+	push(j, RDX);
+	if (dst != RAX)
+		mov_rr(j, true, RAX, dst);
+	x_rr(j, w, 0x85, TMP2, TMP2); /* test */
+	l_zero = jcc8_fwd(j, CC_E);
+	if (is_signed) {
+		alu_ri(j, w, 7, TMP2, -1);
+		l_norm = jcc8_fwd(j, CC_NE);
+		if (is_mod) {
+			x_rr(j, false, 0x31, TMP2, TMP2); /* x % -1 = 0 */
+		} else {
+			mov_rr(j, w, TMP2, RAX);
+			x_rr(j, w, 0xf7, 3, TMP2);	  /* neg: x / -1 = -x, wrapping */
+		}
+		l_store1 = jmp8_fwd(j);
+		label_here(j, l_norm);
+		if (w)
+			emit1(j, 0x48);
+		emit1(j, 0x99);			  /* cqo / cdq */
+		x_rr(j, w, 0xf7, 7, TMP2);	  /* idiv */
+	} else {
+		x_rr(j, false, 0x31, RDX, RDX);
+		x_rr(j, w, 0xf7, 6, TMP2);	  /* div */
+	}
+	mov_rr(j, w, TMP2, is_mod ? RDX : RAX);
+	l_store2 = jmp8_fwd(j);
+	label_here(j, l_zero);
+	if (is_mod)
+		mov_rr(j, w, TMP2, RAX);	  /* x % 0 = x */
+	else
+		x_rr(j, false, 0x31, TMP2, TMP2); /* x / 0 = 0 */
+	label_here(j, l_store2);
+	if (is_signed)
+		label_here(j, l_store1);
+	l_end = j->len;
+	(void)l_end;
+	pop(j, RDX);
+	pop(j, RAX);
+	mov_rr(j, w, dst, TMP2);
+}
+
+/* Shift by register: digit 4 shl, 5 shr, 7 sar. */
+static void emit_shift_x(struct jx *j, bool w, int digit, int dst, int src)
+{
+	if (j->bmi2) {
+		int pp = digit == 4 ? 1 : digit == 7 ? 2 : 3;
+		shiftx(j, w, pp, dst, dst, src);
+		return;
+	}
+	if (src == RCX) {
+		x_rr(j, w, 0xd3, digit, dst);
+	} else if (dst == RCX) {
+		mov_rr(j, true, TMP2, RCX);
+		mov_rr(j, true, RCX, src);
+		x_rr(j, w, 0xd3, digit, TMP2);
+		mov_rr(j, true, RCX, TMP2);
+	} else {
+		mov_rr(j, true, TMP2, RCX);
+		mov_rr(j, true, RCX, src);
+		x_rr(j, w, 0xd3, digit, dst);
+		mov_rr(j, true, RCX, TMP2);
+	}
+}
+
+static void emit_alu(struct jx *j, const struct ub_dinsn *d)
+{
+	const struct ub_opinfo *oi = &ub_opinfo[d->op];
+	bool w = UB_CLASS(oi->code) == UB_CLS_ALU64;
+	bool k = oi->fmt == F_ALU_K;
+	int dst = bpf2x[d->dst], src = bpf2x[d->src];
+	int op = oi->code & 0xf0;
+	int32_t imm = (int32_t)d->imm;
+
+	switch (op) {
+	case 0x00: case 0x10: case 0x40: case 0x50: case 0xa0:
+		if (k)
+			alu_ri(j, w, alu_digit(op), dst, imm);
+		else
+			x_rr(j, w, alu_rr_op[op >> 4], src, dst);
+		return;
+	case 0x20: /* mul */
+		if (k) {
+			rex(j, w, dst, 0, dst, false);
+			emit1(j, 0x69);
+			modrm(j, 3, dst, dst);
+			emit4(j, (uint32_t)imm);
+		} else {
+			x_rr(j, w, 0x0faf, dst, src);
+		}
+		return;
+	case 0x30: case 0x90:
+		emit_divmod(j, d, w, op == 0x90, d->op == UB_OP_SDIV64_K || d->op == UB_OP_SDIV64_X ||
+			    d->op == UB_OP_SDIV32_K || d->op == UB_OP_SDIV32_X ||
+			    d->op == UB_OP_SMOD64_K || d->op == UB_OP_SMOD64_X ||
+			    d->op == UB_OP_SMOD32_K || d->op == UB_OP_SMOD32_X, k);
+		return;
+	case 0x60: case 0x70: case 0xc0: {
+		int digit = op == 0x60 ? 4 : op == 0x70 ? 5 : 7;
+		if (k) {
+			rex(j, w, 0, 0, dst, false);
+			emit1(j, 0xc1);
+			modrm(j, 3, digit, dst);
+			emit1(j, (uint8_t)(imm & (w ? 63 : 31)));
+		} else {
+			emit_shift_x(j, w, digit, dst, src);
+		}
+		return;
+	}
+	case 0x80: /* neg */
+		x_rr(j, w, 0xf7, 3, dst);
+		return;
+	case 0xb0: /* mov, movsx */
+		if (k) {
+			mov_ri(j, w, dst, w ? d->imm : (int64_t)(uint32_t)d->imm);
+		} else if (oi->fmt == F_MOVSX) {
+			switch (oi->vval) {
+			case 8:
+				rex(j, w, dst, 0, src, !w && src >= RSP && src <= RDI);
+				emit1(j, 0x0f);
+				emit1(j, 0xbe);
+				modrm(j, 3, dst, src);
+				break;
+			case 16: x_rr(j, w, 0x0fbf, dst, src); break;
+			default: x_rr(j, true, 0x63, dst, src); break; /* movsxd */
+			}
+		} else {
+			mov_rr(j, w, dst, src);
+		}
+		return;
+	default:
+		j->err = j->err ? j->err : -EINVAL;
+	}
+}
+
+static void emit_end(struct jx *j, const struct ub_dinsn *d)
+{
+	const struct ub_opinfo *oi = &ub_opinfo[d->op];
+	int dst = bpf2x[d->dst];
+	bool swap = oi->fmt == F_BSWAP || oi->code == 0xdc;
+
+	switch (oi->width) {
+	case 16:
+		if (swap) {
+			emit1(j, 0x66); /* rol r16, 8 */
+			rex(j, false, 0, 0, dst, false);
+			emit1(j, 0xc1);
+			modrm(j, 3, 0, dst);
+			emit1(j, 8);
+		}
+		x_rr(j, false, 0x0fb7, dst, dst); /* movzx r32, r16 */
+		break;
+	case 32:
+		if (swap) {
+			rex(j, false, 0, 0, dst, false);
+			emit1(j, 0x0f);
+			emit1(j, (uint8_t)(0xc8 + (dst & 7)));
+		} else {
+			mov_rr(j, false, dst, dst);
+		}
+		break;
+	default:
+		if (swap) {
+			rex(j, true, 0, 0, dst, false);
+			emit1(j, 0x0f);
+			emit1(j, (uint8_t)(0xc8 + (dst & 7)));
+		}
+		break;
+	}
+}
+
+static void emit_mem(struct jx *j, const struct ub_dinsn *d)
+{
+	const struct ub_opinfo *oi = &ub_opinfo[d->op];
+	int dst = bpf2x[d->dst], src = bpf2x[d->src];
+	int32_t off = d->off;
+
+	switch (oi->fmt) {
+	case F_LDX:
+		switch (oi->width) {
+		case 1: x_mem(j, false, false, 0x0fb6, dst, src, off, false); break;
+		case 2: x_mem(j, false, false, 0x0fb7, dst, src, off, false); break;
+		case 4: x_mem(j, false, false, 0x8b, dst, src, off, false); break;
+		default: x_mem(j, false, true, 0x8b, dst, src, off, false); break;
+		}
+		break;
+	case F_LDXS:
+		switch (oi->width) {
+		case 1: x_mem(j, false, true, 0x0fbe, dst, src, off, false); break;
+		case 2: x_mem(j, false, true, 0x0fbf, dst, src, off, false); break;
+		default: x_mem(j, false, true, 0x63, dst, src, off, false); break;
+		}
+		break;
+	case F_STX:
+		switch (oi->width) {
+		case 1: x_mem(j, false, false, 0x88, src, dst, off, src >= RSP && src <= RDI); break;
+		case 2: x_mem(j, true, false, 0x89, src, dst, off, false); break;
+		case 4: x_mem(j, false, false, 0x89, src, dst, off, false); break;
+		default: x_mem(j, false, true, 0x89, src, dst, off, false); break;
+		}
+		break;
+	case F_ST:
+		switch (oi->width) {
+		case 1:
+			x_mem(j, false, false, 0xc6, 0, dst, off, false);
+			emit1(j, (uint8_t)d->imm);
+			break;
+		case 2:
+			x_mem(j, true, false, 0xc7, 0, dst, off, false);
+			emit1(j, (uint8_t)d->imm);
+			emit1(j, (uint8_t)(d->imm >> 8));
+			break;
+		default:
+			x_mem(j, false, oi->width == 8, 0xc7, 0, dst, off, false);
+			emit4(j, (uint32_t)d->imm);
+			break;
+		}
+		break;
+	default:
+		j->err = j->err ? j->err : -EINVAL;
+	}
+}
+
+static void emit_atomic(struct jx *j, const struct ub_dinsn *d)
+{
+	const struct ub_opinfo *oi = &ub_opinfo[d->op];
+	bool w = oi->width == 8;
+	int dst = bpf2x[d->dst], src = bpf2x[d->src];
+	int32_t off = d->off;
+
+	switch (d->imm) {
+	case 0x00: case 0x40: case 0x50: case 0xa0: {
+		unsigned op = d->imm == 0x00 ? 0x01 : d->imm == 0x40 ? 0x09 : d->imm == 0x50 ? 0x21 : 0x31;
+		emit1(j, 0xf0);
+		x_mem(j, false, w, op, src, dst, off, false);
+		return;
+	}
+	case 0x01: /* lock xadd */
+		emit1(j, 0xf0);
+		x_mem(j, false, w, 0x0fc1, src, dst, off, false);
+		return;
+	case 0xe1: /* xchg (locks by itself) */
+		x_mem(j, false, w, 0x87, src, dst, off, false);
+		return;
+	case 0xf1: /* lock cmpxchg: compares rax (r0), leaves the old value there */
+		emit1(j, 0xf0);
+		x_mem(j, false, w, 0x0fb1, src, dst, off, false);
+		if (!w)
+			mov_rr(j, false, RAX, RAX);
+		return;
+	case 0x41: case 0x51: case 0xa1: {
+		/* fetch-or/and/xor: a cmpxchg loop on [r9]; r0 is saved in r10. */
+		unsigned op = d->imm == 0x41 ? 0x09 : d->imm == 0x51 ? 0x21 : 0x31;
+		int val = src == RAX ? TMP : src;
+		size_t loop;
+
+		x_mem(j, false, true, 0x8d, R9, dst, off, false); /* lea r9, [dst+off] */
+		mov_rr(j, true, TMP, RAX);
+		x_mem(j, false, w, 0x8b, RAX, R9, 0, false);	   /* mov rax, [r9] */
+		loop = j->len;
+		mov_rr(j, w, TMP2, RAX);
+		x_rr(j, w, op, val, TMP2);
+		emit1(j, 0xf0);
+		x_mem(j, false, w, 0x0fb1, TMP2, R9, 0, false);
+		emit1(j, 0x75);
+		emit1(j, (uint8_t)(int8_t)((int64_t)loop - (int64_t)(j->len + 1)));
+		mov_rr(j, w, src, RAX);
+		if (src != RAX)
+			mov_rr(j, true, RAX, TMP);
+		return;
+	}
+	default:
+		j->err = j->err ? j->err : -EINVAL;
+	}
+}
+
+static void emit_jcc(struct jx *j, const struct ub_dinsn *d)
+{
+	const struct ub_opinfo *oi = &ub_opinfo[d->op];
+	bool w = UB_CLASS(oi->code) == UB_CLS_JMP;
+	int dst = bpf2x[d->dst], src = bpf2x[d->src];
+	int cc;
+
+	switch (oi->code & 0xf0) {
+	case 0x10: cc = CC_E; break;
+	case 0x20: cc = CC_A; break;
+	case 0x30: cc = CC_AE; break;
+	case 0x40: cc = CC_NE; break; /* jset: test, then jne */
+	case 0x50: cc = CC_NE; break;
+	case 0x60: cc = CC_G; break;
+	case 0x70: cc = CC_GE; break;
+	case 0xa0: cc = CC_B; break;
+	case 0xb0: cc = CC_BE; break;
+	case 0xc0: cc = CC_L; break;
+	default: cc = CC_LE; break;
+	}
+	if ((oi->code & 0xf0) == 0x40) {
+		if (oi->fmt == F_JMP_K) {
+			rex(j, w, 0, 0, dst, false);
+			emit1(j, 0xf7);
+			modrm(j, 3, 0, dst);
+			emit4(j, (uint32_t)d->imm);
+		} else {
+			x_rr(j, w, 0x85, src, dst);
+		}
+	} else if (oi->fmt == F_JMP_K) {
+		if (d->imm == 0 && (cc == CC_E || cc == CC_NE))
+			x_rr(j, w, 0x85, dst, dst);
+		else
+			alu_ri(j, w, 7, dst, (int32_t)d->imm);
+	} else {
+		x_rr(j, w, 0x39, src, dst);
+	}
+	jump_insn(j, cc, (size_t)d->off);
+}
+
+/* Emits instruction i; in_main tells which epilogue exit uses. */
+static void emit_insn(struct jx *j, size_t i, bool in_main)
+{
+	const struct ub_dinsn *d = &j->prog->d[i];
+	const struct ub_opinfo *oi;
+
+	if (d->op >= UB_OP__COUNT)
+		return; /* second half of lddw */
+	oi = &ub_opinfo[d->op];
+	switch (oi->fmt) {
+	case F_ALU_K: case F_ALU_X: case F_NEG: case F_MOVSX:
+		emit_alu(j, d);
+		break;
+	case F_END: case F_BSWAP:
+		emit_end(j, d);
+		break;
+	case F_LDX: case F_LDXS: case F_ST: case F_STX:
+		emit_mem(j, d);
+		break;
+	case F_ATOMIC:
+		emit_atomic(j, d);
+		break;
+	case F_LDDW:
+		if (d->op == UB_OP_LDDW_CODE) {
+			/* lea dst, [rip + target] */
+			int dst = bpf2x[d->dst];
+			rex(j, true, dst, 0, 0, false);
+			emit1(j, 0x8d);
+			modrm(j, 0, dst, 5);
+			emit4(j, (uint32_t)(int32_t)((int64_t)j->caddr[d->off] - (int64_t)(j->len + 4)));
+		} else {
+			mov_ri(j, true, bpf2x[d->dst], d->imm);
+		}
+		break;
+	case F_JA: case F_JA32:
+		jump_insn(j, -1, (size_t)d->off);
+		break;
+	case F_JMP_K: case F_JMP_X:
+		emit_jcc(j, d);
+		break;
+	case F_CALL:
+		call_abs(j, (const void *)(uintptr_t)d->imm);
+		check_pending(j);
+		break;
+	case F_CALL_LOCAL:
+		emit1(j, 0xe8);
+		emit4(j, (uint32_t)(int32_t)((int64_t)j->caddr[d->off] - (int64_t)(j->len + 4)));
+		check_pending(j);
+		break;
+	case F_CALLX: {
+		/* A helper id goes through the C trampoline; anything else is a
+		 * code address of this program (lddw src=4). */
+		int t = bpf2x[d->dst];
+		size_t l_native, l_done;
+		x_mem(j, false, true, 0x89, t, CTX, (int32_t)offsetof(struct userbpf_call, callx_id), false);
+		rex(j, true, 0, 0, t, false);
+		emit1(j, 0x81);
+		modrm(j, 3, 7, t);
+		emit4(j, 65536);
+		l_native = jcc8_fwd(j, CC_AE);
+		call_abs(j, (const void *)ub_jit_callx_helper);
+		l_done = jmp8_fwd(j);
+		label_here(j, l_native);
+		rex(j, false, 0, 0, t, false);
+		emit1(j, 0xff);
+		modrm(j, 3, 2, t); /* call t */
+		label_here(j, l_done);
+		check_pending(j);
+		break;
+	}
+	case F_EXIT:
+		if (in_main)
+			main_epilogue(j);
+		else
+			sub_epilogue(j);
+		break;
+	default:
+		/* legacy packet loads, kfuncs: the interpreter runs these */
+		j->err = j->err ? j->err : -EOPNOTSUPP;
+	}
+}
+
+static bool cpu_has_bmi2(void)
+{
+#if defined(__GNUC__)
+	unsigned a, b, c, dx;
+	__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(dx) : "a"(7), "c"(0));
+	return (b >> 8) & 1;
+#else
+	return false;
+#endif
+}
+
+int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
+		  struct ub_jit_out *out)
+{
+	struct jx j;
+	size_t n = prog->cnt, i;
+	bool stable = false;
+	int pass, err = 0;
+
+	if (o->win64 || o->blind)
+		return -EOPNOTSUPP;
+	memset(&j, 0, sizeof(j));
+	j.prog = prog;
+	j.rt = prog->rt;
+	j.bmi2 = cpu_has_bmi2();
+	j.addr = ub_calloc(j.rt, n + 1, sizeof(*j.addr));
+	j.naddr = ub_calloc(j.rt, n + 1, sizeof(*j.naddr));
+	j.caddr = ub_calloc(j.rt, n + 1, sizeof(*j.caddr));
+	j.ncaddr = ub_calloc(j.rt, n + 1, sizeof(*j.ncaddr));
+	j.entry = ub_calloc(j.rt, n, sizeof(*j.entry));
+	if (!j.addr || !j.naddr || !j.caddr || !j.ncaddr || !j.entry) {
+		err = -ENOMEM;
+		goto out;
+	}
+	j.entry[0] = true;
+	for (i = 0; i < n; i++)
+		if (prog->d[i].op == UB_OP_CALL_LOCAL || prog->d[i].op == UB_OP_LDDW_CODE)
+			j.entry[prog->d[i].off] = true;
+	/* Tail calls from a callee would need to return into its caller;
+	 * the interpreter handles those programs. */
+	for (i = 1; i < n; i++) {
+		if (j.entry[i]) {
+			for (size_t k = i; k < n; k++)
+				if (prog->d[k].op == UB_OP_CALL && prog->insns[k].imm == 12) {
+					err = -EOPNOTSUPP;
+					goto out;
+				}
+			break;
+		}
+	}
+	for (pass = 0; pass < 16 && !stable; pass++) {
+		bool in_main = true;
+
+		j.first_pass = pass == 0;
+		j.len = 0;
+		j.err = 0;
+		for (i = 0; i < n; i++) {
+			/* Calls land on the prologue, jumps on the body. */
+			j.ncaddr[i] = (uint32_t)j.len;
+			if (j.entry[i]) {
+				in_main = i == 0;
+				if (in_main)
+					main_prologue(&j);
+				else
+					sub_prologue(&j);
+			}
+			j.naddr[i] = (uint32_t)j.len;
+			emit_insn(&j, i, in_main);
+		}
+		/* The unwind stub: back to the main frame, out through its
+		 * epilogue; the driver reads c->pending. */
+		j.cur_abort = j.len;
+		x_mem(&j, false, true, 0x8b, RSP, CTX, (int32_t)offsetof(struct userbpf_call, jit_rsp), false);
+		main_epilogue(&j);
+		if (j.err) {
+			err = j.err;
+			goto out;
+		}
+		stable = !j.first_pass && j.abort_stub == j.cur_abort &&
+			 memcmp(j.addr, j.naddr, n * sizeof(*j.addr)) == 0 &&
+			 memcmp(j.caddr, j.ncaddr, n * sizeof(*j.caddr)) == 0;
+		memcpy(j.addr, j.naddr, n * sizeof(*j.addr));
+		memcpy(j.caddr, j.ncaddr, n * sizeof(*j.caddr));
+		j.abort_stub = j.cur_abort;
+	}
+	if (!stable) {
+		err = -E2BIG;
+		goto out;
+	}
+	out->code = j.buf;
+	out->len = j.len;
+	out->entry = 0;
+	j.buf = NULL;
+out:
+	ub_free(j.rt, j.buf);
+	ub_free(j.rt, j.addr);
+	ub_free(j.rt, j.naddr);
+	ub_free(j.rt, j.caddr);
+	ub_free(j.rt, j.ncaddr);
+	ub_free(j.rt, j.entry);
+	return err;
+}
