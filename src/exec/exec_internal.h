@@ -55,7 +55,8 @@ struct userbpf_call {
 	size_t pkt_len;
 };
 
-enum { UB_PENDING_ABORT = 1, UB_PENDING_TAIL = 2 };
+enum { UB_PENDING_ABORT = 1, UB_PENDING_TAIL = 2,
+       UB_PENDING_EXIT0 = 4 /* a packet load fell outside: r0 = 0, stop */ };
 
 /* Interpreter entry points: checked (bounds every access, counts the
  * budget) and fast (for proved-safe programs); each with computed-goto and

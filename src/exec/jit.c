@@ -87,6 +87,22 @@ uint64_t ub_jit_callx_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 	return h->fn(r1, r2, r3, r4, r5, c);
 }
 
+uint64_t ub_jit_ld_pkt(uint64_t off, uint64_t size, uint64_t r3, uint64_t r4, uint64_t r5,
+		       struct userbpf_call *c)
+{
+	int64_t o = (int32_t)(uint32_t)off;
+	const uint8_t *p;
+
+	(void)r3; (void)r4; (void)r5;
+	if (o < 0 || !c->pkt || (uint64_t)o + size > c->pkt_len) {
+		c->pending |= UB_PENDING_EXIT0;
+		return 0;
+	}
+	p = c->pkt + o;
+	return size == 1 ? p[0] : size == 2 ? (uint64_t)((p[0] << 8) | p[1]) :
+	       ((uint64_t)p[0] << 24) | ((uint64_t)p[1] << 16) | ((uint64_t)p[2] << 8) | p[3];
+}
+
 int ub_jit_run(struct userbpf_prog *prog, struct userbpf_call *c, const uint64_t args[5],
 	       uint64_t *ret)
 {
@@ -123,6 +139,11 @@ int ub_jit_run(struct userbpf_prog *prog, struct userbpf_call *c, const uint64_t
 		}
 		if (c->pending & UB_PENDING_ABORT)
 			return c->abort_err;
+		if (c->pending & UB_PENDING_EXIT0) {
+			c->pending = 0;
+			*ret = 0;
+			return 0;
+		}
 		/* A tail call: the helper counted and checked it. */
 		c->pending = 0;
 		prog = c->tail_target;

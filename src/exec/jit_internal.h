@@ -43,6 +43,11 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 uint64_t ub_jit_callx_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 			     uint64_t r5, struct userbpf_call *c);
 
+/* Called by generated code for the legacy packet loads: the value in
+ * network order, or 0 with UB_PENDING_EXIT0 set when outside the packet. */
+uint64_t ub_jit_ld_pkt(uint64_t off, uint64_t size, uint64_t r3, uint64_t r4, uint64_t r5,
+		       struct userbpf_call *c);
+
 /* Compiles prog (once) and runs it; used by prog.c for the JIT engine. */
 int ub_jit_run(struct userbpf_prog *prog, struct userbpf_call *c, const uint64_t args[5],
 	       uint64_t *ret);

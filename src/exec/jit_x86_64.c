@@ -757,6 +757,19 @@ static void emit_insn(struct jx *j, size_t i, bool in_main)
 		check_pending(j);
 		break;
 	}
+	case F_LDABS: case F_LDIND:
+		/* Rare and clobbering r1-r5 anyway, as on Linux: a C call. */
+		if (oi->fmt == F_LDIND) {
+			mov_rr(j, false, TMP, bpf2x[d->src]);
+			alu_ri(j, false, 0, TMP, (int32_t)d->imm);
+			mov_rr(j, true, RDI, TMP);
+		} else {
+			mov_ri(j, true, RDI, (int64_t)(uint32_t)d->imm);
+		}
+		mov_ri(j, true, RSI, oi->width);
+		call_abs(j, (const void *)ub_jit_ld_pkt);
+		check_pending(j);
+		break;
 	case F_EXIT:
 		if (in_main)
 			main_epilogue(j);
@@ -764,7 +777,7 @@ static void emit_insn(struct jx *j, size_t i, bool in_main)
 			sub_epilogue(j);
 		break;
 	default:
-		/* legacy packet loads, kfuncs: the interpreter runs these */
+		/* kfuncs: refused at load already */
 		j->err = j->err ? j->err : -EOPNOTSUPP;
 	}
 }

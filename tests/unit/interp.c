@@ -16,6 +16,7 @@
 #define LDDW(d, v) INSN(0x18, d, 0, 0, (int32_t)(uint32_t)(v)), INSN(0, 0, 0, 0, (int32_t)((uint64_t)(v) >> 32))
 
 static struct userbpf_rt *rt;
+static const uint8_t test_pkt[] = { 0x45, 0x00, 0x12, 0x34, 0xde, 0xad, 0xbe, 0xef };
 
 /* Runs prog through every engine: the interpreter in checked and fast
  * mode with both dispatches, and the JIT where there is one.  All must
@@ -55,6 +56,8 @@ static void run_all(const char *name, const struct userbpf_insn *p, size_t n,
 		o.regions = &reg;
 		o.region_cnt = mem ? 1 : 0;
 		o.engine = modes[m].engine;
+		o.pkt = test_pkt;
+		o.pkt_len = sizeof(test_pkt);
 		userbpf_prog__set_trusted(prog, modes[m].trusted);
 		err = ub_prog_run_dispatch(prog, &o, modes[m].dispatch, &r);
 		snprintf(nm, sizeof(nm), "%s [%s]", name, modes[m].name);
@@ -63,6 +66,54 @@ static void run_all(const char *name, const struct userbpf_insn *p, size_t n,
 		else
 			TL_EQ_U64(nm, r, want);
 	}
+	userbpf_prog__free(prog);
+}
+
+/* A stand-in prog_array: every index reaches `tail_target`. */
+static struct userbpf_prog *tail_target;
+static struct userbpf_prog *tail_resolve(void *map, uint32_t idx, void *user)
+{
+	(void)map; (void)user;
+	return idx == 0 ? tail_target : NULL;
+}
+
+/* The program counts its runs in the context's u64 and tail-calls itself:
+ * 1 run + 33 tail calls, then the 34th tail call fails and falls through. */
+static void tail_call_tests(void)
+{
+	static const struct userbpf_insn p[] = {
+		INSN(0xbf, 6, 1, 0, 0),		/* r6 = r1 */
+		INSN(0x79, 2, 1, 0, 0),		/* r2 = *(u64 *)(r1 + 0) */
+		INSN(0x07, 2, 0, 0, 1),		/* r2 += 1 */
+		INSN(0x7b, 1, 2, 0, 0),		/* *(u64 *)(r1 + 0) = r2 */
+		INSN(0xb7, 2, 0, 0, 0),		/* r2 = 0 (the map) */
+		INSN(0xb7, 3, 0, 0, 0),		/* r3 = 0 (the index) */
+		INSN(0x85, 0, 0, 0, 12),	/* bpf_tail_call */
+		INSN(0x79, 0, 6, 0, 0),		/* r0 = *(u64 *)(r6 + 0) */
+		EXIT,
+	};
+	struct userbpf_prog *prog = userbpf_prog__load(rt, p, sizeof(p) / sizeof(p[0]), NULL);
+	const char *names[] = { "checked", "fast", "jit" };
+
+	tail_target = prog;
+	userbpf_rt__set_tail_resolver(rt, tail_resolve, NULL);
+	for (int m = 0; m < 3 && prog; m++) {
+		uint64_t counter = 0, r = 0;
+		struct userbpf_region reg = { &counter, sizeof(counter), true };
+		struct userbpf_run_opts o = { .sz = sizeof(o), .regions = &reg, .region_cnt = 1 };
+		char nm[80];
+		int err;
+
+		if (m == 2 && !ub_jit_available())
+			continue;
+		o.args[0] = (uint64_t)(uintptr_t)&counter;
+		o.engine = m == 2 ? USERBPF_ENGINE_JIT : USERBPF_ENGINE_INTERPRETER;
+		userbpf_prog__set_trusted(prog, m > 0);
+		err = userbpf_prog__run(prog, &o, &r);
+		snprintf(nm, sizeof(nm), "33 tail calls, then fall through [%s]", names[m]);
+		TL_CHECK(nm, err == 0 && r == 34 && counter == 34);
+	}
+	userbpf_rt__set_tail_resolver(rt, NULL, NULL);
 	userbpf_prog__free(prog);
 }
 
@@ -142,6 +193,11 @@ int main(void)
 		prog = userbpf_prog__load(rt, q, 2, NULL);
 		TL_CHECK("unavailable helper named", !prog && strstr(tl_last_log, "bpf_get_stackid"));
 	}
+	RUN("ld_abs h is big-endian", 0x1234, MOV64_K(6, 0), INSN(0x28, 0, 0, 0, 2), EXIT);
+	RUN("ld_ind w", 0xdeadbeef, MOV64_K(6, 0), MOV64_K(7, 1), INSN(0x40, 0, 7, 0, 3), EXIT);
+	RUN("ld_abs outside the packet returns 0", 0, MOV64_K(6, 0), MOV64_K(0, 9), INSN(0x30, 0, 0, 0, 8),
+	    MOV64_K(0, 7), EXIT);
+	tail_call_tests();
 	userbpf_rt__free(rt);
 	return tl_exit();
 }
