@@ -291,6 +291,8 @@ out:
 	return err;
 }
 
+static void interp_close(struct bench_run *r);
+
 static int interp_fast_open(struct bench_run *r)
 {
 	return interp_open(r, true);
@@ -299,6 +301,25 @@ static int interp_fast_open(struct bench_run *r)
 static int interp_checked_open(struct bench_run *r)
 {
 	return interp_open(r, false);
+}
+
+static int jit_open(struct bench_run *r)
+{
+	int err = interp_open(r, true);
+
+	if (err)
+		return err;
+	r->opts.engine = USERBPF_ENGINE_JIT;
+	/* One run compiles; a program the JIT refuses shows as "-". */
+	{
+		uint64_t ret;
+		if (userbpf_prog__run(r->prog, &r->opts, &ret)) {
+			snprintf(r->why, sizeof(r->why), "the JIT refused the program");
+			interp_close(r);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
 }
 
 static int interp_run(struct bench_run *r, uint64_t *ret)
@@ -314,8 +335,8 @@ static void interp_close(struct bench_run *r)
 	r->rt = NULL;
 }
 
-/* Placeholders for engines to come: the userbpf JIT
- * (USERBPF_ENGINE_JIT), and Linux's JIT through BPF_PROG_TEST_RUN. */
+/* Placeholder for the engine to come: Linux's JIT through
+ * BPF_PROG_TEST_RUN. */
 static int unavailable_open(struct bench_run *r)
 {
 	(void)r;
@@ -326,7 +347,7 @@ static const struct bench_engine engines[] = {
 	{ "native", "native", native_open, native_run, native_close },
 	{ "interp-fast", "fast", interp_fast_open, interp_run, interp_close },
 	{ "interp-checked", "checked", interp_checked_open, interp_run, interp_close },
-	{ "jit", "jit", unavailable_open, NULL, NULL },
+	{ "jit", "jit", jit_open, interp_run, interp_close },
 	{ "kernel-jit", "kjit", unavailable_open, NULL, NULL },
 };
 #define NENGINES (sizeof(engines) / sizeof(engines[0]))

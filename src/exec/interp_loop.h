@@ -94,8 +94,14 @@ int UB_FN(struct userbpf_call *c, const uint64_t args[5], uint64_t *ret)
 #undef UB_X_LABEL
 #define CASE(id) L_##id:
 /* The empty asm keeps clang from merging every handler's dispatch into one
- * shared indirect jump (which costs branch prediction); gcc never does. */
-#define DISPATCH() do { COUNT(); __asm__("" : "+r"(pc)); goto *labels[pc->op]; } while (0)
+ * shared indirect jump (which costs branch prediction); gcc never does, and
+ * runs slower with it. */
+#if defined(__clang__)
+#define UB_KEEP_DISPATCH() __asm__("" : "+r"(pc))
+#else
+#define UB_KEEP_DISPATCH() ((void)0)
+#endif
+#define DISPATCH() do { COUNT(); UB_KEEP_DISPATCH(); goto *labels[pc->op]; } while (0)
 #define NEXT() do { pc++; DISPATCH(); } while (0)
 #define LOOP_BEGIN DISPATCH();
 #define LOOP_END
