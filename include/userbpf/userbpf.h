@@ -123,6 +123,9 @@ struct userbpf_prog_opts {
 	/* Registers holding a value at entry (bit N for rN); 0 means
 	 * Linux's convention, r1 and r10. */
 	uint16_t entry_regs;
+	/* JIT hardening: every immediate of the program is emitted as the xor
+	 * of two values, one of them random per load (constant blinding). */
+	bool jit_blind;
 };
 
 /*

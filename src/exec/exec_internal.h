@@ -25,6 +25,7 @@ struct userbpf_prog {
 	size_t cnt;
 	uint16_t entry_regs;
 	bool trusted;			/* proved safe: runs without checks */
+	bool jit_blind;			/* constant blinding asked at load */
 	void *jit_code;			/* sealed pages (W^X), or NULL */
 	size_t jit_size;
 	int jit_err;			/* the JIT refused this program */

@@ -22,7 +22,7 @@ bool ub_jit_available(void)
 
 static int jit_compile(struct userbpf_prog *prog)
 {
-	struct ub_jit_opts o = { 0 };
+	struct ub_jit_opts o = { .blind = prog->jit_blind };
 	struct ub_jit_out out = { 0 };
 	size_t size;
 	void *mem;
@@ -30,6 +30,9 @@ static int jit_compile(struct userbpf_prog *prog)
 
 	if (prog->jit_err)
 		return prog->jit_err;
+#if defined(_WIN32)
+	o.win64 = true;
+#endif
 #if defined(__x86_64__)
 	err = ub_jit_x86_64(prog, &o, &out);
 #else

@@ -101,6 +101,8 @@ struct userbpf_prog *ub_prog_load(struct userbpf_rt *rt, const struct userbpf_in
 	prog->entry_regs = (uint16_t)(1u << 1);
 	if (OPTS_HAS(opts, entry_regs) && opts->entry_regs)
 		prog->entry_regs = opts->entry_regs;
+	if (OPTS_HAS(opts, jit_blind))
+		prog->jit_blind = opts->jit_blind;
 	prog->name = ub_strdup(rt, name);
 	prog->insns = ub_malloc(rt, cnt * sizeof(*insns));
 	prog->d = ub_malloc(rt, cnt * sizeof(*prog->d));
