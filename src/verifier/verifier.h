@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * verifier.h - the static safety proof: the interface that the loader, the
+ * CLI and the tests use.
+ *
+ * ub_verify() explores every path of a decoded program from an entry
+ * state, tracking for each register its type and, for numbers and the
+ * variable part of pointers, signed and unsigned ranges in 64 and 32 bits
+ * and a tnum (known bits), and for the stack a type per byte with spilled
+ * registers kept whole.  It refuses a program at the first instruction
+ * where some path could break a rule, with one line that says what to do.
+ *
+ * The entry state is Linux's (r1 = context, r10 = frame pointer) unless
+ * the caller describes another; the PREVAIL test harness and hosts with
+ * their own calling conventions do.
+ */
+#ifndef USERBPF_VERIFIER_H
+#define USERBPF_VERIFIER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/core_internal.h"
+#include "isa/isa_internal.h"
+
+/* Register types, as Linux names them. */
+enum ub_rtype {
+	UB_T_NOT_INIT = 0,
+	UB_T_SCALAR,
+	UB_T_CTX,		/* the program's context */
+	UB_T_STACK,		/* the frame: off is relative to r10 (<= 0) */
+	UB_T_PACKET,		/* packet data: off from data */
+	UB_T_PACKET_META,
+	UB_T_PACKET_END,
+	UB_T_MAP_PTR,		/* a map (lddw src=1) */
+	UB_T_MAP_VALUE,		/* a map value: mem_size bytes */
+	UB_T_MAP_VALUE_OR_NULL,
+	UB_T_MEM,		/* memory of mem_size bytes (helpers, host regions) */
+	UB_T_MEM_OR_NULL,
+	UB_T_FUNC,		/* a code address (lddw src=4) */
+	UB_T__COUNT,
+};
+
+/* Entry state of one register, for callers that start from a state other
+ * than Linux's. */
+struct ub_vfy_entry_reg {
+	uint8_t reg;		/* 0..9 */
+	uint8_t type;		/* enum ub_rtype */
+	/* Scalars: ranges (when has_range) for the value; pointers: for the
+	 * variable offset added to off. */
+	bool has_srange, has_urange;
+	int64_t smin, smax;
+	uint64_t umin, umax;
+	int32_t off;		/* pointers: fixed offset from the region's start
+				 * (stack: from r10, so <= 0) */
+	uint32_t mem_size;	/* MAP_VALUE / MEM: the region's size */
+};
+
+/* A context field (from the program type's descriptor). */
+enum ub_ctx_kind { UB_CTX_READ = 1, UB_CTX_WRITE = 2, UB_CTX_DATA = 4, UB_CTX_DATA_END = 8,
+		   UB_CTX_DATA_META = 16 };
+struct ub_ctx_field {
+	uint32_t off, size;
+	uint32_t kind;		/* UB_CTX_* bits */
+};
+
+struct ub_vfy_opts {
+	/* The context r1 points to: its size and fields; a byte outside every
+	 * field cannot be accessed.  NULL: a context of ctx_size bytes,
+	 * readable and writable everywhere (the bpf_conformance convention). */
+	const struct ub_ctx_field *ctx_fields;
+	size_t nctx_fields;
+	uint32_t ctx_size;
+	/* NULL: Linux's entry state.  Otherwise the listed registers start as
+	 * described and all others (but r10) uninitialised. */
+	const struct ub_vfy_entry_reg *entry;
+	size_t nentry;
+	/* Stack bytes [from, to) (offsets from r10, negative) that start
+	 * initialised with unknown numbers (PREVAIL's s[...] pre-states). */
+	const int32_t (*stack_init)[2];
+	size_t nstack_init;
+	uint32_t packet_size_min;	/* bytes of packet known to exist */
+	bool strict;			/* Linux's unprivileged rules */
+	bool div_by_zero_is_error;	/* refuse a divisor that may be 0 */
+	bool check_return;		/* r0 must lie in [ret_min, ret_max] */
+	int64_t ret_min, ret_max;
+	int log_level;			/* 0: the refusal; 1: its path; 2: all */
+	uint64_t max_insns;		/* processed-instruction budget; 0: 1M */
+};
+
+/* Facts the JIT may use, one byte per instruction. */
+enum { UB_FACT_ZEXT_NEEDED = 1, UB_FACT_CONST_DST = 2, UB_FACT_INDEX_BOUNDED = 4 };
+
+struct ub_vfy_result {
+	bool accepted;
+	size_t insn;			/* where it was refused */
+	char reason[512];		/* one line a person can act on */
+	char *log;			/* -v/-vv text; ub_malloc'ed, may be NULL */
+	size_t log_len;
+	uint64_t processed;		/* instructions processed */
+	uint32_t max_stack;		/* deepest stack use over a call chain */
+	uint8_t *facts;			/* cnt entries, UB_FACT_*; ub_malloc'ed */
+	bool exit_reachable;		/* some path reaches a final exit */
+};
+
+/*
+ * Verifies the decoded program d[cnt] (insns is the bytecode it came from,
+ * for messages) against the runtime's helper prototypes.  Returns 0 with
+ * res->accepted telling the verdict, or a negative errno when it could
+ * not run (out of memory).  res is the caller's; free its parts with
+ * ub_vfy_result_free().
+ */
+int ub_verify(struct userbpf_rt *rt, const struct ub_dinsn *d, const struct userbpf_insn *insns,
+	      size_t cnt, const struct ub_vfy_opts *opts, struct ub_vfy_result *res);
+void ub_vfy_result_free(struct userbpf_rt *rt, struct ub_vfy_result *res);
+
+const char *ub_rtype_name(int type);
+
+#endif
