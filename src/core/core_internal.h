@@ -31,9 +31,31 @@
 	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) +         \
 				      sizeof((opts)->field))
 
+/* Helper prototypes, as the verifier reads them (Linux's arg types). */
+enum ub_arg_type {
+	UB_ARG_NONE = 0,	/* not an argument */
+	UB_ARG_ANY,		/* any initialised value */
+	UB_ARG_CTX,		/* the context pointer */
+	UB_ARG_MAP,		/* a map */
+	UB_ARG_MAP_KEY,		/* readable memory of the map's key size */
+	UB_ARG_MAP_VALUE,	/* readable memory of the map's value size */
+	UB_ARG_MEM,		/* readable, initialised memory; size in the next arg */
+	UB_ARG_MEM_UNINIT,	/* writable memory; size in the next arg */
+	UB_ARG_SIZE,		/* a constant-bounded size > 0 */
+	UB_ARG_SIZE_OR_ZERO,	/* a constant-bounded size >= 0 */
+	UB_ARG_FUNC,		/* a callback (lddw src=4) */
+};
+enum ub_ret_type { UB_RET_INT = 0, UB_RET_VOID, UB_RET_MAP_VALUE_OR_NULL, UB_RET_MEM_OR_NULL };
+struct ub_helper_proto {
+	uint8_t ret;		/* enum ub_ret_type */
+	uint8_t args[5];	/* enum ub_arg_type */
+};
+
 struct ub_helper {
 	userbpf_helper_fn fn;
 	char *name;	/* owned */
+	bool has_proto;	/* without one, arguments are not checked */
+	struct ub_helper_proto proto;
 };
 
 struct userbpf_rt {

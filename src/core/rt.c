@@ -189,6 +189,7 @@ int userbpf_rt__set_helper(struct userbpf_rt *rt, uint32_t id, const char *name,
 	ub_free(rt, rt->helpers[id].name);
 	rt->helpers[id].name = copy;
 	rt->helpers[id].fn = fn;
+	rt->helpers[id].has_proto = false;
 	return 0;
 }
 

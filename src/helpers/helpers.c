@@ -112,14 +112,16 @@ int ub_helpers_install_defaults(struct userbpf_rt *rt)
 	static const struct {
 		uint32_t id;
 		userbpf_helper_fn fn;
+		struct ub_helper_proto proto;
 	} defaults[] = {
-		{ 5, h_ktime_get_ns },
-		{ 7, h_get_prandom_u32 },
-		{ 8, h_get_smp_processor_id },
-		{ 12, h_tail_call },
-		{ 118, h_jiffies64 },
-		{ 125, h_ktime_get_boot_ns },
-		{ 160, h_ktime_get_coarse_ns },
+		{ 5, h_ktime_get_ns, { UB_RET_INT, { 0 } } },
+		{ 7, h_get_prandom_u32, { UB_RET_INT, { 0 } } },
+		{ 8, h_get_smp_processor_id, { UB_RET_INT, { 0 } } },
+		/* the prog_array argument becomes UB_ARG_MAP with maps */
+		{ 12, h_tail_call, { UB_RET_INT, { UB_ARG_CTX, UB_ARG_ANY, UB_ARG_ANY } } },
+		{ 118, h_jiffies64, { UB_RET_INT, { 0 } } },
+		{ 125, h_ktime_get_boot_ns, { UB_RET_INT, { 0 } } },
+		{ 160, h_ktime_get_coarse_ns, { UB_RET_INT, { 0 } } },
 	};
 	char name[64];
 
@@ -130,6 +132,8 @@ int ub_helpers_install_defaults(struct userbpf_rt *rt)
 		err = userbpf_rt__set_helper(rt, defaults[i].id, name, defaults[i].fn);
 		if (err)
 			return err;
+		rt->helpers[defaults[i].id].has_proto = true;
+		rt->helpers[defaults[i].id].proto = defaults[i].proto;
 	}
 	return 0;
 }

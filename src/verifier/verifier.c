@@ -1,20 +1,1636 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * verifier.c - placeholder while the analysis is written: refuses every
- * program, so that nothing can take it for a proof.
+ * verifier.c - the path explorer and the rules it checks at each
+ * instruction.
+ *
+ * Exploration is depth first: at a conditional jump whose outcome is not
+ * known the other branch is pushed (its state refined by the condition) and
+ * the current path goes on.  At prune points (jump targets, fall-throughs
+ * of jumps, returns from calls) the state is compared with checkpoints
+ * kept there: a state covered by a checkpoint whose exploration has
+ * finished is safe and the path stops; a state equal to one still being
+ * explored on the same path is an infinite loop.  Loops are otherwise
+ * explored iteration by iteration, within the processed-instruction budget
+ * (1M, as Linux), which is how their termination is proved.
+ *
+ * Soundness rules of thumb: a register or stack byte that might hold
+ * anything else on some path is described by the join of the possibilities,
+ * never by one of them; a check that depends on a value uses its whole
+ * range.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include "verifier/verifier.h"
+#include "verifier/state.h"
+#include "isa/disasm_internal.h"
+
+#define MAX_CKPT_PER_INSN 32
+#define MAX_VAR_OFF (1 << 29)
+
+struct venv {
+	struct userbpf_rt *rt;
+	const struct ub_dinsn *d;
+	const struct userbpf_insn *insns;
+	size_t cnt;
+	const struct ub_vfy_opts *o;
+	struct ub_vfy_result *res;
+	uint64_t budget;
+	uint32_t next_id;
+	int err;			/* -ENOMEM: stop */
+	bool refused;
+	struct vstate **stack;		/* branches waiting */
+	size_t nstack, capstack;
+	struct ckpt **ck;		/* per insn */
+	uint16_t *nck;
+	bool *prune;
+	uint32_t *sub_of;		/* subprogram of each insn */
+	uint32_t *sub_start;
+	size_t nsub;
+	uint32_t *sub_depth;		/* deepest stack byte each subprog used */
+	char *log;
+	size_t log_len, log_cap;
+};
+
+/* ---- small services ---- */
+
+static void *vmalloc(struct venv *e, size_t n)
+{
+	void *p = ub_calloc(e->rt, 1, n);
+	if (!p)
+		e->err = -ENOMEM;
+	return p;
+}
+
+static void vlog(struct venv *e, const char *fmt, ...) UB_PRINTF(2, 3);
+static void vlog(struct venv *e, const char *fmt, ...)
+{
+	va_list ap;
+	char buf[512];
+	int n;
+
+	if (e->o->log_level <= 0)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	if (e->log_len + (size_t)n + 1 > e->log_cap) {
+		size_t cap = e->log_cap ? e->log_cap * 2 : 4096;
+		char *nl;
+		while (cap < e->log_len + (size_t)n + 1)
+			cap *= 2;
+		if (cap > (64u << 20))
+			return; /* the log is for people: 64 MiB is plenty */
+		nl = ub_malloc(e->rt, cap);
+		if (!nl)
+			return;
+		if (e->log_len)
+			memcpy(nl, e->log, e->log_len);
+		ub_free(e->rt, e->log);
+		e->log = nl;
+		e->log_cap = cap;
+	}
+	memcpy(e->log + e->log_len, buf, (size_t)n);
+	e->log_len += (size_t)n;
+	e->log[e->log_len] = 0;
+}
+
+const char *ub_rtype_name(int type)
+{
+	static const char *const names[UB_T__COUNT] = {
+		"not initialised", "scalar", "ctx", "fp", "pkt", "pkt_meta", "pkt_end", "map_ptr",
+		"map_value", "map_value_or_null", "mem", "mem_or_null", "func",
+	};
+	return type >= 0 && type < UB_T__COUNT ? names[type] : "?";
+}
+
+static int fmt_reg(char *buf, size_t sz, int r, const struct vreg *x)
+{
+	if (x->type == UB_T_NOT_INIT)
+		return snprintf(buf, sz, "R%d=not initialised", r);
+	if (x->type == UB_T_SCALAR) {
+		if (ub_sc_is_const(&x->v))
+			return snprintf(buf, sz, "R%d=%lld", r, (long long)x->v.t.v);
+		return snprintf(buf, sz, "R%d=scalar(umin=%llu,umax=%llu,smin=%lld,smax=%lld)", r,
+				(unsigned long long)x->v.umin, (unsigned long long)x->v.umax,
+				(long long)x->v.smin, (long long)x->v.smax);
+	}
+	if (ub_sc_is_const(&x->v))
+		return snprintf(buf, sz, "R%d=%s(off=%lld%s%s)", r, ub_rtype_name(x->type),
+				(long long)(x->off + (int64_t)x->v.t.v),
+				x->type == UB_T_PACKET ? ",r=" : "",
+				x->type == UB_T_PACKET ? (x->range ? "proved" : "0") : "");
+	return snprintf(buf, sz, "R%d=%s(off=%d,var=[%lld,%lld])", r, ub_rtype_name(x->type),
+			x->off, (long long)x->v.smin, (long long)x->v.smax);
+}
+
+static const char *ins_text(struct venv *e, size_t i, char *buf, size_t sz)
+{
+	if (userbpf_disasm_insn(e->insns + i, e->cnt - i, buf, sz) < 0)
+		snprintf(buf, sz, "(invalid)");
+	return buf;
+}
+
+/* Refuses the program at instruction i: "insn N: TEXT: why (R..=...)". */
+static void refuse(struct venv *e, const struct vstate *st, int r1, int r2, const char *fmt, ...)
+	UB_PRINTF(5, 6);
+static void refuse(struct venv *e, const struct vstate *st, int r1, int r2, const char *fmt, ...)
+{
+	char why[256], text[96], regs[256] = "";
+	size_t n = 0;
+	va_list ap;
+
+	if (e->refused)
+		return;
+	e->refused = true;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (st) {
+		const struct vframe *f = st->fr[st->nframes - 1];
+		int rs[2] = { r1, r2 };
+		for (int k = 0; k < 2; k++) {
+			if (rs[k] < 0 || rs[k] > 10 || (k == 1 && rs[1] == rs[0]))
+				continue;
+			n += (size_t)snprintf(regs + n, n < sizeof(regs) ? sizeof(regs) - n : 0, "%s",
+					      n ? ", " : " (");
+			n += (size_t)fmt_reg(regs + n, n < sizeof(regs) ? sizeof(regs) - n : 0, rs[k],
+					     &f->regs[rs[k]]);
+		}
+		if (n && n < sizeof(regs) - 1)
+			snprintf(regs + n, sizeof(regs) - n, ")");
+	}
+	e->res->insn = st ? st->insn : 0;
+	snprintf(e->res->reason, sizeof(e->res->reason), "insn %u: %s: %s%s",
+		 st ? st->insn : 0, st ? ins_text(e, st->insn, text, sizeof(text)) : "-", why, regs);
+	if (st && e->o->log_level >= 1) {
+		vlog(e, "path to the refusal (last %u branch decisions):\n", st->ntrail);
+		for (unsigned k = 0; k < st->ntrail; k++) {
+			uint32_t t = st->trail[k];
+			vlog(e, "  insn %u: %s: %s\n", t >> 1, ins_text(e, t >> 1, text, sizeof(text)),
+			     (t & 1) ? "jump taken" : "fell through");
+		}
+		vlog(e, "refused: %s\n", e->res->reason);
+	}
+}
+
+/* ---- states ---- */
+
+static struct vframe *frame_new(struct venv *e)
+{
+	return vmalloc(e, sizeof(struct vframe));
+}
+
+static void state_free(struct venv *e, struct vstate *st)
+{
+	for (int i = 0; i < st->nframes; i++)
+		ub_free(e->rt, st->fr[i]);
+	st->nframes = 0;
+}
+
+static bool state_copy(struct venv *e, struct vstate *dst, const struct vstate *src)
+{
+	*dst = *src;
+	for (int i = 0; i < src->nframes; i++) {
+		dst->fr[i] = ub_malloc(e->rt, sizeof(struct vframe));
+		if (!dst->fr[i]) {
+			dst->nframes = (uint8_t)i;
+			state_free(e, dst);
+			e->err = -ENOMEM;
+			return false;
+		}
+		memcpy(dst->fr[i], src->fr[i], sizeof(struct vframe));
+	}
+	return true;
+}
+
+static struct vframe *cur(struct vstate *st)
+{
+	return st->fr[st->nframes - 1];
+}
+
+static void mark_scalar(struct vreg *r, struct ub_sc v)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = UB_T_SCALAR;
+	r->v = v;
+}
+
+static void mark_unknown(struct vreg *r)
+{
+	mark_scalar(r, ub_sc_unknown());
+}
+
+static void mark_not_init(struct vreg *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+static bool is_ptr(int type)
+{
+	return type != UB_T_SCALAR && type != UB_T_NOT_INIT;
+}
+
+static bool is_or_null(int type)
+{
+	return type == UB_T_MAP_VALUE_OR_NULL || type == UB_T_MEM_OR_NULL;
+}
+
+/* ---- subsumption ---- */
+
+/* Does old cover cur?  idmap pairs old ids with cur ids. */
+struct idmap {
+	uint32_t old[64], cur[64];
+	int n;
+};
+
+static bool id_match(struct idmap *m, uint32_t a, uint32_t b)
+{
+	if (!a && !b)
+		return true;
+	for (int i = 0; i < m->n; i++)
+		if (m->old[i] == a)
+			return m->cur[i] == b;
+	if (m->n == 64)
+		return false;
+	m->old[m->n] = a;
+	m->cur[m->n++] = b;
+	return true;
+}
+
+static bool reg_covers(const struct vreg *o, const struct vreg *c, struct idmap *m)
+{
+	if (o->type == UB_T_NOT_INIT)
+		return true; /* the finished path never read it */
+	if (o->type != c->type)
+		return false;
+	if (o->type == UB_T_SCALAR)
+		return ub_sc_in(&o->v, &c->v);
+	if (o->off != c->off || o->frameno != c->frameno || o->mem_size != c->mem_size)
+		return false;
+	if (!ub_sc_in(&o->v, &c->v))
+		return false;
+	if (o->type == UB_T_PACKET || o->type == UB_T_PACKET_META)
+		if (c->range < o->range)
+			return false;
+	return id_match(m, o->id, c->id);
+}
+
+static bool frame_covers(const struct vframe *o, const struct vframe *c, struct idmap *m)
+{
+	if (o->callsite != c->callsite)
+		return false;
+	for (int r = 0; r < 11; r++)
+		if (!reg_covers(&o->regs[r], &c->regs[r], m))
+			return false;
+	for (int b = 0; b < VF_STACK; b++) {
+		uint8_t ok = o->slot[b], ck = c->slot[b];
+		if (ok == S_INVALID)
+			continue;
+		if (ok == S_SPILL) {
+			if (ck != S_SPILL)
+				return false;
+			if ((b & 7) == 0 && !reg_covers(&o->spill[b / 8], &c->spill[b / 8], m))
+				return false;
+			continue;
+		}
+		if (ok == S_ZERO && ck != S_ZERO)
+			return false;
+		if (ok == S_MISC && ck == S_INVALID)
+			return false;
+		if (ok == S_MISC && ck == S_SPILL && c->spill[b / 8].type != UB_T_SCALAR)
+			return false;
+	}
+	return true;
+}
+
+static bool state_covers(const struct vstate *o, const struct vstate *c)
+{
+	struct idmap m = { .n = 0 };
+
+	if (o->nframes != c->nframes)
+		return false;
+	for (int i = 0; i < o->nframes; i++)
+		if (!frame_covers(o->fr[i], c->fr[i], &m))
+			return false;
+	return true;
+}
+
+static bool state_equal(const struct vstate *a, const struct vstate *b)
+{
+	return state_covers(a, b) && state_covers(b, a);
+}
+
+/* A path below checkpoint c ended: walk up while subtrees complete. */
+static void branch_done(struct ckpt *c)
+{
+	while (c) {
+		if (--c->branches > 0)
+			return;
+		c = c->parent;
+	}
+}
+
+enum { VISIT_GO, VISIT_PRUNE, VISIT_LOOP };
+
+static int visit(struct venv *e, struct vstate *st)
+{
+	struct ckpt *c;
+
+	for (c = e->ck[st->insn]; c; c = c->next) {
+		if (c->branches == 0) {
+			if (state_covers(&c->st, st))
+				return VISIT_PRUNE;
+		} else if (state_equal(&c->st, st)) {
+			return VISIT_LOOP;
+		}
+	}
+	if (e->nck[st->insn] >= MAX_CKPT_PER_INSN)
+		return VISIT_GO;
+	c = vmalloc(e, sizeof(*c));
+	if (!c || !state_copy(e, &c->st, st)) {
+		ub_free(e->rt, c);
+		return VISIT_GO;
+	}
+	c->parent = st->parent;
+	c->branches = 1;
+	c->next = e->ck[st->insn];
+	e->ck[st->insn] = c;
+	e->nck[st->insn]++;
+	st->parent = c;
+	return VISIT_GO;
+}
+
+static void push_branch(struct venv *e, struct vstate *st)
+{
+	struct vstate *copy;
+
+	if (e->nstack == e->capstack) {
+		size_t cap = e->capstack ? e->capstack * 2 : 64;
+		struct vstate **ns = ub_malloc(e->rt, cap * sizeof(*ns));
+		if (!ns) {
+			e->err = -ENOMEM;
+			return;
+		}
+		if (e->nstack)
+			memcpy(ns, e->stack, e->nstack * sizeof(*ns));
+		ub_free(e->rt, e->stack);
+		e->stack = ns;
+		e->capstack = cap;
+	}
+	copy = vmalloc(e, sizeof(*copy));
+	if (!copy)
+		return;
+	if (!state_copy(e, copy, st)) {
+		ub_free(e->rt, copy);
+		return;
+	}
+	/* The pushed path is one more branch below the same checkpoint. */
+	if (copy->parent)
+		copy->parent->branches++;
+	e->stack[e->nstack++] = copy;
+}
+
+static void trail(struct vstate *st, uint32_t insn, bool taken)
+{
+	if (st->ntrail == VF_TRAIL) {
+		memmove(st->trail, st->trail + 1, (VF_TRAIL - 1) * sizeof(st->trail[0]));
+		st->ntrail--;
+	}
+	st->trail[st->ntrail++] = (insn << 1) | taken;
+}
+
+/* ---- memory ---- */
+
+/* The helper whose call made a value, for messages. */
+static const char *origin_name(struct venv *e, uint32_t insn)
+{
+	const struct ub_helper *h;
+
+	if (insn < e->cnt && e->d[insn].op == UB_OP_CALL &&
+	    (h = ub_rt_helper(e->rt, (uint32_t)e->insns[insn].imm)))
+		return h->name;
+	return "the helper";
+}
+
+/* A loaded value of `size` bytes, sign-extended to 64 bits. */
+static struct ub_sc loaded_sext(unsigned size)
+{
+	struct ub_sc u = ub_sc_unknown_bits(size * 8);
+	return ub_sc_sext(&u, size * 8, true);
+}
+
+static const struct ub_ctx_field *ctx_field(struct venv *e, int64_t off, uint32_t size)
+{
+	for (size_t i = 0; i < e->o->nctx_fields; i++) {
+		const struct ub_ctx_field *f = &e->o->ctx_fields[i];
+		if (off >= f->off && off + size <= (int64_t)f->off + f->size)
+			return f;
+	}
+	return NULL;
+}
+
+static void note_depth(struct venv *e, struct vstate *st, const struct vreg *p, int64_t lo)
+{
+	uint32_t sub = st->fr[p->frameno]->subprog;
+	if (lo < 0 && (uint64_t)-lo > e->sub_depth[sub])
+		e->sub_depth[sub] = (uint32_t)-lo;
+}
+
+/*
+ * Checks an access of `size` bytes at p + off and performs its effect on
+ * the state.  write: store `val` (NULL for a store of immediate `imm`);
+ * read: *out gets the loaded value.  atomic: read and write.
+ */
+static bool mem_access(struct venv *e, struct vstate *st, int preg, int16_t insn_off,
+		       unsigned size, bool write, bool read, const struct vreg *val, int64_t imm,
+		       struct vreg *out, bool sext)
+{
+	struct vframe *f = cur(st);
+	struct vreg *p = &f->regs[preg];
+	int64_t lo = (int64_t)p->off + insn_off + p->v.smin;
+	int64_t hi = (int64_t)p->off + insn_off + p->v.smax + size; /* exclusive */
+	bool var = !ub_sc_is_const(&p->v);
+	const char *what = write && read ? "access" : write ? "write" : "read";
+
+	if (p->type == UB_T_NOT_INIT) {
+		refuse(e, st, preg, -1, "R%d is not initialised: it cannot be used as an address", preg);
+		return false;
+	}
+	if (p->type == UB_T_SCALAR) {
+		refuse(e, st, preg, -1,
+		       "R%d is a number, not a pointer: memory is reached through r10, the context, a packet or a map value",
+		       preg);
+		return false;
+	}
+	if (is_or_null(p->type)) {
+		refuse(e, st, preg, -1,
+		       "R%d may be NULL here: check the result of %s (insn %u) against 0 before dereferencing it",
+		       preg, origin_name(e, p->origin), p->origin);
+		return false;
+	}
+	if (p->v.smin < -MAX_VAR_OFF || p->v.smax > MAX_VAR_OFF) {
+		refuse(e, st, preg, -1, "R%d has an unbounded offset: bound it with a comparison first",
+		       preg);
+		return false;
+	}
+	switch (p->type) {
+	case UB_T_STACK: {
+		struct vframe *tf = st->fr[p->frameno];
+
+		if (lo < -VF_STACK || hi > 0) {
+			refuse(e, st, preg, -1,
+			       "stack %s of %u bytes at [%lld, %lld) from r10 is outside the 512-byte frame [-512, 0)",
+			       what, size, (long long)lo, (long long)(hi - size));
+			return false;
+		}
+		if (read && !write && !var) {
+			/* a spilled register comes back whole */
+			if (size == 8 && (lo & 7) == 0 && tf->slot[VF_STACK + lo] == S_SPILL) {
+				*out = tf->spill[(VF_STACK + lo) / 8];
+				note_depth(e, st, p, lo);
+				return true;
+			}
+		}
+		if (read) {
+			bool all_zero = true;
+			for (int64_t b = lo; b < hi; b++) {
+				uint8_t k = tf->slot[VF_STACK + b];
+				if (k == S_INVALID) {
+					refuse(e, st, preg, -1,
+					       "reads stack byte %lld from r10, which no path has written: initialise it first",
+					       (long long)b);
+					return false;
+				}
+				if (k != S_ZERO)
+					all_zero = false;
+				if (k == S_SPILL && tf->spill[(VF_STACK + b) / 8].type != UB_T_SCALAR &&
+				    e->o->strict) {
+					refuse(e, st, preg, -1, "reads part of a spilled pointer");
+					return false;
+				}
+			}
+			if (out && !write) {
+				if (all_zero && !var)
+					mark_scalar(out, ub_sc_const(0));
+				else if (sext)
+					mark_scalar(out, loaded_sext(size));
+				else
+					mark_scalar(out, ub_sc_unknown_bits(size * 8));
+			}
+		}
+		if (write) {
+			bool spill = !var && size == 8 && (lo & 7) == 0 && val && !read;
+			bool zero = !read && (val ? (val->type == UB_T_SCALAR && ub_sc_is_const(&val->v) &&
+						     val->v.t.v == 0)
+						  : imm == 0);
+			if (var) {
+				/* may or may not write each byte: what was set stays set,
+				 * but loses its precise meaning */
+				for (int64_t b = lo; b < hi; b++)
+					if (tf->slot[VF_STACK + b] != S_INVALID)
+						tf->slot[VF_STACK + b] = S_MISC;
+			} else {
+				/* a partly overwritten spill becomes plain bytes */
+				for (int64_t b = lo & ~7; b < hi; b += 8) {
+					uint8_t *k = &tf->slot[VF_STACK + b];
+					if (k[0] == S_SPILL && (b < lo || b + 8 > hi))
+						for (int j = 0; j < 8; j++)
+							if (k[j] == S_SPILL)
+								k[j] = S_MISC;
+				}
+				for (int64_t b = lo; b < hi; b++)
+					tf->slot[VF_STACK + b] = spill ? S_SPILL : zero ? S_ZERO : S_MISC;
+				if (spill)
+					tf->spill[(VF_STACK + lo) / 8] = *val;
+			}
+		}
+		note_depth(e, st, p, lo);
+		return true;
+	}
+	case UB_T_CTX: {
+		const struct ub_ctx_field *fl = NULL;
+		if (p->off || var || p->v.t.v) {
+			refuse(e, st, preg, -1,
+			       "the context must be accessed as r1 was given, plus the instruction's offset: do not add to the context pointer");
+			return false;
+		}
+		if (!e->o->ctx_fields) {
+			if (lo < 0 || hi > (int64_t)e->o->ctx_size) {
+				refuse(e, st, preg, -1, "context %s at [%lld, %lld) is outside its %u bytes",
+				       what, (long long)lo, (long long)hi, e->o->ctx_size);
+				return false;
+			}
+		} else {
+			fl = ctx_field(e, lo, size);
+			if (!fl || (write && !(fl->kind & UB_CTX_WRITE)) ||
+			    (read && !(fl->kind & (UB_CTX_READ | UB_CTX_DATA | UB_CTX_DATA_END |
+						   UB_CTX_DATA_META)))) {
+				refuse(e, st, preg, -1,
+				       "invalid context %s of %u bytes at offset %lld: the program type allows no such field",
+				       what, size, (long long)lo);
+				return false;
+			}
+		}
+		if (write && val && is_ptr(val->type)) {
+			refuse(e, st, preg, -1, "stores a pointer into the context");
+			return false;
+		}
+		if (read && out) {
+			if (fl && (fl->kind & (UB_CTX_DATA | UB_CTX_DATA_END | UB_CTX_DATA_META))) {
+				if (size != fl->size || lo != fl->off) {
+					refuse(e, st, preg, -1,
+					       "packet pointers in the context must be read whole (%u bytes at %u)",
+					       fl->size, fl->off);
+					return false;
+				}
+				memset(out, 0, sizeof(*out));
+				out->type = fl->kind & UB_CTX_DATA ? UB_T_PACKET :
+					    fl->kind & UB_CTX_DATA_END ? UB_T_PACKET_END : UB_T_PACKET_META;
+				out->v = ub_sc_const(0);
+				out->id = ++e->next_id;
+				out->range = out->type == UB_T_PACKET ? 0 : 0;
+				out->origin = st->insn;
+				if (out->type == UB_T_PACKET && e->o->packet_size_min)
+					out->range = e->o->packet_size_min;
+			} else {
+				mark_scalar(out, sext ? loaded_sext(size)
+						      : ub_sc_unknown_bits(size * 8));
+			}
+		}
+		return true;
+	}
+	case UB_T_PACKET: case UB_T_PACKET_META:
+		if (lo < 0 || hi > (int64_t)p->range) {
+			refuse(e, st, preg, -1,
+			       "packet %s of %u bytes at [%lld, %lld) is not proved inside the packet: compare data + %lld with data_end first",
+			       what, size, (long long)lo, (long long)hi, (long long)hi);
+			return false;
+		}
+		if (write && val && is_ptr(val->type)) {
+			refuse(e, st, preg, -1, "stores a pointer into the packet");
+			return false;
+		}
+		break;
+	case UB_T_MAP_VALUE: case UB_T_MEM:
+		if (lo < 0 || hi > (int64_t)p->mem_size) {
+			refuse(e, st, preg, -1,
+			       "%s of %u bytes at [%lld, %lld) is outside the %u bytes of the %s",
+			       what, size, (long long)lo, (long long)hi, p->mem_size,
+			       p->type == UB_T_MAP_VALUE ? "map value" : "memory region");
+			return false;
+		}
+		if (write && val && is_ptr(val->type) && e->o->strict) {
+			refuse(e, st, preg, -1, "leaks a pointer into memory user space can read");
+			return false;
+		}
+		break;
+	default:
+		refuse(e, st, preg, -1, "R%d is a %s, which cannot be dereferenced", preg,
+		       ub_rtype_name(p->type));
+		return false;
+	}
+	if (read && out && !write)
+		mark_scalar(out, sext ? loaded_sext(size)
+				      : ub_sc_unknown_bits(size * 8));
+	return true;
+}
+
+/* ---- ALU ---- */
+
+static bool check_init(struct venv *e, struct vstate *st, int r)
+{
+	if (cur(st)->regs[r].type == UB_T_NOT_INIT) {
+		refuse(e, st, r, -1,
+		       "R%d is read before any path writes it: give it a value first", r);
+		return false;
+	}
+	return true;
+}
+
+static bool do_alu(struct venv *e, struct vstate *st, const struct ub_dinsn *x)
+{
+	const struct ub_opinfo *oi = &ub_opinfo[x->op];
+	struct vframe *f = cur(st);
+	bool w64 = UB_CLASS(oi->code) == UB_CLS_ALU64;
+	unsigned op = oi->code & 0xf0;
+	struct vreg *dst = &f->regs[x->dst], srcv;
+	const struct vreg *src;
+	bool is_mov = op == 0xb0;
+
+	if (oi->fmt == F_ALU_X || oi->fmt == F_MOVSX) {
+		if (!check_init(e, st, x->src))
+			return false;
+		src = &f->regs[x->src];
+	} else {
+		mark_scalar(&srcv, w64 ? ub_sc_const((uint64_t)x->imm)
+				       : ub_sc_const((uint32_t)x->imm));
+		src = &srcv;
+	}
+	if (!is_mov && !check_init(e, st, x->dst))
+		return false;
+	if (oi->fmt == F_END || oi->fmt == F_BSWAP) {
+		if (dst->type != UB_T_SCALAR) {
+			refuse(e, st, x->dst, -1, "byte swap of a pointer");
+			return false;
+		}
+		dst->v = ub_sc_swap(&dst->v, oi->width, oi->fmt == F_BSWAP || oi->code == 0xdc);
+		return true;
+	}
+	if (oi->fmt == F_ALU_K && (op == 0x60 || op == 0x70 || op == 0xc0) &&
+	    (x->imm < 0 || x->imm >= (w64 ? 64 : 32))) {
+		refuse(e, st, -1, -1, "invalid shift by %lld: the amount must be below %d",
+		       (long long)x->imm, w64 ? 64 : 32);
+		return false;
+	}
+	if ((op == 0x30 || op == 0x90) && oi->fmt == F_ALU_K && x->imm == 0) {
+		refuse(e, st, -1, -1, "division by the constant 0");
+		return false;
+	}
+	if (is_mov) {
+		if (oi->fmt == F_MOVSX) {
+			if (src->type != UB_T_SCALAR) {
+				refuse(e, st, x->src, -1, "sign extension of a pointer");
+				return false;
+			}
+			mark_scalar(dst, ub_sc_sext(&src->v, (unsigned)oi->vval, w64));
+			return true;
+		}
+		if (w64) {
+			*dst = *src;
+			return true;
+		}
+		if (is_ptr(src->type)) {
+			if (e->o->strict) {
+				refuse(e, st, x->src, -1, "a 32-bit copy of a pointer leaks part of an address");
+				return false;
+			}
+			mark_scalar(dst, ub_sc_unknown_bits(32));
+			return true;
+		}
+		mark_scalar(dst, ub_sc_alu(0xb0, false, &dst->v, &src->v));
+		return true;
+	}
+	if (dst->type == UB_T_SCALAR && src->type == UB_T_SCALAR) {
+		unsigned sop = op;
+		if ((op == 0x30 || op == 0x90) && oi->vval == 1 && oi->vkind == V_OFF)
+			sop |= 0x100;
+		if ((op == 0x30 || op == 0x90) && e->o->div_by_zero_is_error && src->v.umin == 0 &&
+		    !(oi->fmt == F_ALU_K)) {
+			refuse(e, st, x->src, -1, "R%d may be 0 here, and this program type forbids dividing by 0",
+			       x->src);
+			return false;
+		}
+		if (op == 0x80)
+			dst->v = ub_sc_alu(0x80, w64, &dst->v, &dst->v);
+		else
+			dst->v = ub_sc_alu(sop, w64, &dst->v, &src->v);
+		return true;
+	}
+	/* pointer arithmetic */
+	if (!w64) {
+		refuse(e, st, x->dst, x->src, "32-bit arithmetic on a pointer is not allowed");
+		return false;
+	}
+	if (op == 0x10 && is_ptr(dst->type) && is_ptr(src->type)) {
+		if (dst->type != src->type || e->o->strict) {
+			refuse(e, st, x->dst, x->src, "subtracts pointers of different kinds");
+			return false;
+		}
+		mark_unknown(dst);
+		return true;
+	}
+	if (op != 0x00 && op != 0x10) {
+		refuse(e, st, x->dst, x->src,
+		       "only + and - apply to pointers; this operation on a pointer is not allowed");
+		return false;
+	}
+	{
+		struct vreg ptr, num;
+		if (is_ptr(dst->type)) {
+			ptr = *dst;
+			num = *src;
+		} else {
+			if (op == 0x10) {
+				refuse(e, st, x->dst, x->src, "subtracts a pointer from a number");
+				return false;
+			}
+			ptr = *src;
+			num = *dst;
+		}
+		if (is_ptr(num.type)) {
+			refuse(e, st, x->dst, x->src, "adds two pointers");
+			return false;
+		}
+		if (is_or_null(ptr.type)) {
+			refuse(e, st, x->dst, x->src,
+			       "arithmetic on a pointer that may be NULL: check the result of %s (insn %u) against 0 first",
+			       origin_name(e, ptr.origin), ptr.origin);
+			return false;
+		}
+		if (ptr.type == UB_T_PACKET_END || ptr.type == UB_T_MAP_PTR || ptr.type == UB_T_FUNC) {
+			refuse(e, st, x->dst, x->src, "arithmetic on a %s pointer is not allowed",
+			       ub_rtype_name(ptr.type));
+			return false;
+		}
+		if (ub_sc_is_const(&num.v)) {
+			int64_t k = (int64_t)num.v.t.v, noff;
+			if (op == 0x10)
+				k = (int64_t)(0 - (uint64_t)k);
+			noff = (int64_t)ptr.off + k;
+			if (noff < -MAX_VAR_OFF || noff > MAX_VAR_OFF) {
+				refuse(e, st, x->dst, x->src, "pointer offset %lld is out of range",
+				       (long long)noff);
+				return false;
+			}
+			ptr.off = (int32_t)noff;
+		} else {
+			if (ptr.type == UB_T_CTX) {
+				refuse(e, st, x->dst, x->src, "a variable offset on the context pointer is not allowed");
+				return false;
+			}
+			ptr.v = ub_sc_alu(op, true, &ptr.v, &num.v);
+			if (ptr.type == UB_T_PACKET || ptr.type == UB_T_PACKET_META) {
+				ptr.id = ++e->next_id; /* a new range group */
+				ptr.range = 0;
+			}
+		}
+		*dst = ptr;
+		return true;
+	}
+}
+
+/* ---- jumps ---- */
+
+/* Applies the outcome of `a op b` to copies of every register and spill
+ * sharing a's id (null checks). */
+static void mark_null(struct vstate *st, uint32_t id, bool is_null)
+{
+	for (int i = 0; i < st->nframes; i++) {
+		struct vframe *f = st->fr[i];
+		for (int r = 0; r < 11; r++) {
+			struct vreg *x = &f->regs[r];
+			if (is_or_null(x->type) && x->id == id) {
+				if (is_null) {
+					mark_scalar(x, ub_sc_const(0));
+				} else {
+					x->type = x->type == UB_T_MAP_VALUE_OR_NULL ? UB_T_MAP_VALUE : UB_T_MEM;
+				}
+			}
+		}
+		for (int s = 0; s < VF_STACK / 8; s++) {
+			struct vreg *x = &f->spill[s];
+			if (f->slot[s * 8] == S_SPILL && is_or_null(x->type) && x->id == id) {
+				if (is_null)
+					mark_scalar(x, ub_sc_const(0));
+				else
+					x->type = x->type == UB_T_MAP_VALUE_OR_NULL ? UB_T_MAP_VALUE : UB_T_MEM;
+			}
+		}
+	}
+}
+
+static void mark_pkt_range(struct vstate *st, uint32_t id, int type, uint32_t range)
+{
+	for (int i = 0; i < st->nframes; i++) {
+		struct vframe *f = st->fr[i];
+		for (int r = 0; r < 11; r++) {
+			struct vreg *x = &f->regs[r];
+			if (x->type == type && x->id == id && x->range < range)
+				x->range = range;
+		}
+		for (int s = 0; s < VF_STACK / 8; s++) {
+			struct vreg *x = &f->spill[s];
+			if (f->slot[s * 8] == S_SPILL && x->type == type && x->id == id &&
+			    x->range < range)
+				x->range = range;
+		}
+	}
+}
+
+/* The outcome of a comparison that involves pointers: -1 unknown, 0/1
+ * known; *fixup tells how to refine each branch. */
+static int ptr_cmp(unsigned op, bool w64, const struct vreg *a, const struct vreg *b)
+{
+	bool a_zero = b->type == UB_T_SCALAR && ub_sc_is_const(&b->v) && b->v.t.v == 0;
+
+	if (!w64 || !a_zero || !is_ptr(a->type) || is_or_null(a->type))
+		return -1;
+	/* a pointer that cannot be NULL compared with 0 */
+	if (op == 0x10)
+		return 0;
+	if (op == 0x50)
+		return 1;
+	return -1;
+}
+
+/* Refines both successors of a conditional jump; returns false to refuse. */
+static bool do_jcc(struct venv *e, struct vstate *st, const struct ub_dinsn *x, bool *fall,
+		   bool *take, struct vstate *tstate)
+{
+	const struct ub_opinfo *oi = &ub_opinfo[x->op];
+	bool w64 = UB_CLASS(oi->code) == UB_CLS_JMP;
+	unsigned op = oi->code & 0xf0;
+	struct vframe *f = cur(st), *tf;
+	struct vreg *a = &f->regs[x->dst], kreg, *b;
+	int known;
+
+	if (!check_init(e, st, x->dst))
+		return false;
+	if (oi->fmt == F_JMP_X) {
+		if (!check_init(e, st, x->src))
+			return false;
+		b = &f->regs[x->src];
+	} else {
+		mark_scalar(&kreg, w64 ? ub_sc_const((uint64_t)x->imm) : ub_sc_const((uint32_t)x->imm));
+		b = &kreg;
+	}
+	*fall = *take = true;
+	if (a->type == UB_T_SCALAR && b->type == UB_T_SCALAR) {
+		struct ub_sc ta = a->v, tb = b->v, fa = a->v, fb = b->v;
+		*take = ub_sc_branch(op, w64, true, &ta, &tb);
+		*fall = ub_sc_branch(op, w64, false, &fa, &fb);
+		if (*take && !state_copy(e, tstate, st))
+			return false;
+		if (*take) {
+			tf = cur(tstate);
+			tf->regs[x->dst].v = ta;
+			if (oi->fmt == F_JMP_X)
+				tf->regs[x->src].v = tb;
+		}
+		if (*fall) {
+			a->v = fa;
+			if (oi->fmt == F_JMP_X)
+				b->v = fb;
+		}
+		return true;
+	}
+	if (e->o->strict && is_ptr(a->type) && is_ptr(b->type) &&
+	    !((a->type == UB_T_PACKET || a->type == UB_T_PACKET_META || a->type == UB_T_PACKET_END) &&
+	      (b->type == UB_T_PACKET || b->type == UB_T_PACKET_META || b->type == UB_T_PACKET_END))) {
+		refuse(e, st, x->dst, x->src, "compares pointers, which leaks addresses");
+		return false;
+	}
+	known = ptr_cmp(op, w64, a, b);
+	if (known < 0 && b->type != UB_T_SCALAR && a->type == UB_T_SCALAR)
+		known = -1;
+	if (known >= 0) {
+		*take = known == 1;
+		*fall = known == 0;
+		if (*take && !state_copy(e, tstate, st))
+			return false;
+		return true;
+	}
+	if (!state_copy(e, tstate, st))
+		return false;
+	tf = cur(tstate);
+	/* null checks: ptr_or_null ==/!= 0 */
+	if (w64 && is_or_null(a->type) && b->type == UB_T_SCALAR && ub_sc_is_const(&b->v) &&
+	    b->v.t.v == 0 && (op == 0x10 || op == 0x50)) {
+		uint32_t id = a->id;
+		mark_null(tstate, id, op == 0x10);
+		mark_null(st, id, op != 0x10);
+		return true;
+	}
+	/* packet bounds: pkt vs pkt_end in either order */
+	if (w64) {
+		const struct vreg *pk = NULL;
+		bool pkt_left = false;
+		if ((a->type == UB_T_PACKET || a->type == UB_T_PACKET_META) && b->type == UB_T_PACKET_END) {
+			pk = a;
+			pkt_left = true;
+		} else if (a->type == UB_T_PACKET_END && (b->type == UB_T_PACKET || b->type == UB_T_PACKET_META)) {
+			pk = b;
+		}
+		if (pk && ub_sc_is_const(&pk->v) && pk->off > 0) {
+			/* which branch learns pk <= end? */
+			bool in_taken, in_fall;
+			unsigned o = op;
+			if (!pkt_left) /* end OP pk  ==  pk OP' end */
+				o = o == 0x20 ? 0xa0 : o == 0x30 ? 0xb0 : o == 0xa0 ? 0x20 : o == 0xb0 ? 0x30 : o;
+			/* pk > end: fall learns pk <= end; pk >= end: fall learns pk < end;
+			 * pk < end / pk <= end: taken learns it */
+			in_fall = o == 0x20 || o == 0x30;
+			in_taken = o == 0xa0 || o == 0xb0;
+			uint32_t r = (uint32_t)(pk->off + (int64_t)pk->v.t.v);
+			if (in_fall)
+				mark_pkt_range(st, pk->id, pk->type, r);
+			if (in_taken)
+				mark_pkt_range(tstate, pk->id, pk->type, r);
+		}
+	}
+	return true;
+}
+
+/* ---- calls ---- */
+
+static bool check_mem_arg(struct venv *e, struct vstate *st, int r, const struct vreg *size,
+			  bool write)
+{
+	struct vreg *p = &cur(st)->regs[r];
+	uint64_t n = size->v.umax;
+
+	if (size->v.smin < 0 || n > (1u << 29)) {
+		refuse(e, st, r + 1, -1, "R%d is not a bounded size: compare it with a limit first", r + 1);
+		return false;
+	}
+	if (n == 0)
+		return true;
+	if (p->type == UB_T_STACK) {
+		/* every byte the helper might touch */
+		int64_t lo = (int64_t)p->off + p->v.smin, hi = (int64_t)p->off + p->v.smax + (int64_t)n;
+		struct vframe *tf = st->fr[p->frameno];
+		if (lo < -VF_STACK || hi > 0) {
+			refuse(e, st, r, r + 1, "helper memory [%lld, %lld) is outside the stack frame",
+			       (long long)lo, (long long)hi);
+			return false;
+		}
+		for (int64_t b = lo; b < hi; b++) {
+			uint8_t *k = &tf->slot[VF_STACK + b];
+			if (write) {
+				if (*k != S_INVALID || ub_sc_is_const(&p->v))
+					*k = S_MISC;
+			} else if (*k == S_INVALID) {
+				refuse(e, st, r, r + 1,
+				       "the helper reads stack byte %lld from r10, which is not initialised",
+				       (long long)b);
+				return false;
+			}
+		}
+		note_depth(e, st, p, lo);
+		return true;
+	}
+	return mem_access(e, st, r, 0, (unsigned)(n > 8 ? 1 : n), write, !write, NULL, 0, NULL, false) &&
+	       (n <= 8 || ((int64_t)p->off + p->v.smax + (int64_t)n <=
+			   (int64_t)(p->type == UB_T_MAP_VALUE || p->type == UB_T_MEM ? p->mem_size :
+				     p->type == UB_T_PACKET ? p->range : e->o->ctx_size)) ||
+		(refuse(e, st, r, r + 1, "helper memory of up to %llu bytes runs past the end of the region",
+			(unsigned long long)n), false));
+}
+
+static bool do_helper(struct venv *e, struct vstate *st, const struct ub_dinsn *x)
+{
+	uint32_t id = (uint32_t)e->insns[st->insn].imm;
+	const struct ub_helper *h = ub_rt_helper(e->rt, id);
+	struct vframe *f = cur(st);
+	const char *lname = ub_helper_linux_name(id);
+
+	(void)x;
+	if (!h) {
+		refuse(e, st, -1, -1, "helper %u%s%s%s is not available", id, lname ? " (bpf_" : "",
+		       lname ? lname : "", lname ? ")" : "");
+		return false;
+	}
+	if (h->has_proto) {
+		for (int i = 0; i < 5; i++) {
+			int at = h->proto.args[i], r = i + 1;
+			struct vreg *a = &f->regs[r];
+			if (at == UB_ARG_NONE)
+				break;
+			if (a->type == UB_T_NOT_INIT) {
+				refuse(e, st, r, -1, "argument %d of %s (R%d) is not initialised", r, h->name, r);
+				return false;
+			}
+			switch (at) {
+			case UB_ARG_CTX:
+				if (a->type != UB_T_CTX || a->off) {
+					refuse(e, st, r, -1, "argument %d of %s must be the context pointer as r1 was given", r, h->name);
+					return false;
+				}
+				break;
+			case UB_ARG_MEM: case UB_ARG_MEM_UNINIT:
+				if (i == 4 || f->regs[r + 1].type != UB_T_SCALAR) {
+					refuse(e, st, r, r + 1, "argument %d of %s needs a size in R%d", r, h->name, r + 1);
+					return false;
+				}
+				if (!check_mem_arg(e, st, r, &f->regs[r + 1], at == UB_ARG_MEM_UNINIT))
+					return false;
+				break;
+			case UB_ARG_SIZE: case UB_ARG_SIZE_OR_ZERO:
+				if (a->type != UB_T_SCALAR || (at == UB_ARG_SIZE && a->v.umin == 0)) {
+					refuse(e, st, r, -1, "argument %d of %s must be a size%s", r, h->name,
+					       at == UB_ARG_SIZE ? " greater than 0" : "");
+					return false;
+				}
+				break;
+			case UB_ARG_FUNC:
+				if (a->type != UB_T_FUNC) {
+					refuse(e, st, r, -1, "argument %d of %s must be a function", r, h->name);
+					return false;
+				}
+				break;
+			default:
+				break;
+			}
+		}
+	}
+	for (int r = 1; r <= 5; r++)
+		mark_not_init(&f->regs[r]);
+	mark_unknown(&f->regs[0]);
+	if (h->has_proto && (h->proto.ret == UB_RET_MAP_VALUE_OR_NULL || h->proto.ret == UB_RET_MEM_OR_NULL)) {
+		struct vreg *r0 = &f->regs[0];
+		memset(r0, 0, sizeof(*r0));
+		r0->type = h->proto.ret == UB_RET_MAP_VALUE_OR_NULL ? UB_T_MAP_VALUE_OR_NULL : UB_T_MEM_OR_NULL;
+		r0->v = ub_sc_const(0);
+		r0->id = ++e->next_id;
+		r0->origin = st->insn;
+	}
+	return true;
+}
+
+static bool do_local_call(struct venv *e, struct vstate *st, size_t target)
+{
+	struct vframe *caller = cur(st), *nf;
+
+	if (st->nframes >= VF_FRAMES) {
+		refuse(e, st, -1, -1, "the call chain would be %d frames deep; the limit is %d",
+		       st->nframes + 1, VF_FRAMES);
+		return false;
+	}
+	nf = frame_new(e);
+	if (!nf)
+		return false;
+	for (int r = 1; r <= 5; r++)
+		nf->regs[r] = caller->regs[r];
+	nf->regs[10].type = UB_T_STACK;
+	nf->regs[10].v = ub_sc_const(0);
+	nf->regs[10].frameno = st->nframes;
+	nf->callsite = st->insn;
+	nf->subprog = e->sub_of[target];
+	st->fr[st->nframes++] = nf;
+	st->insn = (uint32_t)target;
+	return true;
+}
+
+/* Returns false when the path ends (exit from the main program). */
+static bool do_exit(struct venv *e, struct vstate *st, bool *ok)
+{
+	struct vframe *f = cur(st);
+	struct vreg *r0 = &f->regs[0];
+
+	*ok = false;
+	if (r0->type == UB_T_NOT_INIT) {
+		refuse(e, st, 0, -1, "R0 is not set at exit: the program must return a value");
+		return false;
+	}
+	if (st->nframes == 1) {
+		if (r0->type != UB_T_SCALAR && e->o->strict) {
+			refuse(e, st, 0, -1, "returns a pointer, which leaks an address");
+			return false;
+		}
+		if (e->o->check_return && (r0->type != UB_T_SCALAR || r0->v.smin < e->o->ret_min ||
+					   r0->v.smax > e->o->ret_max)) {
+			refuse(e, st, 0, -1, "the return value must lie in [%lld, %lld] for this program type",
+			       (long long)e->o->ret_min, (long long)e->o->ret_max);
+			return false;
+		}
+		e->res->exit_reachable = true;
+		*ok = true;
+		return false;
+	}
+	{
+		struct vreg ret = *r0;
+		uint32_t site = f->callsite;
+		struct vframe *caller;
+
+		if (ret.type == UB_T_STACK && ret.frameno == st->nframes - 1) {
+			refuse(e, st, 0, -1, "returns a pointer into its own stack frame, which ends here");
+			return false;
+		}
+		ub_free(e->rt, f);
+		st->fr[--st->nframes] = NULL;
+		caller = cur(st);
+		for (int r = 1; r <= 5; r++)
+			mark_not_init(&caller->regs[r]);
+		caller->regs[0] = ret;
+		st->insn = site + 1;
+		*ok = true;
+		return true;
+	}
+}
+
+/* ---- one instruction ---- */
+
+enum { STEP_NEXT, STEP_END, STEP_REFUSE };
+
+static int step(struct venv *e, struct vstate *st)
+{
+	const struct ub_dinsn *x = &e->d[st->insn];
+	const struct ub_opinfo *oi;
+	struct vframe *f = cur(st);
+
+	if (x->op >= UB_OP__COUNT) {
+		refuse(e, st, -1, -1, "execution reaches the second half of lddw");
+		return STEP_REFUSE;
+	}
+	oi = &ub_opinfo[x->op];
+	{
+		uint16_t rd, wr;
+		ub_insn_regs(x, &rd, &wr);
+		if (wr & (1u << 10) && oi->fmt != F_CALL && oi->fmt != F_CALL_LOCAL) {
+			refuse(e, st, 10, -1, "R10 is the read-only frame pointer: copy it to another register first");
+			return STEP_REFUSE;
+		}
+	}
+	if (e->o->log_level >= 2) {
+		char text[96], regs[512];
+		size_t n = 0;
+		regs[0] = 0;
+		for (int r = 0; r <= 10 && n < sizeof(regs); r++)
+			if (f->regs[r].type != UB_T_NOT_INIT) {
+				n += (size_t)snprintf(regs + n, sizeof(regs) - n, " ");
+				if (n < sizeof(regs))
+					n += (size_t)fmt_reg(regs + n, sizeof(regs) - n, r, &f->regs[r]);
+			}
+		vlog(e, "%u: %s ;%s\n", st->insn, ins_text(e, st->insn, text, sizeof(text)), regs);
+	}
+	switch (oi->fmt) {
+	case F_ALU_K: case F_ALU_X: case F_NEG: case F_MOVSX: case F_END: case F_BSWAP:
+		if (!do_alu(e, st, x))
+			return STEP_REFUSE;
+		break;
+	case F_LDDW:
+		if (x->op == UB_OP_LDDW) {
+			mark_scalar(&f->regs[x->dst], ub_sc_const((uint64_t)x->imm));
+		} else if (x->op == UB_OP_LDDW_CODE) {
+			memset(&f->regs[x->dst], 0, sizeof(struct vreg));
+			f->regs[x->dst].type = UB_T_FUNC;
+			f->regs[x->dst].off = x->off;
+			f->regs[x->dst].v = ub_sc_const(0);
+		} else {
+			refuse(e, st, -1, -1, "lddw of a map or variable: maps are not supported yet");
+			return STEP_REFUSE;
+		}
+		st->insn += 2;
+		return STEP_NEXT;
+	case F_LDX: case F_LDXS: {
+		struct vreg out;
+		if (!check_init(e, st, x->src))
+			return STEP_REFUSE;
+		memset(&out, 0, sizeof(out));
+		if (!mem_access(e, st, x->src, (int16_t)x->off, ub_opinfo[x->op].width, false, true, NULL, 0,
+				&out, oi->fmt == F_LDXS))
+			return STEP_REFUSE;
+		if (out.type == UB_T_SCALAR && oi->width < 8 && oi->fmt == F_LDX)
+			out.v = ub_sc_trunc(&out.v, oi->width * 8);
+		f->regs[x->dst] = out;
+		break;
+	}
+	case F_ST:
+		if (!check_init(e, st, x->dst) ||
+		    !mem_access(e, st, x->dst, (int16_t)x->off, oi->width, true, false, NULL, x->imm, NULL, false))
+			return STEP_REFUSE;
+		break;
+	case F_STX: {
+		struct vreg val;
+		if (!check_init(e, st, x->dst) || !check_init(e, st, x->src))
+			return STEP_REFUSE;
+		val = f->regs[x->src];
+		if (oi->width < 8 && is_ptr(val.type)) {
+			if (e->o->strict) {
+				refuse(e, st, x->src, -1, "stores part of a pointer, which leaks an address");
+				return STEP_REFUSE;
+			}
+			mark_unknown(&val);
+		}
+		if (!mem_access(e, st, x->dst, (int16_t)x->off, oi->width, true, false, &val, 0, NULL, false))
+			return STEP_REFUSE;
+		break;
+	}
+	case F_ATOMIC: {
+		struct vreg *p = &f->regs[x->dst];
+		bool cmpx = x->op == UB_OP_ATOMIC32_CMPXCHG || x->op == UB_OP_ATOMIC64_CMPXCHG;
+		if (!check_init(e, st, x->dst) || !check_init(e, st, x->src) ||
+		    (cmpx && !check_init(e, st, 0)))
+			return STEP_REFUSE;
+		if (f->regs[x->src].type != UB_T_SCALAR) {
+			refuse(e, st, x->src, -1, "atomic operations take numbers; R%d is a pointer", x->src);
+			return STEP_REFUSE;
+		}
+		if (p->type != UB_T_STACK && p->type != UB_T_MAP_VALUE && p->type != UB_T_MEM) {
+			if (is_ptr(p->type) && !is_or_null(p->type)) {
+				refuse(e, st, x->dst, -1, "atomic operations work on the stack and map values, not on %s memory",
+				       ub_rtype_name(p->type));
+				return STEP_REFUSE;
+			}
+		}
+		if (is_ptr(p->type) && ub_sc_is_const(&p->v) &&
+		    (((int64_t)p->off + x->off + (int64_t)p->v.t.v) % oi->width)) {
+			refuse(e, st, x->dst, -1, "misaligned atomic access: the address must be a multiple of %u",
+			       oi->width);
+			return STEP_REFUSE;
+		}
+		if (!mem_access(e, st, x->dst, (int16_t)x->off, oi->width, true, true, NULL, 0, NULL, false))
+			return STEP_REFUSE;
+		if (cmpx)
+			mark_scalar(&f->regs[0], ub_sc_unknown_bits(oi->width * 8));
+		else if (x->imm & 1)
+			mark_scalar(&f->regs[x->src], ub_sc_unknown_bits(oi->width * 8));
+		break;
+	}
+	case F_LDABS: case F_LDIND:
+		if (f->regs[6].type != UB_T_CTX) {
+			refuse(e, st, 6, -1, "legacy packet loads need the context in R6");
+			return STEP_REFUSE;
+		}
+		if (oi->fmt == F_LDIND && !check_init(e, st, x->src))
+			return STEP_REFUSE;
+		for (int r = 1; r <= 5; r++)
+			mark_not_init(&f->regs[r]);
+		mark_scalar(&f->regs[0], ub_sc_unknown_bits(oi->width * 8));
+		break;
+	case F_JA: case F_JA32:
+		st->insn = (uint32_t)x->off;
+		return STEP_NEXT;
+	case F_JMP_K: case F_JMP_X: {
+		struct vstate t;
+		bool fall, take;
+		uint32_t at = st->insn;
+		memset(&t, 0, sizeof(t));
+		if (!do_jcc(e, st, x, &fall, &take, &t)) {
+			state_free(e, &t);
+			return STEP_REFUSE;
+		}
+		if (take) {
+			t.insn = (uint32_t)x->off;
+			trail(&t, at, true);
+			if (fall)
+				push_branch(e, &t);
+		}
+		if (fall) {
+			state_free(e, &t);
+			st->insn++;
+			trail(st, at, false);
+			return STEP_NEXT;
+		}
+		if (!take) {
+			state_free(e, &t);
+			return STEP_END; /* cannot happen: one side is always feasible */
+		}
+		/* only the jump: continue on t */
+		state_free(e, st);
+		*st = t;
+		return STEP_NEXT;
+	}
+	case F_CALL:
+		if (!do_helper(e, st, x))
+			return STEP_REFUSE;
+		break;
+	case F_CALL_LOCAL:
+		return do_local_call(e, st, (size_t)x->off) ? STEP_NEXT : STEP_REFUSE;
+	case F_CALLX:
+		refuse(e, st, x->dst, -1, "indirect calls (callx) are not supported: call the function directly");
+		return STEP_REFUSE;
+	case F_CALL_KFUNC:
+		refuse(e, st, -1, -1, "kfunc calls are not supported");
+		return STEP_REFUSE;
+	case F_EXIT: {
+		bool ok;
+		if (do_exit(e, st, &ok))
+			return STEP_NEXT;
+		return ok ? STEP_END : STEP_REFUSE;
+	}
+	default:
+		refuse(e, st, -1, -1, "unknown instruction");
+		return STEP_REFUSE;
+	}
+	st->insn++;
+	return STEP_NEXT;
+}
+
+/* ---- the control flow graph, before exploring ---- */
+
+static bool check_cfg(struct venv *e)
+{
+	size_t n = e->cnt;
+	uint8_t *seen = vmalloc(e, n);
+	uint32_t *work = vmalloc(e, n * sizeof(*work) + 1);
+	bool *entry = vmalloc(e, n);
+	size_t nw = 0, s = 0;
+	bool ok = true;
+
+	if (!seen || !work || !entry) {
+		ub_free(e->rt, seen);
+		ub_free(e->rt, work);
+		ub_free(e->rt, entry);
+		return false;
+	}
+	entry[0] = true;
+	for (size_t i = 0; i < n; i++)
+		if (e->d[i].op == UB_OP_CALL_LOCAL || e->d[i].op == UB_OP_LDDW_CODE)
+			entry[e->d[i].off] = true;
+	for (size_t i = 0; i < n; i++) {
+		if (entry[i]) {
+			e->sub_start[e->nsub] = (uint32_t)i;
+			s = e->nsub++;
+		}
+		e->sub_of[i] = (uint32_t)s;
+	}
+#define PUSHW(t)                                                               \
+	do {                                                                   \
+		size_t _t = (t);                                               \
+		if (_t < n && !seen[_t]) {                                     \
+			seen[_t] = 1;                                          \
+			work[nw++] = (uint32_t)_t;                             \
+		}                                                              \
+	} while (0)
+	PUSHW(0);
+	while (nw && ok) {
+		uint32_t i = work[--nw];
+		const struct ub_dinsn *x = &e->d[i];
+
+		if (x->op >= UB_OP__COUNT)
+			continue;
+		if (ub_op_is_jump(x->op)) {
+			if (e->sub_of[x->off] != e->sub_of[i]) {
+				struct vstate fake = { .insn = i };
+				refuse(e, &fake, -1, -1, "jumps into another function (insn %d)", x->off);
+				ok = false;
+				break;
+			}
+			PUSHW((size_t)x->off);
+		}
+		if (x->op == UB_OP_CALL_LOCAL || x->op == UB_OP_LDDW_CODE)
+			PUSHW((size_t)x->off);
+		if (!ub_op_ends_block(x->op)) {
+			size_t next = i + (ub_opinfo[x->op].fmt == F_LDDW ? 2 : 1);
+			if (next >= n || e->sub_of[next] != e->sub_of[i]) {
+				struct vstate fake = { .insn = i };
+				refuse(e, &fake, -1, -1, "execution falls off the end of the function");
+				ok = false;
+				break;
+			}
+			PUSHW(next);
+		}
+	}
+#undef PUSHW
+	for (size_t i = 0; ok && i < n; i++) {
+		if (!seen[i] && e->d[i].op != UB_OP__LDDW_HI) {
+			struct vstate fake = { .insn = (uint32_t)i };
+			refuse(e, &fake, -1, -1, "instruction %zu is unreachable: remove it or jump to it", i);
+			ok = false;
+		}
+	}
+	/* prune points: jump targets and the instructions after jumps and calls */
+	for (size_t i = 0; i < n; i++) {
+		const struct ub_dinsn *x = &e->d[i];
+		if (ub_op_is_jump(x->op)) {
+			e->prune[x->off] = true;
+			if (i + 1 < n)
+				e->prune[i + 1] = true;
+		}
+		if ((x->op == UB_OP_CALL_LOCAL || x->op == UB_OP_CALL) && i + 1 < n)
+			e->prune[i + 1] = true;
+	}
+	ub_free(e->rt, seen);
+	ub_free(e->rt, work);
+	ub_free(e->rt, entry);
+	return ok;
+}
+
+/* ---- the entry state ---- */
+
+static bool entry_state(struct venv *e, struct vstate *st)
+{
+	struct vframe *f = frame_new(e);
+	const struct ub_vfy_opts *o = e->o;
+
+	if (!f)
+		return false;
+	memset(st, 0, sizeof(*st));
+	st->nframes = 1;
+	st->fr[0] = f;
+	f->regs[10].type = UB_T_STACK;
+	f->regs[10].v = ub_sc_const(0);
+	if (!o->entry) {
+		f->regs[1].type = UB_T_CTX;
+		f->regs[1].v = ub_sc_const(0);
+	}
+	for (size_t i = 0; i < o->nentry; i++) {
+		const struct ub_vfy_entry_reg *er = &o->entry[i];
+		struct vreg *r;
+		if (er->reg > 9)
+			continue;
+		r = &f->regs[er->reg];
+		memset(r, 0, sizeof(*r));
+		r->type = er->type;
+		r->off = er->off;
+		r->mem_size = er->mem_size;
+		r->v = er->type == UB_T_SCALAR ? ub_sc_unknown() : ub_sc_const(0);
+		if (er->type == UB_T_PACKET || er->type == UB_T_PACKET_META) {
+			r->id = 1; /* one packet: pointers at entry share its range */
+			r->range = o->packet_size_min;
+		}
+		if (er->has_srange || er->has_urange) {
+			if (er->type != UB_T_SCALAR)
+				r->v = ub_sc_unknown();
+			if (er->has_srange) {
+				r->v.smin = er->smin;
+				r->v.smax = er->smax;
+			}
+			if (er->has_urange) {
+				r->v.umin = er->umin;
+				r->v.umax = er->umax;
+			}
+			if (!ub_sc_sync(&r->v)) {
+				refuse(e, NULL, -1, -1, "the entry state of r%u is empty", er->reg);
+				return false;
+			}
+		}
+	}
+	for (size_t i = 0; i < o->nstack_init; i++) {
+		int32_t from = o->stack_init[i][0], to = o->stack_init[i][1];
+		for (int32_t b = from; b < to; b++)
+			if (b >= -VF_STACK && b < 0)
+				f->slot[VF_STACK + b] = S_MISC;
+	}
+	e->next_id = 16;
+	return true;
+}
+
+/* ---- the driver ---- */
+
+static void stack_depth_check(struct venv *e)
+{
+	/* deepest sum of frames, each rounded up to 32 bytes as Linux does,
+	 * along the static call graph (depth-first, at most 8 deep) */
+	uint32_t best = 0;
+	struct { uint32_t sub, idx, sum; } stk[VF_FRAMES + 1];
+	int sp = 0;
+
+	stk[0].sub = 0;
+	stk[0].idx = e->sub_start[0];
+	stk[0].sum = (e->sub_depth[0] + 31) & ~31u;
+	while (sp >= 0 && !e->refused) {
+		uint32_t s = stk[sp].sub, end = s + 1 < e->nsub ? e->sub_start[s + 1] : (uint32_t)e->cnt;
+		if (stk[sp].sum > best)
+			best = stk[sp].sum;
+		if (stk[sp].sum > VF_STACK) {
+			struct vstate fake = { .insn = e->sub_start[s] };
+			refuse(e, &fake, -1, -1,
+			       "the stack used along a chain of calls is %u bytes; the limit is %u", stk[sp].sum,
+			       VF_STACK);
+			break;
+		}
+		while (stk[sp].idx < end && e->d[stk[sp].idx].op != UB_OP_CALL_LOCAL)
+			stk[sp].idx++;
+		if (stk[sp].idx >= end || sp == VF_FRAMES) {
+			sp--;
+			if (sp >= 0)
+				stk[sp].idx++;
+			continue;
+		}
+		{
+			uint32_t t = e->sub_of[e->d[stk[sp].idx].off];
+			stk[sp + 1].sub = t;
+			stk[sp + 1].idx = e->sub_start[t];
+			stk[sp + 1].sum = stk[sp].sum + ((e->sub_depth[t] + 31) & ~31u);
+			sp++;
+		}
+	}
+	e->res->max_stack = best;
+}
 
 int ub_verify(struct userbpf_rt *rt, const struct ub_dinsn *d, const struct userbpf_insn *insns,
 	      size_t cnt, const struct ub_vfy_opts *opts, struct ub_vfy_result *res)
 {
-	(void)rt; (void)d; (void)insns; (void)cnt; (void)opts;
+	static const struct ub_vfy_opts defaults = { .ctx_size = 0 };
+	struct venv e;
+	struct vstate st;
+	int err;
+
 	memset(res, 0, sizeof(*res));
-	snprintf(res->reason, sizeof(res->reason), "the verifier is not built yet");
-	return 0;
+	memset(&e, 0, sizeof(e));
+	memset(&st, 0, sizeof(st));
+	e.rt = rt;
+	e.d = d;
+	e.insns = insns;
+	e.cnt = cnt;
+	e.o = opts ? opts : &defaults;
+	e.res = res;
+	e.budget = e.o->max_insns ? e.o->max_insns : 1000000;
+	e.ck = vmalloc(&e, cnt * sizeof(*e.ck));
+	e.nck = vmalloc(&e, cnt * sizeof(*e.nck));
+	e.prune = vmalloc(&e, cnt);
+	e.sub_of = vmalloc(&e, cnt * sizeof(*e.sub_of));
+	e.sub_start = vmalloc(&e, (cnt + 1) * sizeof(*e.sub_start));
+	e.sub_depth = vmalloc(&e, (cnt + 1) * sizeof(*e.sub_depth));
+	if (e.err)
+		goto out;
+	if (!check_cfg(&e) || !entry_state(&e, &st))
+		goto out;
+	for (;;) {
+		int r;
+
+		if (e.err || e.refused)
+			break;
+		if (res->processed++ >= e.budget) {
+			refuse(&e, &st, -1, -1,
+			       "%llu instructions processed without finishing: a loop may not terminate, or the program is too complex",
+			       (unsigned long long)e.budget);
+			break;
+		}
+		if (e.prune[st.insn]) {
+			int v = visit(&e, &st);
+			if (v == VISIT_LOOP) {
+				refuse(&e, &st, -1, -1,
+				       "infinite loop: this instruction is reached again with the same state");
+				break;
+			}
+			if (v == VISIT_PRUNE) {
+				r = STEP_END;
+				goto path_end;
+			}
+		}
+		r = step(&e, &st);
+		if (r == STEP_NEXT)
+			continue;
+		if (r == STEP_REFUSE)
+			break;
+path_end:
+		branch_done(st.parent);
+		state_free(&e, &st);
+		if (!e.nstack)
+			break;
+		st = *e.stack[--e.nstack];
+		ub_free(rt, e.stack[e.nstack]);
+	}
+	if (!e.refused && !e.err)
+		stack_depth_check(&e);
+	res->accepted = !e.refused && !e.err;
+out:
+	err = e.err;
+	state_free(&e, &st);
+	while (e.nstack) {
+		struct vstate *s = e.stack[--e.nstack];
+		state_free(&e, s);
+		ub_free(rt, s);
+	}
+	ub_free(rt, e.stack);
+	for (size_t i = 0; e.ck && i < cnt; i++) {
+		struct ckpt *c = e.ck[i];
+		while (c) {
+			struct ckpt *nx = c->next;
+			state_free(&e, &c->st);
+			ub_free(rt, c);
+			c = nx;
+		}
+	}
+	ub_free(rt, e.ck);
+	ub_free(rt, e.nck);
+	ub_free(rt, e.prune);
+	ub_free(rt, e.sub_of);
+	ub_free(rt, e.sub_start);
+	ub_free(rt, e.sub_depth);
+	res->log = e.log;
+	res->log_len = e.log_len;
+	if (err)
+		res->accepted = false;
+	return err;
 }
 
 void ub_vfy_result_free(struct userbpf_rt *rt, struct ub_vfy_result *res)
@@ -25,13 +1641,4 @@ void ub_vfy_result_free(struct userbpf_rt *rt, struct ub_vfy_result *res)
 	ub_free(rt, res->facts);
 	res->log = NULL;
 	res->facts = NULL;
-}
-
-const char *ub_rtype_name(int type)
-{
-	static const char *const names[UB_T__COUNT] = {
-		"not_init", "scalar", "ctx", "fp", "pkt", "pkt_meta", "pkt_end", "map_ptr",
-		"map_value", "map_value_or_null", "mem", "mem_or_null", "func",
-	};
-	return type >= 0 && type < UB_T__COUNT ? names[type] : "?";
 }
