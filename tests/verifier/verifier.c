@@ -28,7 +28,7 @@ static void run_case(const struct vcase *c)
 {
 	struct userbpf_insn *insns = NULL;
 	struct ub_dinsn *d = NULL;
-	size_t cnt = 0, bad;
+	size_t cnt = 0, bad = 0;
 	char err[256], why[256];
 	struct ub_vfy_entry_reg mem[2] = {
 		{ .reg = 1, .type = UB_T_MEM, .mem_size = 64 },
