@@ -150,7 +150,7 @@ static void refuse(struct venv *e, const struct vstate *st, int r1, int r2, cons
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	if (st) {
+	if (st && st->nframes) {
 		const struct vframe *f = st->fr[st->nframes - 1];
 		int rs[2] = { r1, r2 };
 		for (int k = 0; k < 2; k++) {
