@@ -1,8 +1,8 @@
 #!/bin/sh
 # demo.sh - what `make demo` shows: a BPF C program compiled with clang,
-# loaded by userbpf (ELF parsing, subprogram linking, load-time checks),
-# disassembled, and run on some bytes; then the same C compiled natively
-# gives the same answer.
+# loaded by userbpf (ELF parsing, subprogram linking), verified,
+# disassembled, and run on some bytes in the JIT; then the same C compiled
+# natively gives the same answer.
 set -eu
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,15 +17,16 @@ say "1. clang builds the program for BPF, as for Linux"
 echo "\$ clang -O2 -g -target bpf -c examples/demo/checksum.bpf.c -o checksum.bpf.o"
 clang -O2 -g -target bpf -c "$src" -o "$tmp/checksum.bpf.o"
 
-say "2. userbpf loads it: ELF sections, .text subprograms linked, every instruction checked"
-echo "\$ userbpf verify checksum.bpf.o"
-"$ub" verify "$tmp/checksum.bpf.o"
+say "2. userbpf loads it (ELF sections, .text subprograms linked) and proves it safe"
+echo "   for 32 bytes of input: every path, every memory access, the loops end"
+echo "\$ userbpf verify --data-size 32 checksum.bpf.o"
+"$ub" verify --data-size 32 "$tmp/checksum.bpf.o"
 
 say "3. disassembly (llvm-objdump's syntax)"
 echo "\$ userbpf disasm checksum.bpf.o"
 "$ub" disasm "$tmp/checksum.bpf.o"
 
-say "4. run it on 32 bytes (r1 = data, r2 = length), once and 100000 times"
+say "4. run it on 32 bytes (r1 = data, r2 = length), once and 100000 times (JIT)"
 printf 'Hello from userbpf, in user space' | head -c 32 >"$tmp/in.bin"
 echo "\$ userbpf test-run checksum.bpf.o data_in in.bin"
 "$ub" test-run "$tmp/checksum.bpf.o" data_in "$tmp/in.bin"

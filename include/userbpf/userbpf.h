@@ -143,6 +143,34 @@ USERBPF_API void userbpf_prog__free(struct userbpf_prog *prog);
 USERBPF_API size_t userbpf_prog__insn_cnt(const struct userbpf_prog *prog);
 USERBPF_API const struct userbpf_insn *userbpf_prog__insns(const struct userbpf_prog *prog);
 
+struct userbpf_verify_opts {
+	size_t sz;		/* sizeof(struct userbpf_verify_opts) */
+	/*
+	 * The entry state.  With mem_size > 0: r1 points to mem_size bytes of
+	 * data and r2 holds mem_size (the convention of `userbpf test-run`
+	 * and bpf_conformance).  Otherwise Linux's: r1 points to a context of
+	 * ctx_size bytes, readable and writable.
+	 */
+	uint32_t mem_size;
+	uint32_t ctx_size;
+	bool strict;		/* Linux's unprivileged rules */
+	int log_level;		/* 0: the refusal; 1: its path; 2: every instruction */
+	char *log_buf;		/* optional: receives the log (NUL-terminated) */
+	size_t log_size;
+	uint64_t insns_processed; /* out */
+};
+
+/*
+ * Proves the program safe from the entry state in opts, and on success
+ * marks it trusted (so it runs in the JIT or the fast interpreter).  A
+ * program verified with mem_size runs unchecked only when called with
+ * args[1] == mem_size; other calls run in checked mode.
+ * Returns 0 when accepted, -EACCES when refused (the reason, naming the
+ * instruction, goes to the log callback), or another negative errno.
+ */
+USERBPF_API int userbpf_prog__verify(struct userbpf_prog *prog,
+				     const struct userbpf_verify_opts *opts);
+
 /*
  * Marks the program as proved safe, so that it runs in the fast mode
  * (no bounds checks on memory accesses).  Only a verifier, or a host that

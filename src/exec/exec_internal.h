@@ -26,6 +26,7 @@ struct userbpf_prog {
 	uint16_t entry_regs;
 	bool trusted;			/* proved safe: runs without checks */
 	bool jit_blind;			/* constant blinding asked at load */
+	uint32_t verified_mem;		/* verified for r1 = this many bytes, r2 = it */
 	void *jit_code;			/* sealed pages (W^X), or NULL */
 	size_t jit_size;
 	int jit_err;			/* the JIT refused this program */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "exec/jit_internal.h"
+#include "verifier/verifier.h"
 
 static void prog_free(struct userbpf_prog *prog)
 {
@@ -155,8 +156,59 @@ const struct userbpf_insn *userbpf_prog__insns(const struct userbpf_prog *prog)
 
 void userbpf_prog__set_trusted(struct userbpf_prog *prog, bool trusted)
 {
-	if (prog)
+	if (prog) {
 		prog->trusted = trusted;
+		prog->verified_mem = 0;
+	}
+}
+
+int userbpf_prog__verify(struct userbpf_prog *prog, const struct userbpf_verify_opts *opts)
+{
+	struct ub_vfy_entry_reg ent[2];
+	struct ub_vfy_opts vo;
+	struct ub_vfy_result res;
+	uint32_t mem = 0;
+	int err;
+
+	if (!prog || (opts && opts->sz < offsetof(struct userbpf_verify_opts, insns_processed)))
+		return ub_err(-EINVAL);
+	memset(&vo, 0, sizeof(vo));
+	if (opts) {
+		mem = opts->mem_size;
+		vo.ctx_size = opts->ctx_size;
+		vo.strict = opts->strict;
+		vo.log_level = opts->log_level;
+	}
+	if (mem) {
+		memset(ent, 0, sizeof(ent));
+		ent[0] = (struct ub_vfy_entry_reg){ .reg = 1, .type = UB_T_MEM, .mem_size = mem };
+		ent[1] = (struct ub_vfy_entry_reg){ .reg = 2, .type = UB_T_SCALAR, .has_srange = true,
+						    .has_urange = true, .smin = mem, .smax = mem,
+						    .umin = mem, .umax = mem };
+		vo.entry = ent;
+		vo.nentry = 2;
+	}
+	err = ub_verify(prog->rt, prog->d, prog->insns, prog->cnt, &vo, &res);
+	if (!err && opts && OPTS_HAS(opts, insns_processed))
+		((struct userbpf_verify_opts *)opts)->insns_processed = res.processed;
+	if (!err && opts && opts->log_buf && opts->log_size) {
+		size_t n = res.log_len < opts->log_size - 1 ? res.log_len : opts->log_size - 1;
+		if (n)
+			memcpy(opts->log_buf, res.log, n);
+		opts->log_buf[n] = 0;
+	}
+	if (!err && !res.accepted) {
+		ub_log(prog->rt, USERBPF_LOG_WARN, "prog '%s': refused: %s", prog->name, res.reason);
+		err = -EACCES;
+	}
+	if (!err) {
+		prog->trusted = true;
+		prog->verified_mem = mem;
+		ub_log(prog->rt, USERBPF_LOG_DEBUG, "prog '%s': verified, %llu instructions processed",
+		       prog->name, (unsigned long long)res.processed);
+	}
+	ub_vfy_result_free(prog->rt, &res);
+	return err ? ub_err(err) : 0;
 }
 
 int ub_run_fault(struct userbpf_call *c, int err, const char *fmt, ...)
@@ -234,6 +286,7 @@ int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opt
 	struct userbpf_call c;
 	const uint64_t *args = no_args;
 	enum userbpf_engine engine = USERBPF_ENGINE_DEFAULT;
+	bool trusted_override = false, trusted;
 	ub_interp_fn fn;
 	uint64_t r0 = 0;
 	int err;
@@ -255,6 +308,7 @@ int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opt
 		c.pkt_len = opts->pkt_len;
 		engine = opts->engine;
 	}
+	trusted = prog->trusted;
 	if (engine == USERBPF_ENGINE_JIT) {
 		const char *why = !ub_jit_available() ? "this CPU or OS has no JIT in this build"
 				  : !prog->trusted ? "the JIT runs only verified programs"
@@ -265,9 +319,22 @@ int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opt
 			return ub_err(-EOPNOTSUPP);
 		}
 	}
+	/* A program verified for r1 = N bytes, r2 = N runs unchecked only
+	 * when called that way. */
+	if (prog->verified_mem && args[1] != prog->verified_mem) {
+		trusted_override = true;
+		if (engine == USERBPF_ENGINE_JIT) {
+			ub_log(prog->rt, USERBPF_LOG_WARN,
+			       "prog '%s': --engine jit: verified for %u bytes of data, called with %llu",
+			       prog->name, prog->verified_mem, (unsigned long long)args[1]);
+			return ub_err(-EOPNOTSUPP);
+		}
+	}
+	if (trusted_override)
+		trusted = false;
 	/* The JIT by default for trusted programs; checked mode (and so a
 	 * budget) is the interpreter's. */
-	if (engine != USERBPF_ENGINE_INTERPRETER && prog->trusted && !c.budget &&
+	if (engine != USERBPF_ENGINE_INTERPRETER && trusted && !c.budget &&
 	    ub_jit_available() && !prog->jit_err) {
 		c.fast = true;
 		err = ub_jit_run(prog, &c, args, &r0);
@@ -278,7 +345,7 @@ int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opt
 		if (err != -EOPNOTSUPP || engine == USERBPF_ENGINE_JIT)
 			goto done;
 	}
-	c.fast = prog->trusted && !c.budget;
+	c.fast = trusted && !c.budget;
 	if (c.fast)
 		fn = dispatch == UB_DISPATCH_SWITCH ? ub_interp_fast_switch : ub_interp_fast_goto;
 	else

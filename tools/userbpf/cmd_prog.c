@@ -125,12 +125,23 @@ void cli_close_progs(struct cli_progs *p)
 	memset(p, 0, sizeof(*p));
 }
 
+static bool parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return s[0] && s[0] != '-' && !*end && !errno;
+}
+
 int cmd_verify(const struct cli *c, int argc, char **argv)
 {
 	const char *type = NULL, *path = NULL;
+	struct userbpf_verify_opts vo = { .sz = sizeof(vo) };
 	struct userbpf_rt *rt;
 	struct cli_progs p;
-	int err;
+	uint64_t n;
+	int err, refused = 0;
 
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--type") || !strcmp(argv[i], "type")) {
@@ -139,6 +150,16 @@ int cmd_verify(const struct cli *c, int argc, char **argv)
 				return CLI_USAGE;
 			}
 			type = argv[i];
+		} else if (!strcmp(argv[i], "--data-size")) {
+			if (++i >= argc || !parse_u64(argv[i], &n) || n > (1u << 30)) {
+				cli_err("--data-size needs a number of bytes");
+				return CLI_USAGE;
+			}
+			vo.mem_size = (uint32_t)n;
+		} else if (!strcmp(argv[i], "-v")) {
+			vo.log_level = 1;
+		} else if (!strcmp(argv[i], "-vv")) {
+			vo.log_level = 2;
 		} else if (!path) {
 			path = argv[i];
 		} else {
@@ -150,22 +171,44 @@ int cmd_verify(const struct cli *c, int argc, char **argv)
 		cli_err("verify needs a FILE");
 		return CLI_USAGE;
 	}
-	(void)type; /* program types arrive with the hook providers */
+	if (type)
+		fprintf(stderr,
+			"note: program types are not registered yet: '%s' is checked with r1 = %s\n",
+			type, vo.mem_size ? "the data, r2 = its size" : "a context of 0 bytes");
 	rt = cli_rt(c);
 	if (!rt)
 		return CLI_FAIL;
 	err = cli_open_progs(rt, path, true, &p);
 	if (!err) {
-		for (size_t i = 0; i < p.cnt; i++)
-			printf("%s: prog '%s' (section %s): %zu instructions accepted\n", path,
-			       cli_prog_name(&p, i), cli_prog_section(&p, i),
-			       userbpf_prog__insn_cnt(cli_prog_at(&p, i)));
+		static char log[1 << 20];
+		for (size_t i = 0; i < p.cnt; i++) {
+			struct userbpf_prog *prog = cli_prog_at(&p, i);
+			int verr;
+
+			if (vo.log_level) {
+				vo.log_buf = log;
+				vo.log_size = sizeof(log);
+				log[0] = 0;
+			}
+			verr = userbpf_prog__verify(prog, &vo);
+			if (vo.log_level && log[0])
+				fputs(log, stderr);
+			if (verr) {
+				refused++;
+				printf("%s: prog '%s' (section %s): refused\n", path, cli_prog_name(&p, i),
+				       cli_prog_section(&p, i));
+			} else {
+				printf("%s: prog '%s' (section %s): %zu instructions verified (%llu processed)\n",
+				       path, cli_prog_name(&p, i), cli_prog_section(&p, i),
+				       userbpf_prog__insn_cnt(prog), (unsigned long long)vo.insns_processed);
+			}
+		}
 		cli_close_progs(&p);
 	} else {
 		printf("%s: refused\n", path);
 	}
 	userbpf_rt__free(rt);
-	return err ? CLI_FAIL : CLI_OK;
+	return err || refused ? CLI_FAIL : CLI_OK;
 }
 
 static void disasm_prog(const struct userbpf_prog *prog)
@@ -216,14 +259,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static bool parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return s[0] && s[0] != '-' && !*end && !errno;
-}
 
 int cmd_test_run(const struct cli *c, int argc, char **argv)
 {
@@ -291,6 +326,14 @@ int cmd_test_run(const struct cli *c, int argc, char **argv)
 		data = read_all(data_in, &len);
 		if (!data)
 			goto out;
+	}
+	/* Verified for this input size, the program runs in the JIT; otherwise
+	 * the interpreter checks every access. */
+	{
+		struct userbpf_verify_opts vo = { .sz = sizeof(vo), .mem_size = (uint32_t)len };
+		if (len > (1u << 30) || userbpf_prog__verify(prog, &vo))
+			fprintf(stderr, "%s: prog '%s' is not verified: running it in the checked interpreter\n",
+				path, userbpf_prog__name(prog));
 	}
 	region = (struct userbpf_region){ data, len, true };
 	ro.args[0] = (uint64_t)(uintptr_t)data;
