@@ -268,8 +268,12 @@ static bool reg_covers(const struct vreg *o, const struct vreg *c, struct idmap 
 		return true; /* the finished path never read it */
 	if (o->type != c->type)
 		return false;
-	if (o->type == UB_T_SCALAR)
+	if (o->type == UB_T_SCALAR) {
+		/* a finished path may have relied on two registers being equal */
+		if (o->id && (!c->id || !id_match(m, o->id, c->id)))
+			return false;
 		return ub_sc_in(&o->v, &c->v);
+	}
 	if (o->off != c->off || o->frameno != c->frameno || o->mem_size != c->mem_size)
 		return false;
 	if (!ub_sc_in(&o->v, &c->v))
@@ -679,6 +683,7 @@ static bool do_alu(struct venv *e, struct vstate *st, const struct ub_dinsn *x)
 			return false;
 		}
 		dst->v = ub_sc_swap(&dst->v, oi->width, oi->fmt == F_BSWAP || oi->code == 0xdc);
+		dst->id = 0;
 		return true;
 	}
 	if (oi->fmt == F_ALU_K && (op == 0x60 || op == 0x70 || op == 0xc0) &&
@@ -701,6 +706,11 @@ static bool do_alu(struct venv *e, struct vstate *st, const struct ub_dinsn *x)
 			return true;
 		}
 		if (w64) {
+			/* copies of an unknown number share an id, so that what a
+			 * comparison teaches about one applies to all */
+			if (src->type == UB_T_SCALAR && !ub_sc_is_const(&src->v) && !src->id &&
+			    oi->fmt == F_ALU_X)
+				f->regs[x->src].id = ++e->next_id;
 			*dst = *src;
 			return true;
 		}
@@ -729,6 +739,7 @@ static bool do_alu(struct venv *e, struct vstate *st, const struct ub_dinsn *x)
 			dst->v = ub_sc_alu(0x80, w64, &dst->v, &dst->v);
 		else
 			dst->v = ub_sc_alu(sop, w64, &dst->v, &src->v);
+		dst->id = 0;
 		return true;
 	}
 	/* pointer arithmetic */
@@ -852,6 +863,23 @@ static void mark_pkt_range(struct vstate *st, uint32_t id, int type, uint32_t ra
 	}
 }
 
+/* Gives every scalar linked to `r` (same id) the value of `r`. */
+static void sync_linked(struct vstate *st, const struct vreg *r)
+{
+	if (r->type != UB_T_SCALAR || !r->id)
+		return;
+	for (int i = 0; i < st->nframes; i++) {
+		struct vframe *f = st->fr[i];
+		for (int k = 0; k < 11; k++)
+			if (f->regs[k].type == UB_T_SCALAR && f->regs[k].id == r->id)
+				f->regs[k].v = r->v;
+		for (int s = 0; s < VF_STACK / 8; s++)
+			if (f->slot[s * 8] == S_SPILL && f->spill[s].type == UB_T_SCALAR &&
+			    f->spill[s].id == r->id)
+				f->spill[s].v = r->v;
+	}
+}
+
 /* The outcome of a comparison that involves pointers: -1 unknown, 0/1
  * known; *fixup tells how to refine each branch. */
 static int ptr_cmp(unsigned op, bool w64, const struct vreg *a, const struct vreg *b)
@@ -899,13 +927,19 @@ static bool do_jcc(struct venv *e, struct vstate *st, const struct ub_dinsn *x, 
 		if (*take) {
 			tf = cur(tstate);
 			tf->regs[x->dst].v = ta;
-			if (oi->fmt == F_JMP_X)
+			sync_linked(tstate, &tf->regs[x->dst]);
+			if (oi->fmt == F_JMP_X) {
 				tf->regs[x->src].v = tb;
+				sync_linked(tstate, &tf->regs[x->src]);
+			}
 		}
 		if (*fall) {
 			a->v = fa;
-			if (oi->fmt == F_JMP_X)
+			sync_linked(st, a);
+			if (oi->fmt == F_JMP_X) {
 				b->v = fb;
+				sync_linked(st, b);
+			}
 		}
 		return true;
 	}
@@ -1229,6 +1263,11 @@ static int step(struct venv *e, struct vstate *st)
 		struct vreg val;
 		if (!check_init(e, st, x->dst) || !check_init(e, st, x->src))
 			return STEP_REFUSE;
+		/* a spilled number stays linked to the register it came from */
+		if (oi->width == 8 && f->regs[x->src].type == UB_T_SCALAR &&
+		    !ub_sc_is_const(&f->regs[x->src].v) && !f->regs[x->src].id &&
+		    f->regs[x->dst].type == UB_T_STACK)
+			f->regs[x->src].id = ++e->next_id;
 		val = f->regs[x->src];
 		if (oi->width < 8 && is_ptr(val.type)) {
 			if (e->o->strict) {

@@ -120,6 +120,9 @@ int main(void)
 		{ "refuse: unknown helper", "call 2000\nmov %r0, 0\nexit\n", 0, "helper 2000 is not available", 0, 0, 0 },
 		{ "refuse: misaligned atomic", "stdw [%r10-16], 0\nmov %r1, 1\nlock add [%r10-12], %r1\nmov %r0, 0\nexit\n", 0, "misaligned atomic", 0, 0, 0 },
 		{ "accept: atomic on initialised stack", "stdw [%r10-8], 0\nmov %r1, 1\nlock fetch add [%r10-8], %r1\nmov %r0, %r1\nexit\n", 1, NULL, 0, 0, 0 },
+		{ "accept: a bound learned on a copy applies to the original", "ldxb %r3, [%r1]\nmov %r4, %r3\njgt %r4, 63, +3\nadd %r1, %r3\nldxb %r0, [%r1]\nexit\nmov %r0, 0\nexit\n", 1, NULL, 1, 0, 0 },
+		{ "accept: ...and to a spilled copy", "ldxb %r3, [%r1]\nstxdw [%r10-8], %r3\njgt %r3, 63, +4\nldxdw %r5, [%r10-8]\nadd %r1, %r5\nldxb %r0, [%r1]\nexit\nmov %r0, 0\nexit\n", 1, NULL, 1, 0, 0 },
+		{ "refuse: a copy changed after the link is not bounded", "ldxb %r3, [%r1]\nmov %r4, %r3\nadd %r3, 1\njgt %r4, 63, +3\nadd %r1, %r3\nldxb %r0, [%r1]\nexit\nmov %r0, 0\nexit\n", 0, "insn 5:", 1, 0, 0 },
 		{ "accept: dead branch not explored", "mov %r1, 5\njeq %r1, 5, +1\nldxdw %r0, [%r10-8]\nmov %r0, 0\nexit\n", 1, NULL, 0, 0, 0 },
 		{ "accept: sdiv, movsx, bswap (v4)", "mov %r0, -7\nsdiv %r0, 2\nmovsx832 %r1, %r0\nbswap32 %r1\nexit\n", 1, NULL, 0, 0, 0 },
 	};
