@@ -81,6 +81,24 @@ struct userbpf_prog *ub_prog_load(struct userbpf_rt *rt, const struct userbpf_in
 				  size_t cnt, const struct userbpf_prog_opts *opts,
 				  bool pseudo_ok, int *err);
 
+/*
+ * The legacy packet loads (LD_ABS/LD_IND), for every engine: size bytes at
+ * offset off of the run's packet, in network order.  Returns false when
+ * the bytes lie outside the packet: Linux then ends the program with 0.
+ */
+static inline bool ub_pkt_load(const struct userbpf_call *c, int64_t off, unsigned size,
+			       uint64_t *val)
+{
+	const uint8_t *p;
+
+	if (off < 0 || !c->pkt || (uint64_t)off + size > c->pkt_len)
+		return false;
+	p = c->pkt + off;
+	*val = size == 1 ? p[0] : size == 2 ? (uint64_t)((p[0] << 8) | p[1]) :
+	       ((uint64_t)p[0] << 24) | ((uint64_t)p[1] << 16) | ((uint64_t)p[2] << 8) | p[3];
+	return true;
+}
+
 /* Reports a run-time fault at the current instruction and returns err. */
 int ub_run_fault(struct userbpf_call *c, int err, const char *fmt, ...) UB_PRINTF(3, 4);
 

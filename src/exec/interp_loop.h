@@ -176,16 +176,9 @@ int UB_FN(struct userbpf_call *c, const uint64_t args[5], uint64_t *ret)
 		unsigned sz = ub_opinfo[pc->op].width;
 		if (ub_opinfo[pc->op].fmt == F_LDIND)
 			off = (int32_t)((uint32_t)SRC + (uint32_t)IMM);
-		if (off < 0 || !c->pkt || (uint64_t)off + sz > c->pkt_len) {
+		if (!ub_pkt_load(c, off, sz, &reg[0])) {
 			*ret = 0;
 			goto done;
-		}
-		{
-			const uint8_t *p = c->pkt + off;
-			reg[0] = sz == 1 ? p[0] :
-				 sz == 2 ? (uint64_t)((p[0] << 8) | p[1]) :
-				 ((uint64_t)p[0] << 24) | ((uint64_t)p[1] << 16) |
-				 ((uint64_t)p[2] << 8) | p[3];
 		}
 		NEXT();
 	}

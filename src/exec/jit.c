@@ -93,17 +93,14 @@ uint64_t ub_jit_callx_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 uint64_t ub_jit_ld_pkt(uint64_t off, uint64_t size, uint64_t r3, uint64_t r4, uint64_t r5,
 		       struct userbpf_call *c)
 {
-	int64_t o = (int32_t)(uint32_t)off;
-	const uint8_t *p;
+	uint64_t v;
 
 	(void)r3; (void)r4; (void)r5;
-	if (o < 0 || !c->pkt || (uint64_t)o + size > c->pkt_len) {
+	if (!ub_pkt_load(c, (int32_t)(uint32_t)off, (unsigned)size, &v)) {
 		c->pending |= UB_PENDING_EXIT0;
 		return 0;
 	}
-	p = c->pkt + o;
-	return size == 1 ? p[0] : size == 2 ? (uint64_t)((p[0] << 8) | p[1]) :
-	       ((uint64_t)p[0] << 24) | ((uint64_t)p[1] << 16) | ((uint64_t)p[2] << 8) | p[3];
+	return v;
 }
 
 int ub_jit_run(struct userbpf_prog *prog, struct userbpf_call *c, const uint64_t args[5],
