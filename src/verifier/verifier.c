@@ -527,6 +527,11 @@ static bool mem_access(struct venv *e, struct vstate *st, int preg, int16_t insn
 					mark_scalar(out, ub_sc_unknown_bits(size * 8));
 			}
 		}
+		if (write && val && val->type == UB_T_STACK && val->frameno > p->frameno) {
+			refuse(e, st, preg, -1,
+			       "stores a pointer to a callee's stack frame into its caller's frame, where it would outlive the frame");
+			return false;
+		}
 		if (write) {
 			bool spill = !var && size == 8 && (lo & 7) == 0 && val && !read;
 			bool zero = !read && (val ? (val->type == UB_T_SCALAR && ub_sc_is_const(&val->v) &&
@@ -1152,8 +1157,8 @@ static bool do_exit(struct venv *e, struct vstate *st, bool *ok)
 		return false;
 	}
 	if (st->nframes == 1) {
-		if (r0->type != UB_T_SCALAR && e->o->strict) {
-			refuse(e, st, 0, -1, "returns a pointer, which leaks an address");
+		if (r0->type != UB_T_SCALAR) {
+			refuse(e, st, 0, -1, "R0 is a pointer at exit: the program must return a number");
 			return false;
 		}
 		if (e->o->check_return && (r0->type != UB_T_SCALAR || r0->v.smin < e->o->ret_min ||

@@ -123,6 +123,8 @@ int main(void)
 		{ "accept: a bound learned on a copy applies to the original", "ldxb %r3, [%r1]\nmov %r4, %r3\njgt %r4, 63, +3\nadd %r1, %r3\nldxb %r0, [%r1]\nexit\nmov %r0, 0\nexit\n", 1, NULL, 1, 0, 0 },
 		{ "accept: ...and to a spilled copy", "ldxb %r3, [%r1]\nstxdw [%r10-8], %r3\njgt %r3, 63, +4\nldxdw %r5, [%r10-8]\nadd %r1, %r5\nldxb %r0, [%r1]\nexit\nmov %r0, 0\nexit\n", 1, NULL, 1, 0, 0 },
 		{ "refuse: a copy changed after the link is not bounded", "ldxb %r3, [%r1]\nmov %r4, %r3\nadd %r3, 1\njgt %r4, 63, +3\nadd %r1, %r3\nldxb %r0, [%r1]\nexit\nmov %r0, 0\nexit\n", 0, "insn 5:", 1, 0, 0 },
+		{ "refuse: returns a pointer", "mov %r0, %r10\nexit\n", 0, "insn 1: exit: R0 is a pointer at exit", 0, 0, 0 },
+		{ "refuse: callee's frame pointer stored in the caller's frame", "mov %r1, %r10\nadd %r1, -8\ncall local f\nmov %r0, 0\nexit\nf:\nstxdw [%r1], %r10\nmov %r0, 0\nexit\n", 0, "insn 5: *(u64 *)(r1 + 0) = r10: stores a pointer to a callee's stack frame into its caller's frame", 0, 0, 0 },
 		{ "accept: dead branch not explored", "mov %r1, 5\njeq %r1, 5, +1\nldxdw %r0, [%r10-8]\nmov %r0, 0\nexit\n", 1, NULL, 0, 0, 0 },
 		{ "accept: sdiv, movsx, bswap (v4)", "mov %r0, -7\nsdiv %r0, 2\nmovsx832 %r1, %r0\nbswap32 %r1\nexit\n", 1, NULL, 0, 0, 0 },
 	};
