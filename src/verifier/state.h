@@ -43,12 +43,26 @@ struct vstate {
 	uint8_t nframes;
 	struct vframe *fr[VF_FRAMES];
 	struct ckpt *parent;		/* the last checkpoint on this path */
+	uint32_t since_insns;		/* since the last checkpoint on this path */
+	uint32_t since_jmps;
 	uint16_t ntrail;
 	uint32_t trail[VF_TRAIL];	/* insn << 1 | taken */
 };
 
+/* A frame kept in a checkpoint: only the stack bytes in use. */
+struct cframe {
+	struct vreg regs[11];
+	uint32_t callsite;
+	uint16_t base;			/* bytes below it are S_INVALID */
+	uint8_t *slot;			/* VF_STACK - base bytes, in the same block */
+	struct vreg *spill;		/* (VF_STACK - base) / 8 slots */
+};
+
 struct ckpt {
-	struct vstate st;
+	uint8_t nframes;
+	struct cframe *fr[VF_FRAMES];
+	uint64_t hash;			/* of the whole state, for loop detection */
+	uint32_t hit, miss;		/* pruning statistics, for eviction */
 	struct ckpt *next;		/* same insn */
 	struct ckpt *parent;
 	int branches;			/* paths below still being explored */

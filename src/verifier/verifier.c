@@ -23,9 +23,9 @@
 #include <stdio.h>
 #include <string.h>
 #include "verifier/state.h"
+#include "verifier/relevance.h"
 #include "isa/disasm_internal.h"
 
-#define MAX_CKPT_PER_INSN 32
 #define MAX_VAR_OFF (1 << 29)
 
 struct venv {
@@ -42,12 +42,15 @@ struct venv {
 	struct vstate **stack;		/* branches waiting */
 	size_t nstack, capstack;
 	struct ckpt **ck;		/* per insn */
-	uint16_t *nck;
+	size_t nckpt;
 	bool *prune;
 	uint32_t *sub_of;		/* subprogram of each insn */
 	uint32_t *sub_start;
 	size_t nsub;
 	uint32_t *sub_depth;		/* deepest stack byte each subprog used */
+	uint16_t *rel_r;		/* relevance.c: registers that may reach a check */
+	uint64_t *rel_s;		/* ... and stack slots */
+	uint16_t *live_r;		/* ... and registers read before written */
 	char *log;
 	size_t log_len, log_cap;
 };
@@ -262,12 +265,16 @@ static bool id_match(struct idmap *m, uint32_t a, uint32_t b)
 	return true;
 }
 
-static bool reg_covers(const struct vreg *o, const struct vreg *c, struct idmap *m)
+/* live: some path reads it; relevant: what it holds may reach a check */
+static bool reg_covers(const struct vreg *o, const struct vreg *c, struct idmap *m, bool relevant,
+		       bool live)
 {
-	if (o->type == UB_T_NOT_INIT)
-		return true; /* the finished path never read it */
+	if (o->type == UB_T_NOT_INIT || !live)
+		return true; /* the finished path never read it, nor will this one */
 	if (o->type != c->type)
 		return false;
+	if (!relevant && (o->type == UB_T_SCALAR || o->frameno == c->frameno))
+		return true; /* no check can see which value of this kind it is */
 	if (o->type == UB_T_SCALAR) {
 		/* a finished path may have relied on two registers being equal */
 		if (o->id && (!c->id || !id_match(m, o->id, c->id)))
@@ -284,21 +291,52 @@ static bool reg_covers(const struct vreg *o, const struct vreg *c, struct idmap 
 	return id_match(m, o->id, c->id);
 }
 
-static bool frame_covers(const struct vframe *o, const struct vframe *c, struct idmap *m)
+/* A frame as the comparisons see it: full, or compact from a checkpoint. */
+struct fview {
+	const struct vreg *regs;
+	uint32_t callsite;
+	unsigned base;
+	const uint8_t *slot;		/* slot[b - base] */
+	const struct vreg *spill;	/* spill[k - base / 8] */
+};
+
+static struct fview view_full(const struct vframe *f)
+{
+	return (struct fview){ f->regs, f->callsite, 0, f->slot, f->spill };
+}
+
+static struct fview view_compact(const struct cframe *f)
+{
+	return (struct fview){ f->regs, f->callsite, f->base, f->slot, f->spill };
+}
+
+static uint8_t fv_slot(const struct fview *v, unsigned b)
+{
+	return b < v->base ? S_INVALID : v->slot[b - v->base];
+}
+
+static const struct vreg *fv_spill(const struct fview *v, unsigned k)
+{
+	return &v->spill[k - v->base / 8];
+}
+
+static bool frame_covers(const struct fview *o, const struct fview *c, struct idmap *m,
+			 uint16_t rel_r, uint64_t rel_s, uint16_t live_r)
 {
 	if (o->callsite != c->callsite)
 		return false;
 	for (int r = 0; r < 11; r++)
-		if (!reg_covers(&o->regs[r], &c->regs[r], m))
+		if (!reg_covers(&o->regs[r], &c->regs[r], m, rel_r & (1u << r), live_r & (1u << r)))
 			return false;
-	for (int b = 0; b < VF_STACK; b++) {
-		uint8_t ok = o->slot[b], ck = c->slot[b];
+	for (unsigned b = o->base; b < VF_STACK; b++) {
+		uint8_t ok = fv_slot(o, b), ck = fv_slot(c, b);
 		if (ok == S_INVALID)
 			continue;
 		if (ok == S_SPILL) {
 			if (ck != S_SPILL)
 				return false;
-			if ((b & 7) == 0 && !reg_covers(&o->spill[b / 8], &c->spill[b / 8], m))
+			if ((b & 7) == 0 && !reg_covers(fv_spill(o, b / 8), fv_spill(c, b / 8), m,
+							 (rel_s >> (b / 8)) & 1, true))
 				return false;
 			continue;
 		}
@@ -306,27 +344,113 @@ static bool frame_covers(const struct vframe *o, const struct vframe *c, struct 
 			return false;
 		if (ok == S_MISC && ck == S_INVALID)
 			return false;
-		if (ok == S_MISC && ck == S_SPILL && c->spill[b / 8].type != UB_T_SCALAR)
+		if (ok == S_MISC && ck == S_SPILL && fv_spill(c, b / 8)->type != UB_T_SCALAR)
 			return false;
 	}
 	return true;
 }
 
-static bool state_covers(const struct vstate *o, const struct vstate *c)
+/*
+ * Does checkpoint o cover state c (o_first) or c cover o (!o_first)?
+ * With e, numbers that cannot reach a check (relevance.c) are not
+ * compared; each frame is judged at the point where it resumes: the
+ * innermost at the current instruction, a caller after its call.
+ */
+static bool ckpt_vs_state(const struct venv *e, const struct ckpt *o, const struct vstate *c,
+			  bool o_first)
 {
 	struct idmap m = { .n = 0 };
 
 	if (o->nframes != c->nframes)
 		return false;
-	for (int i = 0; i < o->nframes; i++)
-		if (!frame_covers(o->fr[i], c->fr[i], &m))
+	for (int i = 0; i < o->nframes; i++) {
+		uint32_t at = i == o->nframes - 1 ? c->insn : c->fr[i + 1]->callsite + 1;
+		uint16_t rr = e && at < e->cnt ? e->rel_r[at] : 0xffff;
+		uint64_t rs = e && at < e->cnt ? e->rel_s[at] : ~0ull;
+		uint16_t lr = e && at < e->cnt ? e->live_r[at] : 0xffff;
+		struct fview ov = view_compact(o->fr[i]), cv = view_full(c->fr[i]);
+		if (o_first ? !frame_covers(&ov, &cv, &m, rr, rs, lr) :
+			      !frame_covers(&cv, &ov, &m, rr, rs, lr))
 			return false;
+	}
 	return true;
 }
 
-static bool state_equal(const struct vstate *a, const struct vstate *b)
+static uint64_t mix(uint64_t h, uint64_t v)
 {
-	return state_covers(a, b) && state_covers(b, a);
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	return h;
+}
+
+static uint64_t hash_reg(uint64_t h, const struct vreg *r)
+{
+	h = mix(h, (uint64_t)r->type | ((uint64_t)r->frameno << 8) | ((uint64_t)(uint32_t)r->off << 16));
+	if (r->type == UB_T_NOT_INIT)
+		return h;
+	h = mix(h, r->v.t.v);
+	h = mix(h, r->v.t.m);
+	h = mix(h, r->v.umin);
+	h = mix(h, r->v.umax);
+	h = mix(h, (uint64_t)r->v.smin);
+	h = mix(h, (uint64_t)r->v.smax);
+	return mix(h, ((uint64_t)r->range << 32) | r->mem_size);
+}
+
+/* A hash under which equal states (ids aside) hash alike. */
+static uint64_t state_hash(const struct vstate *st)
+{
+	uint64_t h = st->nframes;
+
+	for (int i = 0; i < st->nframes; i++) {
+		const struct vframe *f = st->fr[i];
+		h = mix(h, f->callsite);
+		for (int r = 0; r < 11; r++)
+			h = hash_reg(h, &f->regs[r]);
+		for (int b = 0; b < VF_STACK; b += 8) {
+			uint64_t w;
+			memcpy(&w, &f->slot[b], 8);
+			if (!w)
+				continue;
+			h = mix(h, w ^ (uint64_t)b);
+			if (f->slot[b] == S_SPILL)
+				h = hash_reg(h, &f->spill[b / 8]);
+		}
+	}
+	return h;
+}
+
+static struct cframe *compact(struct venv *e, const struct vframe *f)
+{
+	unsigned base = VF_STACK, n;
+	struct cframe *cf;
+
+	for (unsigned b = 0; b < VF_STACK; b++)
+		if (f->slot[b] != S_INVALID) {
+			base = b & ~7u;
+			break;
+		}
+	n = VF_STACK - base;
+	cf = ub_malloc(e->rt, sizeof(*cf) + n + (n / 8) * sizeof(struct vreg) + 8);
+	if (!cf) {
+		e->err = -ENOMEM;
+		return NULL;
+	}
+	memcpy(cf->regs, f->regs, sizeof(cf->regs));
+	cf->callsite = f->callsite;
+	cf->base = (uint16_t)base;
+	cf->spill = (struct vreg *)(void *)(cf + 1);
+	cf->slot = (uint8_t *)(cf->spill + n / 8);
+	memcpy(cf->spill, &f->spill[base / 8], (n / 8) * sizeof(struct vreg));
+	memcpy(cf->slot, &f->slot[base], n);
+	return cf;
+}
+
+static void ckpt_free(struct venv *e, struct ckpt *c)
+{
+	for (int i = 0; i < c->nframes; i++)
+		ub_free(e->rt, c->fr[i]);
+	ub_free(e->rt, c);
+	e->nckpt--;
 }
 
 /* A path below checkpoint c ended: walk up while subtrees complete. */
@@ -341,31 +465,58 @@ static void branch_done(struct ckpt *c)
 
 enum { VISIT_GO, VISIT_PRUNE, VISIT_LOOP };
 
+#define MAX_CKPTS 200000	/* all checkpoints at once: bounds memory */
+
 static int visit(struct venv *e, struct vstate *st)
 {
-	struct ckpt *c;
+	struct ckpt *c, **link;
+	uint64_t h = state_hash(st);
 
-	for (c = e->ck[st->insn]; c; c = c->next) {
+	for (link = &e->ck[st->insn]; (c = *link);) {
 		if (c->branches == 0) {
-			if (state_covers(&c->st, st))
+			if (ckpt_vs_state(e, c, st, true)) {
+				c->hit++;
 				return VISIT_PRUNE;
-		} else if (state_equal(&c->st, st)) {
+			}
+			/* as Linux: a finished checkpoint that keeps missing is
+			 * dropped.  Pruning is an optimisation, and no live path
+			 * has a finished checkpoint among its ancestors. */
+			if (++c->miss > c->hit * 3 + 3) {
+				*link = c->next;
+				ckpt_free(e, c);
+				continue;
+			}
+		} else if (c->hash == h && ckpt_vs_state(NULL, c, st, true) &&
+			   ckpt_vs_state(NULL, c, st, false)) {
 			return VISIT_LOOP;
 		}
+		link = &c->next;
 	}
-	if (e->nck[st->insn] >= MAX_CKPT_PER_INSN)
+	/* a new checkpoint every few jumps and instructions, as Linux does */
+	if ((st->since_jmps < 2 || st->since_insns < 8) && st->parent)
+		return VISIT_GO;
+	if (e->nckpt >= MAX_CKPTS)
 		return VISIT_GO;
 	c = vmalloc(e, sizeof(*c));
-	if (!c || !state_copy(e, &c->st, st)) {
-		ub_free(e->rt, c);
+	if (!c)
 		return VISIT_GO;
+	e->nckpt++;
+	c->nframes = st->nframes;
+	for (int i = 0; i < st->nframes; i++) {
+		c->fr[i] = compact(e, st->fr[i]);
+		if (!c->fr[i]) {
+			c->nframes = (uint8_t)i;
+			ckpt_free(e, c);
+			return VISIT_GO;
+		}
 	}
+	c->hash = h;
 	c->parent = st->parent;
 	c->branches = 1;
 	c->next = e->ck[st->insn];
 	e->ck[st->insn] = c;
-	e->nck[st->insn]++;
 	st->parent = c;
+	st->since_insns = st->since_jmps = 0;
 	return VISIT_GO;
 }
 
@@ -1598,15 +1749,25 @@ int ub_verify(struct userbpf_rt *rt, const struct ub_dinsn *d, const struct user
 	e.res = res;
 	e.budget = e.o->max_insns ? e.o->max_insns : 1000000;
 	e.ck = vmalloc(&e, cnt * sizeof(*e.ck));
-	e.nck = vmalloc(&e, cnt * sizeof(*e.nck));
 	e.prune = vmalloc(&e, cnt);
 	e.sub_of = vmalloc(&e, cnt * sizeof(*e.sub_of));
 	e.sub_start = vmalloc(&e, (cnt + 1) * sizeof(*e.sub_start));
 	e.sub_depth = vmalloc(&e, (cnt + 1) * sizeof(*e.sub_depth));
+	e.rel_r = vmalloc(&e, cnt * sizeof(*e.rel_r));
+	e.rel_s = vmalloc(&e, cnt * sizeof(*e.rel_s));
+	e.live_r = vmalloc(&e, cnt * sizeof(*e.live_r));
 	if (e.err)
 		goto out;
 	if (!check_cfg(&e) || !entry_state(&e, &st))
 		goto out;
+	{
+		struct ub_rel_opts ro = { .check_return = e.o->check_return,
+					  .div_by_zero_is_error = e.o->div_by_zero_is_error,
+					  .main_end = e.nsub > 1 ? e.sub_start[1] : cnt };
+		e.err = ub_vfy_relevance(rt, d, cnt, &ro, e.rel_r, e.rel_s, e.live_r);
+		if (e.err)
+			goto out;
+	}
 	for (;;) {
 		int r;
 
@@ -1630,7 +1791,12 @@ int ub_verify(struct userbpf_rt *rt, const struct ub_dinsn *d, const struct user
 				goto path_end;
 			}
 		}
-		r = step(&e, &st);
+		{
+			bool jmp = ub_op_is_jump(e.d[st.insn].op);
+			r = step(&e, &st);
+			st.since_insns++;
+			st.since_jmps += jmp;
+		}
 		if (r == STEP_NEXT)
 			continue;
 		if (r == STEP_REFUSE)
@@ -1659,17 +1825,18 @@ out:
 		struct ckpt *c = e.ck[i];
 		while (c) {
 			struct ckpt *nx = c->next;
-			state_free(&e, &c->st);
-			ub_free(rt, c);
+			ckpt_free(&e, c);
 			c = nx;
 		}
 	}
 	ub_free(rt, e.ck);
-	ub_free(rt, e.nck);
 	ub_free(rt, e.prune);
 	ub_free(rt, e.sub_of);
 	ub_free(rt, e.sub_start);
 	ub_free(rt, e.sub_depth);
+	ub_free(rt, e.rel_r);
+	ub_free(rt, e.rel_s);
+	ub_free(rt, e.live_r);
 	res->log = e.log;
 	res->log_len = e.log_len;
 	if (err)
