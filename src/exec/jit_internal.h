@@ -39,6 +39,11 @@ struct ub_jit_out {
 int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 		  struct ub_jit_out *out);
 
+/* The AArch64 back end; same contract as ub_jit_x86_64.  Portable C:
+ * it compiles (and can be tested) on any host. */
+int ub_jit_arm64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
+		 struct ub_jit_out *out);
+
 /* Called by generated code for callx with a helper id (c->callx_id). */
 uint64_t ub_jit_callx_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 			     uint64_t r5, struct userbpf_call *c);
