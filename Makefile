@@ -116,3 +116,5 @@ fuzz-diff: deps
 
 clean:
 	rm -rf build
+
+-include mk/cross.mk

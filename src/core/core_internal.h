@@ -16,7 +16,11 @@
 #include "userbpf/userbpf.h"
 
 #if defined(__GNUC__)
+#if defined(__MINGW32__)
+#define UB_PRINTF(a, b) __attribute__((format(gnu_printf, a, b)))
+#else
 #define UB_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#endif
 #define UB_LIKELY(x) __builtin_expect(!!(x), 1)
 #define UB_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else

@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * windows.c - platform.h for Windows (built with mingw-w64).
+ *
+ * Built and run under wine by tests/cross/cross.sh (make cross-win64).
+ * Only kernel32 and msvcrt functions are linked, so the programs start on
+ * any 64-bit Windows from 7 on and under wine; newer calls are looked up
+ * at run time.
  */
 #if defined(_WIN32)
 #define _CRT_RAND_S
@@ -10,21 +15,43 @@
 #include <stdint.h>
 #include "platform/platform.h"
 
+/* ticks * 1e9 / freq without the overflow of the product (after ~30 min
+ * at 10 MHz) or the rounding of a double (after ~104 days of uptime). */
+static uint64_t win_ticks_to_ns(uint64_t ticks, uint64_t freq)
+{
+	return ticks / freq * 1000000000ull + ticks % freq * 1000000000ull / freq;
+}
+
 uint64_t ub_os_monotonic_ns(void)
 {
 	LARGE_INTEGER f, c;
 
 	QueryPerformanceFrequency(&f);
 	QueryPerformanceCounter(&c);
-	return (uint64_t)((double)c.QuadPart * 1e9 / (double)f.QuadPart);
+	return win_ticks_to_ns((uint64_t)c.QuadPart, (uint64_t)f.QuadPart);
 }
 
+/*
+ * Boot time must count time spent asleep, as CLOCK_BOOTTIME does.
+ * QueryUnbiasedInterruptTime leaves sleep out; the biased interrupt time
+ * counts it with 100 ns units, but QueryInterruptTimePrecise exists only
+ * from Windows 10 on (and not in wine 8), so it is looked up here, and
+ * GetTickCount64, which counts sleep too but in milliseconds, stands in.
+ */
 uint64_t ub_os_boottime_ns(void)
 {
+	typedef VOID(WINAPI * win_qit_fn)(PULONGLONG);
+	HMODULE kb = GetModuleHandleW(L"kernelbase.dll");
+	win_qit_fn qit = NULL;
 	ULONGLONG t;
 
-	QueryUnbiasedInterruptTime(&t);
-	return (uint64_t)t * 100;
+	if (kb)
+		qit = (win_qit_fn)(void (*)(void))GetProcAddress(kb, "QueryInterruptTimePrecise");
+	if (qit) {
+		qit(&t);
+		return (uint64_t)t * 100;
+	}
+	return (uint64_t)GetTickCount64() * 1000000ull;
 }
 
 uint64_t ub_os_coarse_ns(void)
@@ -32,9 +59,13 @@ uint64_t ub_os_coarse_ns(void)
 	return (uint64_t)GetTickCount64() * 1000000ull;
 }
 
+/* A number across processor groups (64 CPUs each), like sched_getcpu's. */
 uint32_t ub_os_cpu(void)
 {
-	return (uint32_t)GetCurrentProcessorNumber();
+	PROCESSOR_NUMBER pn;
+
+	GetCurrentProcessorNumberEx(&pn);
+	return (uint32_t)pn.Group * 64 + pn.Number;
 }
 
 uint64_t ub_os_random_seed(void)
@@ -67,11 +98,13 @@ void ub_os_code_free(void *p, size_t size)
 int ub_os_random(void *buf, size_t len)
 {
 	/* rand_s draws from the system's cryptographic generator. */
-	unsigned int v;
+	unsigned char *p = buf;
+	unsigned int v = 0;
+
 	for (size_t i = 0; i < len; i++) {
-		if (rand_s(&v))
+		if (i % sizeof(v) == 0 && rand_s(&v))
 			return -EIO;
-		((unsigned char *)buf)[i] = (unsigned char)v;
+		p[i] = (unsigned char)(v >> 8 * (i % sizeof(v)));
 	}
 	return 0;
 }

@@ -16,6 +16,13 @@
  * uninitialised register and instructions with nonzero reserved fields
  * must be refused by the plugin before anything runs, and a wrong expected
  * value must be seen as a mismatch.
+ *
+ * Three variables let tests/cross/cross.sh run a plugin built for another
+ * platform through an emulator, so the same checks cover arm64 and Windows:
+ * UB_PLUGIN names the plugin binary (instead of $UB_BUILD's), UB_PLUGIN_WRAP
+ * is a command put in front of it (e.g. "qemu-aarch64" or "wine64"; words
+ * split on blanks, the first looked up in PATH since posix_spawn does not),
+ * and UB_ENGINES=interpreter leaves the JIT out where it cannot apply.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -285,18 +292,57 @@ static uint8_t *cf_program(const struct cf_test *t, size_t *len, char *why, size
 	return (uint8_t *)insns;
 }
 
+#define CF_MAX_WRAP 16
+
 static char *cf_plugin;
+static char *cf_wrap[CF_MAX_WRAP];	/* UB_PLUGIN_WRAP, split; NULL-terminated */
+static int cf_nwrap;
+
+/*
+ * Splits UB_PLUGIN_WRAP into cf_wrap (pointing into buf) and resolves its
+ * first word through PATH into exe.  Returns 0, or -1 with why.
+ */
+static int cf_setup_wrap(char *buf, char *exe, size_t exe_sz, char *why, size_t why_sz)
+{
+	const char *path = getenv("PATH");
+
+	for (char *tok = strtok(buf, " \t"); tok; tok = strtok(NULL, " \t")) {
+		if (cf_nwrap == CF_MAX_WRAP - 1) {
+			snprintf(why, why_sz, "UB_PLUGIN_WRAP has more than %d words", CF_MAX_WRAP - 1);
+			return -1;
+		}
+		cf_wrap[cf_nwrap++] = tok;
+	}
+	if (!cf_nwrap || strchr(cf_wrap[0], '/'))
+		return 0;
+	while (path && *path) {
+		size_t len = strcspn(path, ":");
+
+		snprintf(exe, exe_sz, "%.*s/%s", (int)len, path, cf_wrap[0]);
+		if (len && access(exe, X_OK) == 0) {
+			cf_wrap[0] = exe;
+			return 0;
+		}
+		path += len + (path[len] == ':');
+	}
+	snprintf(why, why_sz, "UB_PLUGIN_WRAP: '%s' is not in PATH", cf_wrap[0]);
+	return -1;
+}
 
 /* Runs the plugin on a program; the caller frees r. */
 static int cf_run(const uint8_t *prog, size_t len, const uint8_t *mem, size_t mem_len,
 		  const char *engine, struct sp_result *r)
 {
 	char *in = sp_hex(prog, len), *memhex = NULL;
-	char *argv[6];
+	char *argv[CF_MAX_WRAP + 6];
 	int n = 0, err;
 
 	if (!in)
 		return -ENOMEM;
+	while (n < cf_nwrap) {
+		argv[n] = cf_wrap[n];
+		n++;
+	}
 	argv[n++] = cf_plugin;
 	if (mem_len) {
 		memhex = sp_hex(mem, mem_len);
@@ -684,14 +730,30 @@ static void cf_negative_unused(const char *dir, const char *file)
 int main(void)
 {
 	const char *shared = getenv("UB_SHARED");
+	const char *env_plugin = getenv("UB_PLUGIN"), *env_wrap = getenv("UB_PLUGIN_WRAP");
+	const char *engines = getenv("UB_ENGINES");
 	char tdir[1024], ndir[1024], plugin[1024], why[512], name[128];
+	char wrap[1024], wrap_exe[1024];
 	char **names = NULL;
 	int n, jit, pass = 0, jit_pass = 0;
 
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	sp_plugin_path(plugin, sizeof(plugin));
+	if (env_plugin && *env_plugin)
+		snprintf(plugin, sizeof(plugin), "%s", env_plugin);
+	else
+		sp_plugin_path(plugin, sizeof(plugin));
 	cf_plugin = plugin;
+	snprintf(wrap, sizeof(wrap), "%s", env_wrap ? env_wrap : "");
+	if (cf_setup_wrap(wrap, wrap_exe, sizeof(wrap_exe), why, sizeof(why))) {
+		tl_fail("conformance plugin wrapper", "%s", why);
+		return tl_exit();
+	}
+	/* tests/cross/cross.sh checks this line to know its plugin was run. */
+	printf("# plugin:");
+	for (int i = 0; i < cf_nwrap; i++)
+		printf(" %s", cf_wrap[i]);
+	printf(" %s\n", cf_plugin);
 	snprintf(tdir, sizeof(tdir), "%s/conformance/tests", shared && *shared ? shared : "../shared");
 	snprintf(ndir, sizeof(ndir), "%s/conformance/negative", shared && *shared ? shared : "../shared");
 	if (access(plugin, X_OK) != 0) {
@@ -699,7 +761,12 @@ int main(void)
 		return tl_exit();
 	}
 
-	jit = cf_probe_jit(why, sizeof(why));
+	if (engines && *engines && !strstr(engines, "jit")) {
+		jit = 0;
+		snprintf(why, sizeof(why), "UB_ENGINES=%s leaves the JIT out", engines);
+	} else {
+		jit = cf_probe_jit(why, sizeof(why));
+	}
 	if (jit < 0)
 		tl_fail("conformance/jit probe", "unexpected plugin answer: %s", why);
 	else if (jit == 0)

@@ -24,7 +24,9 @@ struct cli {
 	bool json, pretty, debug;
 };
 
-#if defined(__GNUC__)
+#if defined(__MINGW32__)
+__attribute__((format(gnu_printf, 1, 2)))
+#elif defined(__GNUC__)
 __attribute__((format(printf, 1, 2)))
 #endif
 void cli_err(const char *fmt, ...);
