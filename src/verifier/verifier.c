@@ -1713,7 +1713,16 @@ static void stack_depth_check(struct venv *e)
 		}
 		while (stk[sp].idx < end && e->d[stk[sp].idx].op != UB_OP_CALL_LOCAL)
 			stk[sp].idx++;
-		if (stk[sp].idx >= end || sp == VF_FRAMES) {
+		if (stk[sp].idx < end && sp + 1 == VF_FRAMES) {
+			/* as Linux, on the static call graph: a call that would
+			 * make a 9th frame is refused even on a path no run takes */
+			struct vstate fake = { .insn = stk[sp].idx };
+			refuse(e, &fake, -1, -1,
+			       "the calls can nest more than %d frames deep (is a function recursive?)",
+			       VF_FRAMES);
+			break;
+		}
+		if (stk[sp].idx >= end) {
 			sp--;
 			if (sp >= 0)
 				stk[sp].idx++;

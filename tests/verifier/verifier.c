@@ -111,6 +111,7 @@ int main(void)
 		{ "accept: possible division by zero, BPF semantics", "ldxb %r2, [%r1]\nmov %r0, 10\ndiv %r0, %r2\nexit\n", 1, NULL, 1, 0, 0 },
 		{ "refuse: shift by 64", "mov %r0, 1\nlsh %r0, 64\nexit\n", 0, "invalid shift by 64", 0, 0, 0 },
 		{ "refuse: 9 frames", "call local f\nmov %r0, 0\nexit\nf:\ncall local f\nexit\n", 0, "the limit is 8", 0, 0, 0 },
+		{ "refuse: recursion, even on a path no run takes (as Linux)", "mov %r0, 0\njeq %r0, 1, +1\nja +1\ncall local f\nexit\nf:\ncall local f\nexit\n", 0, "the calls can nest more than 8 frames deep", 0, 0, 0 },
 		{ "accept: bpf2bpf call keeps r6-r9", "mov %r6, 7\ncall local f\nmov %r0, %r6\nexit\nf:\nmov %r0, 1\nexit\n", 1, NULL, 0, 0, 0 },
 		{ "refuse: callee reads caller's r6", "mov %r6, 7\ncall local f\nmov %r0, 0\nexit\nf:\nmov %r0, %r6\nexit\n", 0, "R6 is read before any path writes it", 0, 0, 0 },
 		{ "refuse: combined stack over 512", "stdw [%r10-400], 0\ncall local f\nmov %r0, 0\nexit\nf:\nstdw [%r10-200], 0\nmov %r0, 0\nexit\n", 0, "the limit is 512", 0, 0, 0 },
