@@ -109,4 +109,13 @@ bool ub_op_is_jump(int op);	   /* any JA/JMP/JMP32 with a target */
 bool ub_op_is_cond_jump(int op);
 bool ub_op_ends_block(int op);	   /* exit, ja, ja32 */
 
+/*
+ * Assembles text in llvm-objdump's BPF syntax, and PREVAIL's dialect of it
+ * (see asm_llvm.c), into *out (malloc'ed, the caller frees it) of *cnt
+ * slots.  Labels are lines `<name>:` or `name:`.  Returns 0, or -EINVAL
+ * with "line N: reason" in err (-ENOMEM when out of memory).
+ */
+int ub_asm_llvm(const char *text, struct userbpf_insn **out, size_t *cnt, char *err,
+		size_t err_sz);
+
 #endif /* USERBPF_ISA_INTERNAL_H */
