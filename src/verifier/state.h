@@ -63,7 +63,10 @@ struct ckpt {
 	struct cframe *fr[VF_FRAMES];
 	uint64_t hash;			/* of the whole state, for loop detection */
 	uint32_t hit, miss;		/* pruning statistics, for eviction */
-	struct ckpt *next;		/* same insn */
+	uint32_t insn;
+	bool live;			/* in the hash table of unfinished ones */
+	struct ckpt *hnext;		/* hash chain (unfinished) */
+	struct ckpt *next;		/* same insn (finished) */
 	struct ckpt *parent;
 	int branches;			/* paths below still being explored */
 };

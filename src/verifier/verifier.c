@@ -41,7 +41,9 @@ struct venv {
 	bool refused;
 	struct vstate **stack;		/* branches waiting */
 	size_t nstack, capstack;
-	struct ckpt **ck;		/* per insn */
+	struct ckpt **ck;		/* per insn: finished checkpoints */
+	struct ckpt **live;		/* hash table of unfinished ones */
+	size_t live_cap;		/* power of two */
 	size_t nckpt;
 	bool *prune;
 	uint32_t *sub_of;		/* subprogram of each insn */
@@ -453,12 +455,33 @@ static void ckpt_free(struct venv *e, struct ckpt *c)
 	e->nckpt--;
 }
 
+static size_t live_slot(const struct venv *e, uint32_t insn, uint64_t hash)
+{
+	return (size_t)((hash ^ ((uint64_t)insn * 0x9e3779b97f4a7c15ull)) & (e->live_cap - 1));
+}
+
+/* Moves a checkpoint whose subtree is finished from the hash table of
+ * unfinished ones to its instruction's list, where it can prune. */
+static void ckpt_finish(struct venv *e, struct ckpt *c)
+{
+	struct ckpt **l = &e->live[live_slot(e, c->insn, c->hash)];
+
+	while (*l && *l != c)
+		l = &(*l)->hnext;
+	if (*l)
+		*l = c->hnext;
+	c->live = false;
+	c->next = e->ck[c->insn];
+	e->ck[c->insn] = c;
+}
+
 /* A path below checkpoint c ended: walk up while subtrees complete. */
-static void branch_done(struct ckpt *c)
+static void branch_done(struct venv *e, struct ckpt *c)
 {
 	while (c) {
 		if (--c->branches > 0)
 			return;
+		ckpt_finish(e, c);
 		c = c->parent;
 	}
 }
@@ -472,26 +495,28 @@ static int visit(struct venv *e, struct vstate *st)
 	struct ckpt *c, **link;
 	uint64_t h = state_hash(st);
 
+	/* a finished checkpoint that covers this state: the path is safe */
 	for (link = &e->ck[st->insn]; (c = *link);) {
-		if (c->branches == 0) {
-			if (ckpt_vs_state(e, c, st, true)) {
-				c->hit++;
-				return VISIT_PRUNE;
-			}
-			/* as Linux: a finished checkpoint that keeps missing is
-			 * dropped.  Pruning is an optimisation, and no live path
-			 * has a finished checkpoint among its ancestors. */
-			if (++c->miss > c->hit * 3 + 3) {
-				*link = c->next;
-				ckpt_free(e, c);
-				continue;
-			}
-		} else if (c->hash == h && ckpt_vs_state(NULL, c, st, true) &&
-			   ckpt_vs_state(NULL, c, st, false)) {
-			return VISIT_LOOP;
+		if (ckpt_vs_state(e, c, st, true)) {
+			c->hit++;
+			return VISIT_PRUNE;
+		}
+		/* as Linux: a finished checkpoint that keeps missing is
+		 * dropped.  Pruning is an optimisation, and no live path has
+		 * a finished checkpoint among its ancestors. */
+		if (++c->miss > c->hit * 3 + 3) {
+			*link = c->next;
+			ckpt_free(e, c);
+			continue;
 		}
 		link = &c->next;
 	}
+	/* an unfinished one equal to it: an ancestor, so a loop that does
+	 * not move */
+	for (c = e->live[live_slot(e, st->insn, h)]; c; c = c->hnext)
+		if (c->insn == st->insn && c->hash == h && ckpt_vs_state(NULL, c, st, true) &&
+		    ckpt_vs_state(NULL, c, st, false))
+			return VISIT_LOOP;
 	/* a new checkpoint every few jumps and instructions, as Linux does */
 	if ((st->since_jmps < 2 || st->since_insns < 8) && st->parent)
 		return VISIT_GO;
@@ -511,10 +536,13 @@ static int visit(struct venv *e, struct vstate *st)
 		}
 	}
 	c->hash = h;
+	c->insn = st->insn;
 	c->parent = st->parent;
 	c->branches = 1;
-	c->next = e->ck[st->insn];
-	e->ck[st->insn] = c;
+	c->live = true;
+	link = &e->live[live_slot(e, st->insn, h)];
+	c->hnext = *link;
+	*link = c;
 	st->parent = c;
 	st->since_insns = st->since_jmps = 0;
 	return VISIT_GO;
@@ -639,7 +667,7 @@ static bool mem_access(struct venv *e, struct vstate *st, int preg, int16_t insn
 
 		if (lo < -VF_STACK || hi > 0) {
 			refuse(e, st, preg, -1,
-			       "stack %s of %u bytes at [%lld, %lld) from r10 is outside the 512-byte frame [-512, 0)",
+			       "stack %s of %u bytes at offsets from %lld to %lld from r10 reaches outside the 512-byte frame [-512, 0)",
 			       what, size, (long long)lo, (long long)(hi - size));
 			return false;
 		}
@@ -1758,6 +1786,8 @@ int ub_verify(struct userbpf_rt *rt, const struct ub_dinsn *d, const struct user
 	e.res = res;
 	e.budget = e.o->max_insns ? e.o->max_insns : 1000000;
 	e.ck = vmalloc(&e, cnt * sizeof(*e.ck));
+	e.live_cap = 1u << 16;
+	e.live = vmalloc(&e, e.live_cap * sizeof(*e.live));
 	e.prune = vmalloc(&e, cnt);
 	e.sub_of = vmalloc(&e, cnt * sizeof(*e.sub_of));
 	e.sub_start = vmalloc(&e, (cnt + 1) * sizeof(*e.sub_start));
@@ -1811,7 +1841,7 @@ int ub_verify(struct userbpf_rt *rt, const struct ub_dinsn *d, const struct user
 		if (r == STEP_REFUSE)
 			break;
 path_end:
-		branch_done(st.parent);
+		branch_done(&e, st.parent);
 		state_free(&e, &st);
 		if (!e.nstack)
 			break;
@@ -1838,7 +1868,16 @@ out:
 			c = nx;
 		}
 	}
+	for (size_t i = 0; e.live && i < e.live_cap; i++) {
+		struct ckpt *c = e.live[i];
+		while (c) {
+			struct ckpt *nx = c->hnext;
+			ckpt_free(&e, c);
+			c = nx;
+		}
+	}
 	ub_free(rt, e.ck);
+	ub_free(rt, e.live);
 	ub_free(rt, e.prune);
 	ub_free(rt, e.sub_of);
 	ub_free(rt, e.sub_start);

@@ -103,6 +103,7 @@ int main(void)
 		{ "refuse: packet access without a check", "ldxb %r0, [%r1]\nexit\n", 0, "insn 0:", 2, 0, 0 },
 		{ "accept: bounded loop", "mov %r1, 0\nadd %r1, 1\njlt %r1, 100, -2\nmov %r0, %r1\nexit\n", 1, NULL, 0, 0, 0 },
 		{ "refuse: infinite loop", "mov %r0, 0\njeq %r0, 0, -1\nexit\n", 0, "infinite loop", 0, 0, 0 },
+		{ "refuse, quickly: a loop whose state never repeats", "mov %r0, 0\nadd %r0, 2\njne %r0, 9, -2\nexit\n", 0, "instructions processed without finishing", 0, 0, 300000 },
 		{ "refuse: loop beyond the budget", "mov %r1, 0\nadd %r1, 1\njne %r1, 0, -2\nmov %r0, 0\nexit\n", 0, "instructions processed without finishing", 0, 0, 20000 },
 		{ "refuse: unreachable instruction", "mov %r0, 0\nexit\nmov %r0, 1\nexit\n", 0, "insn 2: r0 = 1: instruction 2 is unreachable", 0, 0, 0 },
 		{ "refuse: arithmetic other than +/- on a pointer", "mul %r1, 2\nmov %r0, 0\nexit\n", 0, "only + and - apply to pointers", 0, 0, 0 },
