@@ -13,7 +13,11 @@
 
 bool ub_jit_available(void)
 {
-#if defined(__x86_64__) && !defined(_WIN32)
+	/* x86-64 on every OS: Windows gets the Win64 calling convention
+	 * (jit_compile sets o.win64). */
+#if defined(__x86_64__)
+	return true;
+#elif defined(__aarch64__) && !defined(_WIN32)
 	return true;
 #else
 	return false;
@@ -35,6 +39,8 @@ static int jit_compile(struct userbpf_prog *prog)
 #endif
 #if defined(__x86_64__)
 	err = ub_jit_x86_64(prog, &o, &out);
+#elif defined(__aarch64__)
+	err = ub_jit_arm64(prog, &o, &out);
 #else
 	(void)o;
 	err = -EOPNOTSUPP;

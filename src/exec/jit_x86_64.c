@@ -4,10 +4,17 @@
  *
  * Built in layers, as uBPF's: bytes (emit1/emit4/...), then x86 encodings
  * (REX, ModRM, SIB: x_rr, x_mem, ...), then one function per BPF operation
- * family.  Errors are sticky (j->err) and checked once at the end.  Jumps
- * are sized over several passes: every pass emits the whole program and
- * records where each instruction starts; a jump uses the previous pass's
- * addresses to choose rel8 or rel32, until no address moves.
+ * family.  Errors are sticky (j->err) and checked once at the end.
+ *
+ * Jumps are sized without emitting the program twice: one pass emits it
+ * with every jump in rel32 form and notes, per instruction, where its one
+ * jump of variable size sits (a BPF jump, or the jump to the unwind stub
+ * after a call; always the instruction's last bytes).  jx_layout() then
+ * shortens to rel8 every jump that fits, sweeping over those small arrays
+ * until nothing changes, and jx_relocate() slides the code down into the
+ * final layout in place, re-emitting only the jumps and the rel32s of
+ * local calls.  That keeps compilation near one emitting pass (over 10 M
+ * instructions per second; tests/jit/x86_cover.c prints the figure).
  *
  * BPF registers live in x86 registers, as in Linux's JIT:
  *   r0 rax  r1 rdi  r2 rsi  r3 rdx  r4 rcx  r5 r8
@@ -15,6 +22,35 @@
  * r1..r5 are exactly the System V argument registers, so a helper call is
  * a plain call with the run state in r9.  r10/r11 are scratch, r12 holds
  * the struct userbpf_call pointer for the whole run.
+ *
+ * Win64 (o->win64) keeps the same map and shuffles at the two borders,
+ * because a second map would double every encoding decision for one OS.
+ * Microsoft's ABI passes rcx, rdx, r8, r9, then the 5th and 6th arguments
+ * on the stack above 32 bytes of shadow space, and treats rdi and rsi as
+ * callee-saved.  So the main prologue also saves rdi/rsi and moves
+ * rcx, rdx, r8, r9, [rsp+40], [rsp+48] into rdi, rsi, rdx, rcx, r8, r12; a
+ * helper call moves r5 to [rsp+32], the run state to [rsp+40] and r1..r4
+ * into rcx, rdx, r8, r9 (in an order that reads each before it is
+ * overwritten).  Every frame keeps those 48 bytes at its bottom, below the
+ * BPF stack, so rsp is 16-byte aligned at each call with the shadow space
+ * in place.  The callees keep rbx, rbp, rdi, rsi and r12-r15 on both
+ * ABIs, which is all the generated code needs across a call (r1..r5 are
+ * dead after a helper call by the BPF calling convention).  No xmm
+ * register is touched.  Frames stay below 4 KiB, so Windows needs no
+ * stack probes.  The two C entry points that generated code calls
+ * (callx with a helper id, legacy packet loads) are reached through
+ * ms_abi wrappers, so the Win64 code is the same bytes on Linux, where a
+ * test runs it through an ms_abi function pointer (tests/jit/x86_win64.c).
+ *
+ * Constant blinding (o->blind): every immediate that comes from the
+ * program (ALU and jump operands, store values, lddw values, shift
+ * counts, packet-load offsets) is emitted as `mov tmp, imm ^ key;
+ * xor tmp, key` with a key drawn per instruction from one random seed per
+ * compile, so no byte pattern the program chose appears in executable
+ * memory.  Memory and jump offsets are exempt, as in Linux, and so are
+ * operation selectors (the width of a byte swap, the kind of an atomic).
+ * The keys are a pure function of (seed, instruction index): one call to
+ * the OS's random source per compile.
  *
  * Each function of the program (the main one, then each bpf2bpf callee) is
  * a native function with its own 512-byte frame; callees save r6..r9.
@@ -27,6 +63,7 @@
 #include <stddef.h>
 #include <string.h>
 #include "exec/jit_internal.h"
+#include "platform/platform.h"
 
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
 
@@ -36,6 +73,7 @@ static const uint8_t bpf2x[11] = { RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R
 #define TMP2 R11
 #define CTX R12
 #define FRAME 512		/* BPF stack per frame */
+#define WIN64_OUT 48		/* shadow space + 5th and 6th argument */
 
 struct jx {
 	const struct userbpf_prog *prog;
@@ -43,43 +81,71 @@ struct jx {
 	uint8_t *buf;		/* grows with ub_malloc */
 	size_t len, cap;
 	int err;
-	uint32_t *addr;		/* start of insn i's code in the previous pass */
-	uint32_t *naddr;	/* this pass */
-	uint32_t *caddr;	/* function entries: start of the prologue */
-	uint32_t *ncaddr;
+	uint32_t *addr;		/* start of insn i's body, as laid out */
+	uint32_t *naddr;	/* ... as emitted in this pass */
+	uint32_t *caddr;	/* start of insn i with its prologue, as laid out */
+	uint32_t *ncaddr;	/* ... as emitted */
+	uint8_t *jk;		/* insn i's jump of variable size: JK_* */
+	uint16_t *jpos;		/* where that jump starts in insn i's body */
+	uint8_t *rpos;		/* where a rel32 to a function ends in it */
 	bool *entry;		/* insn i starts a function */
-	bool first_pass;
+	bool final;		/* false: the measuring pass */
 	bool bmi2;
-	size_t abort_stub;	/* offset of the unwind stub (previous pass) */
-	size_t cur_abort;
+	size_t abort_stub;	/* offset of the unwind stub, as laid out */
+	size_t cur_abort;	/* ... as emitted */
+	bool win64;
+	int32_t out;		/* bytes below the BPF stack for outgoing calls */
+	bool blind;
+	uint64_t seed;		/* blinding keys derive from it */
+	size_t cur;		/* index of the instruction being emitted */
 };
+
+/* jk[i]: the kind of insn i's variable jump, and its condition code
+ * in the high 4 bits */
+enum { JK_JMP = 1, JK_JCC = 2, JK_STUB = 4, JK_SHORT = 8 };
 
 /* ---- bytes ---- */
 
-static void emit1(struct jx *j, uint8_t b)
+/* Grows the buffer for at least `need` more bytes.  After a failed
+ * allocation every emit lands here again and does nothing (len == cap). */
+static bool grow(struct jx *j, size_t need)
 {
+	size_t cap = j->cap ? j->cap : 4096;
+	uint8_t *nb;
+
 	if (j->err)
-		return;
-	if (j->len == j->cap) {
-		size_t cap = j->cap ? j->cap * 2 : 4096;
-		uint8_t *nb = ub_malloc(j->rt, cap);
-		if (!nb) {
-			j->err = -ENOMEM;
-			return;
-		}
-		if (j->len)
-			memcpy(nb, j->buf, j->len);
-		ub_free(j->rt, j->buf);
-		j->buf = nb;
-		j->cap = cap;
+		return false;
+	while (cap - j->len < need)
+		cap *= 2;
+	nb = ub_malloc(j->rt, cap);
+	if (!nb) {
+		j->err = -ENOMEM;
+		return false;
 	}
-	j->buf[j->len++] = b;
+	if (j->len)
+		memcpy(nb, j->buf, j->len);
+	ub_free(j->rt, j->buf);
+	j->buf = nb;
+	j->cap = cap;
+	return true;
 }
 
-static void emit4(struct jx *j, uint32_t v)
+/* The hot path of compilation: one compare per byte, inlined. */
+static inline void emit1(struct jx *j, uint8_t b)
 {
-	for (int i = 0; i < 4; i++)
-		emit1(j, (uint8_t)(v >> (8 * i)));
+	if (j->len < j->cap || grow(j, 1))
+		j->buf[j->len++] = b;
+}
+
+static inline void emit4(struct jx *j, uint32_t v)
+{
+	if (j->cap - j->len >= 4 || grow(j, 4)) {
+		j->buf[j->len] = (uint8_t)v;
+		j->buf[j->len + 1] = (uint8_t)(v >> 8);
+		j->buf[j->len + 2] = (uint8_t)(v >> 16);
+		j->buf[j->len + 3] = (uint8_t)(v >> 24);
+		j->len += 4;
+	}
 }
 
 static void emit8(struct jx *j, uint64_t v)
@@ -192,6 +258,58 @@ static void alu_ri(struct jx *j, bool w, int digit, int dst, int32_t imm)
 	}
 }
 
+/* ---- constant blinding ---- */
+
+static uint64_t jx_mix(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* The key of the instruction being emitted: the same in every pass.  No
+ * half of it is zero, so no half of a blinded value is the program's. */
+static uint64_t jx_key(const struct jx *j)
+{
+	uint64_t k = jx_mix(j->seed + 0x9e3779b97f4a7c15ull * (j->cur + 1));
+
+	if (!(uint32_t)k)
+		k |= 0x5bd1e995u;
+	if (!(k >> 32))
+		k |= 0x5bd1e995ull << 32;
+	return k;
+}
+
+/* reg = imm: sign-extended to 64 bits (w), or zero-extended from 32. */
+static void load_imm32(struct jx *j, bool w, int reg, int32_t imm)
+{
+	int32_t k;
+
+	if (!j->blind) {
+		mov_ri(j, w, reg, w ? (int64_t)imm : (int64_t)(uint32_t)imm);
+		return;
+	}
+	/* sext(imm ^ k) ^ sext(k) == sext(imm), and likewise in 32 bits */
+	k = (int32_t)(uint32_t)jx_key(j);
+	mov_ri(j, w, reg, w ? (int64_t)(imm ^ k) : (int64_t)(uint32_t)(imm ^ k));
+	alu_ri(j, w, 6, reg, k);
+}
+
+/* reg = v, a 64-bit value of the program (lddw).  Clobbers TMP. */
+static void load_imm64(struct jx *j, int reg, uint64_t v)
+{
+	uint64_t k;
+
+	if (!j->blind) {
+		mov_ri(j, true, reg, (int64_t)v);
+		return;
+	}
+	k = jx_key(j);
+	mov_ri(j, true, reg, (int64_t)(v ^ k));
+	mov_ri(j, true, TMP, (int64_t)k);
+	x_rr(j, true, 0x31, TMP, reg);
+}
+
 static void push(struct jx *j, int r)
 {
 	rex(j, false, 0, 0, r, false);
@@ -244,63 +362,123 @@ static void label_here(struct jx *j, size_t after_jump)
 enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_BE = 6, CC_A = 7,
        CC_L = 0xc, CC_GE = 0xd, CC_LE = 0xe, CC_G = 0xf };
 
-/* Jump to absolute code offset `target` (from the previous pass). */
-static void jump_to(struct jx *j, int cc, size_t target, bool known)
+/*
+ * The one jump of variable size an instruction may have, always its last
+ * bytes: to the body of instruction `target`, or to the unwind stub.  The
+ * measuring pass emits it long and notes where it is; the final pass
+ * emits it as jx_layout() decided.
+ */
+static void jump_var(struct jx *j, int cc, bool stub, size_t target)
 {
-	int64_t rel;
+	size_t i = j->cur;
+	int64_t to, rel;
 
-	if (known) {
-		rel = (int64_t)target - (int64_t)(j->len + 2);
-		if (rel >= -128 && rel <= 127) {
-			emit1(j, cc < 0 ? 0xeb : (uint8_t)(0x70 | cc));
-			emit1(j, (uint8_t)rel);
+	if (!j->final) {
+		size_t pos = j->len - j->naddr[i];
+
+		if (j->jk[i] || pos > UINT16_MAX) {
+			j->err = j->err ? j->err : -EFAULT;
 			return;
 		}
+		j->jk[i] = (uint8_t)(cc < 0 ? JK_JMP : JK_JCC | cc << 4) | (stub ? JK_STUB : 0);
+		j->jpos[i] = (uint16_t)pos;
+		to = (int64_t)j->len;
+	} else {
+		to = stub ? (int64_t)j->abort_stub : (int64_t)j->addr[target];
+	}
+	if (j->final && (j->jk[i] & JK_SHORT)) {
+		rel = to - (int64_t)(j->len + 2);
+		if (rel < -128 || rel > 127)
+			j->err = j->err ? j->err : -EFAULT;
+		emit1(j, cc < 0 ? 0xeb : (uint8_t)(0x70 | cc));
+		emit1(j, (uint8_t)rel);
+		return;
 	}
 	if (cc < 0) {
-		rel = (int64_t)target - (int64_t)(j->len + 5);
+		rel = to - (int64_t)(j->len + 5);
 		emit1(j, 0xe9);
 	} else {
-		rel = (int64_t)target - (int64_t)(j->len + 6);
+		rel = to - (int64_t)(j->len + 6);
 		emit1(j, 0x0f);
 		emit1(j, (uint8_t)(0x80 | cc));
 	}
 	emit4(j, (uint32_t)(int32_t)rel);
 }
 
+/* The rel32 of a call or lea to the function starting at insn `fn`: the
+ * measuring pass notes where it ends; jx_relocate() fills it in. */
+static void rel32_fn(struct jx *j, size_t fn)
+{
+	size_t end = j->len + 4 - j->naddr[j->cur];
+
+	if (end > UINT8_MAX)
+		j->err = j->err ? j->err : -EFAULT;
+	j->rpos[j->cur] = (uint8_t)end;
+	(void)fn;
+	emit4(j, 0);
+}
+
 static void jump_insn(struct jx *j, int cc, size_t target_insn)
 {
-	jump_to(j, cc, j->addr[target_insn], !j->first_pass);
+	jump_var(j, cc, false, target_insn);
 }
 
 /* ---- prologues and epilogues ---- */
 
+/*
+ * The main frame, from high to low addresses: the saved registers, 8 bytes
+ * of padding (6 or 8 pushes leave rsp 8 off 16-byte alignment), the BPF
+ * stack (rbp points at its top), then j->out bytes for Win64 calls.
+ */
 static void main_prologue(struct jx *j)
 {
 	push(j, RBP);
 	push(j, RBX);
+	if (j->win64) {
+		push(j, RDI);
+		push(j, RSI);
+	}
 	push(j, R12);
 	push(j, R13);
 	push(j, R14);
 	push(j, R15);
-	mov_rr(j, true, CTX, R9);
-	alu_ri(j, true, 5, RSP, FRAME + 8); /* keeps rsp 16-byte aligned */
-	x_mem(j, false, true, 0x8d, RBP, RSP, FRAME, false); /* lea rbp, [rsp+512] */
+	if (j->win64) {
+		/* above the 8 pushes and the return address: shadow space,
+		 * then the 5th and 6th arguments */
+		int32_t above = 8 * 8 + 8 + 32;
+
+		mov_rr(j, true, RDI, RCX);
+		mov_rr(j, true, RSI, RDX);
+		mov_rr(j, true, RDX, R8);
+		mov_rr(j, true, RCX, R9);
+		x_mem(j, false, true, 0x8b, R8, RSP, above, false);
+		x_mem(j, false, true, 0x8b, CTX, RSP, above + 8, false);
+	} else {
+		mov_rr(j, true, CTX, R9);
+	}
+	alu_ri(j, true, 5, RSP, FRAME + j->out + 8);
+	x_mem(j, false, true, 0x8d, RBP, RSP, FRAME + j->out, false);
 	x_mem(j, false, true, 0x89, RSP, CTX, (int32_t)offsetof(struct userbpf_call, jit_rsp), false);
 }
 
 static void main_epilogue(struct jx *j)
 {
-	alu_ri(j, true, 0, RSP, FRAME + 8);
+	alu_ri(j, true, 0, RSP, FRAME + j->out + 8);
 	pop(j, R15);
 	pop(j, R14);
 	pop(j, R13);
 	pop(j, R12);
+	if (j->win64) {
+		pop(j, RSI);
+		pop(j, RDI);
+	}
 	pop(j, RBX);
 	pop(j, RBP);
 	emit1(j, 0xc3);
 }
 
+/* A callee entered with rsp 8 off alignment: 5 pushes realign it, and
+ * the frame (a multiple of 16) keeps it. */
 static void sub_prologue(struct jx *j)
 {
 	push(j, RBP);
@@ -308,13 +486,13 @@ static void sub_prologue(struct jx *j)
 	push(j, R13);
 	push(j, R14);
 	push(j, R15);
-	alu_ri(j, true, 5, RSP, FRAME);
-	x_mem(j, false, true, 0x8d, RBP, RSP, FRAME, false);
+	alu_ri(j, true, 5, RSP, FRAME + j->out);
+	x_mem(j, false, true, 0x8d, RBP, RSP, FRAME + j->out, false);
 }
 
 static void sub_epilogue(struct jx *j)
 {
-	alu_ri(j, true, 0, RSP, FRAME);
+	alu_ri(j, true, 0, RSP, FRAME + j->out);
 	pop(j, R15);
 	pop(j, R14);
 	pop(j, R13);
@@ -331,15 +509,45 @@ static void check_pending(struct jx *j)
 	emit1(j, 0x83);
 	mem(j, 7, CTX, (int32_t)offsetof(struct userbpf_call, pending));
 	emit1(j, 0);
-	jump_to(j, CC_NE, j->abort_stub, !j->first_pass);
+	jump_var(j, CC_NE, true, 0);
 }
 
+/* Calls a C function as fn(r1, r2, r3, r4, r5, c) in the target's ABI. */
 static void call_abs(struct jx *j, const void *fn)
 {
-	mov_rr(j, true, R9, CTX);
+	if (j->win64) {
+		x_mem(j, false, true, 0x89, R8, RSP, 32, false);  /* 5th: r5 */
+		x_mem(j, false, true, 0x89, CTX, RSP, 40, false); /* 6th: c */
+		mov_rr(j, true, R9, RCX);
+		mov_rr(j, true, R8, RDX);
+		mov_rr(j, true, RDX, RSI);
+		mov_rr(j, true, RCX, RDI);
+	} else {
+		mov_rr(j, true, R9, CTX);
+	}
 	mov_ri(j, true, RAX, (int64_t)(uintptr_t)fn);
 	emit1(j, 0xff);
 	modrm(j, 3, 2, RAX); /* call rax */
+}
+
+/* The driver's C entry points in the Microsoft ABI, for Win64 code (the
+ * native ABI on Windows, where these merely forward). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define JX_MSABI __attribute__((ms_abi))
+#else
+#define JX_MSABI
+#endif
+
+static uint64_t JX_MSABI jx_callx_ms(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				     uint64_t r5, struct userbpf_call *c)
+{
+	return ub_jit_callx_helper(r1, r2, r3, r4, r5, c);
+}
+
+static uint64_t JX_MSABI jx_ld_pkt_ms(uint64_t off, uint64_t size, uint64_t r3, uint64_t r4,
+				      uint64_t r5, struct userbpf_call *c)
+{
+	return ub_jit_ld_pkt(off, size, r3, r4, r5, c);
 }
 
 /* ---- BPF operations ---- */
@@ -368,7 +576,7 @@ static void emit_divmod(struct jx *j, const struct ub_dinsn *d, bool w, bool is_
 	size_t l_zero, l_norm = 0, l_store1 = 0, l_store2, l_end;
 
 	if (is_k)
-		mov_ri(j, w, TMP2, w ? d->imm : (int64_t)(uint32_t)d->imm);
+		load_imm32(j, w, TMP2, (int32_t)d->imm);
 	else
 		mov_rr(j, w, TMP2, bpf2x[d->src]);
 	push(j, RAX);
@@ -447,13 +655,20 @@ static void emit_alu(struct jx *j, const struct ub_dinsn *d)
 
 	switch (op) {
 	case 0x00: case 0x10: case 0x40: case 0x50: case 0xa0:
-		if (k)
+		if (k && j->blind) {
+			load_imm32(j, w, TMP, imm);
+			x_rr(j, w, alu_rr_op[op >> 4], TMP, dst);
+		} else if (k) {
 			alu_ri(j, w, alu_digit(op), dst, imm);
-		else
+		} else {
 			x_rr(j, w, alu_rr_op[op >> 4], src, dst);
+		}
 		return;
 	case 0x20: /* mul */
-		if (k) {
+		if (k && j->blind) {
+			load_imm32(j, w, TMP, imm);
+			x_rr(j, w, 0x0faf, dst, TMP);
+		} else if (k) {
 			rex(j, w, dst, 0, dst, false);
 			emit1(j, 0x69);
 			modrm(j, 3, dst, dst);
@@ -470,7 +685,11 @@ static void emit_alu(struct jx *j, const struct ub_dinsn *d)
 		return;
 	case 0x60: case 0x70: case 0xc0: {
 		int digit = op == 0x60 ? 4 : op == 0x70 ? 5 : 7;
-		if (k) {
+		if (k && j->blind) {
+			/* the shift masks the count as BPF does */
+			load_imm32(j, false, TMP, imm);
+			emit_shift_x(j, w, digit, dst, TMP);
+		} else if (k) {
 			rex(j, w, 0, 0, dst, false);
 			emit1(j, 0xc1);
 			modrm(j, 3, digit, dst);
@@ -485,7 +704,7 @@ static void emit_alu(struct jx *j, const struct ub_dinsn *d)
 		return;
 	case 0xb0: /* mov, movsx */
 		if (k) {
-			mov_ri(j, w, dst, w ? d->imm : (int64_t)(uint32_t)d->imm);
+			load_imm32(j, w, dst, imm);
 		} else if (oi->fmt == F_MOVSX) {
 			switch (oi->vval) {
 			case 8:
@@ -573,6 +792,17 @@ static void emit_mem(struct jx *j, const struct ub_dinsn *d)
 		}
 		break;
 	case F_ST:
+		if (j->blind) {
+			/* the value goes through TMP, then as stx */
+			load_imm32(j, oi->width == 8, TMP, (int32_t)d->imm);
+			switch (oi->width) {
+			case 1: x_mem(j, false, false, 0x88, TMP, dst, off, false); break;
+			case 2: x_mem(j, true, false, 0x89, TMP, dst, off, false); break;
+			case 4: x_mem(j, false, false, 0x89, TMP, dst, off, false); break;
+			default: x_mem(j, false, true, 0x89, TMP, dst, off, false); break;
+			}
+			break;
+		}
 		switch (oi->width) {
 		case 1:
 			x_mem(j, false, false, 0xc6, 0, dst, off, false);
@@ -667,7 +897,10 @@ static void emit_jcc(struct jx *j, const struct ub_dinsn *d)
 	case 0xc0: cc = CC_L; break;
 	default: cc = CC_LE; break;
 	}
-	if ((oi->code & 0xf0) == 0x40) {
+	if (oi->fmt == F_JMP_K && j->blind && !(d->imm == 0 && (cc == CC_E || cc == CC_NE))) {
+		load_imm32(j, w, TMP, (int32_t)d->imm);
+		x_rr(j, w, (oi->code & 0xf0) == 0x40 ? 0x85 : 0x39, TMP, dst);
+	} else if ((oi->code & 0xf0) == 0x40) {
 		if (oi->fmt == F_JMP_K) {
 			rex(j, w, 0, 0, dst, false);
 			emit1(j, 0xf7);
@@ -716,9 +949,9 @@ static void emit_insn(struct jx *j, size_t i, bool in_main)
 			rex(j, true, dst, 0, 0, false);
 			emit1(j, 0x8d);
 			modrm(j, 0, dst, 5);
-			emit4(j, (uint32_t)(int32_t)((int64_t)j->caddr[d->off] - (int64_t)(j->len + 4)));
+			rel32_fn(j, (size_t)d->off);
 		} else {
-			mov_ri(j, true, bpf2x[d->dst], d->imm);
+			load_imm64(j, bpf2x[d->dst], (uint64_t)d->imm);
 		}
 		break;
 	case F_JA: case F_JA32:
@@ -733,7 +966,7 @@ static void emit_insn(struct jx *j, size_t i, bool in_main)
 		break;
 	case F_CALL_LOCAL:
 		emit1(j, 0xe8);
-		emit4(j, (uint32_t)(int32_t)((int64_t)j->caddr[d->off] - (int64_t)(j->len + 4)));
+		rel32_fn(j, (size_t)d->off);
 		check_pending(j);
 		break;
 	case F_CALLX: {
@@ -747,7 +980,7 @@ static void emit_insn(struct jx *j, size_t i, bool in_main)
 		modrm(j, 3, 7, t);
 		emit4(j, 65536);
 		l_native = jcc8_fwd(j, CC_AE);
-		call_abs(j, (const void *)ub_jit_callx_helper);
+		call_abs(j, j->win64 ? (const void *)jx_callx_ms : (const void *)ub_jit_callx_helper);
 		l_done = jmp8_fwd(j);
 		label_here(j, l_native);
 		rex(j, false, 0, 0, t, false);
@@ -761,13 +994,18 @@ static void emit_insn(struct jx *j, size_t i, bool in_main)
 		/* Rare and clobbering r1-r5 anyway, as on Linux: a C call. */
 		if (oi->fmt == F_LDIND) {
 			mov_rr(j, false, TMP, bpf2x[d->src]);
-			alu_ri(j, false, 0, TMP, (int32_t)d->imm);
+			if (j->blind) {
+				load_imm32(j, false, TMP2, (int32_t)d->imm);
+				x_rr(j, false, 0x01, TMP2, TMP);
+			} else {
+				alu_ri(j, false, 0, TMP, (int32_t)d->imm);
+			}
 			mov_rr(j, true, RDI, TMP);
 		} else {
-			mov_ri(j, true, RDI, (int64_t)(uint32_t)d->imm);
+			load_imm32(j, false, RDI, (int32_t)d->imm);
 		}
 		mov_ri(j, true, RSI, oi->width);
-		call_abs(j, (const void *)ub_jit_ld_pkt);
+		call_abs(j, j->win64 ? (const void *)jx_ld_pkt_ms : (const void *)ub_jit_ld_pkt);
 		check_pending(j);
 		break;
 	case F_EXIT:
@@ -784,7 +1022,7 @@ static void emit_insn(struct jx *j, size_t i, bool in_main)
 
 static bool cpu_has_bmi2(void)
 {
-#if defined(__GNUC__)
+#if defined(__GNUC__) && defined(__x86_64__)
 	unsigned a, b, c, dx;
 	__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(dx) : "a"(7), "c"(0));
 	return (b >> 8) & 1;
@@ -793,26 +1031,136 @@ static bool cpu_has_bmi2(void)
 #endif
 }
 
+/*
+ * Sizes the variable jumps from what the measuring pass saw (every one
+ * long; the rest of the code does not depend on addresses).  Each sweep
+ * lays the code out and shortens every jump whose rel8 fits; shortening
+ * only brings code closer together, so a jump that fits keeps fitting and
+ * the sweeps can stop at any point with a correct layout.  A cap on sweeps
+ * keeps a pathological chain of jumps from costing n^2.  Leaves the
+ * final addresses in j->addr, j->caddr and j->abort_stub.
+ */
+static void jx_layout(struct jx *j, size_t stub0)
+{
+	size_t n = j->prog->cnt;
+
+	for (int sweep = 0;; sweep++) {
+		size_t c = 0, i;
+		bool changed = false;
+
+		for (i = 0; i < n; i++) {
+			size_t end0 = i + 1 < n ? j->ncaddr[i + 1] : stub0;
+			size_t body = end0 - j->naddr[i];
+
+			if (j->jk[i] & JK_SHORT)
+				body -= (j->jk[i] & JK_JMP ? 5 : 6) - 2;
+			j->caddr[i] = (uint32_t)c;
+			c += j->naddr[i] - j->ncaddr[i]; /* the prologue, if any */
+			j->addr[i] = (uint32_t)c;
+			c += body;
+		}
+		j->abort_stub = c;
+		if (sweep == 32)
+			break;
+		for (i = 0; i < n; i++) {
+			uint8_t k = j->jk[i];
+			int64_t to, rel;
+
+			if (!k || (k & JK_SHORT))
+				continue;
+			to = k & JK_STUB ? (int64_t)j->abort_stub : (int64_t)j->addr[j->prog->d[i].off];
+			rel = to - (int64_t)(j->addr[i] + j->jpos[i] + 2);
+			if (rel >= -128 && rel <= 127) {
+				j->jk[i] |= JK_SHORT;
+				changed = true;
+			}
+		}
+		if (!changed)
+			break;
+	}
+}
+
+/*
+ * Moves the measured code into the layout, in place: everything only moves
+ * down, and each instruction's variable jump is its last bytes, so writing
+ * the (maybe shorter) jump never overwrites code not yet moved.  Then
+ * fills in the rel32s that point at functions.
+ */
+static void jx_relocate(struct jx *j)
+{
+	size_t n = j->prog->cnt, dst = 0, len0 = j->len, i;
+
+	j->final = true;
+	for (i = 0; i < n; i++) {
+		size_t from = j->ncaddr[i], end = i + 1 < n ? j->ncaddr[i + 1] : j->cur_abort;
+
+		if (dst != j->caddr[i]) {
+			j->err = -EFAULT;
+			return;
+		}
+		if (!j->jk[i]) {
+			memmove(j->buf + dst, j->buf + from, end - from);
+			dst += end - from;
+			continue;
+		}
+		end = j->naddr[i] + j->jpos[i];
+		memmove(j->buf + dst, j->buf + from, end - from);
+		j->len = dst + (end - from);
+		j->cur = i;
+		jump_var(j, j->jk[i] & JK_JMP ? -1 : j->jk[i] >> 4, (j->jk[i] & JK_STUB) != 0,
+			 (size_t)j->prog->d[i].off);
+		dst = j->len;
+	}
+	if (dst != j->abort_stub) {
+		j->err = -EFAULT;
+		return;
+	}
+	/* the stub and the end of the code */
+	memmove(j->buf + dst, j->buf + j->cur_abort, len0 - j->cur_abort);
+	j->len = dst + (len0 - j->cur_abort);
+	for (i = 0; i < n; i++) {
+		if (j->rpos[i]) {
+			size_t at = j->addr[i] + j->rpos[i];
+			int64_t rel = (int64_t)j->caddr[j->prog->d[i].off] - (int64_t)at;
+
+			for (int b = 0; b < 4; b++)
+				j->buf[at - 4 + b] = (uint8_t)((uint64_t)rel >> (8 * b));
+		}
+	}
+}
+
 int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 		  struct ub_jit_out *out)
 {
 	struct jx j;
 	size_t n = prog->cnt, i;
-	bool stable = false;
-	int pass, err = 0;
+	bool in_main = true;
+	int err = 0;
 
-	if (o->win64 || o->blind)
-		return -EOPNOTSUPP;
 	memset(&j, 0, sizeof(j));
 	j.prog = prog;
 	j.rt = prog->rt;
+	j.win64 = o->win64;
+	j.out = o->win64 ? WIN64_OUT : 0;
+	j.blind = o->blind;
+	if (j.blind && ub_os_random(&j.seed, sizeof(j.seed))) {
+		/* blinding was asked for: no JIT code rather than unblinded */
+		ub_log(j.rt, USERBPF_LOG_WARN,
+		       "prog '%s': no random numbers for constant blinding; the interpreter runs it",
+		       prog->name);
+		return -EOPNOTSUPP;
+	}
 	j.bmi2 = cpu_has_bmi2();
 	j.addr = ub_calloc(j.rt, n + 1, sizeof(*j.addr));
 	j.naddr = ub_calloc(j.rt, n + 1, sizeof(*j.naddr));
 	j.caddr = ub_calloc(j.rt, n + 1, sizeof(*j.caddr));
 	j.ncaddr = ub_calloc(j.rt, n + 1, sizeof(*j.ncaddr));
 	j.entry = ub_calloc(j.rt, n, sizeof(*j.entry));
-	if (!j.addr || !j.naddr || !j.caddr || !j.ncaddr || !j.entry) {
+	j.jk = ub_calloc(j.rt, n, sizeof(*j.jk));
+	j.jpos = ub_calloc(j.rt, n, sizeof(*j.jpos));
+	j.rpos = ub_calloc(j.rt, n, sizeof(*j.rpos));
+	if (!j.addr || !j.naddr || !j.caddr || !j.ncaddr || !j.entry || !j.jk || !j.jpos ||
+	    !j.rpos) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -832,43 +1180,44 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 			break;
 		}
 	}
-	for (pass = 0; pass < 16 && !stable; pass++) {
-		bool in_main = true;
-
-		j.first_pass = pass == 0;
-		j.len = 0;
-		j.err = 0;
-		for (i = 0; i < n; i++) {
-			/* Calls land on the prologue, jumps on the body. */
-			j.ncaddr[i] = (uint32_t)j.len;
-			if (j.entry[i]) {
-				in_main = i == 0;
-				if (in_main)
-					main_prologue(&j);
-				else
-					sub_prologue(&j);
-			}
-			j.naddr[i] = (uint32_t)j.len;
-			emit_insn(&j, i, in_main);
-		}
-		/* The unwind stub: back to the main frame, out through its
-		 * epilogue; the driver reads c->pending. */
-		j.cur_abort = j.len;
-		x_mem(&j, false, true, 0x8b, RSP, CTX, (int32_t)offsetof(struct userbpf_call, jit_rsp), false);
-		main_epilogue(&j);
-		if (j.err) {
-			err = j.err;
-			goto out;
-		}
-		stable = !j.first_pass && j.abort_stub == j.cur_abort &&
-			 memcmp(j.addr, j.naddr, n * sizeof(*j.addr)) == 0 &&
-			 memcmp(j.caddr, j.ncaddr, n * sizeof(*j.caddr)) == 0;
-		memcpy(j.addr, j.naddr, n * sizeof(*j.addr));
-		memcpy(j.caddr, j.ncaddr, n * sizeof(*j.caddr));
-		j.abort_stub = j.cur_abort;
+	/* One pass emits everything with every variable jump long and notes
+	 * where those jumps are; the layout shortens what it can; the code
+	 * is then slid down into place.  Most instructions take under 8
+	 * bytes: one allocation, usually. */
+	if (!grow(&j, n * 8 + 256)) {
+		err = j.err;
+		goto out;
 	}
-	if (!stable) {
-		err = -E2BIG;
+	for (i = 0; i < n; i++) {
+		/* Calls land on the prologue, jumps on the body. */
+		j.ncaddr[i] = (uint32_t)j.len;
+		if (j.entry[i]) {
+			in_main = i == 0;
+			if (in_main)
+				main_prologue(&j);
+			else
+				sub_prologue(&j);
+		}
+		j.naddr[i] = (uint32_t)j.len;
+		j.cur = i;
+		emit_insn(&j, i, in_main);
+	}
+	/* The unwind stub: back to the main frame, out through its epilogue;
+	 * the driver reads c->pending. */
+	j.cur_abort = j.len;
+	x_mem(&j, false, true, 0x8b, RSP, CTX, (int32_t)offsetof(struct userbpf_call, jit_rsp), false);
+	main_epilogue(&j);
+	if (!j.err && j.len > UINT32_MAX / 2)
+		j.err = -E2BIG;
+	if (!j.err) {
+		jx_layout(&j, j.cur_abort);
+		jx_relocate(&j);
+	}
+	if (j.err) {
+		if (j.err == -EFAULT)
+			ub_log(j.rt, USERBPF_LOG_WARN, "prog '%s': JIT internal error in the layout",
+			       prog->name);
+		err = j.err;
 		goto out;
 	}
 	out->code = j.buf;
@@ -882,5 +1231,8 @@ out:
 	ub_free(j.rt, j.caddr);
 	ub_free(j.rt, j.ncaddr);
 	ub_free(j.rt, j.entry);
+	ub_free(j.rt, j.jk);
+	ub_free(j.rt, j.jpos);
+	ub_free(j.rt, j.rpos);
 	return err;
 }
