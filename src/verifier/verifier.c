@@ -635,8 +635,7 @@ static bool mem_access(struct venv *e, struct vstate *st, int preg, int16_t insn
 {
 	struct vframe *f = cur(st);
 	struct vreg *p = &f->regs[preg];
-	int64_t lo = (int64_t)p->off + insn_off + p->v.smin;
-	int64_t hi = (int64_t)p->off + insn_off + p->v.smax + size; /* exclusive */
+	int64_t lo = 0, hi = 0;	/* set once the offsets are known to be bounded */
 	bool var = !ub_sc_is_const(&p->v);
 	const char *what = write && read ? "access" : write ? "write" : "read";
 
@@ -661,6 +660,8 @@ static bool mem_access(struct venv *e, struct vstate *st, int preg, int16_t insn
 		       preg);
 		return false;
 	}
+	lo = (int64_t)p->off + insn_off + p->v.smin;
+	hi = (int64_t)p->off + insn_off + p->v.smax + size; /* exclusive */
 	switch (p->type) {
 	case UB_T_STACK: {
 		struct vframe *tf = st->fr[p->frameno];
@@ -792,18 +793,31 @@ static bool mem_access(struct venv *e, struct vstate *st, int preg, int16_t insn
 		}
 		return true;
 	}
-	case UB_T_PACKET: case UB_T_PACKET_META:
-		if (lo < 0 || hi > (int64_t)p->range) {
+	case UB_T_PACKET: case UB_T_PACKET_META: {
+		/* As Linux: a range proved for a pointer holds for every pointer
+		 * of its id, which all carry the same variable part; so the
+		 * check is on the fixed part, the variable part >= 0. */
+		int64_t flo = (int64_t)p->off + insn_off, fhi = flo + size;
+		if (var) {
+			lo = flo;
+			hi = fhi;
+		} else {
+			flo = lo;
+			fhi = hi;
+		}
+		if (p->v.smin < 0 || flo < 0 || fhi > (int64_t)p->range) {
 			refuse(e, st, preg, -1,
-			       "packet %s of %u bytes at [%lld, %lld) is not proved inside the packet: compare data + %lld with data_end first",
-			       what, size, (long long)lo, (long long)hi, (long long)hi);
+			       "packet %s of %u bytes at [%lld, %lld)%s is not proved inside the packet: compare data + %lld%s with data_end first",
+			       what, size, (long long)flo, (long long)fhi, var ? " past the variable offset" : "",
+			       (long long)fhi, var ? " + the variable offset" : "");
 			return false;
 		}
-		if (write && val && is_ptr(val->type)) {
-			refuse(e, st, preg, -1, "stores a pointer into the packet");
+		if (write && val && is_ptr(val->type) && e->o->strict) {
+			refuse(e, st, preg, -1, "stores a pointer into the packet, which leaks an address");
 			return false;
 		}
 		break;
+	}
 	case UB_T_MAP_VALUE: case UB_T_MEM:
 		if (lo < 0 || hi > (int64_t)p->mem_size) {
 			refuse(e, st, preg, -1,
@@ -863,8 +877,11 @@ static bool do_alu(struct venv *e, struct vstate *st, const struct ub_dinsn *x)
 		return false;
 	if (oi->fmt == F_END || oi->fmt == F_BSWAP) {
 		if (dst->type != UB_T_SCALAR) {
-			refuse(e, st, x->dst, -1, "byte swap of a pointer");
-			return false;
+			if (e->o->strict) {
+				refuse(e, st, x->dst, -1, "byte swap of a pointer leaks an address");
+				return false;
+			}
+			mark_unknown(dst); /* as a root loader: it is a number now */
 		}
 		dst->v = ub_sc_swap(&dst->v, oi->width, oi->fmt == F_BSWAP || oi->code == 0xdc);
 		dst->id = 0;
@@ -959,6 +976,11 @@ static bool do_alu(struct venv *e, struct vstate *st, const struct ub_dinsn *x)
 		}
 		if (is_ptr(num.type)) {
 			refuse(e, st, x->dst, x->src, "adds two pointers");
+			return false;
+		}
+		if (op == 0x10 && ptr.type == UB_T_STACK) {
+			refuse(e, st, x->dst, x->src,
+			       "subtraction from a stack pointer is not allowed (as on Linux): add a negative number instead");
 			return false;
 		}
 		if (is_or_null(ptr.type)) {
@@ -1164,7 +1186,8 @@ static bool do_jcc(struct venv *e, struct vstate *st, const struct ub_dinsn *x, 
 		} else if (a->type == UB_T_PACKET_END && (b->type == UB_T_PACKET || b->type == UB_T_PACKET_META)) {
 			pk = b;
 		}
-		if (pk && ub_sc_is_const(&pk->v) && pk->off > 0) {
+		if (pk && pk->off + (ub_sc_is_const(&pk->v) ? (int64_t)pk->v.t.v : 0) > 0 &&
+		    pk->v.smin >= 0) {
 			/* which branch learns pk <= end? */
 			bool in_taken, in_fall;
 			unsigned o = op;
@@ -1174,7 +1197,8 @@ static bool do_jcc(struct venv *e, struct vstate *st, const struct ub_dinsn *x, 
 			 * pk < end / pk <= end: taken learns it */
 			in_fall = o == 0x20 || o == 0x30;
 			in_taken = o == 0xa0 || o == 0xb0;
-			uint32_t r = (uint32_t)(pk->off + (int64_t)pk->v.t.v);
+			/* the fixed part; a variable part is shared by the id */
+			uint32_t r = (uint32_t)(pk->off + (ub_sc_is_const(&pk->v) ? (int64_t)pk->v.t.v : 0));
 			if (in_fall)
 				mark_pkt_range(st, pk->id, pk->type, r);
 			if (in_taken)
@@ -1336,8 +1360,8 @@ static bool do_exit(struct venv *e, struct vstate *st, bool *ok)
 		return false;
 	}
 	if (st->nframes == 1) {
-		if (r0->type != UB_T_SCALAR) {
-			refuse(e, st, 0, -1, "R0 is a pointer at exit: the program must return a number");
+		if (r0->type != UB_T_SCALAR && e->o->strict) {
+			refuse(e, st, 0, -1, "returns a pointer, which leaks an address");
 			return false;
 		}
 		if (e->o->check_return && (r0->type != UB_T_SCALAR || r0->v.smin < e->o->ret_min ||
@@ -1470,8 +1494,8 @@ static int step(struct venv *e, struct vstate *st)
 		if (!check_init(e, st, x->dst) || !check_init(e, st, x->src) ||
 		    (cmpx && !check_init(e, st, 0)))
 			return STEP_REFUSE;
-		if (f->regs[x->src].type != UB_T_SCALAR) {
-			refuse(e, st, x->src, -1, "atomic operations take numbers; R%d is a pointer", x->src);
+		if (f->regs[x->src].type != UB_T_SCALAR && e->o->strict) {
+			refuse(e, st, x->src, -1, "an atomic operation with a pointer leaks an address");
 			return STEP_REFUSE;
 		}
 		if (p->type != UB_T_STACK && p->type != UB_T_MAP_VALUE && p->type != UB_T_MEM) {
@@ -1496,6 +1520,11 @@ static int step(struct venv *e, struct vstate *st)
 		break;
 	}
 	case F_LDABS: case F_LDIND:
+		if (st->nframes > 1) {
+			refuse(e, st, -1, -1,
+			       "legacy packet loads are not allowed in called functions (as on Linux without BTF)");
+			return STEP_REFUSE;
+		}
 		if (f->regs[6].type != UB_T_CTX) {
 			refuse(e, st, 6, -1, "legacy packet loads need the context in R6");
 			return STEP_REFUSE;
@@ -1632,6 +1661,14 @@ static bool check_cfg(struct venv *e)
 	}
 #undef PUSHW
 	for (size_t i = 0; ok && i < n; i++) {
+		int fmt = e->d[i].op < UB_OP__COUNT ? ub_opinfo[e->d[i].op].fmt : -1;
+		if (e->sub_of[i] != 0 && (fmt == F_LDABS || fmt == F_LDIND)) {
+			struct vstate fake = { .insn = (uint32_t)i };
+			refuse(e, &fake, -1, -1,
+			       "legacy packet loads are not allowed in called functions (as on Linux without BTF)");
+			ok = false;
+			break;
+		}
 		if (!seen[i] && e->d[i].op != UB_OP__LDDW_HI) {
 			struct vstate fake = { .insn = (uint32_t)i };
 			refuse(e, &fake, -1, -1, "instruction %zu is unreachable: remove it or jump to it", i);
