@@ -84,6 +84,29 @@ void ub_jit_free(struct userbpf_prog *prog)
 	}
 }
 
+int ub_jit_functions(const struct userbpf_prog *prog, bool *entry)
+{
+	size_t n = prog->cnt;
+
+	entry[0] = true;
+	for (size_t i = 0; i < n; i++) {
+		if (prog->d[i].op != UB_OP_CALL_LOCAL && prog->d[i].op != UB_OP_LDDW_CODE)
+			continue;
+		if (prog->d[i].off == 0)
+			return -EOPNOTSUPP;
+		entry[prog->d[i].off] = true;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if (!entry[i])
+			continue;
+		for (size_t k = i; k < n; k++)
+			if (prog->d[k].op == UB_OP_CALL && prog->insns[k].imm == 12)
+				return -EOPNOTSUPP;
+		break;
+	}
+	return 0;
+}
+
 uint64_t ub_jit_callx_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
 			     struct userbpf_call *c)
 {

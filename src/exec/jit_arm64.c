@@ -821,31 +821,9 @@ int ub_jit_arm64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 		err = -ENOMEM;
 		goto out;
 	}
-	j.entry[0] = true;
-	for (i = 0; i < n; i++) {
-		if (prog->d[i].op != UB_OP_CALL_LOCAL && prog->d[i].op != UB_OP_LDDW_CODE)
-			continue;
-		/* A call to the main function would enter the main prologue,
-		 * which takes the run state from x5 and resets the unwind
-		 * point; the interpreter handles such programs. */
-		if (prog->d[i].off == 0) {
-			err = -EOPNOTSUPP;
-			goto out;
-		}
-		j.entry[prog->d[i].off] = true;
-	}
-	/* Tail calls from a callee would need to return into its caller;
-	 * the interpreter handles those programs. */
-	for (i = 1; i < n; i++) {
-		if (j.entry[i]) {
-			for (size_t k = i; k < n; k++)
-				if (prog->d[k].op == UB_OP_CALL && prog->insns[k].imm == 12) {
-					err = -EOPNOTSUPP;
-					goto out;
-				}
-			break;
-		}
-	}
+	err = ub_jit_functions(prog, j.entry);
+	if (err)
+		goto out;
 	for (pass = 0; pass < 4 && !stable; pass++) {
 		bool in_main = true;
 

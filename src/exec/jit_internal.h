@@ -44,6 +44,15 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 int ub_jit_arm64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 		 struct ub_jit_out *out);
 
+/*
+ * For the back ends: marks in entry[cnt] the first instruction of every
+ * function (the main one and each bpf2bpf callee).  Returns -EOPNOTSUPP
+ * for what no back end compiles (a call back into the main function,
+ * whose prologue sets up the run; a tail call inside a callee, which
+ * would have to return into its caller): the interpreter runs those.
+ */
+int ub_jit_functions(const struct userbpf_prog *prog, bool *entry);
+
 /* Called by generated code for callx with a helper id (c->callx_id). */
 uint64_t ub_jit_callx_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 			     uint64_t r5, struct userbpf_call *c);

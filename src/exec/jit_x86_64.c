@@ -1164,30 +1164,9 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 		err = -ENOMEM;
 		goto out;
 	}
-	j.entry[0] = true;
-	for (i = 0; i < n; i++) {
-		if (prog->d[i].op != UB_OP_CALL_LOCAL && prog->d[i].op != UB_OP_LDDW_CODE)
-			continue;
-		/* a call back into the main function would re-run its
-		 * prologue, which sets up the run; the interpreter runs these */
-		if (prog->d[i].off == 0) {
-			err = -EOPNOTSUPP;
-			goto out;
-		}
-		j.entry[prog->d[i].off] = true;
-	}
-	/* Tail calls from a callee would need to return into its caller;
-	 * the interpreter handles those programs. */
-	for (i = 1; i < n; i++) {
-		if (j.entry[i]) {
-			for (size_t k = i; k < n; k++)
-				if (prog->d[k].op == UB_OP_CALL && prog->insns[k].imm == 12) {
-					err = -EOPNOTSUPP;
-					goto out;
-				}
-			break;
-		}
-	}
+	err = ub_jit_functions(prog, j.entry);
+	if (err)
+		goto out;
 	/* One pass emits everything with every variable jump long and notes
 	 * where those jumps are; the layout shortens what it can; the code
 	 * is then slid down into place.  Most instructions take under 8
