@@ -23,6 +23,7 @@
 #include <string.h>
 #include "core/core_internal.h"
 #include "isa/isa_internal.h"
+#include "isa/text_internal.h"
 
 /* A piece of the input text; never NUL-terminated. */
 struct asm_span {
@@ -85,30 +86,6 @@ static int asm_fail(struct asm_ctx *c, const char *fmt, ...)
 	return err;
 }
 
-/* Returns arr grown to hold `need` elements (need >= 1), updating *cap;
- * or NULL, leaving arr untouched. */
-static void *asm_grow(void *arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 16;
-	void *p;
-
-	if (need <= *cap)
-		return arr;
-	while (ncap < need)
-		ncap *= 2;
-	if (ncap > SIZE_MAX / elem)
-		return NULL;
-	p = realloc(arr, ncap * elem);
-	if (p)
-		*cap = ncap;
-	return p;
-}
-
-static bool asm_space(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' || ch == '\f';
-}
-
 static bool asm_ident_char(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
@@ -117,11 +94,11 @@ static bool asm_ident_char(char ch)
 
 static struct asm_span asm_trim(struct asm_span s)
 {
-	while (s.n && asm_space(s.p[0])) {
+	while (s.n && ub_text_space(s.p[0])) {
 		s.p++;
 		s.n--;
 	}
-	while (s.n && asm_space(s.p[s.n - 1]))
+	while (s.n && ub_text_space(s.p[s.n - 1]))
 		s.n--;
 	return s;
 }
@@ -138,7 +115,7 @@ static struct asm_span asm_word(struct asm_span s, struct asm_span *word)
 	size_t i = 0;
 
 	s = asm_trim(s);
-	while (i < s.n && !asm_space(s.p[i]))
+	while (i < s.n && !ub_text_space(s.p[i]))
 		i++;
 	word->p = s.p;
 	word->n = i;
@@ -163,7 +140,7 @@ static bool asm_number(struct asm_span s, bool *neg, bool *hex, uint64_t *mag)
 	if (i < s.n && (s.p[i] == '+' || s.p[i] == '-')) {
 		*neg = s.p[i] == '-';
 		i++;
-		while (i < s.n && asm_space(s.p[i])) /* `[%r1 - 2]` */
+		while (i < s.n && ub_text_space(s.p[i])) /* `[%r1 - 2]` */
 			i++;
 	}
 	if (i + 1 < s.n && s.p[i] == '0' && (s.p[i + 1] == 'x' || s.p[i + 1] == 'X')) {
@@ -337,7 +314,7 @@ static int asm_target(struct asm_ctx *c, struct asm_span s, bool imm)
 	if (!asm_is_label(s))
 		return asm_fail(c, "Invalid jump target '%.*s': expected a label or +N/-N",
 				(int)s.n, s.p);
-	fx = asm_grow(c->fixes, &c->capfixes, c->nfixes + 1, sizeof(*c->fixes));
+	fx = ub_text_grow(c->fixes, &c->capfixes, c->nfixes + 1, sizeof(*c->fixes));
 	if (!fx)
 		return -ENOMEM;
 	c->fixes = fx;
@@ -419,7 +396,7 @@ static int asm_encode(struct asm_ctx *c, int op, const char *shown,
 				shown, nops, want);
 	if (c->cnt + slots > UB_MAX_INSNS)
 		return asm_fail(c, "Program is longer than %u instructions", UB_MAX_INSNS);
-	in = asm_grow(c->out, &c->cap, c->cnt + slots, sizeof(*c->out));
+	in = ub_text_grow(c->out, &c->cap, c->cnt + slots, sizeof(*c->out));
 	if (!in)
 		return -ENOMEM;
 	c->out = in;
@@ -595,7 +572,7 @@ static int asm_label_def(struct asm_ctx *c, struct asm_span name)
 		    memcmp(c->labels[i].name.p, name.p, name.n) == 0)
 			return asm_fail(c, "Duplicate label '%.*s' (first defined on line %d)",
 					(int)name.n, name.p, c->labels[i].line);
-	l = asm_grow(c->labels, &c->caplabels, c->nlabels + 1, sizeof(*c->labels));
+	l = ub_text_grow(c->labels, &c->caplabels, c->nlabels + 1, sizeof(*c->labels));
 	if (!l)
 		return -ENOMEM;
 	c->labels = l;

@@ -40,6 +40,7 @@
 #include <string.h>
 #include "core/core_internal.h"
 #include "isa/isa_internal.h"
+#include "isa/text_internal.h"
 
 enum la_kind { K_END, K_REG, K_NUM, K_WORD, K_OP, K_LABEL, K_PUNCT };
 
@@ -100,32 +101,7 @@ static int la_fail(struct la_ctx *c, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static void *la_grow(void *arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 16;
-	void *p;
-
-	if (need <= *cap)
-		return arr;
-	while (ncap < need) {
-		if (ncap > SIZE_MAX / 2)
-			return NULL;
-		ncap *= 2;
-	}
-	if (ncap > SIZE_MAX / elem)
-		return NULL;
-	p = realloc(arr, ncap * elem);
-	if (p)
-		*cap = ncap;
-	return p;
-}
-
 /* ---- tokens ---- */
-
-static bool la_space(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' || ch == '\f';
-}
 
 static bool la_alpha(char ch)
 {
@@ -175,7 +151,7 @@ static int la_lex(struct la_ctx *c, const char *p, const char *end)
 		struct la_tok *t;
 		const char *s = p;
 
-		if (la_space(*p)) {
+		if (ub_text_space(*p)) {
 			p++;
 			continue;
 		}
@@ -483,7 +459,7 @@ static int la_emit(struct la_ctx *c, int op, uint8_t dst, uint8_t src, int16_t o
 
 	if (c->cnt + 2 > UB_MAX_INSNS)
 		return la_fail(c, "Program too long (more than %u slots)", UB_MAX_INSNS);
-	p = la_grow(c->out, &c->cap, c->cnt + 2, sizeof(*c->out));
+	p = ub_text_grow(c->out, &c->cap, c->cnt + 2, sizeof(*c->out));
 	if (!p)
 		return -ENOMEM;
 	c->out = p;
@@ -519,7 +495,7 @@ static int la_target(struct la_ctx *c, bool imm)
 	int err;
 
 	if (t->kind == K_LABEL || t->kind == K_WORD) {
-		f = la_grow(c->fixes, &c->capfixes, c->nfixes + 1, sizeof(*c->fixes));
+		f = ub_text_grow(c->fixes, &c->capfixes, c->nfixes + 1, sizeof(*c->fixes));
 		if (!f)
 			return -ENOMEM;
 		c->fixes = f;
@@ -952,7 +928,7 @@ static int la_label_def(struct la_ctx *c, const struct la_tok *t)
 	for (size_t k = 0; k < c->nlabels; k++)
 		if (c->labels[k].n == t->n && !memcmp(c->labels[k].name, t->p, t->n))
 			return la_fail(c, "Label '%.*s' is defined twice", (int)t->n, t->p);
-	l = la_grow(c->labels, &c->caplabels, c->nlabels + 1, sizeof(*c->labels));
+	l = ub_text_grow(c->labels, &c->caplabels, c->nlabels + 1, sizeof(*c->labels));
 	if (!l)
 		return -ENOMEM;
 	c->labels = l;
