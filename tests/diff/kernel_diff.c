@@ -45,6 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "testlib.h"
+#include "tl_rng.h"
 #include "exec/jit_internal.h"
 #include "regress_file.h"
 
@@ -58,25 +59,8 @@
 
 /* ---- random numbers ----------------------------------------------------- */
 
-struct diff_rng {
-	uint64_t s;
-};
-
-static uint64_t diff_rnd(struct diff_rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint32_t diff_rn(struct diff_rng *r, uint32_t n)
-{
-	return (uint32_t)(diff_rnd(r) % n);
-}
-
 /* Edge values come up far more often than chance would give them. */
-static int32_t diff_imm(struct diff_rng *r)
+static int32_t diff_imm(struct tl_rng *r)
 {
 	static const int32_t special[] = {
 		0, 1, -1, 2, -2, 3, 7, 8, 15, 16, 31, 32, 33, 63, 64, 127, 128, 255,
@@ -84,18 +68,18 @@ static int32_t diff_imm(struct diff_rng *r)
 		INT32_MIN + 1, 0x55555555, -0x55555556, -128, -129, -32768, -32769,
 	};
 
-	switch (diff_rn(r, 4)) {
+	switch (tl_rn(r, 4)) {
 	case 0:
 	case 1:
-		return special[diff_rn(r, sizeof(special) / sizeof(special[0]))];
+		return special[tl_rn(r, sizeof(special) / sizeof(special[0]))];
 	case 2:
-		return (int32_t)diff_rn(r, 256) - 128;
+		return (int32_t)tl_rn(r, 256) - 128;
 	default:
-		return (int32_t)(uint32_t)diff_rnd(r);
+		return (int32_t)(uint32_t)tl_rnd(r);
 	}
 }
 
-static uint64_t diff_u64(struct diff_rng *r)
+static uint64_t diff_u64(struct tl_rng *r)
 {
 	static const uint64_t special[] = {
 		0, 1, UINT64_MAX, 0x8000000000000000ULL, 0x7fffffffffffffffULL,
@@ -104,15 +88,15 @@ static uint64_t diff_u64(struct diff_rng *r)
 		0x8000000000000001ULL, 0xfffffffffffffffeULL,
 	};
 
-	switch (diff_rn(r, 4)) {
+	switch (tl_rn(r, 4)) {
 	case 0:
-		return special[diff_rn(r, sizeof(special) / sizeof(special[0]))];
+		return special[tl_rn(r, sizeof(special) / sizeof(special[0]))];
 	case 1:
 		return (uint64_t)(int64_t)diff_imm(r);
 	case 2:
 		return (uint64_t)diff_imm(r) << 32 | (uint32_t)diff_imm(r);
 	default:
-		return diff_rnd(r);
+		return tl_rnd(r);
 	}
 }
 
@@ -134,7 +118,7 @@ struct diff_prog {
 };
 
 struct diff_gen {
-	struct diff_rng r;
+	struct tl_rng r;
 	struct diff_prog *p;
 	int body_left;
 	bool v4;
@@ -179,34 +163,34 @@ static void diff_emit_lddw(struct diff_gen *g, unsigned dst, uint64_t v)
 
 static unsigned diff_reg(struct diff_gen *g)
 {
-	return diff_rn(&g->r, 10);
+	return tl_rn(&g->r, 10);
 }
 
 /* A stack offset in [-DIFF_STK, -size], aligned as the verifier demands. */
 static int diff_stack_off(struct diff_gen *g, unsigned size)
 {
-	return -DIFF_STK + (int)(size * diff_rn(&g->r, DIFF_STK / size));
+	return -DIFF_STK + (int)(size * tl_rn(&g->r, DIFF_STK / size));
 }
 
 static void diff_gen_alu(struct diff_gen *g)
 {
 	static const uint8_t ops[] = { 0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60,
 				       0x70, 0x90, 0xa0, 0xb0, 0xc0, 0x30, 0x90 };
-	bool is64 = diff_rn(&g->r, 2);
+	bool is64 = tl_rn(&g->r, 2);
 	unsigned cls = is64 ? 0x07 : 0x04, width = is64 ? 64 : 32;
-	unsigned op = ops[diff_rn(&g->r, sizeof(ops))];
+	unsigned op = ops[tl_rn(&g->r, sizeof(ops))];
 	bool divmod = op == 0x30 || op == 0x90;
 	bool shift = op == 0x60 || op == 0x70 || op == 0xc0;
-	int off = divmod && g->v4 && diff_rn(&g->r, 2) ? 1 : 0;
+	int off = divmod && g->v4 && tl_rn(&g->r, 2) ? 1 : 0;
 	unsigned dst = diff_reg(g);
 
-	if (diff_rn(&g->r, 2)) {
+	if (tl_rn(&g->r, 2)) {
 		diff_emit(g, cls | 0x08 | op, dst, diff_reg(g), off, 0);
 		return;
 	}
 	int32_t imm = diff_imm(&g->r);
 	if (shift)
-		imm = (int32_t)diff_rn(&g->r, width);
+		imm = (int32_t)tl_rn(&g->r, width);
 	while (divmod && imm == 0)
 		imm = diff_imm(&g->r);
 	diff_emit(g, cls | op, dst, 0, off, imm);
@@ -215,28 +199,28 @@ static void diff_gen_alu(struct diff_gen *g)
 static void diff_gen_unary(struct diff_gen *g)
 {
 	static const int32_t widths[] = { 16, 32, 64 };
-	unsigned dst = diff_reg(g), kind = diff_rn(&g->r, 7);
+	unsigned dst = diff_reg(g), kind = tl_rn(&g->r, 7);
 
 	if (!g->v4 && (kind == 1 || kind == 2 || kind == 4))
 		kind = 0;
 	switch (kind) {
 	case 0:
-		diff_emit(g, diff_rn(&g->r, 2) ? 0x87 : 0x84, dst, 0, 0, 0);
+		diff_emit(g, tl_rn(&g->r, 2) ? 0x87 : 0x84, dst, 0, 0, 0);
 		break;
 	case 1: { /* movsx into 64 bits */
 		static const int offs[] = { 8, 16, 32 };
-		diff_emit(g, 0xbf, dst, diff_reg(g), offs[diff_rn(&g->r, 3)], 0);
+		diff_emit(g, 0xbf, dst, diff_reg(g), offs[tl_rn(&g->r, 3)], 0);
 		break;
 	}
 	case 2: /* movsx into 32 bits */
-		diff_emit(g, 0xbc, dst, diff_reg(g), diff_rn(&g->r, 2) ? 8 : 16, 0);
+		diff_emit(g, 0xbc, dst, diff_reg(g), tl_rn(&g->r, 2) ? 8 : 16, 0);
 		break;
 	case 3: /* le / be */
-		diff_emit(g, diff_rn(&g->r, 2) ? 0xd4 : 0xdc, dst, 0, 0,
-			  widths[diff_rn(&g->r, 3)]);
+		diff_emit(g, tl_rn(&g->r, 2) ? 0xd4 : 0xdc, dst, 0, 0,
+			  widths[tl_rn(&g->r, 3)]);
 		break;
 	case 4: /* bswap */
-		diff_emit(g, 0xd7, dst, 0, 0, widths[diff_rn(&g->r, 3)]);
+		diff_emit(g, 0xd7, dst, 0, 0, widths[tl_rn(&g->r, 3)]);
 		break;
 	case 5: /* zero-extension of a register onto itself */
 		diff_emit(g, 0xbc, dst, dst, 0, 0);
@@ -251,10 +235,10 @@ static const uint8_t diff_szcode[4] = { 0x10, 0x08, 0x00, 0x18 }; /* B H W DW */
 
 static void diff_gen_store(struct diff_gen *g)
 {
-	unsigned s = diff_rn(&g->r, 4);
+	unsigned s = tl_rn(&g->r, 4);
 	int off = diff_stack_off(g, 1u << s);
 
-	if (diff_rn(&g->r, 2))
+	if (tl_rn(&g->r, 2))
 		diff_emit(g, 0x62 | diff_szcode[s], 10, 0, off, diff_imm(&g->r));
 	else
 		diff_emit(g, 0x63 | diff_szcode[s], 10, diff_reg(g), off, 0);
@@ -262,10 +246,10 @@ static void diff_gen_store(struct diff_gen *g)
 
 static void diff_gen_load(struct diff_gen *g)
 {
-	unsigned s = diff_rn(&g->r, 4);
+	unsigned s = tl_rn(&g->r, 4);
 	int off = diff_stack_off(g, 1u << s);
 
-	if (g->v4 && s < 3 && diff_rn(&g->r, 2))
+	if (g->v4 && s < 3 && tl_rn(&g->r, 2))
 		diff_emit(g, 0x81 | diff_szcode[s], diff_reg(g), 10, off, 0);
 	else
 		diff_emit(g, 0x61 | diff_szcode[s], diff_reg(g), 10, off, 0);
@@ -290,14 +274,14 @@ static void diff_gen_atomic(struct diff_gen *g)
 	static const int32_t ops[] = { 0x00, 0x01, 0x40, 0x41, 0x50,
 				       0x51, 0xa0, 0xa1, 0xe1, 0xf1 };
 	static const uint8_t mix[] = { 0x0f, 0x1f, 0x2f, 0x4f, 0x5f, 0xaf };
-	bool is64 = diff_rn(&g->r, 2);
-	int32_t op = ops[diff_rn(&g->r, 10)];
+	bool is64 = tl_rn(&g->r, 2);
+	int32_t op = ops[tl_rn(&g->r, 10)];
 	unsigned src = diff_reg(g), pre = op == 0xf1 ? 0 : src;
 	int off = diff_stack_off(g, is64 ? 8 : 4);
 	int i = diff_emit(g, is64 ? 0x79 : 0x61, pre, 10, off, 0);
 
-	if (op != 0xf1 || diff_rn(&g->r, 2))
-		diff_append(g, i, mix[diff_rn(&g->r, sizeof(mix))], pre, diff_reg(g), 0, 0);
+	if (op != 0xf1 || tl_rn(&g->r, 2))
+		diff_append(g, i, mix[tl_rn(&g->r, sizeof(mix))], pre, diff_reg(g), 0, 0);
 	diff_append(g, i, is64 ? 0xdb : 0xc3, 10, src, off, op);
 	/* A second 6.18 bug: the zero-extension of r0 after a 32-bit
 	 * cmpxchg is inserted only when the verifier saw a 64-bit read of r0
@@ -305,7 +289,7 @@ static void diff_gen_atomic(struct diff_gen *g)
 	 * the JIT then leaves r0's upper half alone.  Reading r0 as 64 bits
 	 * right away keeps the extension, and still depends on it. */
 	if (op == 0xf1 && !is64)
-		diff_append(g, i, mix[diff_rn(&g->r, sizeof(mix))], diff_reg(g), 0, 0, 0);
+		diff_append(g, i, mix[tl_rn(&g->r, sizeof(mix))], diff_reg(g), 0, 0, 0);
 }
 
 /* The corners of division and shifts that random operands rarely reach:
@@ -321,28 +305,28 @@ static void diff_gen_edge(struct diff_gen *g)
 					    0x100000001ULL, 0xffffffe0ULL };
 	static const uint8_t shifts[] = { 0x60, 0x70, 0xc0 };
 	unsigned dst = diff_reg(g), src = diff_reg(g);
-	unsigned cls = diff_rn(&g->r, 2) ? 0x07 : 0x04;
-	unsigned op = diff_rn(&g->r, 2) ? 0x30 : 0x90;
-	int off = g->v4 && diff_rn(&g->r, 4) ? 1 : 0;
+	unsigned cls = tl_rn(&g->r, 2) ? 0x07 : 0x04;
+	unsigned op = tl_rn(&g->r, 2) ? 0x30 : 0x90;
+	int off = g->v4 && tl_rn(&g->r, 4) ? 1 : 0;
 
-	switch (diff_rn(&g->r, 3)) {
+	switch (tl_rn(&g->r, 3)) {
 	case 0:
-		diff_emit_lddw(g, dst, mins[diff_rn(&g->r, 4)]);
-		if (diff_rn(&g->r, 2)) {
+		diff_emit_lddw(g, dst, mins[tl_rn(&g->r, 4)]);
+		if (tl_rn(&g->r, 2)) {
 			diff_emit(g, cls | op, dst, 0, off, -1);
 			break;
 		}
 		if (src != dst)
-			diff_emit_lddw(g, src, divs[diff_rn(&g->r, 2)]);
+			diff_emit_lddw(g, src, divs[tl_rn(&g->r, 2)]);
 		diff_emit(g, cls | 0x08 | op, dst, src, off, 0);
 		break;
 	case 1:
-		diff_emit_lddw(g, src, divs[2 + diff_rn(&g->r, 3)]);
+		diff_emit_lddw(g, src, divs[2 + tl_rn(&g->r, 3)]);
 		diff_emit(g, cls | 0x08 | op, dst, src, off, 0);
 		break;
 	default:
-		diff_emit_lddw(g, src, amounts[diff_rn(&g->r, 10)]);
-		diff_emit(g, cls | 0x08 | shifts[diff_rn(&g->r, 3)], dst, src, 0, 0);
+		diff_emit_lddw(g, src, amounts[tl_rn(&g->r, 10)]);
+		diff_emit(g, cls | 0x08 | shifts[tl_rn(&g->r, 3)], dst, src, 0, 0);
 		break;
 	}
 }
@@ -352,11 +336,11 @@ static int diff_gen_jcc(struct diff_gen *g)
 {
 	static const uint8_t ops[] = { 0x10, 0x20, 0x30, 0x40, 0x50, 0x60,
 				       0x70, 0xa0, 0xb0, 0xc0, 0xd0 };
-	unsigned cls = diff_rn(&g->r, 3) ? 0x05 : 0x06;
-	unsigned op = ops[diff_rn(&g->r, sizeof(ops))];
+	unsigned cls = tl_rn(&g->r, 3) ? 0x05 : 0x06;
+	unsigned op = ops[tl_rn(&g->r, sizeof(ops))];
 	int i;
 
-	if (diff_rn(&g->r, 2))
+	if (tl_rn(&g->r, 2))
 		i = diff_emit(g, cls | 0x08 | op, diff_reg(g), diff_reg(g), 0, 0);
 	else
 		i = diff_emit(g, cls | op, diff_reg(g), 0, 0, diff_imm(&g->r));
@@ -373,8 +357,8 @@ static void diff_gen_ifelse(struct diff_gen *g, int depth)
 {
 	int j = diff_gen_jcc(g), a;
 
-	diff_gen_block(g, depth + 1, 1 + (int)diff_rn(&g->r, 6));
-	if (g->v4 && diff_rn(&g->r, 2)) {
+	diff_gen_block(g, depth + 1, 1 + (int)tl_rn(&g->r, 6));
+	if (g->v4 && tl_rn(&g->r, 2)) {
 		a = diff_emit(g, 0x06, 0, 0, 0, 0);
 		g->p->u[a].jkind = DIFF_J_IMM;
 	} else {
@@ -382,7 +366,7 @@ static void diff_gen_ifelse(struct diff_gen *g, int depth)
 		g->p->u[a].jkind = DIFF_J_OFF;
 	}
 	g->p->u[j].target = g->p->n;
-	diff_gen_block(g, depth + 1, 1 + (int)diff_rn(&g->r, 6));
+	diff_gen_block(g, depth + 1, 1 + (int)tl_rn(&g->r, 6));
 	g->p->u[a].target = g->p->n;
 }
 
@@ -391,7 +375,7 @@ static void diff_gen_block(struct diff_gen *g, int depth, int n)
 	/* The room left keeps the worst case (every step an edge case of
 	 * three units) and the epilogue inside DIFF_MAX_UNITS. */
 	for (int i = 0; i < n && g->body_left > 0 && g->p->n < DIFF_MAX_UNITS - 80; i++) {
-		unsigned k = diff_rn(&g->r, 100);
+		unsigned k = tl_rn(&g->r, 100);
 
 		g->body_left--;
 		if (k < 40) {
@@ -407,7 +391,7 @@ static void diff_gen_block(struct diff_gen *g, int depth, int n)
 		} else if (k < 88) {
 			int j = diff_gen_jcc(g);
 			/* Any later unit will do; clamped to the body's end. */
-			g->p->u[j].target = j + 1 + (int)diff_rn(&g->r, 12);
+			g->p->u[j].target = j + 1 + (int)tl_rn(&g->r, 12);
 		} else if (k < 94 && depth < 3) {
 			diff_gen_ifelse(g, depth);
 		} else if (k >= 94) {
@@ -452,7 +436,7 @@ static void diff_generate(struct diff_prog *p, uint64_t seed, bool v4)
 	for (unsigned r = 0; r <= 9; r++) {
 		int i0 = p->n;
 
-		switch (diff_rn(&g.r, 3)) {
+		switch (tl_rn(&g.r, 3)) {
 		case 0:
 			diff_emit_lddw(&g, r, diff_u64(&g.r));
 			break;
@@ -469,13 +453,13 @@ static void diff_generate(struct diff_prog *p, uint64_t seed, bool v4)
 	}
 	/* The stack area is written before any path can read it. */
 	for (int off = -DIFF_STK; off < 0; off += 8) {
-		int i = diff_rn(&g.r, 2) ? diff_emit(&g, 0x7a, 10, 0, off, diff_imm(&g.r)) :
+		int i = tl_rn(&g.r, 2) ? diff_emit(&g, 0x7a, 10, 0, off, diff_imm(&g.r)) :
 			diff_emit(&g, 0x7b, 10, diff_reg(&g), off, 0);
 		/* Root may read stack it never wrote; the content is undefined,
 		 * so a shrunk program without these would prove nothing. */
 		p->u[i].keep = true;
 	}
-	g.body_left = DIFF_BODY_MIN + (int)diff_rn(&g.r, DIFF_BODY_MAX - DIFF_BODY_MIN + 1);
+	g.body_left = DIFF_BODY_MIN + (int)tl_rn(&g.r, DIFF_BODY_MAX - DIFF_BODY_MIN + 1);
 	diff_gen_block(&g, 0, g.body_left);
 	body_end = p->n;
 	for (int i = 0; i < body_end; i++)
@@ -728,8 +712,8 @@ struct diff_opts {
 
 static uint64_t diff_prog_seed(uint64_t seed, unsigned long i)
 {
-	struct diff_rng r = { seed ^ (0xa0761d6478bd642fULL * (i + 1)) };
-	return diff_rnd(&r);
+	struct tl_rng r = { seed ^ (0xa0761d6478bd642fULL * (i + 1)) };
+	return tl_rnd(&r);
 }
 
 static int diff_probe(char *why, size_t sz, bool *v4)

@@ -23,42 +23,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include "testlib.h"
+#include "tl_rng.h"
 #include "exec/jit_internal.h"
 
 #define XG_STK 64
 #define XG_MIX 0x5bd1e995
 
-struct xg_rng {
-	uint64_t s;
-};
-
-static uint64_t xg_rnd(struct xg_rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint32_t xg_rn(struct xg_rng *r, uint32_t n)
-{
-	return (uint32_t)(xg_rnd(r) % n);
-}
-
-static int32_t xg_imm(struct xg_rng *r)
+static int32_t xg_imm(struct tl_rng *r)
 {
 	static const int32_t special[] = {
 		0, 1, -1, 2, -2, 7, 31, 32, 33, 63, 64, 127, 128, -128, -129, 0x7fff,
 		0x8000, 0xffff, INT32_MAX, INT32_MIN, 0x55555555, 0x12345678,
 	};
 
-	switch (xg_rn(r, 3)) {
+	switch (tl_rn(r, 3)) {
 	case 0:
-		return special[xg_rn(r, sizeof(special) / sizeof(special[0]))];
+		return special[tl_rn(r, sizeof(special) / sizeof(special[0]))];
 	case 1:
-		return (int32_t)xg_rn(r, 256) - 128;
+		return (int32_t)tl_rn(r, 256) - 128;
 	default:
-		return (int32_t)(uint32_t)xg_rnd(r);
+		return (int32_t)(uint32_t)tl_rnd(r);
 	}
 }
 
@@ -102,7 +86,7 @@ static void xg_lddw(struct xg_prog *p, unsigned dst, uint64_t v)
 static const uint8_t xg_sz[4] = { 0x10, 0x08, 0x00, 0x18 }; /* B H W DW */
 
 /* One random body unit. */
-static void xg_body(struct xg_rng *r, struct xg_prog *p, size_t left)
+static void xg_body(struct tl_rng *r, struct xg_prog *p, size_t left)
 {
 	static const uint8_t alu[] = { 0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60,
 				       0x70, 0x90, 0xa0, 0xb0, 0xc0 };
@@ -110,60 +94,60 @@ static void xg_body(struct xg_rng *r, struct xg_prog *p, size_t left)
 				       0x70, 0xa0, 0xb0, 0xc0, 0xd0 };
 	static const int32_t atom[] = { 0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1,
 					0xe1, 0xf1 };
-	unsigned k = xg_rn(r, 100), d = xg_rn(r, 10), s = xg_rn(r, 10);
+	unsigned k = tl_rn(r, 100), d = tl_rn(r, 10), s = tl_rn(r, 10);
 
 	if (k < 45) {
-		unsigned cls = xg_rn(r, 2) ? 0x07 : 0x04, op = alu[xg_rn(r, sizeof(alu))];
-		int off = (op == 0x30 || op == 0x90) ? (int)xg_rn(r, 2) : 0;
-		if (xg_rn(r, 2))
+		unsigned cls = tl_rn(r, 2) ? 0x07 : 0x04, op = alu[tl_rn(r, sizeof(alu))];
+		int off = (op == 0x30 || op == 0x90) ? (int)tl_rn(r, 2) : 0;
+		if (tl_rn(r, 2))
 			xg_add(p, cls | 0x08 | op, d, s, off, 0);
 		else
 			xg_add(p, cls | op, d, 0, off, xg_imm(r));
 	} else if (k < 55) {
 		static const int32_t w[] = { 16, 32, 64 };
-		switch (xg_rn(r, 6)) {
-		case 0: xg_add(p, xg_rn(r, 2) ? 0x87 : 0x84, d, 0, 0, 0); break;
-		case 1: xg_add(p, 0xbf, d, s, 8 << xg_rn(r, 3), 0); break;
-		case 2: xg_add(p, 0xbc, d, s, 8 << xg_rn(r, 2), 0); break;
+		switch (tl_rn(r, 6)) {
+		case 0: xg_add(p, tl_rn(r, 2) ? 0x87 : 0x84, d, 0, 0, 0); break;
+		case 1: xg_add(p, 0xbf, d, s, 8 << tl_rn(r, 3), 0); break;
+		case 2: xg_add(p, 0xbc, d, s, 8 << tl_rn(r, 2), 0); break;
 		case 3: {
 			/* one draw per statement: argument order is unspecified,
 			 * and gcc and clang must build the same programs */
-			unsigned code = xg_rn(r, 2) ? 0xd4 : 0xdc;
-			xg_add(p, code, d, 0, 0, w[xg_rn(r, 3)]);
+			unsigned code = tl_rn(r, 2) ? 0xd4 : 0xdc;
+			xg_add(p, code, d, 0, 0, w[tl_rn(r, 3)]);
 			break;
 		}
-		case 4: xg_add(p, 0xd7, d, 0, 0, w[xg_rn(r, 3)]); break;
-		default: xg_lddw(p, d, xg_rnd(r)); break;
+		case 4: xg_add(p, 0xd7, d, 0, 0, w[tl_rn(r, 3)]); break;
+		default: xg_lddw(p, d, tl_rnd(r)); break;
 		}
 	} else if (k < 63) {
-		unsigned z = xg_rn(r, 4);
-		int off = -XG_STK + (int)((1u << z) * xg_rn(r, XG_STK >> z));
-		if (xg_rn(r, 2))
+		unsigned z = tl_rn(r, 4);
+		int off = -XG_STK + (int)((1u << z) * tl_rn(r, XG_STK >> z));
+		if (tl_rn(r, 2))
 			xg_add(p, 0x62 | xg_sz[z], 10, 0, off, xg_imm(r));
 		else
 			xg_add(p, 0x63 | xg_sz[z], 10, s, off, 0);
 	} else if (k < 71) {
-		unsigned z = xg_rn(r, 4);
-		int off = -XG_STK + (int)((1u << z) * xg_rn(r, XG_STK >> z));
-		xg_add(p, (z < 3 && xg_rn(r, 2) ? 0x81 : 0x61) | xg_sz[z], d, 10, off, 0);
+		unsigned z = tl_rn(r, 4);
+		int off = -XG_STK + (int)((1u << z) * tl_rn(r, XG_STK >> z));
+		xg_add(p, (z < 3 && tl_rn(r, 2) ? 0x81 : 0x61) | xg_sz[z], d, 10, off, 0);
 	} else if (k < 77) {
-		bool is64 = xg_rn(r, 2);
-		int off = -XG_STK + (is64 ? 8 : 4) * (int)xg_rn(r, is64 ? 8 : 16);
-		xg_add(p, is64 ? 0xdb : 0xc3, 10, s, off, atom[xg_rn(r, 10)]);
+		bool is64 = tl_rn(r, 2);
+		int off = -XG_STK + (is64 ? 8 : 4) * (int)tl_rn(r, is64 ? 8 : 16);
+		xg_add(p, is64 ? 0xdb : 0xc3, 10, s, off, atom[tl_rn(r, 10)]);
 	} else {
 		struct xg_unit *u;
-		unsigned cls = xg_rn(r, 3) ? 0x05 : 0x06, op = jcc[xg_rn(r, sizeof(jcc))];
+		unsigned cls = tl_rn(r, 3) ? 0x05 : 0x06, op = jcc[tl_rn(r, sizeof(jcc))];
 
 		if (k < 80)
-			u = xg_rn(r, 2) ? xg_add(p, 0x05, 0, 0, 0, 0) : xg_add(p, 0x06, 0, 0, 0, 0);
-		else if (xg_rn(r, 2))
+			u = tl_rn(r, 2) ? xg_add(p, 0x05, 0, 0, 0, 0) : xg_add(p, 0x06, 0, 0, 0, 0);
+		else if (tl_rn(r, 2))
 			u = xg_add(p, cls | 0x08 | op, d, s, 0, 0);
 		else
 			u = xg_add(p, cls | op, d, 0, 0, xg_imm(r));
 		u->jump = true;
 		u->ja32 = u->in[0].code == 0x06;
 		/* mostly near, sometimes far enough for rel32 */
-		u->target = (uint32_t)(p->n + (xg_rn(r, 20) ? xg_rn(r, 12) : xg_rn(r, 200)));
+		u->target = (uint32_t)(p->n + (tl_rn(r, 20) ? tl_rn(r, 12) : tl_rn(r, 200)));
 		(void)left;
 	}
 }
@@ -174,7 +158,7 @@ static void xg_body(struct xg_rng *r, struct xg_prog *p, size_t left)
  */
 static inline size_t xg_generate(uint64_t seed, size_t body, struct userbpf_insn **out)
 {
-	struct xg_rng r = { seed };
+	struct tl_rng r = { seed };
 	struct xg_prog p = { 0 };
 	size_t *slot = NULL, s = 0, body_end;
 	struct userbpf_insn *in = NULL;
@@ -185,15 +169,15 @@ static inline size_t xg_generate(uint64_t seed, size_t body, struct userbpf_insn
 	if (!p.u || !slot)
 		goto out;
 	for (unsigned i = 0; i <= 9; i++) {
-		if (xg_rn(&r, 2))
-			xg_lddw(&p, i, xg_rnd(&r));
-		else if (xg_rn(&r, 2))
+		if (tl_rn(&r, 2))
+			xg_lddw(&p, i, tl_rnd(&r));
+		else if (tl_rn(&r, 2))
 			xg_add(&p, 0xb7, i, 0, 0, xg_imm(&r));
 		else
 			xg_add(&p, 0xb4, i, 0, 0, xg_imm(&r));
 	}
 	for (int off = -XG_STK; off < 0; off += 8)
-		xg_add(&p, 0x7b, 10, xg_rn(&r, 10), off, 0);
+		xg_add(&p, 0x7b, 10, tl_rn(&r, 10), off, 0);
 	for (size_t i = 0; i < body; i++)
 		xg_body(&r, &p, body - i);
 	body_end = p.n;

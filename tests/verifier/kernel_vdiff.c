@@ -51,6 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "testlib.h"
+#include "tl_rng.h"
 #include "verifier/verifier.h"
 #include "../diff/regress_file.h"
 
@@ -68,40 +69,23 @@
  * set aside before either verifier sees it in full, and counted. */
 #define VD_BUDGET 50000
 
-/* ---- random numbers (splitmix64, as tests/diff/kernel_diff.c) ----------- */
+/* ---- random numbers (tests/lib/tl_rng.h) ------------------------------- */
 
-struct vd_rng {
-	uint64_t s;
-};
-
-static uint64_t vd_rnd(struct vd_rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint32_t vd_rn(struct vd_rng *r, uint32_t n)
-{
-	return (uint32_t)(vd_rnd(r) % n);
-}
-
-static int32_t vd_imm(struct vd_rng *r)
+static int32_t vd_imm(struct tl_rng *r)
 {
 	static const int32_t special[] = {
 		0, 1, -1, 2, -2, 3, 7, 8, 15, 16, 31, 32, 63, 64, 127, 128, 255, 256,
 		0x7fff, 0x8000, 0xffff, INT32_MAX, INT32_MIN, -128, -32768,
 	};
 
-	switch (vd_rn(r, 4)) {
+	switch (tl_rn(r, 4)) {
 	case 0:
 	case 1:
-		return special[vd_rn(r, sizeof(special) / sizeof(special[0]))];
+		return special[tl_rn(r, sizeof(special) / sizeof(special[0]))];
 	case 2:
-		return (int32_t)vd_rn(r, 256) - 128;
+		return (int32_t)tl_rn(r, 256) - 128;
 	default:
-		return (int32_t)(uint32_t)vd_rnd(r);
+		return (int32_t)(uint32_t)tl_rnd(r);
 	}
 }
 
@@ -177,7 +161,7 @@ struct vd_gs {
 };
 
 struct vd_gen {
-	struct vd_rng r;
+	struct tl_rng r;
 	struct vd_prog *p;
 	struct vd_gs s;
 	struct { int target; struct vd_gs s; } pend[256];
@@ -265,7 +249,7 @@ static int vd_scalar(struct vd_gen *g)
 	for (int r = 0; r < 10; r++)
 		if (g->s.k[r] == K_SCALAR)
 			c[n++] = r;
-	return n ? c[vd_rn(&g->r, (uint32_t)n)] : -1;
+	return n ? c[tl_rn(&g->r, (uint32_t)n)] : -1;
 }
 
 /* A register holding a number that the body may overwrite, or -1. */
@@ -276,13 +260,13 @@ static int vd_scalar_dst(struct vd_gen *g)
 	for (int r = 0; r < 10; r++)
 		if (g->s.k[r] == K_SCALAR && !(g->nowrite & (1u << r)))
 			c[n++] = r;
-	return n ? c[vd_rn(&g->r, (uint32_t)n)] : -1;
+	return n ? c[tl_rn(&g->r, (uint32_t)n)] : -1;
 }
 
 static int vd_any_dst(struct vd_gen *g)
 {
 	for (;;) {
-		int r = (int)vd_rn(&g->r, 10);
+		int r = (int)tl_rn(&g->r, 10);
 		if (!(g->nowrite & (1u << r)))
 			return r;
 	}
@@ -295,7 +279,7 @@ static int vd_ctx_reg(struct vd_gen *g)
 	for (int r = 0; r < 10; r++)
 		if (g->s.k[r] == K_CTX)
 			c[n++] = r;
-	return n ? c[vd_rn(&g->r, (uint32_t)n)] : -1;
+	return n ? c[tl_rn(&g->r, (uint32_t)n)] : -1;
 }
 
 static void vd_set(struct vd_gen *g, int r, int kind)
@@ -317,12 +301,12 @@ static void vd_gen_alu(struct vd_gen *g)
 {
 	static const uint8_t ops[] = { 0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60,
 				       0x70, 0x90, 0xa0, 0xc0, 0x00, 0x10 };
-	bool is64 = vd_rn(&g->r, 3) != 0;
+	bool is64 = tl_rn(&g->r, 3) != 0;
 	unsigned cls = is64 ? 0x07 : 0x04, width = is64 ? 64 : 32;
-	unsigned op = ops[vd_rn(&g->r, sizeof(ops))];
+	unsigned op = ops[tl_rn(&g->r, sizeof(ops))];
 	bool divmod = op == 0x30 || op == 0x90, shift = op == 0x60 || op == 0x70 || op == 0xc0;
 	int dst = vd_scalar_dst(g), src = vd_scalar(g);
-	int off = divmod && vd_rn(&g->r, 3) == 0 ? 1 : 0;
+	int off = divmod && tl_rn(&g->r, 3) == 0 ? 1 : 0;
 	struct vd_unit *u;
 	int32_t imm;
 
@@ -334,13 +318,13 @@ static void vd_gen_alu(struct vd_gen *g)
 		return;
 	}
 	u = vd_new(g);
-	if (src >= 0 && vd_rn(&g->r, 2)) {
+	if (src >= 0 && tl_rn(&g->r, 2)) {
 		vd_put(u, cls | 0x08 | op, (unsigned)dst, (unsigned)src, off, 0);
 		return;
 	}
 	imm = vd_imm(&g->r);
 	if (shift)
-		imm = (int32_t)vd_rn(&g->r, width);
+		imm = (int32_t)tl_rn(&g->r, width);
 	while (divmod && imm == 0)
 		imm = vd_imm(&g->r);
 	vd_put(u, cls | op, (unsigned)dst, 0, off, imm);
@@ -352,26 +336,26 @@ static void vd_gen_unary(struct vd_gen *g)
 	int dst = vd_scalar_dst(g), src = vd_scalar(g);
 	struct vd_unit *u = vd_new(g);
 
-	switch (dst < 0 ? 6 : vd_rn(&g->r, 7)) {
+	switch (dst < 0 ? 6 : tl_rn(&g->r, 7)) {
 	case 0:
-		vd_put(u, vd_rn(&g->r, 2) ? 0x87 : 0x84, (unsigned)dst, 0, 0, 0);
+		vd_put(u, tl_rn(&g->r, 2) ? 0x87 : 0x84, (unsigned)dst, 0, 0, 0);
 		return;
 	case 1:
 		if (src >= 0) {
 			static const int offs[] = { 8, 16, 32 };
-			vd_put(u, 0xbf, (unsigned)dst, (unsigned)src, offs[vd_rn(&g->r, 3)], 0);
+			vd_put(u, 0xbf, (unsigned)dst, (unsigned)src, offs[tl_rn(&g->r, 3)], 0);
 			return;
 		}
 		break;
 	case 2:
-		vd_put(u, vd_rn(&g->r, 2) ? 0xd4 : 0xdc, (unsigned)dst, 0, 0, widths[vd_rn(&g->r, 3)]);
+		vd_put(u, tl_rn(&g->r, 2) ? 0xd4 : 0xdc, (unsigned)dst, 0, 0, widths[tl_rn(&g->r, 3)]);
 		return;
 	case 3:
-		vd_put(u, 0xd7, (unsigned)dst, 0, 0, widths[vd_rn(&g->r, 3)]);
+		vd_put(u, 0xd7, (unsigned)dst, 0, 0, widths[tl_rn(&g->r, 3)]);
 		return;
 	case 4:
 		if (src >= 0) {
-			vd_put(u, vd_rn(&g->r, 2) ? 0xbf : 0xbc, (unsigned)dst, (unsigned)src, 0, 0);
+			vd_put(u, tl_rn(&g->r, 2) ? 0xbf : 0xbc, (unsigned)dst, (unsigned)src, 0, 0);
 			return;
 		}
 		break;
@@ -379,10 +363,10 @@ static void vd_gen_unary(struct vd_gen *g)
 		break;
 	}
 	dst = vd_any_dst(g);
-	if (vd_rn(&g->r, 2))
-		vd_put_lddw(u, (unsigned)dst, 0, vd_rnd(&g->r));
+	if (tl_rn(&g->r, 2))
+		vd_put_lddw(u, (unsigned)dst, 0, tl_rnd(&g->r));
 	else
-		vd_put(u, vd_rn(&g->r, 2) ? 0xb7 : 0xb4, (unsigned)dst, 0, 0, vd_imm(&g->r));
+		vd_put(u, tl_rn(&g->r, 2) ? 0xb7 : 0xb4, (unsigned)dst, 0, 0, vd_imm(&g->r));
 	vd_set(g, dst, K_SCALAR);
 }
 
@@ -390,16 +374,16 @@ static const uint8_t vd_szcode[4] = { 0x10, 0x08, 0x00, 0x18 }; /* B H W DW */
 
 static int vd_stack_off(struct vd_gen *g, unsigned size)
 {
-	return -g->stk + (int)(size * vd_rn(&g->r, (uint32_t)g->stk / size));
+	return -g->stk + (int)(size * tl_rn(&g->r, (uint32_t)g->stk / size));
 }
 
 static void vd_gen_stack(struct vd_gen *g)
 {
-	unsigned s = vd_rn(&g->r, 4);
+	unsigned s = tl_rn(&g->r, 4);
 	int off = vd_stack_off(g, 1u << s), v = vd_scalar(g), dst;
 	struct vd_unit *u = vd_new(g);
 
-	switch (vd_rn(&g->r, 3)) {
+	switch (tl_rn(&g->r, 3)) {
 	case 0:
 		vd_put(u, 0x62 | vd_szcode[s], 10, 0, off, vd_imm(&g->r));
 		break;
@@ -411,7 +395,7 @@ static void vd_gen_stack(struct vd_gen *g)
 		/* fall through */
 	default:
 		dst = vd_any_dst(g);
-		if (s < 3 && vd_rn(&g->r, 3) == 0)
+		if (s < 3 && tl_rn(&g->r, 3) == 0)
 			vd_put(u, 0x81 | vd_szcode[s], (unsigned)dst, 10, off, 0);
 		else
 			vd_put(u, 0x61 | vd_szcode[s], (unsigned)dst, 10, off, 0);
@@ -423,8 +407,8 @@ static void vd_gen_stack(struct vd_gen *g)
 static void vd_gen_atomic(struct vd_gen *g)
 {
 	static const int32_t ops[] = { 0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1 };
-	bool is64 = vd_rn(&g->r, 2);
-	int32_t op = ops[vd_rn(&g->r, 10)];
+	bool is64 = tl_rn(&g->r, 2);
+	int32_t op = ops[tl_rn(&g->r, 10)];
 	int src = vd_scalar_dst(g);
 	struct vd_unit *u;
 
@@ -443,7 +427,7 @@ static const struct ub_ctx_field *vd_pick_field(struct vd_gen *g, bool write)
 	size_t n = g->p->tc ? VD_NTC : VD_NSK;
 
 	for (int tries = 0; tries < 64; tries++) {
-		const struct ub_ctx_field *c = &f[vd_rn(&g->r, (uint32_t)n)];
+		const struct ub_ctx_field *c = &f[tl_rn(&g->r, (uint32_t)n)];
 		if (write ? (c->kind & WR) : (c->kind & RD))
 			return c;
 	}
@@ -464,13 +448,13 @@ static void vd_gen_ctx_read(struct vd_gen *g)
 	f = vd_pick_field(g, false);
 	off = f->off;
 	if (f->size == 20) { /* cb[]: any aligned size */
-		size = 1u << vd_rn(&g->r, 4);
-		off = f->off + size * vd_rn(&g->r, 20 / size);
+		size = 1u << tl_rn(&g->r, 4);
+		off = f->off + size * tl_rn(&g->r, 20 / size);
 		if (size == 8 && off % 8)
 			off -= 4;
-	} else if (vd_rn(&g->r, 4) == 0) { /* a narrow read */
-		size = vd_rn(&g->r, 2) ? 1 : 2;
-		off = f->off + size * vd_rn(&g->r, 4 / size);
+	} else if (tl_rn(&g->r, 4) == 0) { /* a narrow read */
+		size = tl_rn(&g->r, 2) ? 1 : 2;
+		off = f->off + size * tl_rn(&g->r, 4 / size);
 	}
 	dst = vd_any_dst(g);
 	u = vd_new(g);
@@ -491,15 +475,15 @@ static void vd_gen_ctx_write(struct vd_gen *g)
 		return;
 	}
 	if (f->size == 20) {
-		size = 1u << vd_rn(&g->r, 4);
-		off = f->off + size * vd_rn(&g->r, 20 / size);
+		size = 1u << tl_rn(&g->r, 4);
+		off = f->off + size * tl_rn(&g->r, 20 / size);
 		if (size == 8 && off % 8)
 			off -= 4;
 	}
 	u = vd_new(g);
 	{
 		unsigned sc = vd_szcode[size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3];
-		if (v >= 0 && vd_rn(&g->r, 2))
+		if (v >= 0 && tl_rn(&g->r, 2))
 			vd_put(u, 0x63 | sc, (unsigned)base, (unsigned)v, (int)off, 0);
 		else
 			vd_put(u, 0x62 | sc, (unsigned)base, 0, (int)off, vd_imm(&g->r));
@@ -515,7 +499,7 @@ static void vd_gen_helper(struct vd_gen *g)
 		return;
 	}
 	u = vd_new(g);
-	vd_put(u, 0x85, 0, 0, 0, (int32_t)vd_helpers[vd_rn(&g->r, (uint32_t)vd_nhelpers)]);
+	vd_put(u, 0x85, 0, 0, 0, (int32_t)vd_helpers[tl_rn(&g->r, (uint32_t)vd_nhelpers)]);
 	vd_clobber_args(g);
 }
 
@@ -523,36 +507,36 @@ static void vd_gen_ldabs(struct vd_gen *g)
 {
 	struct vd_unit *u;
 	int src = vd_scalar(g);
-	unsigned s = vd_rn(&g->r, 3);
+	unsigned s = tl_rn(&g->r, 3);
 
 	if (!g->ldabs_ok || g->s.k[6] != K_CTX) {
 		vd_gen_alu(g);
 		return;
 	}
 	u = vd_new(g);
-	if (src >= 0 && vd_rn(&g->r, 2))
-		vd_put(u, 0x40 | vd_szcode[s], 0, (unsigned)src, 0, (int32_t)vd_rn(&g->r, 64));
+	if (src >= 0 && tl_rn(&g->r, 2))
+		vd_put(u, 0x40 | vd_szcode[s], 0, (unsigned)src, 0, (int32_t)tl_rn(&g->r, 64));
 	else
-		vd_put(u, 0x20 | vd_szcode[s], 0, 0, 0, (int32_t)vd_rn(&g->r, 64));
+		vd_put(u, 0x20 | vd_szcode[s], 0, 0, 0, (int32_t)tl_rn(&g->r, 64));
 	vd_clobber_args(g);
 }
 
 /* r = r10 - k, then accesses through r inside the written area. */
 static void vd_gen_fp_arith(struct vd_gen *g)
 {
-	int r = vd_any_dst(g), v = vd_scalar(g), k = 8 * (1 + (int)vd_rn(&g->r, (uint32_t)g->stk / 8));
+	int r = vd_any_dst(g), v = vd_scalar(g), k = 8 * (1 + (int)tl_rn(&g->r, (uint32_t)g->stk / 8));
 	struct vd_unit *u = vd_new(g);
-	unsigned s = vd_rn(&g->r, 4), size = 1u << s;
-	int off = (int)(size * vd_rn(&g->r, (uint32_t)k / size));
+	unsigned s = tl_rn(&g->r, 4), size = 1u << s;
+	int off = (int)(size * tl_rn(&g->r, (uint32_t)k / size));
 
 	vd_put(u, 0xbf, (unsigned)r, 10, 0, 0);
 	vd_put(u, 0x07, (unsigned)r, 0, 0, -k);
-	if (v >= 0 && v != r && vd_rn(&g->r, 2))
+	if (v >= 0 && v != r && tl_rn(&g->r, 2))
 		vd_put(u, 0x63 | vd_szcode[s], (unsigned)r, (unsigned)v, off, 0);
 	else
 		vd_put(u, 0x62 | vd_szcode[s], (unsigned)r, 0, off, vd_imm(&g->r));
 	vd_set(g, r, K_MIXED);
-	if (vd_rn(&g->r, 2)) {
+	if (tl_rn(&g->r, 2)) {
 		int d = vd_any_dst(g);
 		vd_put(u, 0x61 | vd_szcode[s], (unsigned)d, (unsigned)r, off, 0);
 		vd_set(g, d, K_SCALAR);
@@ -563,7 +547,7 @@ static void vd_gen_fp_arith(struct vd_gen *g)
 static void vd_gen_var_stack(struct vd_gen *g)
 {
 	int a = vd_scalar_dst(g), b, v;
-	unsigned s = vd_rn(&g->r, 4), size = 1u << s;
+	unsigned s = tl_rn(&g->r, 4), size = 1u << s;
 	struct vd_unit *u;
 
 	if (a < 0 || g->in_sub) {
@@ -579,7 +563,7 @@ static void vd_gen_var_stack(struct vd_gen *g)
 	vd_put(u, 0x07, (unsigned)b, 0, 0, -VD_STK);
 	vd_put(u, 0x0f, (unsigned)b, (unsigned)a, 0, 0);
 	v = vd_scalar(g);
-	if (vd_rn(&g->r, 2) && v >= 0 && v != b) {
+	if (tl_rn(&g->r, 2) && v >= 0 && v != b) {
 		vd_put(u, 0x63 | vd_szcode[s], (unsigned)b, (unsigned)v, 0, 0);
 	} else {
 		int d = vd_any_dst(g);
@@ -604,12 +588,12 @@ static void vd_gen_spill(struct vd_gen *g)
 		return;
 	}
 	d = vd_any_dst(g);
-	off = VD_SPILL_LO + 8 * (int)vd_rn(&g->r, 8);
+	off = VD_SPILL_LO + 8 * (int)tl_rn(&g->r, 8);
 	u = vd_new(g);
 	vd_put(u, 0x7b, 10, (unsigned)c, off, 0);
 	vd_put(u, 0x79, (unsigned)d, 10, off, 0);
 	vd_set(g, d, K_CTX);
-	if (vd_rn(&g->r, 2)) {
+	if (tl_rn(&g->r, 2)) {
 		int e = vd_any_dst(g);
 		vd_put(u, 0x61, (unsigned)e, (unsigned)d, (int)SKB(len), 0);
 		vd_set(g, e, K_SCALAR);
@@ -620,8 +604,8 @@ static void vd_gen_spill(struct vd_gen *g)
 static void vd_gen_packet(struct vd_gen *g)
 {
 	int c = vd_ctx_reg(g), regs[4], n = 0;
-	unsigned N = 1 + vd_rn(&g->r, 64), k;
-	int form = (int)vd_rn(&g->r, 4), var = vd_scalar(g);
+	unsigned N = 1 + tl_rn(&g->r, 64), k;
+	int form = (int)tl_rn(&g->r, 4), var = vd_scalar(g);
 	struct vd_unit *u;
 	int jslot, dst;
 
@@ -640,7 +624,7 @@ static void vd_gen_packet(struct vd_gen *g)
 	u = vd_new(g);
 	vd_put(u, 0x61, (unsigned)regs[0], (unsigned)c, (int)SKB(data), 0);
 	vd_put(u, 0x61, (unsigned)regs[1], (unsigned)c, (int)SKB(data_end), 0);
-	if (var >= 0 && var != regs[0] && var != regs[1] && var != regs[2] && vd_rn(&g->r, 3) == 0) {
+	if (var >= 0 && var != regs[0] && var != regs[1] && var != regs[2] && tl_rn(&g->r, 3) == 0) {
 		/* a bounded variable offset, added before the check */
 		vd_put(u, 0xbf, (unsigned)regs[2], (unsigned)var, 0, 0);
 		vd_put(u, 0x57, (unsigned)regs[2], 0, 0, 15);
@@ -667,19 +651,19 @@ static void vd_gen_packet(struct vd_gen *g)
 		jslot++;
 		break;
 	}
-	k = 1 + vd_rn(&g->r, 3);
+	k = 1 + tl_rn(&g->r, 3);
 	dst = vd_scalar_dst(g);
 	if (dst == regs[0])
 		dst = -1;
 	for (unsigned i = 0; i < k; i++) {
-		unsigned s = vd_rn(&g->r, 4), size = 1u << s;
+		unsigned s = tl_rn(&g->r, 4), size = 1u << s;
 		int off;
 		if (size > N)
 			s = 0, size = 1;
-		off = (int)vd_rn(&g->r, N - size + 1);
-		if (dst >= 0 && vd_rn(&g->r, 3))
+		off = (int)tl_rn(&g->r, N - size + 1);
+		if (dst >= 0 && tl_rn(&g->r, 3))
 			vd_put(u, 0x61 | vd_szcode[s], (unsigned)dst, (unsigned)regs[0], off, 0);
-		else if (dst >= 0 && vd_rn(&g->r, 2))
+		else if (dst >= 0 && tl_rn(&g->r, 2))
 			vd_put(u, 0x63 | vd_szcode[s], (unsigned)regs[0], (unsigned)dst, off, 0);
 		else
 			vd_put(u, 0x62 | vd_szcode[s], (unsigned)regs[0], 0, off, vd_imm(&g->r));
@@ -716,7 +700,7 @@ static void vd_gen_call(struct vd_gen *g, int s)
 /* Reads and writes through the caller's stack pointer kept in r7. */
 static void vd_gen_fparg(struct vd_gen *g)
 {
-	int v = vd_scalar(g), off = vd_rn(&g->r, 2) ? 8 : 0;
+	int v = vd_scalar(g), off = tl_rn(&g->r, 2) ? 8 : 0;
 	struct vd_unit *u;
 
 	if (g->s.k[7] != K_FPARG) {
@@ -724,7 +708,7 @@ static void vd_gen_fparg(struct vd_gen *g)
 		return;
 	}
 	u = vd_new(g);
-	if (v >= 0 && vd_rn(&g->r, 2)) {
+	if (v >= 0 && tl_rn(&g->r, 2)) {
 		vd_put(u, 0x7b, 7, (unsigned)v, off, 0);
 	} else {
 		int d = vd_any_dst(g);
@@ -737,14 +721,14 @@ static int vd_gen_jcc(struct vd_gen *g)
 {
 	static const uint8_t ops[] = { 0x10, 0x20, 0x30, 0x40, 0x50, 0x60,
 				       0x70, 0xa0, 0xb0, 0xc0, 0xd0 };
-	unsigned cls = vd_rn(&g->r, 3) ? 0x05 : 0x06, op = ops[vd_rn(&g->r, sizeof(ops))];
+	unsigned cls = tl_rn(&g->r, 3) ? 0x05 : 0x06, op = ops[tl_rn(&g->r, sizeof(ops))];
 	int a = vd_scalar(g), b = vd_scalar(g);
 	struct vd_unit *u;
 
 	if (a < 0)
 		return -1;
 	u = vd_new(g);
-	if (b >= 0 && vd_rn(&g->r, 2))
+	if (b >= 0 && tl_rn(&g->r, 2))
 		vd_put(u, cls | 0x08 | op, (unsigned)a, (unsigned)b, 0, 0);
 	else
 		vd_put(u, cls | op, (unsigned)a, 0, 0, vd_imm(&g->r));
@@ -765,7 +749,7 @@ static void vd_gen_ifelse(struct vd_gen *g, int depth)
 		return;
 	}
 	at_jump = g->s;
-	vd_gen_block(g, depth + 1, 1 + (int)vd_rn(&g->r, 5));
+	vd_gen_block(g, depth + 1, 1 + (int)tl_rn(&g->r, 5));
 	vd_arrive(g);
 	u = vd_new(g);
 	vd_put(u, 0x05, 0, 0, 0, 0);
@@ -774,7 +758,7 @@ static void vd_gen_ifelse(struct vd_gen *g, int depth)
 	after_a = g->s;
 	g->s = at_jump;
 	g->p->u[j].target = g->p->n;
-	vd_gen_block(g, depth + 1, 1 + (int)vd_rn(&g->r, 5));
+	vd_gen_block(g, depth + 1, 1 + (int)tl_rn(&g->r, 5));
 	vd_arrive(g);
 	vd_meet(&g->s, &after_a);
 	g->p->u[a].target = g->p->n;
@@ -784,14 +768,14 @@ static void vd_gen_ifelse(struct vd_gen *g, int depth)
 static void vd_gen_loop(struct vd_gen *g)
 {
 	struct vd_unit *u;
-	int start, K = vd_rn(&g->r, 8) ? 1 + (int)vd_rn(&g->r, 12) : 40;
-	bool down = vd_rn(&g->r, 3) == 0;
+	int start, K = tl_rn(&g->r, 8) ? 1 + (int)tl_rn(&g->r, 12) : 40;
+	bool down = tl_rn(&g->r, 3) == 0;
 
 	u = vd_new(g);
 	vd_put(u, 0xb7, 9, 0, 0, down ? K : 0);
 	start = g->p->n;
 	g->in_loop = true;
-	vd_gen_block(g, 2, 1 + (int)vd_rn(&g->r, 6));
+	vd_gen_block(g, 2, 1 + (int)tl_rn(&g->r, 6));
 	g->in_loop = false;
 	vd_arrive(g);
 	u = vd_new(g);
@@ -802,7 +786,7 @@ static void vd_gen_loop(struct vd_gen *g)
 		vd_put(u, 0x65, 9, 0, 0, 0);
 	} else {
 		vd_put(u, 0x07, 9, 0, 0, 1);
-		vd_put(u, vd_rn(&g->r, 2) ? 0xa5 : 0xa6, 9, 0, 0, K);
+		vd_put(u, tl_rn(&g->r, 2) ? 0xa5 : 0xa6, 9, 0, 0, K);
 	}
 	u->jslot = 1;
 	u->jkind = J_OFF;
@@ -812,7 +796,7 @@ static void vd_gen_loop(struct vd_gen *g)
 static void vd_gen_block(struct vd_gen *g, int depth, int n)
 {
 	for (int i = 0; i < n && g->body_left > 0 && g->p->n < VD_MAX_UNITS - 120; i++) {
-		unsigned k = vd_rn(&g->r, 100);
+		unsigned k = tl_rn(&g->r, 100);
 
 		vd_arrive(g);
 		g->body_left--;
@@ -831,7 +815,7 @@ static void vd_gen_block(struct vd_gen *g, int depth, int n)
 		} else if (k < 65) {
 			int j = vd_gen_jcc(g);
 			if (j >= 0) {
-				g->p->u[j].target = j + 1 + (int)vd_rn(&g->r, 10);
+				g->p->u[j].target = j + 1 + (int)tl_rn(&g->r, 10);
 				vd_jump_from_here(g, g->p->u[j].target);
 			}
 		} else if (k < 71 && depth < 2) {
@@ -881,7 +865,7 @@ static void vd_gen_return(struct vd_gen *g)
 	vd_arrive(g);
 	u = vd_new(g);
 	v = vd_scalar(g);
-	if (v >= 0 && vd_rn(&g->r, 2))
+	if (v >= 0 && tl_rn(&g->r, 2))
 		vd_put(u, 0xbf, 0, (unsigned)v, 0, 0);
 	else
 		vd_put(u, 0xb7, 0, 0, 0, vd_imm(&g->r));
@@ -906,7 +890,7 @@ static void vd_gen_sub(struct vd_gen *g, int s)
 	u->role = ROLE_KEEP;
 	vd_put(u, 0xb7, 0, 0, 0, 0);
 	for (int off = -VD_SUB_STK; off < 0; off += 8)
-		vd_put(u, 0x7a, 10, 0, off, (int32_t)vd_rn(&g->r, 1000));
+		vd_put(u, 0x7a, 10, 0, off, (int32_t)tl_rn(&g->r, 1000));
 	g->s.k[0] = K_SCALAR;
 	if (g->sub_arg[s] == K_CTX) {
 		vd_put(u, 0xbf, 6, 1, 0, 0);
@@ -917,7 +901,7 @@ static void vd_gen_sub(struct vd_gen *g, int s)
 		g->s.k[7] = K_FPARG;
 		g->nowrite |= 1u << 7;
 	}
-	g->body_left = 3 + (int)vd_rn(&g->r, 12);
+	g->body_left = 3 + (int)tl_rn(&g->r, 12);
 	vd_gen_block(g, 0, g->body_left);
 	if (s + 1 < g->p->nsub && !g->called[s + 1]) { /* else it is unreachable */
 		vd_arrive(g);
@@ -927,7 +911,7 @@ static void vd_gen_sub(struct vd_gen *g, int s)
 	vd_clamp(g->p, from, g->p->n - 1);
 }
 
-static void vd_generate(struct vd_prog *p, struct vd_rng *r, bool tc)
+static void vd_generate(struct vd_prog *p, struct tl_rng *r, bool tc)
 {
 	static struct vd_gen g;
 	struct vd_unit *u;
@@ -939,10 +923,10 @@ static void vd_generate(struct vd_prog *p, struct vd_rng *r, bool tc)
 	g.cur_sub = -1;
 	p->n = 0;
 	p->tc = tc;
-	p->nsub = vd_rn(&g.r, 3) == 0 ? 1 + (int)vd_rn(&g.r, 3) : 0;
+	p->nsub = tl_rn(&g.r, 3) == 0 ? 1 + (int)tl_rn(&g.r, 3) : 0;
 	for (int s = 0; s < p->nsub; s++) {
 		static const int kinds[] = { K_SCALAR, K_CTX, K_FPARG };
-		g.sub_arg[s] = kinds[vd_rn(&g.r, 3)];
+		g.sub_arg[s] = kinds[tl_rn(&g.r, 3)];
 		/* a callee can pass on the context only if it got it */
 		if (s && g.sub_arg[s] == K_CTX && g.sub_arg[s - 1] != K_CTX)
 			g.sub_arg[s] = K_SCALAR;
@@ -960,9 +944,9 @@ static void vd_generate(struct vd_prog *p, struct vd_rng *r, bool tc)
 			continue;
 		u = vd_new(&g);
 		u->role = ROLE_INIT;
-		switch (vd_rn(&g.r, 4)) {
+		switch (tl_rn(&g.r, 4)) {
 		case 0:
-			vd_put_lddw(u, (unsigned)reg, 0, vd_rnd(&g.r));
+			vd_put_lddw(u, (unsigned)reg, 0, tl_rnd(&g.r));
 			break;
 		case 1:
 			vd_put(u, 0x61, (unsigned)reg, 1, (int)SKB(len), 0);
@@ -977,7 +961,7 @@ static void vd_generate(struct vd_prog *p, struct vd_rng *r, bool tc)
 		}
 		g.s.k[reg] = K_SCALAR;
 	}
-	if (vd_rn(&g.r, 2)) {
+	if (tl_rn(&g.r, 2)) {
 		u = vd_new(&g);
 		u->role = ROLE_INIT;
 		vd_put(u, 0xb7, 1, 0, 0, vd_imm(&g.r));
@@ -986,7 +970,7 @@ static void vd_generate(struct vd_prog *p, struct vd_rng *r, bool tc)
 	for (int off = -VD_STK; off < 0; off += 8) {
 		u = vd_new(&g);
 		u->role = ROLE_INIT;
-		if (vd_rn(&g.r, 2))
+		if (tl_rn(&g.r, 2))
 			vd_put(u, 0x7a, 10, 0, off, vd_imm(&g.r));
 		else
 			vd_put(u, 0x7b, 10, (unsigned)vd_scalar(&g), off, 0);
@@ -995,7 +979,7 @@ static void vd_generate(struct vd_prog *p, struct vd_rng *r, bool tc)
 	g.nowrite = 1u << 6 | 1u << 9;
 	body_first = p->n;
 	p->body_start = body_first;
-	g.body_left = 12 + (int)vd_rn(&g.r, 50);
+	g.body_left = 12 + (int)tl_rn(&g.r, 50);
 	vd_gen_block(&g, 0, g.body_left);
 	if (p->nsub && !g.called[0]) {
 		vd_arrive(&g);
@@ -1126,9 +1110,9 @@ static const char *const vd_mut_name[MUT__COUNT] = {
 #undef VD_X_NAME
 };
 
-static int vd_body_pos(struct vd_prog *p, struct vd_rng *r)
+static int vd_body_pos(struct vd_prog *p, struct tl_rng *r)
 {
-	return p->body_start + (int)vd_rn(r, (uint32_t)(p->body_end - p->body_start + 1));
+	return p->body_start + (int)tl_rn(r, (uint32_t)(p->body_end - p->body_start + 1));
 }
 
 /* Slot-level mutations happen after layout; this says which. */
@@ -1137,30 +1121,30 @@ struct vd_slotmut {
 	uint64_t pick;
 };
 
-static void vd_mut_stack(struct vd_prog *p, struct vd_rng *r, int kind)
+static void vd_mut_stack(struct vd_prog *p, struct tl_rng *r, int kind)
 {
 	struct vd_unit *u = vd_insert(p, vd_body_pos(p, r));
-	unsigned s = vd_rn(r, 4), size = 1u << s;
-	bool via = vd_rn(r, 3) == 0, load = vd_rn(r, 2);
+	unsigned s = tl_rn(r, 4), size = 1u << s;
+	bool via = tl_rn(r, 3) == 0, load = tl_rn(r, 2);
 	int off;
 
 	if (!u)
 		return;
 	if (kind == MUT_STACK_OOB) {
 		static const int base[] = { -520, -513, -512 - 8, 0, 1, 8, 504, -1 };
-		off = base[vd_rn(r, sizeof(base) / sizeof(base[0]))];
+		off = base[tl_rn(r, sizeof(base) / sizeof(base[0]))];
 		if (off == -1)
-			off = -(int)size + 1 + (int)vd_rn(r, size); /* straddles r10 */
+			off = -(int)size + 1 + (int)tl_rn(r, size); /* straddles r10 */
 		if (off < -512 - 8)
-			off = -512 - (int)size - (int)vd_rn(r, 16);
+			off = -512 - (int)size - (int)tl_rn(r, 16);
 	} else if (kind == MUT_STACK_MISALIGN) {
 		if (size == 1)
 			s = 3, size = 8;
-		off = -VD_STK + 1 + (int)vd_rn(r, (uint32_t)(VD_STK - size - 1));
+		off = -VD_STK + 1 + (int)tl_rn(r, (uint32_t)(VD_STK - size - 1));
 		if (off % (int)size == 0)
 			off++;
 	} else { /* MUT_STACK_UNINIT: below the written area */
-		off = -VD_STK - 8 * (1 + (int)vd_rn(r, 40));
+		off = -VD_STK - 8 * (1 + (int)tl_rn(r, 40));
 		if (off < VD_SPILL_LO && off >= VD_SPILL_LO - 8)
 			off -= 16;
 		load = true;
@@ -1173,13 +1157,13 @@ static void vd_mut_stack(struct vd_prog *p, struct vd_rng *r, int kind)
 	}
 	if (load)
 		vd_put(u, 0x61 | vd_szcode[s], 0, via ? 2 : 10, off, 0);
-	else if (vd_rn(r, 2))
+	else if (tl_rn(r, 2))
 		vd_put(u, 0x62 | vd_szcode[s], via ? 2 : 10, 0, off, vd_imm(r));
 	else
 		vd_put(u, 0x63 | vd_szcode[s], via ? 2 : 10, 0, off, 0);
 }
 
-static void vd_mut_loop_inf(struct vd_prog *p, struct vd_rng *r)
+static void vd_mut_loop_inf(struct vd_prog *p, struct tl_rng *r)
 {
 	int pos = vd_body_pos(p, r);
 	struct vd_unit *u = vd_insert(p, pos);
@@ -1189,7 +1173,7 @@ static void vd_mut_loop_inf(struct vd_prog *p, struct vd_rng *r)
 	/* Every loop here repeats one state exactly, so both verifiers see it
 	 * at once; a loop whose state keeps changing would cost each of them
 	 * a million instructions. */
-	switch (vd_rn(r, 4)) {
+	switch (tl_rn(r, 4)) {
 	case 0: /* L: r8 = 1; if r8 == r8 goto L */
 		vd_put(u, 0xb7, 8, 0, 0, 1);
 		vd_put(u, 0x1d, 8, 8, 0, 0);
@@ -1217,12 +1201,12 @@ static void vd_mut_loop_inf(struct vd_prog *p, struct vd_rng *r)
 	}
 }
 
-static void vd_mut_loop_bounded(struct vd_prog *p, struct vd_rng *r)
+static void vd_mut_loop_bounded(struct vd_prog *p, struct tl_rng *r)
 {
-	int a = vd_body_pos(p, r), b, K = 1 + (int)vd_rn(r, vd_rn(r, 4) ? 8 : 100);
+	int a = vd_body_pos(p, r), b, K = 1 + (int)tl_rn(r, tl_rn(r, 4) ? 8 : 100);
 	struct vd_unit *u;
 
-	b = a + (int)vd_rn(r, 5);
+	b = a + (int)tl_rn(r, 5);
 	if (b > p->body_end)
 		b = p->body_end;
 	u = vd_insert(p, a);
@@ -1233,13 +1217,13 @@ static void vd_mut_loop_bounded(struct vd_prog *p, struct vd_rng *r)
 	if (!u)
 		return;
 	vd_put(u, 0x07, 9, 0, 0, 1);
-	vd_put(u, vd_rn(r, 2) ? 0xa5 : 0xa6, 9, 0, 0, K);
+	vd_put(u, tl_rn(r, 2) ? 0xa5 : 0xa6, 9, 0, 0, K);
 	u->jslot = 1;
 	u->jkind = J_OFF;
 	u->target = a + 1;
 }
 
-static void vd_mut_helper(struct vd_prog *p, struct vd_rng *r, bool bad_args)
+static void vd_mut_helper(struct vd_prog *p, struct tl_rng *r, bool bad_args)
 {
 	struct vd_unit *u = vd_insert(p, vd_body_pos(p, r));
 
@@ -1249,12 +1233,12 @@ static void vd_mut_helper(struct vd_prog *p, struct vd_rng *r, bool bad_args)
 		/* ids nobody has, and a few Linux has but userbpf lacks */
 		static const int32_t ids[] = { 0, 2000, -1, 0x7fffffff, 212, 300,
 					       26, 1, 6, 23 };
-		vd_put(u, 0x85, 0, 0, 0, ids[vd_rn(r, sizeof(ids) / sizeof(ids[0]))]);
+		vd_put(u, 0x85, 0, 0, 0, ids[tl_rn(r, sizeof(ids) / sizeof(ids[0]))]);
 		return;
 	}
 	/* bpf_tail_call with the wrong context argument; Linux also wants a
 	 * map in r2, which userbpf cannot check yet (no maps). */
-	switch (vd_rn(r, 4)) {
+	switch (tl_rn(r, 4)) {
 	case 0:
 		vd_put(u, 0xb7, 1, 0, 0, vd_imm(r));
 		break;
@@ -1274,19 +1258,19 @@ static void vd_mut_helper(struct vd_prog *p, struct vd_rng *r, bool bad_args)
 	vd_put(u, 0x85, 0, 0, 0, 12);
 }
 
-static void vd_mut_packet(struct vd_prog *p, struct vd_rng *r)
+static void vd_mut_packet(struct vd_prog *p, struct tl_rng *r)
 {
 	struct vd_unit *u = vd_insert(p, vd_body_pos(p, r));
-	int N = 1 + (int)vd_rn(r, 32), off;
-	unsigned s = vd_rn(r, 4), size = 1u << s;
+	int N = 1 + (int)tl_rn(r, 32), off;
+	unsigned s = tl_rn(r, 4), size = 1u << s;
 
 	if (!u)
 		return;
 	vd_put(u, 0x61, 2, 6, (int)SKB(data), 0);
 	vd_put(u, 0x61, 3, 6, (int)SKB(data_end), 0);
-	switch (vd_rn(r, 6)) {
+	switch (tl_rn(r, 6)) {
 	case 0: /* no check at all */
-		vd_put(u, 0x61 | vd_szcode[s], 0, 2, (int)vd_rn(r, 16), 0);
+		vd_put(u, 0x61 | vd_szcode[s], 0, 2, (int)tl_rn(r, 16), 0);
 		break;
 	case 1: /* one byte past the proved range */
 		off = N - (int)size + 1;
@@ -1306,7 +1290,7 @@ static void vd_mut_packet(struct vd_prog *p, struct vd_rng *r)
 		vd_put(u, 0xbf, 4, 2, 0, 0);
 		vd_put(u, 0x07, 4, 0, 0, N);
 		vd_put(u, 0x2d, 4, 3, 1, 0);
-		vd_put(u, 0x71, 0, 2, -1 - (int)vd_rn(r, 4), 0);
+		vd_put(u, 0x71, 0, 2, -1 - (int)tl_rn(r, 4), 0);
 		break;
 	case 4: /* a variable offset added after the check */
 		vd_put(u, 0xbf, 4, 2, 0, 0);
@@ -1323,29 +1307,29 @@ static void vd_mut_packet(struct vd_prog *p, struct vd_rng *r)
 	}
 }
 
-static void vd_mut_ptr_arith(struct vd_prog *p, struct vd_rng *r)
+static void vd_mut_ptr_arith(struct vd_prog *p, struct tl_rng *r)
 {
 	static const uint8_t bad_ops[] = { 0x27, 0x2f, 0x37, 0x47, 0x57, 0x67, 0x77, 0x87,
 					   0x97, 0xa7, 0xc7, 0x04, 0x14, 0x0c, 0xd4, 0xdc };
 	struct vd_unit *u = vd_insert(p, vd_body_pos(p, r));
-	unsigned base = vd_rn(r, 3) == 0 ? 6 : 10;
+	unsigned base = tl_rn(r, 3) == 0 ? 6 : 10;
 
 	if (!u)
 		return;
 	vd_put(u, 0xbf, 2, base, 0, 0);
-	switch (vd_rn(r, 6)) {
+	switch (tl_rn(r, 6)) {
 	case 0: { /* an operation other than + and - */
-		uint8_t op = bad_ops[vd_rn(r, sizeof(bad_ops))];
+		uint8_t op = bad_ops[tl_rn(r, sizeof(bad_ops))];
 		int32_t imm = op == 0xd4 || op == 0xdc ? 64 : (op & 0xf0) == 0x60 || (op & 0xf0) == 0x70 || (op & 0xf0) == 0xc0 ? 1 : 8;
 		vd_put(u, op, 2, (op & 0x08) ? 1 : 0, 0, imm);
 		break;
 	}
 	case 1: /* pointer + pointer */
-		vd_put(u, 0x0f, 2, vd_rn(r, 2) ? 6 : 10, 0, 0);
+		vd_put(u, 0x0f, 2, tl_rn(r, 2) ? 6 : 10, 0, 0);
 		break;
 	case 2: /* a modified context pointer, dereferenced */
 		vd_put(u, 0xbf, 2, 6, 0, 0);
-		vd_put(u, 0x07, 2, 0, 0, 4 * (int)vd_rn(r, 4));
+		vd_put(u, 0x07, 2, 0, 0, 4 * (int)tl_rn(r, 4));
 		vd_put(u, 0x61, 0, 2, 0, 0);
 		break;
 	case 3: /* 32-bit arithmetic, then a use */
@@ -1364,13 +1348,13 @@ static void vd_mut_ptr_arith(struct vd_prog *p, struct vd_rng *r)
 	}
 }
 
-static void vd_mut_r10(struct vd_prog *p, struct vd_rng *r)
+static void vd_mut_r10(struct vd_prog *p, struct tl_rng *r)
 {
 	struct vd_unit *u = vd_insert(p, vd_body_pos(p, r));
 
 	if (!u)
 		return;
-	switch (vd_rn(r, 6)) {
+	switch (tl_rn(r, 6)) {
 	case 0:
 		vd_put(u, 0xb7, 10, 0, 0, 0);
 		break;
@@ -1393,9 +1377,9 @@ static void vd_mut_r10(struct vd_prog *p, struct vd_rng *r)
 }
 
 /* Appends subprograms: a chain of `depth` calls, or recursion. */
-static void vd_mut_calls(struct vd_prog *p, struct vd_rng *r)
+static void vd_mut_calls(struct vd_prog *p, struct tl_rng *r)
 {
-	int kind = (int)vd_rn(r, 4), depth = 5 + (int)vd_rn(r, 6), first = p->nsub, pos;
+	int kind = (int)tl_rn(r, 4), depth = 5 + (int)tl_rn(r, 6), first = p->nsub, pos;
 	struct vd_unit *u;
 
 	if (kind == 0)
@@ -1403,7 +1387,7 @@ static void vd_mut_calls(struct vd_prog *p, struct vd_rng *r)
 	else if (kind == 1)
 		depth = 2;
 	else if (kind == 3)
-		depth = 2 + (int)vd_rn(r, 3);
+		depth = 2 + (int)tl_rn(r, 3);
 	if (p->nsub + depth > VD_MAX_SUBS || p->n + depth + 1 >= VD_MAX_UNITS)
 		return;
 	for (int d = 0; d < depth; d++) {
@@ -1413,7 +1397,7 @@ static void vd_mut_calls(struct vd_prog *p, struct vd_rng *r)
 		p->sub_start[p->nsub++] = p->n++;
 		vd_put(u, 0xb7, 0, 0, 0, d);
 		if (kind == 3) /* each frame uses a lot of stack */
-			vd_put(u, 0x7a, 10, 0, -8 * (8 + (int)vd_rn(r, 26)), 1);
+			vd_put(u, 0x7a, 10, 0, -8 * (8 + (int)tl_rn(r, 26)), 1);
 		if (kind == 0)
 			next = first;			/* calls itself */
 		else if (kind == 1 && d == 1)
@@ -1439,19 +1423,19 @@ static void vd_mut_calls(struct vd_prog *p, struct vd_rng *r)
 	vd_resolve_calls(p);
 }
 
-static void vd_mut_ptr_store(struct vd_prog *p, struct vd_rng *r)
+static void vd_mut_ptr_store(struct vd_prog *p, struct tl_rng *r)
 {
 	struct vd_unit *u = vd_insert(p, vd_body_pos(p, r));
-	unsigned ptr = vd_rn(r, 2) ? 10 : 6;
+	unsigned ptr = tl_rn(r, 2) ? 10 : 6;
 
 	if (!u)
 		return;
-	switch (vd_rn(r, p->tc ? 6 : 5)) {
+	switch (tl_rn(r, p->tc ? 6 : 5)) {
 	case 0: /* into the context */
-		vd_put(u, 0x63, 6, ptr, (int)SKB(cb[0]) + 4 * (int)vd_rn(r, 5), 0);
+		vd_put(u, 0x63, 6, ptr, (int)SKB(cb[0]) + 4 * (int)tl_rn(r, 5), 0);
 		break;
 	case 1: /* part of a pointer onto the stack */
-		vd_put(u, 0x63 | vd_szcode[vd_rn(r, 3)], 10, ptr, -8, 0);
+		vd_put(u, 0x63 | vd_szcode[tl_rn(r, 3)], 10, ptr, -8, 0);
 		break;
 	case 2: /* a whole pointer onto the stack: a spill, then a partial fill */
 		vd_put(u, 0x7b, 10, ptr, -8, 0);
@@ -1477,7 +1461,7 @@ static void vd_mut_ptr_store(struct vd_prog *p, struct vd_rng *r)
 	}
 }
 
-static void vd_mut_ctx(struct vd_prog *p, struct vd_rng *r)
+static void vd_mut_ctx(struct vd_prog *p, struct tl_rng *r)
 {
 	static const int bad_off[] = { (int)sizeof(struct __sk_buff), 200, 256, -4, 4096,
 				       (int)SKB(tc_classid), (int)SKB(family), (int)SKB(remote_ip4),
@@ -1485,85 +1469,85 @@ static void vd_mut_ctx(struct vd_prog *p, struct vd_rng *r)
 				       (int)SKB(wire_len), (int)SKB(hwtstamp), (int)SKB(data),
 				       (int)SKB(tstamp_type) };
 	struct vd_unit *u = vd_insert(p, vd_body_pos(p, r));
-	unsigned s = vd_rn(r, 4);
+	unsigned s = tl_rn(r, 4);
 	int off;
 
 	if (!u)
 		return;
-	switch (vd_rn(r, 4)) {
+	switch (tl_rn(r, 4)) {
 	case 0: /* a field that does not exist for this type */
-		off = bad_off[vd_rn(r, sizeof(bad_off) / sizeof(bad_off[0]))];
-		vd_put(u, 0x61 | vd_szcode[vd_rn(r, 2) ? 2 : s], 0, 6, off, 0);
+		off = bad_off[tl_rn(r, sizeof(bad_off) / sizeof(bad_off[0]))];
+		vd_put(u, 0x61 | vd_szcode[tl_rn(r, 2) ? 2 : s], 0, 6, off, 0);
 		break;
 	case 1: /* a write to a read-only field */
-		vd_put(u, 0x62, 6, 0, (int)SKB(len) + 4 * (int)vd_rn(r, 8), 7);
+		vd_put(u, 0x62, 6, 0, (int)SKB(len) + 4 * (int)tl_rn(r, 8), 7);
 		break;
 	case 2: /* too wide a read */
-		vd_put(u, 0x79, 0, 6, (int)SKB(len) + 8 * (int)vd_rn(r, 5), 0);
+		vd_put(u, 0x79, 0, 6, (int)SKB(len) + 8 * (int)tl_rn(r, 5), 0);
 		break;
 	default: /* a misaligned read */
-		vd_put(u, vd_rn(r, 2) ? 0x69 : 0x61, 0, 6, (int)SKB(protocol) + 1 + (int)vd_rn(r, 3), 0);
+		vd_put(u, tl_rn(r, 2) ? 0x69 : 0x61, 0, 6, (int)SKB(protocol) + 1 + (int)tl_rn(r, 3), 0);
 		break;
 	}
 }
 
-static void vd_mut_div_shift(struct vd_prog *p, struct vd_rng *r, bool div)
+static void vd_mut_div_shift(struct vd_prog *p, struct tl_rng *r, bool div)
 {
 	struct vd_unit *u = vd_insert(p, vd_body_pos(p, r));
-	bool is64 = vd_rn(r, 2);
+	bool is64 = tl_rn(r, 2);
 	unsigned cls = is64 ? 0x07 : 0x04;
 
 	if (!u)
 		return;
 	vd_put(u, 0xb7, 3, 0, 0, 77);
 	if (div) {
-		vd_put(u, cls | (vd_rn(r, 2) ? 0x30 : 0x90), 3, 0, (int)vd_rn(r, 2), 0);
+		vd_put(u, cls | (tl_rn(r, 2) ? 0x30 : 0x90), 3, 0, (int)tl_rn(r, 2), 0);
 	} else {
 		static const int32_t amt[] = { 32, 33, 63, 64, 65, 127, -1, INT32_MIN };
 		static const uint8_t ops[] = { 0x60, 0x70, 0xc0 };
-		int32_t a = amt[vd_rn(r, sizeof(amt) / sizeof(amt[0]))];
-		if (!is64 && a == 32 && vd_rn(r, 2))
+		int32_t a = amt[tl_rn(r, sizeof(amt) / sizeof(amt[0]))];
+		if (!is64 && a == 32 && tl_rn(r, 2))
 			a = 31; /* fine in 32 bits: the control */
-		vd_put(u, cls | ops[vd_rn(r, 3)], 3, 0, 0, a);
+		vd_put(u, cls | ops[tl_rn(r, 3)], 3, 0, 0, a);
 	}
 }
 
-static void vd_mut_field(struct vd_prog *p, struct vd_rng *r)
+static void vd_mut_field(struct vd_prog *p, struct tl_rng *r)
 {
-	struct vd_unit *u = &p->u[vd_rn(r, (uint32_t)p->n)];
+	struct vd_unit *u = &p->u[tl_rn(r, (uint32_t)p->n)];
 	struct userbpf_insn *in;
 
 	if (!u->nslots)
 		return;
-	in = &u->in[vd_rn(r, u->nslots)];
-	switch (vd_rn(r, 6)) {
+	in = &u->in[tl_rn(r, u->nslots)];
+	switch (tl_rn(r, 6)) {
 	case 0:
-		in->dst_reg = vd_rn(r, 12) & 15;
+		in->dst_reg = tl_rn(r, 12) & 15;
 		break;
 	case 1:
-		in->src_reg = vd_rn(r, 12) & 15;
+		in->src_reg = tl_rn(r, 12) & 15;
 		break;
 	case 2:
-		in->off = (int16_t)(in->off + (int)vd_rn(r, 17) - 8);
+		in->off = (int16_t)(in->off + (int)tl_rn(r, 17) - 8);
 		break;
 	case 3:
-		in->imm = vd_rn(r, 2) ? vd_imm(r) : in->imm + (int32_t)vd_rn(r, 9) - 4;
+		in->imm = tl_rn(r, 2) ? vd_imm(r) : in->imm + (int32_t)tl_rn(r, 9) - 4;
 		break;
 	case 4: /* another operation of the same class */
-		in->code = (uint8_t)((in->code & 0x0f) | (vd_rn(r, 16) << 4));
+		in->code = (uint8_t)((in->code & 0x0f) | (tl_rn(r, 16) << 4));
 		break;
 	default:
-		in->code = (uint8_t)vd_rnd(r);
+		in->code = (uint8_t)tl_rnd(r);
 		break;
 	}
 }
 
-static int vd_mutate(struct vd_prog *p, struct vd_rng *r, struct vd_slotmut *sm)
+static int vd_mutate(struct vd_prog *p, struct tl_rng *r, struct vd_slotmut *sm)
 {
-	int m = vd_rn(r, 4) == 0 ? MUT_NONE : 1 + (int)vd_rn(r, MUT__COUNT - 1);
+	int m = tl_rn(r, 4) == 0 ? MUT_NONE : 1 + (int)tl_rn(r, MUT__COUNT - 1);
 
 	sm->kind = 0;
-	sm->pick = vd_rnd(r);
+	sm->pick = tl_rnd(r);
 	switch (m) {
 	case MUT_DROP_INIT: {
 		int c[VD_MAX_UNITS], n = 0;
@@ -1571,7 +1555,7 @@ static int vd_mutate(struct vd_prog *p, struct vd_rng *r, struct vd_slotmut *sm)
 			if (p->u[i].role == ROLE_INIT)
 				c[n++] = i;
 		if (n)
-			vd_delete(p, c[vd_rn(r, (uint32_t)n)]);
+			vd_delete(p, c[tl_rn(r, (uint32_t)n)]);
 		break;
 	}
 	case MUT_STACK_OOB: case MUT_STACK_MISALIGN: case MUT_STACK_UNINIT:
@@ -1624,7 +1608,7 @@ static int vd_mutate(struct vd_prog *p, struct vd_rng *r, struct vd_slotmut *sm)
 static void vd_slot_mutate(const struct vd_slotmut *sm, struct userbpf_insn *in, size_t n)
 {
 	size_t jumps[4096], nj = 0, lddw[4096], nl = 0;
-	struct vd_rng r = { sm->pick };
+	struct tl_rng r = { sm->pick };
 
 	if (!sm->kind)
 		return;
@@ -1641,12 +1625,12 @@ static void vd_slot_mutate(const struct vd_slotmut *sm, struct userbpf_insn *in,
 	if (!nj)
 		return;
 	{
-		size_t j = jumps[vd_rn(&r, (uint32_t)nj)];
+		size_t j = jumps[tl_rn(&r, (uint32_t)nj)];
 		long t;
 		if (sm->kind == MUT_JUMP_LDDW && nl)
-			t = (long)lddw[vd_rn(&r, (uint32_t)nl)] + 1;
+			t = (long)lddw[tl_rn(&r, (uint32_t)nl)] + 1;
 		else
-			t = vd_rn(&r, 2) ? (long)n + (long)vd_rn(&r, 3) : -1 - (long)vd_rn(&r, 3);
+			t = tl_rn(&r, 2) ? (long)n + (long)tl_rn(&r, 3) : -1 - (long)tl_rn(&r, 3);
 		if (in[j].code == 0x06)
 			in[j].imm = (int32_t)(t - (long)j - 1);
 		else
@@ -1907,14 +1891,14 @@ struct vd_outcome {
 
 static uint64_t vd_prog_seed(uint64_t seed, unsigned long i)
 {
-	struct vd_rng r = { seed ^ (0xa0761d6478bd642fULL * (i + 1)) };
-	return vd_rnd(&r);
+	struct tl_rng r = { seed ^ (0xa0761d6478bd642fULL * (i + 1)) };
+	return tl_rnd(&r);
 }
 
 static void vd_make(struct vd_case *c, uint64_t seed, unsigned long i)
 {
-	struct vd_rng r = { vd_prog_seed(seed, i) };
-	bool tc = vd_rn(&r, 5) < 2;
+	struct tl_rng r = { vd_prog_seed(seed, i) };
+	bool tc = tl_rn(&r, 5) < 2;
 
 	vd_generate(&c->prog, &r, tc);
 	vd_resolve_calls(&c->prog);
