@@ -357,6 +357,14 @@ static int cf_run(const uint8_t *prog, size_t len, const uint8_t *mem, size_t me
 	argv[n++] = (char *)engine;
 	argv[n] = NULL;
 	err = sp_run(argv, in, strlen(in), CF_TIMEOUT_MS, r);
+	/* Under an emulator, a start that fails with nothing said is the
+	 * emulator's (wine does this rarely under load): the plugin itself
+	 * always says why it fails.  Such a run is tried once more, openly. */
+	if (!err && cf_nwrap && !r->timed_out && r->status != 0 && !r->out_len && !r->err_len) {
+		printf("# %s: the emulator failed silently; running it once more\n", cf_wrap[0]);
+		sp_result_free(r);
+		err = sp_run(argv, in, strlen(in), CF_TIMEOUT_MS, r);
+	}
 	free(in);
 	free(memhex);
 	return err;
