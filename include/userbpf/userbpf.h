@@ -126,6 +126,12 @@ struct userbpf_prog_opts {
 	/* JIT hardening: every immediate of the program is emitted as the xor
 	 * of two values, one of them random per load (constant blinding). */
 	bool jit_blind;
+	/* The maps the program refers to: lddw with src_reg 1 (or 5) and
+	 * imm = i loads maps[i]; with src_reg 2 (or 6), imm = i and the
+	 * second slot's imm = off loads the address of byte off of maps[i]'s
+	 * value (arrays and globals).  The program keeps a reference to each. */
+	struct userbpf_map *const *maps;
+	size_t map_cnt;
 };
 
 /*
@@ -140,6 +146,8 @@ userbpf_prog__load(struct userbpf_rt *rt, const struct userbpf_insn *insns,
 		   size_t cnt, const struct userbpf_prog_opts *opts);
 /* Accepts NULL. */
 USERBPF_API void userbpf_prog__free(struct userbpf_prog *prog);
+/* The runtime's id for the program (PROG_ARRAY values). */
+USERBPF_API uint32_t userbpf_prog__id(const struct userbpf_prog *prog);
 USERBPF_API size_t userbpf_prog__insn_cnt(const struct userbpf_prog *prog);
 USERBPF_API const struct userbpf_insn *userbpf_prog__insns(const struct userbpf_prog *prog);
 
@@ -281,6 +289,74 @@ USERBPF_API const char *userbpf_prog__name(const struct userbpf_prog *prog);
  * "socket_filter"); NULL when libbpf would not know the section.
  */
 USERBPF_API const char *userbpf_sec_prog_type(const char *sec);
+
+/* ---- maps --------------------------------------------------------------- */
+
+/*
+ * Maps with Linux's type numbers (BPF_MAP_TYPE_*), flags (BPF_ANY,
+ * BPF_NOEXIST, BPF_EXIST, BPF_F_LOCK; map_flags as BPF_F_*) and errors
+ * (-ENOENT, -EEXIST, -E2BIG, -ENOMEM, -EINVAL, -EPERM).  Every map lives in
+ * memory that other processes can map: pinning names it at a path, and
+ * userbpf_map__open_pinned() in another process sees the same map live.
+ *
+ * A map is reference counted: the creator holds one reference and each
+ * program loaded with it holds one; userbpf_map__free() drops the
+ * caller's.  Values of per-CPU maps are, as in bpf(2), one slot per
+ * possible CPU, each value_size rounded up to 8 bytes
+ * (userbpf_map__user_value_size()).  A PROG_ARRAY's values are program ids
+ * (userbpf_prog__id()); a map-in-map's, map ids.
+ */
+struct userbpf_map;
+
+struct userbpf_map_create_opts {
+	size_t sz;		/* sizeof(struct userbpf_map_create_opts) */
+	uint32_t map_flags;	/* BPF_F_* */
+	uint64_t map_extra;	/* bloom filter: number of hash functions */
+	/* map-in-map: the inner map every value must match (a template). */
+	struct userbpf_map *inner_map;
+};
+
+/* Returns a new map owned by the caller, or NULL with errno (the reason
+ * goes to the log). */
+USERBPF_API struct userbpf_map *userbpf_map__create(struct userbpf_rt *rt, uint32_t type,
+						    const char *name, uint32_t key_size,
+						    uint32_t value_size, uint32_t max_entries,
+						    const struct userbpf_map_create_opts *opts);
+/* Opens the map pinned at path (a file).  Read-only when the file is. */
+USERBPF_API struct userbpf_map *userbpf_map__open_pinned(struct userbpf_rt *rt,
+							 const char *path);
+/* Names the map at path: a new file (mode 0600), -EEXIST when it exists. */
+USERBPF_API int userbpf_map__pin(struct userbpf_map *map, const char *path);
+/* Drops the caller's reference.  Accepts NULL. */
+USERBPF_API void userbpf_map__free(struct userbpf_map *map);
+
+USERBPF_API int userbpf_map__lookup_elem(struct userbpf_map *map, const void *key,
+					 void *value, uint64_t flags);
+USERBPF_API int userbpf_map__update_elem(struct userbpf_map *map, const void *key,
+					 const void *value, uint64_t flags);
+USERBPF_API int userbpf_map__delete_elem(struct userbpf_map *map, const void *key);
+/* key NULL: the first key.  -ENOENT after the last. */
+USERBPF_API int userbpf_map__get_next_key(struct userbpf_map *map, const void *key,
+					  void *next_key);
+/* Queues and stacks: key NULL pops. */
+USERBPF_API int userbpf_map__lookup_and_delete_elem(struct userbpf_map *map, const void *key,
+						    void *value);
+/* User space may no longer write the map; programs still may (unless
+ * BPF_F_RDONLY_PROG).  Seen by every process that maps it. */
+USERBPF_API int userbpf_map__freeze(struct userbpf_map *map);
+USERBPF_API bool userbpf_map__is_frozen(const struct userbpf_map *map);
+
+USERBPF_API uint32_t userbpf_map__type(const struct userbpf_map *map);
+USERBPF_API const char *userbpf_map__name(const struct userbpf_map *map);
+USERBPF_API uint32_t userbpf_map__key_size(const struct userbpf_map *map);
+USERBPF_API uint32_t userbpf_map__value_size(const struct userbpf_map *map);
+USERBPF_API uint32_t userbpf_map__max_entries(const struct userbpf_map *map);
+USERBPF_API uint32_t userbpf_map__flags(const struct userbpf_map *map);
+USERBPF_API uint32_t userbpf_map__id(const struct userbpf_map *map);
+/* Where the map is pinned (or was opened from), or NULL. */
+USERBPF_API const char *userbpf_map__pin_path(const struct userbpf_map *map);
+USERBPF_API size_t userbpf_map__user_value_size(const struct userbpf_map *map);
+USERBPF_API unsigned userbpf_num_possible_cpus(void);
 
 /* ---- text forms --------------------------------------------------------- */
 

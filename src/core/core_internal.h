@@ -11,6 +11,7 @@
 #define USERBPF_CORE_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "userbpf/userbpf.h"
@@ -55,6 +56,14 @@ struct ub_helper_proto {
 	uint8_t args[5];	/* enum ub_arg_type */
 };
 
+/* Objects the runtime numbers, as the kernel gives programs and maps ids.
+ * Ids start at 1 and are not reused while the runtime lives. */
+enum ub_obj_kind { UB_OBJ_NONE = 0, UB_OBJ_PROG = 1, UB_OBJ_MAP = 2 };
+struct ub_rt_obj {
+	int kind;
+	void *obj;	/* not owned */
+};
+
 struct ub_helper {
 	userbpf_helper_fn fn;
 	char *name;	/* owned */
@@ -72,6 +81,8 @@ struct userbpf_rt {
 	uint32_t helper_cap;
 	userbpf_tail_fn tail_fn;
 	void *tail_user;
+	struct ub_rt_obj *objs;		/* id - 1 -> object; owned array */
+	uint32_t nobjs, objs_cap;
 };
 
 /* Allocation through the runtime's hook.  ub_free accepts NULL.  The size
@@ -93,6 +104,17 @@ void *ub_err_ptr(int err);
 /* Reads the whole file at path into memory from ub_malloc (*data, owned
  * by the caller).  Returns 0 or a negative errno. */
 int ub_read_file(struct userbpf_rt *rt, const char *path, uint8_t **data, size_t *len);
+
+/* The id table: add returns the new id, or 0 when out of memory. */
+uint32_t ub_rt_id_add(struct userbpf_rt *rt, int kind, void *obj);
+void ub_rt_id_del(struct userbpf_rt *rt, uint32_t id);
+/* The object of that kind with that id, or NULL. */
+void *ub_rt_id_get(const struct userbpf_rt *rt, int kind, uint32_t id);
+/* The first id above `after` that holds an object of that kind, or 0. */
+uint32_t ub_rt_id_next(const struct userbpf_rt *rt, int kind, uint32_t after);
+/* Is obj a live object of that kind?  (Checked mode validates pointers a
+ * program hands to helpers with it.) */
+bool ub_rt_id_has(const struct userbpf_rt *rt, int kind, const void *obj);
 
 /* Linux's name of helper id ("bpf_ktime_get_ns"), or NULL when unknown. */
 const char *ub_helper_linux_name(uint32_t id);

@@ -154,6 +154,7 @@ void userbpf_rt__free(struct userbpf_rt *rt)
 	for (uint32_t i = 0; i < rt->helper_cap; i++)
 		ub_free(rt, rt->helpers[i].name);
 	ub_free(rt, rt->helpers);
+	ub_free(rt, rt->objs);
 	rt->alloc(rt->alloc_user, rt, sizeof(*rt), 0);
 }
 
@@ -214,4 +215,52 @@ const char *userbpf_strerror(int err)
 	if (err < 0)
 		err = -err;
 	return strerror(err);
+}
+
+uint32_t ub_rt_id_add(struct userbpf_rt *rt, int kind, void *obj)
+{
+	if (rt->nobjs == rt->objs_cap) {
+		uint32_t cap = rt->objs_cap ? rt->objs_cap * 2 : 16;
+		struct ub_rt_obj *n = ub_calloc(rt, cap, sizeof(*n));
+
+		if (!n)
+			return 0;
+		if (rt->nobjs)
+			memcpy(n, rt->objs, rt->nobjs * sizeof(*n));
+		ub_free(rt, rt->objs);
+		rt->objs = n;
+		rt->objs_cap = cap;
+	}
+	rt->objs[rt->nobjs].kind = kind;
+	rt->objs[rt->nobjs].obj = obj;
+	return ++rt->nobjs;
+}
+
+void ub_rt_id_del(struct userbpf_rt *rt, uint32_t id)
+{
+	if (id >= 1 && id <= rt->nobjs)
+		rt->objs[id - 1] = (struct ub_rt_obj){ 0 };
+}
+
+void *ub_rt_id_get(const struct userbpf_rt *rt, int kind, uint32_t id)
+{
+	if (id < 1 || id > rt->nobjs || rt->objs[id - 1].kind != kind)
+		return NULL;
+	return rt->objs[id - 1].obj;
+}
+
+uint32_t ub_rt_id_next(const struct userbpf_rt *rt, int kind, uint32_t after)
+{
+	for (uint32_t id = after + 1; id <= rt->nobjs; id++)
+		if (rt->objs[id - 1].kind == kind)
+			return id;
+	return 0;
+}
+
+bool ub_rt_id_has(const struct userbpf_rt *rt, int kind, const void *obj)
+{
+	for (uint32_t i = 0; i < rt->nobjs; i++)
+		if (rt->objs[i].kind == kind && rt->objs[i].obj == obj)
+			return true;
+	return false;
 }

@@ -30,6 +30,9 @@ struct userbpf_prog {
 	void *jit_code;			/* sealed pages (W^X), or NULL */
 	size_t jit_size;
 	int jit_err;			/* the JIT refused this program */
+	struct userbpf_map **maps;	/* owned array of references */
+	size_t map_cnt;
+	uint32_t id;			/* the runtime's id */
 };
 
 struct userbpf_call {

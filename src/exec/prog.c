@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "exec/jit_internal.h"
+#include "maps/map.h"
 #include "verifier/verifier.h"
 
 static void prog_free(struct userbpf_prog *prog)
@@ -17,6 +18,11 @@ static void prog_free(struct userbpf_prog *prog)
 		return;
 	rt = prog->rt;
 	ub_jit_free(prog);
+	if (prog->id)
+		ub_rt_id_del(rt, prog->id);
+	for (size_t i = 0; i < prog->map_cnt; i++)
+		ub_map_put(prog->maps[i]);
+	ub_free(rt, prog->maps);
 	ub_free(rt, prog->name);
 	ub_free(rt, prog->insns);
 	ub_free(rt, prog->d);
@@ -26,6 +32,41 @@ static void prog_free(struct userbpf_prog *prog)
 void userbpf_prog__free(struct userbpf_prog *prog)
 {
 	prog_free(prog);
+}
+
+/* lddw of a map (src 1 or 5: imm = index into the program's maps) or of
+ * a map value (src 2 or 6: imm = index, second imm = offset into the
+ * value): the decoded imm becomes the address. */
+static int resolve_map(struct userbpf_prog *prog, size_t i)
+{
+	struct ub_dinsn *d = &prog->d[i];
+	uint32_t idx = (uint32_t)prog->insns[i].imm;
+	bool value = d->op == UB_OP_LDDW_MAP_VALUE || d->op == UB_OP_LDDW_MAP_IDX_VALUE;
+	uint32_t off = (uint32_t)prog->insns[i + 1].imm;
+	struct userbpf_map *m;
+	uint8_t *base;
+
+	if (idx >= prog->map_cnt) {
+		ub_log(prog->rt, USERBPF_LOG_WARN,
+		       "prog '%s': insn %zu: lddw refers to map %u, but the program was given %zu maps",
+		       prog->name, i, idx, prog->map_cnt);
+		return -EINVAL;
+	}
+	m = prog->maps[idx];
+	if (!value) {
+		d->imm = (int64_t)(uintptr_t)m;
+		return 0;
+	}
+	base = m->ops->direct_value ? m->ops->direct_value(m) : NULL;
+	if (!base || off >= m->def.value_size) {
+		ub_log(prog->rt, USERBPF_LOG_WARN,
+		       "prog '%s': insn %zu: lddw of map '%s' value at offset %u: %s", prog->name,
+		       i, m->def.name, off,
+		       base ? "past the end of the value" : "this map type has no direct value");
+		return -EINVAL;
+	}
+	d->imm = (int64_t)(uintptr_t)(base + off);
+	return 0;
 }
 
 /* Resolves helper calls to the runtime's functions, refusing unknown ids. */
@@ -59,11 +100,16 @@ static int resolve_calls(struct userbpf_prog *prog, bool pseudo_ok)
 			       "prog '%s': insn %zu: kfunc calls (call with src=2) are not supported",
 			       prog->name, i);
 			return -EOPNOTSUPP;
-		} else if (!pseudo_ok && d->op >= UB_OP_LDDW_MAP_FD &&
-			   d->op <= UB_OP_LDDW_MAP_IDX_VALUE && d->op != UB_OP_LDDW_CODE) {
+		} else if (d->op == UB_OP_LDDW_MAP_FD || d->op == UB_OP_LDDW_MAP_IDX ||
+			   d->op == UB_OP_LDDW_MAP_VALUE || d->op == UB_OP_LDDW_MAP_IDX_VALUE) {
+			int err = resolve_map(prog, i);
+
+			if (err)
+				return err;
+		} else if (!pseudo_ok && d->op == UB_OP_LDDW_BTF_VAR) {
 			ub_log(rt, USERBPF_LOG_WARN,
-			       "prog '%s': insn %zu: lddw with src=%u refers to a map or variable, which only an object file can supply",
-			       prog->name, i, d->src);
+			       "prog '%s': insn %zu: lddw with src=3 (a kernel variable) has no meaning here",
+			       prog->name, i);
 			return -EINVAL;
 		}
 	}
@@ -111,6 +157,27 @@ struct userbpf_prog *ub_prog_load(struct userbpf_rt *rt, const struct userbpf_in
 	if (!prog->name || !prog->insns || !prog->d || !scratch)
 		goto out;
 	memcpy(prog->insns, insns, cnt * sizeof(*insns));
+	if (OPTS_HAS(opts, map_cnt) && opts->map_cnt) {
+		if (!opts->maps) {
+			err = -EINVAL;
+			goto out;
+		}
+		prog->maps = ub_calloc(rt, opts->map_cnt, sizeof(*prog->maps));
+		if (!prog->maps)
+			goto out;
+		for (size_t i = 0; i < opts->map_cnt; i++) {
+			if (!opts->maps[i]) {
+				ub_log(rt, USERBPF_LOG_WARN, "prog '%s': map %zu is NULL", name, i);
+				err = -EINVAL;
+				goto out;
+			}
+			ub_map_get(opts->maps[i]);
+			prog->maps[prog->map_cnt++] = opts->maps[i];
+		}
+	}
+	prog->id = ub_rt_id_add(rt, UB_OBJ_PROG, prog);
+	if (!prog->id)
+		goto out;
 
 	err = ub_decode_prog(prog->insns, cnt, prog->d, &bad, why, sizeof(why));
 	if (!err)
@@ -142,6 +209,11 @@ struct userbpf_prog *userbpf_prog__load(struct userbpf_rt *rt,
 		return ub_err_ptr(-EINVAL);
 	prog = ub_prog_load(rt, insns, cnt, opts, false, &err);
 	return prog ? prog : ub_err_ptr(err);
+}
+
+uint32_t userbpf_prog__id(const struct userbpf_prog *prog)
+{
+	return prog ? prog->id : 0;
 }
 
 size_t userbpf_prog__insn_cnt(const struct userbpf_prog *prog)
@@ -242,6 +314,19 @@ bool ub_call_mem_ok(const struct userbpf_call *c, uint64_t addr, size_t size, bo
 	for (size_t i = 0; i < c->region_cnt; i++)
 		if (region_has(&c->regions[i], addr, size, write))
 			return true;
+	/* The values of the program's arrays and globals (lddw src=2). */
+	for (size_t i = 0; c->prog && i < c->prog->map_cnt; i++) {
+		struct userbpf_map *m = c->prog->maps[i];
+		struct userbpf_region r;
+
+		if (!m->ops->direct_value)
+			continue;
+		r.base = m->ops->direct_value(m);
+		r.size = (size_t)m->def.max_entries * ub_map_percpu_stride(m->def.value_size);
+		r.writable = !(m->def.map_flags & UB_F_RDONLY_PROG) && !m->readonly;
+		if (region_has(&r, addr, size, write))
+			return true;
+	}
 	return false;
 }
 

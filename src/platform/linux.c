@@ -6,7 +6,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <string.h>
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,5 +101,143 @@ int ub_os_random(void *buf, size_t len)
 	}
 	close(fd);
 	return 0;
+}
+
+unsigned ub_os_ncpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+
+	return n < 1 ? 1 : n > 4096 ? 4096 : (unsigned)n;
+}
+
+/* An unnamed file: memfd where the kernel has it, else an unlinked file
+ * in /dev/shm or /tmp. */
+static int anon_fd(void)
+{
+#if defined(__linux__) && defined(SYS_memfd_create)
+	int fd = (int)syscall(SYS_memfd_create, "userbpf-map", 1u /* MFD_CLOEXEC */);
+
+	if (fd >= 0)
+		return fd;
+#endif
+	{
+		char tmpl[] = "/dev/shm/userbpf-XXXXXX";
+		char tmpl2[] = "/tmp/userbpf-XXXXXX";
+		int fd2 = mkostemp(tmpl, O_CLOEXEC);
+
+		if (fd2 < 0) {
+			fd2 = mkostemp(tmpl2, O_CLOEXEC);
+			if (fd2 < 0)
+				return -errno;
+			unlink(tmpl2);
+		} else {
+			unlink(tmpl);
+		}
+		return fd2;
+	}
+}
+
+int ub_os_shm_create(size_t size, struct ub_os_shm *out)
+{
+	int fd = anon_fd();
+	void *p;
+
+	if (fd < 0)
+		return fd;
+	if (ftruncate(fd, (off_t)size)) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	out->base = p;
+	out->size = size;
+	out->handle = fd;
+	out->writable = 1;
+	return 0;
+}
+
+/* A new file at path holding the same bytes, mapped over the old
+ * addresses so that pointers into the memory stay valid. */
+int ub_os_shm_link(struct ub_os_shm *shm, const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	size_t done = 0;
+	void *p;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)shm->size))
+		goto fail;
+	while (done < shm->size) {
+		ssize_t n = pwrite(fd, (const char *)shm->base + done, shm->size - done,
+				   (off_t)done);
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			goto fail;
+		}
+		done += (size_t)n;
+	}
+	p = mmap(shm->base, shm->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	if (p == MAP_FAILED)
+		goto fail;
+	close((int)shm->handle);
+	shm->handle = fd;
+	return 0;
+fail:
+	{
+		int err = -errno;
+		close(fd);
+		unlink(path);
+		return err;
+	}
+}
+
+int ub_os_shm_open(const char *path, struct ub_os_shm *out)
+{
+	struct stat st;
+	int writable = 1;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	void *p;
+
+	if (fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM)) {
+		writable = 0;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+		int err = S_ISREG(st.st_mode) ? -EINVAL : -ENOTSUP;
+		close(fd);
+		return err;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED,
+		 fd, 0);
+	if (p == MAP_FAILED) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	out->base = p;
+	out->size = (size_t)st.st_size;
+	out->handle = fd;
+	out->writable = writable;
+	return 0;
+}
+
+void ub_os_shm_close(struct ub_os_shm *shm)
+{
+	if (shm->base)
+		munmap(shm->base, shm->size);
+	if (shm->handle >= 0)
+		close((int)shm->handle);
+	shm->base = NULL;
+	shm->handle = -1;
 }
 #endif

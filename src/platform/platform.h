@@ -30,4 +30,26 @@ void ub_os_code_free(void *p, size_t size);
 /* Fills buf with random bytes (constant blinding).  Returns 0 or -errno. */
 int ub_os_random(void *buf, size_t len);
 
+
+/* Possible CPUs (per-CPU maps keep one value slot for each). */
+unsigned ub_os_ncpus(void);
+
+/*
+ * Shared memory for maps: memory that several processes can map, named in
+ * the file system when pinned.  create gives size zeroed bytes with no
+ * name; link names them at path (a new file, mode 0600: -EEXIST when it
+ * exists), keeping the same addresses; open maps all of an existing file
+ * (read-only when the file does not allow writing).
+ */
+struct ub_os_shm {
+	void *base;
+	size_t size;
+	intptr_t handle;	/* fd, or a Windows HANDLE; -1 when none */
+	int writable;
+};
+int ub_os_shm_create(size_t size, struct ub_os_shm *out);
+int ub_os_shm_link(struct ub_os_shm *shm, const char *path);
+int ub_os_shm_open(const char *path, struct ub_os_shm *out);
+void ub_os_shm_close(struct ub_os_shm *shm);
+
 #endif

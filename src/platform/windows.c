@@ -108,4 +108,57 @@ int ub_os_random(void *buf, size_t len)
 	}
 	return 0;
 }
+
+unsigned ub_os_ncpus(void)
+{
+	DWORD n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
+
+	return n < 1 ? 1 : n > 4096 ? 4096 : (unsigned)n;
+}
+
+/* Pagefile-backed sections: shared with child processes that inherit the
+ * handle; naming them in the file system (pinning) is not done yet. */
+int ub_os_shm_create(size_t size, struct ub_os_shm *out)
+{
+	HANDLE h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE,
+				      (DWORD)((uint64_t)size >> 32), (DWORD)size, NULL);
+	void *p;
+
+	if (!h)
+		return -ENOMEM;
+	p = MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, size);
+	if (!p) {
+		CloseHandle(h);
+		return -ENOMEM;
+	}
+	out->base = p;
+	out->size = size;
+	out->handle = (intptr_t)h;
+	out->writable = 1;
+	return 0;
+}
+
+int ub_os_shm_link(struct ub_os_shm *shm, const char *path)
+{
+	(void)shm;
+	(void)path;
+	return -EOPNOTSUPP;
+}
+
+int ub_os_shm_open(const char *path, struct ub_os_shm *out)
+{
+	(void)path;
+	(void)out;
+	return -EOPNOTSUPP;
+}
+
+void ub_os_shm_close(struct ub_os_shm *shm)
+{
+	if (shm->base)
+		UnmapViewOfFile(shm->base);
+	if (shm->handle != -1 && shm->handle != 0)
+		CloseHandle((HANDLE)shm->handle);
+	shm->base = NULL;
+	shm->handle = -1;
+}
 #endif

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * map.h - maps: the object every map family shares, and the table of
+ * operations each family (one file each: map_array.c, map_hash.c, ...)
+ * fills in.
+ *
+ * Every map lives in one block of shared memory (src/platform: a memfd, or
+ * the pinned file itself), laid out as
+ *
+ *     struct ub_map_hdr     magic, version, the definition, frozen flag,
+ *                           per-family shared state (type_state)
+ *     family data           at hdr->data_off, as the family lays it out
+ *
+ * with offsets only, never pointers, so that another process that maps the
+ * same file (a pin) reads and writes the same map live.  struct
+ * userbpf_map is the process-local handle: the mapping, the family's ops,
+ * and process-local state (programs of a PROG_ARRAY, inner maps of a
+ * map-in-map) that cannot live in shared memory.
+ *
+ * Two sides call the ops, as on Linux:
+ *   - programs, through the helpers (src/helpers/map_helpers.c): lookup
+ *     returns a pointer into the map (per-CPU maps: this CPU's slot),
+ *     update/delete/push/pop/peek take and return what the helpers do;
+ *   - user space (userbpf_map__*, the CLI, the libbpf layer): values are
+ *     copied in and out, per-CPU maps carry one slot per possible CPU,
+ *     each value_size rounded up to 8 bytes, as bpf(2) does.
+ * Errors are Linux's: -ENOENT, -EEXIST, -E2BIG, -ENOMEM, -EINVAL, -EPERM.
+ */
+#ifndef USERBPF_MAP_H
+#define USERBPF_MAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/core_internal.h"
+#include "platform/platform.h"
+
+/* Linux's map type numbers (uapi enum bpf_map_type). */
+enum {
+	UB_MAP_HASH = 1, UB_MAP_ARRAY = 2, UB_MAP_PROG_ARRAY = 3,
+	UB_MAP_PERF_EVENT_ARRAY = 4, UB_MAP_PERCPU_HASH = 5, UB_MAP_PERCPU_ARRAY = 6,
+	UB_MAP_STACK_TRACE = 7, UB_MAP_LRU_HASH = 9, UB_MAP_LRU_PERCPU_HASH = 10,
+	UB_MAP_LPM_TRIE = 11, UB_MAP_ARRAY_OF_MAPS = 12, UB_MAP_HASH_OF_MAPS = 13,
+	UB_MAP_QUEUE = 22, UB_MAP_STACK = 23, UB_MAP_RINGBUF = 27,
+	UB_MAP_BLOOM_FILTER = 30, UB_MAP__MAX = 33,
+};
+
+/* Linux's element-update flags and map_flags. */
+enum {
+	UB_ANY = 0, UB_NOEXIST = 1, UB_EXIST = 2, UB_F_LOCK = 4,
+};
+enum {
+	UB_F_NO_PREALLOC = 1u << 0, UB_F_NO_COMMON_LRU = 1u << 1,
+	UB_F_RDONLY = 1u << 3, UB_F_WRONLY = 1u << 4,
+	UB_F_ZERO_SEED = 1u << 6, UB_F_RDONLY_PROG = 1u << 7,
+	UB_F_WRONLY_PROG = 1u << 8, UB_F_MMAPABLE = 1u << 10,
+	UB_F_INNER_MAP = 1u << 12,
+};
+
+#define UB_MAP_MAGIC 0x3150414d46504255ull	/* "UBPFMAP1" */
+#define UB_MAP_VERSION 1
+#define UB_MAP_NAME_LEN 16			/* BPF_OBJ_NAME_LEN */
+
+/* What a map is: what BPF_MAP_CREATE takes. */
+struct ub_map_def {
+	uint32_t type, key_size, value_size, max_entries, map_flags;
+	char name[UB_MAP_NAME_LEN];
+	int32_t spin_lock_off;	/* offset of a struct bpf_spin_lock in the
+				 * value, or -1 (from BTF) */
+	uint64_t extra;		/* bloom filter: number of hashes (map_extra) */
+};
+
+/* The start of every map's shared memory.  256 bytes. */
+struct ub_map_hdr {
+	uint64_t magic;		/* UB_MAP_MAGIC */
+	uint32_t version;	/* UB_MAP_VERSION */
+	uint32_t hdr_size;	/* sizeof(struct ub_map_hdr) */
+	uint64_t region_size;	/* bytes of the whole block */
+	uint64_t data_off;	/* where the family's data starts (64-aligned) */
+	uint32_t type, key_size, value_size, max_entries, map_flags;
+	uint32_t ncpus;		/* per-CPU families: slots per value */
+	int32_t spin_lock_off;
+	uint32_t frozen;	/* user space may no longer write (freeze) */
+	uint64_t extra;
+	char name[UB_MAP_NAME_LEN];
+	uint64_t reserved[4];
+	uint8_t type_state[128]; /* the family's shared counters, heads, locks */
+};
+
+struct userbpf_map {
+	struct userbpf_rt *rt;
+	const struct ub_map_ops *ops;
+	struct ub_map_def def;	/* copied from the header at open */
+	struct ub_os_shm shm;	/* owned mapping */
+	struct ub_map_hdr *hdr;	/* = shm.base */
+	uint8_t *data;		/* = shm.base + hdr->data_off */
+	unsigned ncpus;
+	uint32_t id;		/* the runtime's id for this map */
+	int refcnt;		/* holders: the creator, objects, programs */
+	char *pin_path;		/* owned; where it was pinned or opened from */
+	void *local;		/* the family's process-local state; owned by ops */
+	struct userbpf_map *inner_tmpl;	/* map-in-map: the inner template (a ref) */
+	bool readonly;		/* mapped without write access */
+};
+
+/* Per-CPU values as user space sees them: one 8-byte-aligned slot each. */
+static inline size_t ub_map_percpu_stride(uint32_t value_size)
+{
+	return ((size_t)value_size + 7) & ~(size_t)7;
+}
+bool ub_map_is_percpu(uint32_t type);
+/* Bytes of a value as user space reads and writes it. */
+size_t ub_map_user_value_size(const struct userbpf_map *m);
+
+struct ub_map_ops {
+	/* Checks a definition (log the reason, return -EINVAL/-E2BIG). */
+	int (*check)(struct userbpf_rt *rt, const struct ub_map_def *def);
+	/* Bytes of family data for def (after the header). */
+	size_t (*data_size)(const struct ub_map_def *def, unsigned ncpus);
+	/* Lays out fresh (zeroed) shared memory. May be NULL. */
+	int (*init)(struct userbpf_map *m);
+	/* Builds process-local state, for a new map and an opened pin; and
+	 * frees it.  May be NULL. */
+	int (*attach)(struct userbpf_map *m);
+	void (*detach)(struct userbpf_map *m);
+
+	/* Program side.  lookup: the value (this CPU's slot), or NULL. */
+	void *(*lookup)(struct userbpf_map *m, const void *key);
+	long (*update)(struct userbpf_map *m, const void *key, const void *value,
+		       uint64_t flags);
+	long (*delete)(struct userbpf_map *m, const void *key);
+	long (*push)(struct userbpf_map *m, const void *value, uint64_t flags);
+	long (*pop)(struct userbpf_map *m, void *value);
+	long (*peek)(struct userbpf_map *m, void *value);
+
+	/* User side: values as ub_map_user_value_size() bytes.  NULL
+	 * lookup_user/update_user fall back to lookup + copy / update. */
+	int (*lookup_user)(struct userbpf_map *m, const void *key, void *value, uint64_t flags);
+	int (*update_user)(struct userbpf_map *m, const void *key, const void *value,
+			   uint64_t flags);
+	int (*get_next_key)(struct userbpf_map *m, const void *key, void *next_key);
+	int (*lookup_and_delete)(struct userbpf_map *m, const void *key, void *value);
+	/* The address of the value at key index 0 (lddw src=2), or NULL. */
+	void *(*direct_value)(struct userbpf_map *m);
+};
+
+/* The ops of each family; NULL when the type is not (yet) supported. */
+const struct ub_map_ops *ub_map_ops_of(uint32_t type);
+extern const struct ub_map_ops ub_map_array_ops;
+extern const struct ub_map_ops ub_map_percpu_array_ops;
+extern const struct ub_map_ops ub_map_prog_array_ops;
+
+/* PROG_ARRAY: the program at index i, or NULL (tail calls). */
+struct userbpf_prog *ub_map_prog_array_get(struct userbpf_map *m, uint32_t i);
+
+/* Linux's name of a map type ("hash", "array", ...), or NULL. */
+const char *ub_map_type_name(uint32_t type);
+/* The type for a name (bpftool's words), or 0. */
+uint32_t ub_map_type_by_name(const char *name);
+
+/* Creates a map (a reference owned by the caller: ub_map_put). */
+int ub_map_create(struct userbpf_rt *rt, const struct ub_map_def *def,
+		  struct userbpf_map *inner_tmpl, struct userbpf_map **out);
+/* Opens the map pinned at path (path as given: the caller maps /sys/fs/bpf). */
+int ub_map_open(struct userbpf_rt *rt, const char *path, struct userbpf_map **out);
+int ub_map_pin(struct userbpf_map *m, const char *path);
+void ub_map_get(struct userbpf_map *m);
+void ub_map_put(struct userbpf_map *m);
+
+/* Element operations from user space, with Linux's flag and freeze rules. */
+int ub_map_lookup_user(struct userbpf_map *m, const void *key, void *value, uint64_t flags);
+int ub_map_update_user(struct userbpf_map *m, const void *key, const void *value,
+		       uint64_t flags);
+int ub_map_delete_user(struct userbpf_map *m, const void *key);
+int ub_map_get_next_key(struct userbpf_map *m, const void *key, void *next_key);
+int ub_map_lookup_and_delete_user(struct userbpf_map *m, const void *key, void *value);
+
+/* A spin lock in shared memory (struct bpf_spin_lock: 4 bytes). */
+void ub_map_spin_lock(uint32_t *lock);
+void ub_map_spin_unlock(uint32_t *lock);
+/* Copies a value, skipping the spin lock's 4 bytes when spin_lock_off >= 0. */
+void ub_map_copy_value(const struct userbpf_map *m, void *dst, const void *src);
+
+#endif

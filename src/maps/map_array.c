@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * map_array.c - ARRAY, PERCPU_ARRAY and PROG_ARRAY.
+ *
+ * Elements are preallocated and never move, so a lookup is an index check
+ * and an address: lock-free by construction.  Elements are value_size
+ * rounded up to 8 bytes, as Linux lays them out; a per-CPU array keeps
+ * element i's slot for CPU c at (i * ncpus + c).  A PROG_ARRAY holds
+ * program ids of the runtime that filled it (0: empty); ids mean nothing to
+ * another process, so a pinned PROG_ARRAY is shared only within one.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include "exec/exec_internal.h"
+#include "maps/map.h"
+
+static size_t elem_size(const struct userbpf_map *m)
+{
+	return ub_map_percpu_stride(m->def.value_size);
+}
+
+static int array_check(struct userbpf_rt *rt, const struct ub_map_def *def)
+{
+	if (def->key_size != 4 || def->value_size == 0 || def->max_entries == 0) {
+		ub_log(rt, USERBPF_LOG_WARN,
+		       "map '%.16s': an array needs key_size 4, value_size > 0 and max_entries > 0 (got %u, %u, %u)",
+		       def->name, def->key_size, def->value_size, def->max_entries);
+		return -EINVAL;
+	}
+	if (def->map_flags & (UB_F_NO_PREALLOC | UB_F_NO_COMMON_LRU)) {
+		ub_log(rt, USERBPF_LOG_WARN, "map '%.16s': arrays are always preallocated",
+		       def->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static size_t array_data_size(const struct ub_map_def *def, unsigned ncpus)
+{
+	(void)ncpus;
+	return (size_t)def->max_entries * ub_map_percpu_stride(def->value_size);
+}
+
+static size_t percpu_data_size(const struct ub_map_def *def, unsigned ncpus)
+{
+	return (size_t)def->max_entries * ub_map_percpu_stride(def->value_size) * ncpus;
+}
+
+static void *array_lookup(struct userbpf_map *m, const void *key)
+{
+	uint32_t i;
+
+	memcpy(&i, key, 4);
+	if (i >= m->def.max_entries)
+		return NULL;
+	return m->data + (size_t)i * elem_size(m);
+}
+
+static void *percpu_slot(struct userbpf_map *m, uint32_t i, unsigned cpu)
+{
+	return m->data + ((size_t)i * m->ncpus + cpu) * elem_size(m);
+}
+
+static void *percpu_lookup(struct userbpf_map *m, const void *key)
+{
+	uint32_t i;
+
+	memcpy(&i, key, 4);
+	if (i >= m->def.max_entries)
+		return NULL;
+	return percpu_slot(m, i, ub_os_cpu() % m->ncpus);
+}
+
+/* Linux: every element exists, so NOEXIST fails; an index past the end
+ * is E2BIG. */
+static long array_check_update(const struct userbpf_map *m, uint32_t i, uint64_t flags)
+{
+	if ((flags & ~(uint64_t)UB_F_LOCK) > UB_EXIST)
+		return -EINVAL;
+	if (i >= m->def.max_entries)
+		return -E2BIG;
+	if ((flags & ~(uint64_t)UB_F_LOCK) == UB_NOEXIST)
+		return -EEXIST;
+	return 0;
+}
+
+static long array_update(struct userbpf_map *m, const void *key, const void *value,
+			 uint64_t flags)
+{
+	uint32_t i;
+	uint8_t *v;
+	long err;
+
+	memcpy(&i, key, 4);
+	err = array_check_update(m, i, flags);
+	if (err)
+		return err;
+	v = m->data + (size_t)i * elem_size(m);
+	if (flags & UB_F_LOCK) {
+		uint32_t *l = (uint32_t *)(v + m->def.spin_lock_off);
+
+		ub_map_spin_lock(l);
+		ub_map_copy_value(m, v, value);
+		ub_map_spin_unlock(l);
+	} else {
+		ub_map_copy_value(m, v, value);
+	}
+	return 0;
+}
+
+static long percpu_update(struct userbpf_map *m, const void *key, const void *value,
+			  uint64_t flags)
+{
+	uint32_t i;
+	long err;
+
+	memcpy(&i, key, 4);
+	err = array_check_update(m, i, flags);
+	if (err)
+		return err;
+	if (flags & UB_F_LOCK)
+		return -EINVAL;
+	memcpy(percpu_slot(m, i, ub_os_cpu() % m->ncpus), value, m->def.value_size);
+	return 0;
+}
+
+static int percpu_lookup_user(struct userbpf_map *m, const void *key, void *value,
+			      uint64_t flags)
+{
+	size_t stride = elem_size(m);
+	uint32_t i;
+
+	memcpy(&i, key, 4);
+	if (flags)
+		return -EINVAL;
+	if (i >= m->def.max_entries)
+		return -ENOENT;
+	for (unsigned c = 0; c < m->ncpus; c++) {
+		memcpy((uint8_t *)value + c * stride, percpu_slot(m, i, c), m->def.value_size);
+		memset((uint8_t *)value + c * stride + m->def.value_size, 0,
+		       stride - m->def.value_size);
+	}
+	return 0;
+}
+
+static int percpu_update_user(struct userbpf_map *m, const void *key, const void *value,
+			      uint64_t flags)
+{
+	size_t stride = elem_size(m);
+	uint32_t i;
+	long err;
+
+	memcpy(&i, key, 4);
+	err = array_check_update(m, i, flags);
+	if (err)
+		return (int)err;
+	if (flags & UB_F_LOCK)
+		return -EINVAL;
+	for (unsigned c = 0; c < m->ncpus; c++)
+		memcpy(percpu_slot(m, i, c), (const uint8_t *)value + c * stride,
+		       m->def.value_size);
+	return 0;
+}
+
+static long array_delete(struct userbpf_map *m, const void *key)
+{
+	(void)m;
+	(void)key;
+	return -EINVAL;
+}
+
+static int array_get_next_key(struct userbpf_map *m, const void *key, void *next_key)
+{
+	uint32_t i, n;
+
+	if (!key) {
+		n = 0;
+	} else {
+		memcpy(&i, key, 4);
+		if (i >= m->def.max_entries)
+			n = 0;
+		else if (i == m->def.max_entries - 1)
+			return -ENOENT;
+		else
+			n = i + 1;
+	}
+	memcpy(next_key, &n, 4);
+	return 0;
+}
+
+static void *array_direct_value(struct userbpf_map *m)
+{
+	return m->data;
+}
+
+const struct ub_map_ops ub_map_array_ops = {
+	.check = array_check,
+	.data_size = array_data_size,
+	.lookup = array_lookup,
+	.update = array_update,
+	.delete = array_delete,
+	.get_next_key = array_get_next_key,
+	.direct_value = array_direct_value,
+};
+
+const struct ub_map_ops ub_map_percpu_array_ops = {
+	.check = array_check,
+	.data_size = percpu_data_size,
+	.lookup = percpu_lookup,
+	.update = percpu_update,
+	.delete = array_delete,
+	.lookup_user = percpu_lookup_user,
+	.update_user = percpu_update_user,
+	.get_next_key = array_get_next_key,
+};
+
+/* ---- PROG_ARRAY --------------------------------------------------------- */
+
+static int prog_array_check(struct userbpf_rt *rt, const struct ub_map_def *def)
+{
+	if (def->key_size != 4 || def->value_size != 4 || def->max_entries == 0) {
+		ub_log(rt, USERBPF_LOG_WARN,
+		       "map '%.16s': a prog_array needs key_size 4, value_size 4 and max_entries > 0",
+		       def->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static size_t prog_array_data_size(const struct ub_map_def *def, unsigned ncpus)
+{
+	(void)ncpus;
+	return (size_t)def->max_entries * 4;
+}
+
+static _Atomic uint32_t *prog_slot(struct userbpf_map *m, uint32_t i)
+{
+	return (_Atomic uint32_t *)(m->data + (size_t)i * 4);
+}
+
+static int prog_array_lookup_user(struct userbpf_map *m, const void *key, void *value,
+				  uint64_t flags)
+{
+	uint32_t i, id;
+
+	memcpy(&i, key, 4);
+	if (flags)
+		return -EINVAL;
+	if (i >= m->def.max_entries)
+		return -ENOENT;
+	id = atomic_load(prog_slot(m, i));
+	if (!id || !ub_rt_id_get(m->rt, UB_OBJ_PROG, id))
+		return -ENOENT;
+	memcpy(value, &id, 4);
+	return 0;
+}
+
+/* User side: the value is a program id of this runtime. */
+static int prog_array_update_user(struct userbpf_map *m, const void *key, const void *value,
+				  uint64_t flags)
+{
+	uint32_t i, id;
+	long err;
+
+	memcpy(&i, key, 4);
+	memcpy(&id, value, 4);
+	err = array_check_update(m, i, flags);
+	if (err)
+		return (int)err;
+	if (flags & UB_F_LOCK)
+		return -EINVAL;
+	if (!ub_rt_id_get(m->rt, UB_OBJ_PROG, id))
+		return -EINVAL;
+	atomic_store(prog_slot(m, i), id);
+	return 0;
+}
+
+static long prog_array_delete(struct userbpf_map *m, const void *key)
+{
+	uint32_t i;
+
+	memcpy(&i, key, 4);
+	if (i >= m->def.max_entries)
+		return -E2BIG;
+	return atomic_exchange(prog_slot(m, i), 0) ? 0 : -ENOENT;
+}
+
+struct userbpf_prog *ub_map_prog_array_get(struct userbpf_map *m, uint32_t i)
+{
+	uint32_t id;
+
+	if (m->def.type != UB_MAP_PROG_ARRAY || i >= m->def.max_entries)
+		return NULL;
+	id = atomic_load_explicit(prog_slot(m, i), memory_order_acquire);
+	return id ? ub_rt_id_get(m->rt, UB_OBJ_PROG, id) : NULL;
+}
+
+const struct ub_map_ops ub_map_prog_array_ops = {
+	.check = prog_array_check,
+	.data_size = prog_array_data_size,
+	.delete = prog_array_delete,
+	.lookup_user = prog_array_lookup_user,
+	.update_user = prog_array_update_user,
+	.get_next_key = array_get_next_key,
+};
