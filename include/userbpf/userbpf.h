@@ -113,6 +113,17 @@ USERBPF_API void *userbpf_call__user(const struct userbpf_call *call);
 USERBPF_API int userbpf_call__allow(struct userbpf_call *call, void *ptr,
 				    size_t size, bool writable);
 
+/*
+ * Where bpf_trace_printk's text goes: fn receives each formatted message
+ * (len bytes, NUL-terminated, no trailing newline added) and the call, so a
+ * hook can add the process, CPU and time as Linux's trace_pipe does.
+ * Without a sink the text goes to the log at USERBPF_LOG_INFO.
+ */
+typedef void (*userbpf_trace_fn)(const char *msg, size_t len,
+				 struct userbpf_call *call, void *user);
+USERBPF_API void userbpf_rt__set_trace(struct userbpf_rt *rt, userbpf_trace_fn fn,
+				       void *user);
+
 /* ---- programs ----------------------------------------------------------- */
 
 struct userbpf_prog;

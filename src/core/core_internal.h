@@ -81,6 +81,8 @@ struct userbpf_rt {
 	uint32_t helper_cap;
 	userbpf_tail_fn tail_fn;
 	void *tail_user;
+	userbpf_trace_fn trace_fn;	/* bpf_trace_printk's sink, or NULL */
+	void *trace_user;
 	struct ub_rt_obj *objs;		/* id - 1 -> object; owned array */
 	uint32_t nobjs, objs_cap;
 };

@@ -264,3 +264,11 @@ bool ub_rt_id_has(const struct userbpf_rt *rt, int kind, const void *obj)
 			return true;
 	return false;
 }
+
+void userbpf_rt__set_trace(struct userbpf_rt *rt, userbpf_trace_fn fn, void *user)
+{
+	if (rt) {
+		rt->trace_fn = fn;
+		rt->trace_user = user;
+	}
+}

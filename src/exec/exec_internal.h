@@ -58,6 +58,9 @@ struct userbpf_call {
 	void *user;
 	const uint8_t *pkt;
 	size_t pkt_len;
+	const struct ub_dinsn *entry;	  /* interpreter: start here, not at 0 */
+	uint8_t *stack_lo, *stack_hi;	  /* interpreter: its stack frames */
+	bool in_jit;			  /* the JIT runs this call */
 };
 
 enum { UB_PENDING_ABORT = 1, UB_PENDING_TAIL = 2,
@@ -101,6 +104,16 @@ static inline bool ub_pkt_load(const struct userbpf_call *c, int64_t off, unsign
 	       ((uint64_t)p[0] << 24) | ((uint64_t)p[1] << 16) | ((uint64_t)p[2] << 8) | p[3];
 	return true;
 }
+
+/*
+ * For helpers that call back into the program (bpf_loop,
+ * bpf_for_each_map_elem, timers): runs the function at code address fn (a
+ * lddw src=4 value) of the running program with r1..r5 = args, in a new
+ * frame; the caller's stack stays reachable through pointers.  Returns 0
+ * with r0 in *ret, or a negative errno (the run is then aborted).
+ */
+int ub_call_callback(struct userbpf_call *c, uint64_t fn, const uint64_t args[5],
+		     uint64_t *ret);
 
 /* Reports a run-time fault at the current instruction and returns err. */
 int ub_run_fault(struct userbpf_call *c, int err, const char *fmt, ...) UB_PRINTF(3, 4);

@@ -26,7 +26,7 @@ int UB_FN(struct userbpf_call *c, const uint64_t args[5], uint64_t *ret)
 	} frames[UB_MAX_FRAMES];
 	UB_ALIGNED16 uint8_t stack[UB_MAX_FRAMES * UB_STACK_SIZE];
 	uint8_t *const stack_end = stack + sizeof(stack);
-	const struct ub_dinsn *base = c->prog->d, *pc = base;
+	const struct ub_dinsn *base = c->prog->d, *pc = c->entry ? c->entry : base;
 	unsigned depth = 0;
 	uint64_t call_target;
 #if UB_CHECKED
@@ -45,6 +45,9 @@ int UB_FN(struct userbpf_call *c, const uint64_t args[5], uint64_t *ret)
 	memcpy(&reg[1], args, 5 * sizeof(uint64_t));
 	reg[6] = reg[7] = reg[8] = reg[9] = 0;
 	reg[10] = (uint64_t)(uintptr_t)stack_end;
+	c->entry = NULL;
+	c->stack_lo = stack;
+	c->stack_hi = stack_end;
 #if UB_CHECKED
 	/* Untrusted code must not see what the host left on its stack. */
 	memset(stack_end - UB_STACK_SIZE, 0, UB_STACK_SIZE);

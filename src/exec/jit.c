@@ -89,6 +89,13 @@ int ub_jit_functions(const struct userbpf_prog *prog, bool *entry)
 	size_t n = prog->cnt;
 
 	entry[0] = true;
+	/* Helpers that call back into the program run callbacks in the
+	 * interpreter, which needs interpreter code addresses. */
+	for (size_t i = 0; i < n; i++)
+		if (prog->d[i].op == UB_OP_CALL &&
+		    (prog->insns[i].imm == 164 || prog->insns[i].imm == 170 ||
+		     prog->insns[i].imm == 181))
+			return -EOPNOTSUPP;
 	for (size_t i = 0; i < n; i++) {
 		if (prog->d[i].op != UB_OP_CALL_LOCAL && prog->d[i].op != UB_OP_LDDW_CODE)
 			continue;
@@ -154,6 +161,7 @@ int ub_jit_run(struct userbpf_prog *prog, struct userbpf_call *c, const uint64_t
 				/* e.g. a tail call reached a program only the
 				 * interpreter runs */
 				c->prog = prog;
+				c->in_jit = false;
 				return ub_interp_fast_goto(c, a, ret);
 			}
 			if (err)
@@ -161,7 +169,9 @@ int ub_jit_run(struct userbpf_prog *prog, struct userbpf_call *c, const uint64_t
 		}
 		entry = (ub_jit_entry)(uintptr_t)prog->jit_code;
 		c->prog = prog;
+		c->in_jit = true;
 		r0 = entry(a[0], a[1], a[2], a[3], a[4], c);
+		c->in_jit = false;
 		if (!c->pending) {
 			*ret = r0;
 			return 0;

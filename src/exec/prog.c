@@ -359,6 +359,44 @@ void userbpf_call__abort(struct userbpf_call *c, int err, const char *why)
 	c->abort_err = err < 0 ? err : -EINVAL;
 }
 
+int ub_call_callback(struct userbpf_call *c, uint64_t fn, const uint64_t args[5],
+		     uint64_t *ret)
+{
+	const struct userbpf_prog *p = c->prog;
+	const struct ub_dinsn *t = (const struct ub_dinsn *)(uintptr_t)fn;
+	const struct ub_dinsn *saved_pc = c->pc;
+	uint8_t *lo = c->stack_lo, *hi = c->stack_hi;
+	size_t saved_regions = c->region_cnt;
+	int err;
+
+	if (c->in_jit) {
+		/* The JIT leaves programs with callbacks to the interpreter. */
+		userbpf_call__abort(c, -EOPNOTSUPP, "a callback reached JIT-compiled code");
+		return -EOPNOTSUPP;
+	}
+	if ((uintptr_t)t < (uintptr_t)p->d || (uintptr_t)t >= (uintptr_t)(p->d + p->cnt) ||
+	    ((uintptr_t)t - (uintptr_t)p->d) % sizeof(*t) || t->op == UB_OP__LDDW_HI) {
+		userbpf_call__abort(c, -EINVAL, "callback is not a code address of the program");
+		return -EINVAL;
+	}
+	if (!c->fast && lo && userbpf_call__allow(c, lo, (size_t)(hi - lo), true)) {
+		userbpf_call__abort(c, -ENOMEM, "out of memory");
+		return -ENOMEM;
+	}
+	c->entry = t;
+	err = (c->fast ? ub_interp_fast_goto : ub_interp_checked_goto)(c, args, ret);
+	c->pc = saved_pc;
+	c->stack_lo = lo;
+	c->stack_hi = hi;
+	c->region_cnt = saved_regions;
+	c->prog = p;
+	if (err) {
+		c->pending |= UB_PENDING_ABORT;
+		c->abort_err = err;
+	}
+	return err;
+}
+
 void *userbpf_call__user(const struct userbpf_call *c)
 {
 	return c ? c->user : NULL;

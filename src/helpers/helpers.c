@@ -2,9 +2,8 @@
 /*
  * helpers.c - the default helper table, keyed by Linux helper id.
  *
- * Only helpers that need no maps or hooks live here for now: time, random
- * numbers, the CPU number and tail calls.  Map, string and event helpers
- * arrive with their layers and register the same way, through
+ * Time, random numbers and the CPU number live here; map_helpers.c and
+ * str_helpers.c hold the others.  All register the same way, through
  * userbpf_rt__set_helper(), which a host application uses too.
  */
 #include <errno.h>
@@ -13,6 +12,7 @@
 #include "core/core_internal.h"
 #include "exec/exec_internal.h"
 #include "helpers/helper_names.h"
+#include "helpers/helpers_internal.h"
 #include "platform/platform.h"
 
 static const char *const linux_names[] = {
@@ -84,56 +84,32 @@ static uint64_t h_get_prandom_u32(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
 	return (uint32_t)((c->prng * 0x2545F4914F6CDD1Dull) >> 32);
 }
 
-/* bpf_tail_call(ctx, prog_array, index): asks the runtime's resolver for
- * the target; the executor switches programs when the helper returns. */
-static uint64_t h_tail_call(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
-			    uint64_t r5, struct userbpf_call *c)
-{
-	struct userbpf_prog *t = NULL;
-
-	(void)r1; (void)r4; (void)r5;
-	if (c->tail_cnt >= UB_MAX_TAIL_CALLS)
-		return (uint64_t)-ENOENT;
-	if (c->rt->tail_fn)
-		t = c->rt->tail_fn((void *)(uintptr_t)r2, (uint32_t)r3, c->rt->tail_user);
-	/* As on Linux, a tail call that cannot happen returns and the
-	 * program goes on; an unchecked run may only enter trusted code. */
-	if (!t || (c->fast && !t->trusted))
-		return (uint64_t)-ENOENT;
-	c->tail_cnt++;
-	c->tail_target = t;
-	c->tail_ctx = r1;
-	c->pending |= UB_PENDING_TAIL;
-	return 0;
-}
-
 int ub_helpers_install_defaults(struct userbpf_rt *rt)
 {
-	static const struct {
-		uint32_t id;
-		userbpf_helper_fn fn;
-		struct ub_helper_proto proto;
-	} defaults[] = {
+	static const struct ub_helper_def defaults[] = {
 		{ 5, h_ktime_get_ns, { UB_RET_INT, { 0 } } },
 		{ 7, h_get_prandom_u32, { UB_RET_INT, { 0 } } },
 		{ 8, h_get_smp_processor_id, { UB_RET_INT, { 0 } } },
-		/* the prog_array argument becomes UB_ARG_MAP with maps */
-		{ 12, h_tail_call, { UB_RET_INT, { UB_ARG_CTX, UB_ARG_ANY, UB_ARG_ANY } } },
 		{ 118, h_jiffies64, { UB_RET_INT, { 0 } } },
 		{ 125, h_ktime_get_boot_ns, { UB_RET_INT, { 0 } } },
 		{ 160, h_ktime_get_coarse_ns, { UB_RET_INT, { 0 } } },
+		{ 0, NULL, { 0, { 0 } } },
 	};
+	const struct ub_helper_def *const tables[] = { defaults, ub_map_helper_defs,
+						       ub_str_helper_defs };
 	char name[64];
 
-	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
-		int err;
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		for (const struct ub_helper_def *d = tables[t]; d->fn; d++) {
+			int err;
 
-		snprintf(name, sizeof(name), "bpf_%s", linux_names[defaults[i].id]);
-		err = userbpf_rt__set_helper(rt, defaults[i].id, name, defaults[i].fn);
-		if (err)
-			return err;
-		rt->helpers[defaults[i].id].has_proto = true;
-		rt->helpers[defaults[i].id].proto = defaults[i].proto;
+			snprintf(name, sizeof(name), "bpf_%s", linux_names[d->id]);
+			err = userbpf_rt__set_helper(rt, d->id, name, d->fn);
+			if (err)
+				return err;
+			rt->helpers[d->id].has_proto = true;
+			rt->helpers[d->id].proto = d->proto;
+		}
 	}
 	return 0;
 }

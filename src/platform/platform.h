@@ -31,6 +31,13 @@ void ub_os_code_free(void *p, size_t size);
 int ub_os_random(void *buf, size_t len);
 
 
+/*
+ * Copies up to len bytes from src, stopping at the first byte that cannot
+ * be read, without faulting (bpf_probe_read, %s of trace_printk).
+ * Returns the number of bytes copied.
+ */
+size_t ub_os_read_safe(void *dst, const void *src, size_t len);
+
 /* Possible CPUs (per-CPU maps keep one value slot for each). */
 unsigned ub_os_ncpus(void);
 

@@ -161,4 +161,13 @@ void ub_os_shm_close(struct ub_os_shm *shm)
 	shm->base = NULL;
 	shm->handle = -1;
 }
+
+size_t ub_os_read_safe(void *dst, const void *src, size_t len)
+{
+	SIZE_T n = 0;
+
+	if (!ReadProcessMemory(GetCurrentProcess(), src, dst, len, &n))
+		return (size_t)n;
+	return (size_t)n;
+}
 #endif

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * map_helpers.c - the helpers programs use to reach maps, and those that
+ * call back into the program: map_lookup/update/delete_elem, push, pop,
+ * peek, tail_call through a PROG_ARRAY, bpf_loop, for_each_map_elem,
+ * spin_lock/unlock.
+ *
+ * A verified program (c->fast) hands these helpers pointers the verifier
+ * has typed.  A program running in checked mode has proved nothing, so
+ * every map pointer is looked up in the runtime's id table and every
+ * key/value pointer is bounded to memory the run may touch; a bad one
+ * aborts the run.  A value a lookup returns becomes reachable for the rest
+ * of the run (userbpf_call__allow).
+ */
+#include <errno.h>
+#include <string.h>
+#include "exec/exec_internal.h"
+#include "helpers/helpers_internal.h"
+#include "maps/map.h"
+
+bool ub_helper_mem_ok(struct userbpf_call *c, uint64_t addr, size_t size, bool write)
+{
+	if (c->fast)
+		return true;
+	if (size == 0)
+		return true;
+	if (addr + size < addr)
+		return false;
+	if (c->stack_lo && addr >= (uint64_t)(uintptr_t)c->stack_lo &&
+	    addr + size <= (uint64_t)(uintptr_t)c->stack_hi)
+		return true;
+	return ub_call_mem_ok(c, addr, size, write);
+}
+
+struct userbpf_map *ub_helper_map(struct userbpf_call *c, uint64_t r)
+{
+	struct userbpf_map *m = (struct userbpf_map *)(uintptr_t)r;
+
+	if (c->fast || ub_rt_id_has(c->rt, UB_OBJ_MAP, m))
+		return m;
+	userbpf_call__abort(c, -EINVAL, "the map argument is not a map");
+	return NULL;
+}
+
+static bool arg_ok(struct userbpf_call *c, uint64_t addr, size_t size, bool write,
+		   const char *what)
+{
+	if (ub_helper_mem_ok(c, addr, size, write))
+		return true;
+	userbpf_call__abort(c, -EFAULT, what);
+	return false;
+}
+
+static bool is_map_of_maps(const struct userbpf_map *m)
+{
+	return m->def.type == UB_MAP_ARRAY_OF_MAPS || m->def.type == UB_MAP_HASH_OF_MAPS;
+}
+
+static uint64_t h_map_lookup_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				  uint64_t r5, struct userbpf_call *c)
+{
+	struct userbpf_map *m = ub_helper_map(c, r1);
+	void *v;
+
+	(void)r3; (void)r4; (void)r5;
+	if (!m || !arg_ok(c, r2, m->def.key_size, false, "the key lies outside the program's memory"))
+		return 0;
+	if (!m->ops->lookup)
+		return 0;
+	v = m->ops->lookup(m, (const void *)(uintptr_t)r2);
+	if (v && !c->fast && !is_map_of_maps(m) &&
+	    !ub_call_mem_ok(c, (uint64_t)(uintptr_t)v, m->def.value_size, true) &&
+	    userbpf_call__allow(c, v, m->def.value_size,
+				!(m->def.map_flags & UB_F_RDONLY_PROG)))
+		return 0;
+	return (uint64_t)(uintptr_t)v;
+}
+
+static uint64_t h_map_update_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				  uint64_t r5, struct userbpf_call *c)
+{
+	struct userbpf_map *m = ub_helper_map(c, r1);
+
+	(void)r5;
+	if (!m || !arg_ok(c, r2, m->def.key_size, false, "the key lies outside the program's memory") ||
+	    !arg_ok(c, r3, m->def.value_size, false, "the value lies outside the program's memory"))
+		return (uint64_t)-EFAULT;
+	if (!m->ops->update || is_map_of_maps(m))
+		return (uint64_t)-EINVAL;
+	return (uint64_t)m->ops->update(m, (const void *)(uintptr_t)r2,
+					(const void *)(uintptr_t)r3, r4);
+}
+
+static uint64_t h_map_delete_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				  uint64_t r5, struct userbpf_call *c)
+{
+	struct userbpf_map *m = ub_helper_map(c, r1);
+
+	(void)r3; (void)r4; (void)r5;
+	if (!m || !arg_ok(c, r2, m->def.key_size, false, "the key lies outside the program's memory"))
+		return (uint64_t)-EFAULT;
+	if (!m->ops->delete || is_map_of_maps(m))
+		return (uint64_t)-EINVAL;
+	return (uint64_t)m->ops->delete(m, (const void *)(uintptr_t)r2);
+}
+
+static uint64_t h_map_push_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				uint64_t r5, struct userbpf_call *c)
+{
+	struct userbpf_map *m = ub_helper_map(c, r1);
+
+	(void)r4; (void)r5;
+	if (!m || !arg_ok(c, r2, m->def.value_size, false, "the value lies outside the program's memory"))
+		return (uint64_t)-EFAULT;
+	if (!m->ops->push)
+		return (uint64_t)-EINVAL;
+	return (uint64_t)m->ops->push(m, (const void *)(uintptr_t)r2, r3);
+}
+
+static uint64_t pop_or_peek(uint64_t r1, uint64_t r2, struct userbpf_call *c, bool pop)
+{
+	struct userbpf_map *m = ub_helper_map(c, r1);
+
+	if (!m || !arg_ok(c, r2, m->def.value_size, true, "the value lies outside the program's memory"))
+		return (uint64_t)-EFAULT;
+	if (pop ? !m->ops->pop : !m->ops->peek)
+		return (uint64_t)-EINVAL;
+	return (uint64_t)(pop ? m->ops->pop(m, (void *)(uintptr_t)r2)
+			      : m->ops->peek(m, (void *)(uintptr_t)r2));
+}
+
+static uint64_t h_map_pop_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+			       uint64_t r5, struct userbpf_call *c)
+{
+	(void)r3; (void)r4; (void)r5;
+	return pop_or_peek(r1, r2, c, true);
+}
+
+static uint64_t h_map_peek_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				uint64_t r5, struct userbpf_call *c)
+{
+	(void)r3; (void)r4; (void)r5;
+	return pop_or_peek(r1, r2, c, false);
+}
+
+/* bpf_tail_call(ctx, prog_array, index).  A host's resolver (set with
+ * userbpf_rt__set_tail_resolver) answers first; otherwise the map must be
+ * a PROG_ARRAY.  As on Linux, a tail call that cannot happen returns and
+ * the program goes on; an unchecked run may only enter trusted code. */
+static uint64_t h_tail_call(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+			    uint64_t r5, struct userbpf_call *c)
+{
+	struct userbpf_prog *t = NULL;
+
+	(void)r4; (void)r5;
+	if (c->tail_cnt >= UB_MAX_TAIL_CALLS)
+		return (uint64_t)-ENOENT;
+	if (c->rt->tail_fn) {
+		t = c->rt->tail_fn((void *)(uintptr_t)r2, (uint32_t)r3, c->rt->tail_user);
+	} else {
+		struct userbpf_map *m = ub_helper_map(c, r2);
+
+		if (!m)
+			return (uint64_t)-EINVAL;
+		t = ub_map_prog_array_get(m, (uint32_t)r3);
+	}
+	if (!t || (c->fast && !t->trusted))
+		return (uint64_t)-ENOENT;
+	c->tail_cnt++;
+	c->tail_target = t;
+	c->tail_ctx = r1;
+	c->pending |= UB_PENDING_TAIL;
+	return 0;
+}
+
+/* bpf_loop(nr_loops, callback, ctx, flags): callback(i, ctx) until it
+ * returns 1 or nr_loops calls; Linux caps nr_loops at 1 << 23. */
+static uint64_t h_loop(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+		       struct userbpf_call *c)
+{
+	uint64_t i;
+
+	(void)r5;
+	if (r4)
+		return (uint64_t)-EINVAL;
+	if (r1 > (1u << 23))
+		return (uint64_t)-E2BIG;
+	for (i = 0; i < r1; i++) {
+		uint64_t args[5] = { i, r3, 0, 0, 0 }, ret;
+
+		if (ub_call_callback(c, r2, args, &ret))
+			return 0;
+		if (ret)
+			return i + 1;
+	}
+	return i;
+}
+
+/* bpf_for_each_map_elem(map, callback, ctx, flags): callback(map, key,
+ * value, ctx) for each element until it returns 1; for arrays and hashes
+ * (the map's get_next_key order). */
+static uint64_t h_for_each_map_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				    uint64_t r5, struct userbpf_call *c)
+{
+	struct userbpf_map *m = ub_helper_map(c, r1);
+	uint8_t key[2][512];
+	uint64_t n = 0;
+	int cur = 0;
+	const void *prev = NULL;
+
+	(void)r5;
+	if (!m)
+		return (uint64_t)-EINVAL;
+	if (r4)
+		return (uint64_t)-EINVAL;
+	if (!m->ops->get_next_key || !m->ops->lookup || m->def.key_size > sizeof(key[0]) ||
+	    is_map_of_maps(m))
+		return (uint64_t)-EINVAL;
+	while (m->ops->get_next_key(m, prev, key[cur]) == 0) {
+		void *v = m->ops->lookup(m, key[cur]);
+		uint64_t args[5], ret;
+
+		prev = key[cur];
+		cur ^= 1;
+		if (!v)
+			continue;
+		if (!c->fast && !ub_call_mem_ok(c, (uint64_t)(uintptr_t)v, m->def.value_size, true) &&
+		    userbpf_call__allow(c, v, m->def.value_size, true))
+			return (uint64_t)-ENOMEM;
+		if (!c->fast && userbpf_call__allow(c, (void *)prev, m->def.key_size, false))
+			return (uint64_t)-ENOMEM;
+		args[0] = r1;
+		args[1] = (uint64_t)(uintptr_t)prev;
+		args[2] = (uint64_t)(uintptr_t)v;
+		args[3] = r3;
+		args[4] = 0;
+		n++;
+		if (ub_call_callback(c, r2, args, &ret))
+			return 0;
+		if (ret)
+			break;
+	}
+	return n;
+}
+
+static uint64_t h_spin_lock(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+			    struct userbpf_call *c)
+{
+	(void)r2; (void)r3; (void)r4; (void)r5;
+	if (!arg_ok(c, r1, 4, true, "the lock lies outside the program's memory") || (r1 & 3)) {
+		if (r1 & 3)
+			userbpf_call__abort(c, -EFAULT, "misaligned bpf_spin_lock");
+		return 0;
+	}
+	ub_map_spin_lock((uint32_t *)(uintptr_t)r1);
+	return 0;
+}
+
+static uint64_t h_spin_unlock(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+			      uint64_t r5, struct userbpf_call *c)
+{
+	(void)r2; (void)r3; (void)r4; (void)r5;
+	if (!arg_ok(c, r1, 4, true, "the lock lies outside the program's memory") || (r1 & 3))
+		return 0;
+	ub_map_spin_unlock((uint32_t *)(uintptr_t)r1);
+	return 0;
+}
+
+const struct ub_helper_def ub_map_helper_defs[] = {
+	{ 1, h_map_lookup_elem, { UB_RET_MAP_VALUE_OR_NULL, { UB_ARG_MAP, UB_ARG_MAP_KEY } } },
+	{ 2, h_map_update_elem,
+	  { UB_RET_INT, { UB_ARG_MAP, UB_ARG_MAP_KEY, UB_ARG_MAP_VALUE, UB_ARG_ANY } } },
+	{ 3, h_map_delete_elem, { UB_RET_INT, { UB_ARG_MAP, UB_ARG_MAP_KEY } } },
+	{ 12, h_tail_call, { UB_RET_INT, { UB_ARG_CTX, UB_ARG_ANY, UB_ARG_ANY } } },
+	{ 87, h_map_push_elem, { UB_RET_INT, { UB_ARG_MAP, UB_ARG_MAP_VALUE, UB_ARG_ANY } } },
+	{ 88, h_map_pop_elem, { UB_RET_INT, { UB_ARG_MAP, UB_ARG_MAP_VALUE } } },
+	{ 89, h_map_peek_elem, { UB_RET_INT, { UB_ARG_MAP, UB_ARG_MAP_VALUE } } },
+	{ 93, h_spin_lock, { UB_RET_VOID, { UB_ARG_ANY } } },
+	{ 94, h_spin_unlock, { UB_RET_VOID, { UB_ARG_ANY } } },
+	{ 164, h_for_each_map_elem,
+	  { UB_RET_INT, { UB_ARG_MAP, UB_ARG_FUNC, UB_ARG_ANY, UB_ARG_ANY } } },
+	{ 181, h_loop, { UB_RET_INT, { UB_ARG_ANY, UB_ARG_FUNC, UB_ARG_ANY, UB_ARG_ANY } } },
+	{ 0, NULL, { 0, { 0 } } },
+};
