@@ -143,6 +143,10 @@ struct userbpf_prog_opts {
 	 * value (arrays and globals).  The program keeps a reference to each. */
 	struct userbpf_map *const *maps;
 	size_t map_cnt;
+	/* The program type by name ("xdp"; see userbpf_rt__register_prog_type),
+	 * or NULL; and the load flags handed to the type's provider. */
+	const char *prog_type;
+	uint32_t prog_flags;
 };
 
 /*
@@ -225,6 +229,9 @@ struct userbpf_run_opts {
 	void *user;		/* handed to helpers by userbpf_call__user() */
 	/* out: instructions executed (when non-NULL). */
 	uint64_t *insn_count;
+	/* args[0] is a context preceded by a struct userbpf_ctx_header,
+	 * which the runtime keeps up to date during the run. */
+	bool ctx_has_header;
 };
 
 /*
@@ -368,6 +375,131 @@ USERBPF_API uint32_t userbpf_map__id(const struct userbpf_map *map);
 USERBPF_API const char *userbpf_map__pin_path(const struct userbpf_map *map);
 USERBPF_API size_t userbpf_map__user_value_size(const struct userbpf_map *map);
 USERBPF_API unsigned userbpf_num_possible_cpus(void);
+
+/* ---- program types: the extension interface ---------------------------- */
+
+/*
+ * A program type is data: the layout of its context, the helpers it may
+ * call, the range of its return value, and how a test run builds its
+ * context.  Hosts register their own types (hooks) with the same call the
+ * built-in ones use (xdp, socket_filter, sched_cls, sched_act, tracepoint,
+ * raw_tracepoint, syscall).
+ *
+ * Versioning: a provider fills `version` with the USERBPF_PROG_TYPE_VERSION
+ * it was built against and `size` with sizeof(struct userbpf_prog_type) as
+ * it saw it.  A different major version is refused with a message naming
+ * both; a smaller size is accepted (fields past it read as zero).
+ *
+ * Every context is preceded by a 64-byte struct userbpf_ctx_header, where
+ * the runtime keeps the state of one invocation (the program running, its
+ * tail-call count) and the hook keeps its own (hook_data).  Contexts whose
+ * fields hold 32-bit packet pointers (xdp_md, __sk_buff), as Linux's uapi
+ * lays them out, point into packet memory below 4 GiB, so programs built
+ * for Linux read them unchanged.
+ */
+#define USERBPF_PROG_TYPE_VERSION_MAJOR 1
+#define USERBPF_PROG_TYPE_VERSION_MINOR 0
+#define USERBPF_PROG_TYPE_VERSION                                              \
+	((USERBPF_PROG_TYPE_VERSION_MAJOR << 16) | USERBPF_PROG_TYPE_VERSION_MINOR)
+
+enum {
+	USERBPF_CTX_READ = 1, USERBPF_CTX_WRITE = 2,
+	USERBPF_CTX_DATA = 4,		/* a 32-bit pointer to the packet's start */
+	USERBPF_CTX_DATA_END = 8,	/* ... to its end */
+	USERBPF_CTX_DATA_META = 16,	/* ... to its metadata */
+};
+struct userbpf_ctx_field {
+	uint32_t off, size;	/* bytes in the context */
+	uint32_t flags;		/* USERBPF_CTX_* */
+};
+
+#define USERBPF_CTX_HEADER_SIZE 64
+#define USERBPF_CTX_MAGIC 0x787463667062756ull	/* "ubpfctx" */
+struct userbpf_ctx_header {
+	uint64_t magic;			/* USERBPF_CTX_MAGIC */
+	const struct userbpf_prog *prog; /* the program running now */
+	struct userbpf_call *call;	/* this invocation */
+	uint32_t tail_call_cnt;		/* tail calls taken so far */
+	uint32_t load_flags;		/* the program's load flags */
+	void *hook_data;		/* the hook's own */
+	uint64_t reserved[3];
+};
+
+/* What a test run (BPF_PROG_TEST_RUN) hands the type's context builder. */
+struct userbpf_test_ctx {
+	void *ctx;		/* ctx_size zeroed bytes to fill */
+	uint32_t ctx_size;
+	uint8_t *data;		/* packet memory (below 4 GiB), data_len bytes of
+				 * data_in after `headroom` bytes */
+	size_t data_len;
+	size_t headroom;
+	const void *ctx_in;	/* the user's ctx_in, or NULL */
+	size_t ctx_in_len;
+	/* out: the packet the legacy LD_ABS/LD_IND loads see */
+	const uint8_t *pkt;
+	size_t pkt_len;
+};
+
+struct userbpf_prog_type {
+	uint32_t version;	/* USERBPF_PROG_TYPE_VERSION */
+	uint32_t size;		/* sizeof(struct userbpf_prog_type) */
+	const char *name;	/* libbpf's name: "xdp", "socket_filter" */
+	uint32_t linux_type;	/* BPF_PROG_TYPE_* number; 0 for host types */
+	/* SEC names that give this type: "xdp" matches "xdp" and "xdp/...";
+	 * NULL-terminated. */
+	const char *const *sec_prefixes;
+	uint32_t ctx_size;
+	const struct userbpf_ctx_field *ctx_fields;
+	size_t ctx_field_cnt;
+	/* Helper ids the type allows; NULL: every helper of the runtime. */
+	const uint32_t *helpers;
+	size_t helper_cnt;
+	bool check_return;	/* r0 must lie in [ret_min, ret_max] */
+	int64_t ret_min, ret_max;
+	/* Fills t->ctx (and t->pkt) for a test run; NULL: the context is the
+	 * user's ctx_in copied.  Returns 0 or a negative errno. */
+	int (*test_ctx)(void *user, struct userbpf_test_ctx *t);
+	/* Told of every program of this type loaded, with its load flags;
+	 * a negative errno refuses the load.  May be NULL. */
+	int (*on_load)(void *user, struct userbpf_prog *prog, uint32_t load_flags);
+	void *user;
+};
+
+/* Registers (a copy of) a program type.  -EEXIST when the name is taken,
+ * -EPROTO for an incompatible version (logged), -EINVAL for a bad one. */
+USERBPF_API int userbpf_rt__register_prog_type(struct userbpf_rt *rt,
+					       const struct userbpf_prog_type *type);
+/* The type named `name`, the type a SEC name gives, or NULL. */
+USERBPF_API const struct userbpf_prog_type *userbpf_rt__prog_type(const struct userbpf_rt *rt,
+								  const char *name);
+USERBPF_API const struct userbpf_prog_type *
+userbpf_rt__prog_type_for_sec(const struct userbpf_rt *rt, const char *sec);
+/* The program's type, or NULL when it was loaded without one. */
+USERBPF_API const struct userbpf_prog_type *userbpf_prog__type(const struct userbpf_prog *prog);
+/* The header before a context the runtime built. */
+static inline struct userbpf_ctx_header *userbpf_ctx_header(void *ctx)
+{
+	return (struct userbpf_ctx_header *)((uint8_t *)ctx - USERBPF_CTX_HEADER_SIZE);
+}
+
+/* BPF_PROG_TEST_RUN for a program with a type. */
+struct userbpf_test_run_opts {
+	size_t sz;		/* sizeof(struct userbpf_test_run_opts) */
+	const void *data_in;
+	size_t data_size_in;
+	void *data_out;		/* may be NULL */
+	size_t data_size_out;	/* in: capacity; out: bytes of the packet after the run */
+	const void *ctx_in;
+	size_t ctx_size_in;
+	void *ctx_out;
+	size_t ctx_size_out;	/* in: capacity; out: bytes written */
+	uint32_t repeat;	/* 0 and 1: once */
+	enum userbpf_engine engine;
+	uint32_t retval;	/* out */
+	uint64_t duration_ns;	/* out: average per run */
+};
+USERBPF_API int userbpf_prog__test_run(struct userbpf_prog *prog,
+				       struct userbpf_test_run_opts *opts);
 
 /* ---- text forms --------------------------------------------------------- */
 

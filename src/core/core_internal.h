@@ -83,6 +83,7 @@ struct userbpf_rt {
 	void *tail_user;
 	userbpf_trace_fn trace_fn;	/* bpf_trace_printk's sink, or NULL */
 	void *trace_user;
+	struct ub_prog_types *prog_types; /* progtypes/progtype.c; owned */
 	struct ub_rt_obj *objs;		/* id - 1 -> object; owned array */
 	uint32_t nobjs, objs_cap;
 };

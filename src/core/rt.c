@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/core_internal.h"
+#include "progtypes/progtypes.h"
 
 static void *default_alloc(void *user, void *ptr, size_t osize, size_t nsize)
 {
@@ -144,6 +145,11 @@ struct userbpf_rt *userbpf_rt__new(const struct userbpf_rt_opts *opts)
 			return ub_err_ptr(err);
 		}
 	}
+	err = ub_progtypes_install_builtin(rt);
+	if (err) {
+		userbpf_rt__free(rt);
+		return ub_err_ptr(err);
+	}
 	return rt;
 }
 
@@ -155,6 +161,7 @@ void userbpf_rt__free(struct userbpf_rt *rt)
 		ub_free(rt, rt->helpers[i].name);
 	ub_free(rt, rt->helpers);
 	ub_free(rt, rt->objs);
+	ub_progtypes_free(rt);
 	rt->alloc(rt->alloc_user, rt, sizeof(*rt), 0);
 }
 

@@ -33,6 +33,8 @@ struct userbpf_prog {
 	struct userbpf_map **maps;	/* owned array of references */
 	size_t map_cnt;
 	uint32_t id;			/* the runtime's id */
+	const struct userbpf_prog_type *type; /* the runtime's copy, or NULL */
+	uint32_t prog_flags;		/* load flags */
 };
 
 struct userbpf_call {
@@ -61,6 +63,7 @@ struct userbpf_call {
 	const struct ub_dinsn *entry;	  /* interpreter: start here, not at 0 */
 	uint8_t *stack_lo, *stack_hi;	  /* interpreter: its stack frames */
 	bool in_jit;			  /* the JIT runs this call */
+	struct userbpf_ctx_header *ctx_hdr; /* before r1's context, or NULL */
 };
 
 enum { UB_PENDING_ABORT = 1, UB_PENDING_TAIL = 2,

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "exec/jit_internal.h"
 #include "maps/map.h"
+#include "progtypes/progtypes.h"
 #include "verifier/verifier.h"
 
 static void prog_free(struct userbpf_prog *prog)
@@ -83,6 +84,12 @@ static int resolve_calls(struct userbpf_prog *prog, bool pseudo_ok)
 				d->imm < 0 ? NULL : ub_rt_helper(rt, id);
 			const char *lname = ub_helper_linux_name(id);
 
+			if (h && !ub_progtype_allows_helper(prog->type, id)) {
+				ub_log(rt, USERBPF_LOG_WARN,
+				       "prog '%s': insn %zu: helper %u (%s) is not allowed in %s programs",
+				       prog->name, i, id, h->name, prog->type->name);
+				return -EINVAL;
+			}
 			if (!h) {
 				if (lname && d->imm >= 0)
 					ub_log(rt, USERBPF_LOG_WARN,
@@ -175,6 +182,17 @@ struct userbpf_prog *ub_prog_load(struct userbpf_rt *rt, const struct userbpf_in
 			prog->maps[prog->map_cnt++] = opts->maps[i];
 		}
 	}
+	if (OPTS_HAS(opts, prog_type) && opts->prog_type) {
+		prog->type = userbpf_rt__prog_type(rt, opts->prog_type);
+		if (!prog->type) {
+			ub_log(rt, USERBPF_LOG_WARN, "prog '%s': unknown program type '%s'", name,
+			       opts->prog_type);
+			err = -EINVAL;
+			goto out;
+		}
+	}
+	if (OPTS_HAS(opts, prog_flags))
+		prog->prog_flags = opts->prog_flags;
 	prog->id = ub_rt_id_add(rt, UB_OBJ_PROG, prog);
 	if (!prog->id)
 		goto out;
@@ -188,6 +206,14 @@ struct userbpf_prog *ub_prog_load(struct userbpf_rt *rt, const struct userbpf_in
 		goto out;
 	}
 	err = resolve_calls(prog, pseudo_ok);
+	if (!err && prog->type && prog->type->on_load) {
+		err = prog->type->on_load(prog->type->user, prog, prog->prog_flags);
+		if (err > 0)
+			err = -err;
+		if (err)
+			ub_log(rt, USERBPF_LOG_WARN, "prog '%s': the %s hook refused the program: %s",
+			       name, prog->type->name, userbpf_strerror(err));
+	}
 out:
 	ub_free(rt, scratch);
 	if (err) {
@@ -234,6 +260,15 @@ void userbpf_prog__set_trusted(struct userbpf_prog *prog, bool trusted)
 	}
 }
 
+/* The public context descriptor is the verifier's, bit for bit. */
+_Static_assert(sizeof(struct userbpf_ctx_field) == sizeof(struct ub_ctx_field) &&
+	       (int)USERBPF_CTX_READ == (int)UB_CTX_READ &&
+	       (int)USERBPF_CTX_WRITE == (int)UB_CTX_WRITE &&
+	       (int)USERBPF_CTX_DATA == (int)UB_CTX_DATA &&
+	       (int)USERBPF_CTX_DATA_END == (int)UB_CTX_DATA_END &&
+	       (int)USERBPF_CTX_DATA_META == (int)UB_CTX_DATA_META,
+	       "userbpf_ctx_field and ub_ctx_field must agree");
+
 int userbpf_prog__verify(struct userbpf_prog *prog, const struct userbpf_verify_opts *opts)
 {
 	struct ub_vfy_entry_reg ent[2];
@@ -250,6 +285,15 @@ int userbpf_prog__verify(struct userbpf_prog *prog, const struct userbpf_verify_
 		vo.ctx_size = opts->ctx_size;
 		vo.strict = opts->strict;
 		vo.log_level = opts->log_level;
+	}
+	if (!mem && !vo.ctx_size && prog->type && prog->type->ctx_size) {
+		/* The type's context: its fields, and its return range. */
+		vo.ctx_fields = (const struct ub_ctx_field *)prog->type->ctx_fields;
+		vo.nctx_fields = prog->type->ctx_field_cnt;
+		vo.ctx_size = prog->type->ctx_size;
+		vo.check_return = prog->type->check_return;
+		vo.ret_min = prog->type->ret_min;
+		vo.ret_max = prog->type->ret_max;
 	}
 	if (mem) {
 		memset(ent, 0, sizeof(ent));
@@ -430,6 +474,13 @@ int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opt
 		c.pkt = opts->pkt;
 		c.pkt_len = opts->pkt_len;
 		engine = opts->engine;
+		if (OPTS_HAS(opts, ctx_has_header) && opts->ctx_has_header && args[0]) {
+			c.ctx_hdr = (struct userbpf_ctx_header *)(uintptr_t)(args[0] -
+									    USERBPF_CTX_HEADER_SIZE);
+			c.ctx_hdr->prog = prog;
+			c.ctx_hdr->call = &c;
+			c.ctx_hdr->tail_call_cnt = 0;
+		}
 	}
 	trusted = prog->trusted;
 	if (engine == USERBPF_ENGINE_JIT) {
@@ -476,6 +527,8 @@ int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opt
 						    : ub_interp_checked_goto;
 	err = fn(&c, args, &r0);
 done:
+	if (c.ctx_hdr)
+		c.ctx_hdr->call = NULL;
 	ub_free(prog->rt, c.regions);
 	if (opts && OPTS_HAS(opts, insn_count) && opts->insn_count)
 		*opts->insn_count = c.executed;

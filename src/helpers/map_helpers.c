@@ -167,6 +167,10 @@ static uint64_t h_tail_call(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 	if (!t || (c->fast && !t->trusted))
 		return (uint64_t)-ENOENT;
 	c->tail_cnt++;
+	if (c->ctx_hdr) {
+		c->ctx_hdr->tail_call_cnt = c->tail_cnt;
+		c->ctx_hdr->prog = t;
+	}
 	c->tail_target = t;
 	c->tail_ctx = r1;
 	c->pending |= UB_PENDING_TAIL;

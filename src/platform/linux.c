@@ -277,4 +277,31 @@ size_t ub_os_read_safe(void *dst, const void *src, size_t len)
 	return 0;
 #endif
 }
+
+void *ub_os_low_alloc(size_t size)
+{
+	void *p;
+
+#if defined(MAP_32BIT)
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	if (p != MAP_FAILED)
+		return p;
+#endif
+	/* Elsewhere: ask for addresses from 64 KiB up until one is given. */
+	for (uintptr_t hint = 0x10000000; hint < 0xf0000000u; hint += 0x10000000) {
+		p = mmap((void *)hint, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			continue;
+		if ((uintptr_t)p + size <= 0x100000000ull)
+			return p;
+		munmap(p, size);
+	}
+	return NULL;
+}
+
+void ub_os_low_free(void *p, size_t size)
+{
+	if (p)
+		munmap(p, size);
+}
 #endif

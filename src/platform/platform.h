@@ -38,6 +38,10 @@ int ub_os_random(void *buf, size_t len);
  */
 size_t ub_os_read_safe(void *dst, const void *src, size_t len);
 
+/* Memory below 4 GiB (packets behind 32-bit context fields), or NULL. */
+void *ub_os_low_alloc(size_t size);
+void ub_os_low_free(void *p, size_t size);
+
 /* Possible CPUs (per-CPU maps keep one value slot for each). */
 unsigned ub_os_ncpus(void);
 

@@ -170,4 +170,22 @@ size_t ub_os_read_safe(void *dst, const void *src, size_t len)
 		return (size_t)n;
 	return (size_t)n;
 }
+
+void *ub_os_low_alloc(size_t size)
+{
+	for (uintptr_t hint = 0x10000000; hint < 0xf0000000u; hint += 0x10000000) {
+		void *p = VirtualAlloc((void *)hint, size, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+
+		if (p)
+			return p;
+	}
+	return NULL;
+}
+
+void ub_os_low_free(void *p, size_t size)
+{
+	(void)size;
+	if (p)
+		VirtualFree(p, 0, MEM_RELEASE);
+}
 #endif

@@ -192,8 +192,14 @@ static bool build(int op, unsigned variant, struct pb *p)
 			return true;
 		}
 		prologue(p);
-		put(p, 0x18, dst, (unsigned)oi->vval, 0, (int32_t)(uint32_t)(a ^ b));
-		put(p, 0, 0, 0, 0, (int32_t)(uint32_t)((a ^ b) >> 32));
+		if (oi->vval == 1 || oi->vval == 2 || oi->vval == 5 || oi->vval == 6) {
+			/* map 0 of the program, or byte (variant & 7) of its value */
+			put(p, 0x18, dst, (unsigned)oi->vval, 0, 0);
+			put(p, 0, 0, 0, 0, (oi->vval == 2 || oi->vval == 6) ? (int32_t)(variant & 7) : 0);
+		} else {
+			put(p, 0x18, dst, (unsigned)oi->vval, 0, (int32_t)(uint32_t)(a ^ b));
+			put(p, 0, 0, 0, 0, (int32_t)(uint32_t)((a ^ b) >> 32));
+		}
 		p->pseudo = oi->vval != 0;
 		epilogue(p, false);
 		return true;
@@ -251,8 +257,14 @@ static bool build(int op, unsigned variant, struct pb *p)
 
 static struct userbpf_prog *load(const struct pb *p, bool blind, int *err)
 {
+	static struct userbpf_map *map;
 	struct userbpf_prog_opts po = { .sz = sizeof(po), .jit_blind = blind };
 
+	/* one array for the lddw map forms; it lives as long as the test */
+	if (!map)
+		map = userbpf_map__create(rt, 2, "cover", 4, 8, 1, NULL);
+	po.maps = &map;
+	po.map_cnt = map ? 1 : 0;
 	return ub_prog_load(rt, p->in, p->n, &po, p->pseudo, err);
 }
 
