@@ -11,7 +11,7 @@
 # wine64 alone puts its loader at /usr/lib/wine/wine64, where cross.sh
 # looks for it.
 set -u
-pkgs="clang llvm libclang-rt-14-dev"
+pkgs="clang llvm libclang-rt-14-dev libbpf-dev bpftool"
 cross_pkgs="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user gcc-mingw-w64-x86-64 wine64"
 
 deps_missing() { # packages...
