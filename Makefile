@@ -38,7 +38,7 @@ TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(sort $(filter-out tests/lib/%,$(wildcard tests/*/*.c)))
 TEST_BINS := $(foreach s,$(TEST_SRCS),$(BUILD)/tests/$(subst /,_,$(patsubst tests/%.c,%,$(s))))
 
-.PHONY: all lib check check-plain check-asan demo bench fuzz fuzz-diff clean deps
+.PHONY: install all lib check check-plain check-asan demo bench fuzz fuzz-diff clean deps
 all: lib $(BUILD)/userbpf $(BUILD)/bpf_conformance_plugin $(TEST_BINS)
 lib: $(BUILD)/libuserbpf.a $(BUILD)/libuserbpf.so
 
@@ -108,6 +108,20 @@ demo: deps
 bench: deps
 	$(MAKE) BUILD=build all
 	@sh bench/run.sh build
+
+# make install PREFIX=/usr/local [DESTDIR=...]: the library, both header
+# sets (include/userbpf for the embedding API, include/bpf for libbpf's
+# API and BPF C authors), userbpf.pc and the CLI.
+PREFIX ?= /usr/local
+install: lib $(BUILD)/userbpf
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/userbpf \
+		$(DESTDIR)$(PREFIX)/include/bpf $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(BUILD)/libuserbpf.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libuserbpf.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/userbpf/*.h $(DESTDIR)$(PREFIX)/include/userbpf/
+	install -m 644 include/bpf/*.h $(DESTDIR)$(PREFIX)/include/bpf/
+	install -m 755 $(BUILD)/userbpf $(DESTDIR)$(PREFIX)/bin/
+	sed -e 's|@PREFIX@|$(PREFIX)|' userbpf.pc.in >$(DESTDIR)$(PREFIX)/lib/pkgconfig/userbpf.pc
 
 N ?= 100000
 fuzz-diff: deps
