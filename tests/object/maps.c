@@ -630,6 +630,45 @@ static void test_errors(struct userbpf_rt *rt)
 	}
 }
 
+/* Every allocation of open and load fails in turn: each failure is an
+ * error, never a crash or a leak (ASan), until the whole load works. */
+static void test_alloc_failures(const char *src)
+{
+	char path[512], name[200];
+	uint8_t *buf;
+	size_t len = 0;
+	long k;
+	bool done = false;
+
+	snprintf(name, sizeof(name), "%s: every allocation failure handled", src);
+	if (ot_build(src, "v3", path, sizeof(path)) || !(buf = ot_slurp(path, &len))) {
+		tl_fail(name, "cannot build");
+		return;
+	}
+	for (k = 1; k < 5000 && !done; k++) {
+		struct userbpf_rt *rt = tl_rt_new(k);
+		struct userbpf_obj *obj;
+
+		if (!rt)
+			continue;
+		if (!ub_rt_helper(rt, 1) &&
+		    userbpf_rt__set_helper(rt, 1, "bpf_map_lookup_elem", h_lookup)) {
+			userbpf_rt__free(rt);
+			continue;
+		}
+		obj = userbpf_obj__open_mem(rt, buf, len, NULL);
+		if (obj && userbpf_obj__load(obj) == 0 && tl_alloc_count < k)
+			done = true;
+		userbpf_obj__close(obj);
+		userbpf_rt__free(rt);
+	}
+	if (done)
+		tl_ok(name);
+	else
+		tl_fail(name, "still failing after %ld allocations", k);
+	free(buf);
+}
+
 int main(void)
 {
 	struct userbpf_rt_opts ro = { .sz = sizeof(ro), .log = tl_log };
@@ -659,6 +698,8 @@ int main(void)
 	test_all_kinds(rt);
 	test_legacy(rt);
 	test_errors(rt);
+	test_alloc_failures("tests/object/progs/maps_btf.bpf.c");
+	test_alloc_failures("tests/object/progs/globals.bpf.c");
 	ot_cleanup();
 	userbpf_rt__free(rt);
 	return tl_exit();
