@@ -390,6 +390,20 @@ static void test_globals(struct userbpf_rt *rt, const char *cpu)
 		 (m->def.map_flags & UB_F_RDONLY_PROG));
 	/* const volatile: set before load through the initial value. */
 	cfg = userbpf_obj__map_initial_value(obj, ".rodata", &sz);
+	if (!strcmp(cpu, "v3")) {
+		/* libbpf's rule: 8 characters of the object name (base name up
+		 * to its first '.'), then the section; '-' becomes '_'. */
+		size_t blen = 0;
+		uint8_t *b = ot_slurp(path, &blen);
+		struct userbpf_obj_opts no = { .sz = sizeof(no), .name = "/some/dir/hello-kernel.bpf.o" };
+		struct userbpf_obj *o2 = b ? userbpf_obj__open_mem(rt, b, blen, &no) : NULL;
+
+		TL_CHECK("data map names follow libbpf (hello_ke.rodata, hello_ke.bss)",
+			 o2 && parsed(o2, "hello_ke.rodata", NULL) && parsed(o2, "hello_ke.bss", NULL) &&
+			 parsed(o2, "hello_ke.data", NULL) && parsed(o2, ".data.counters", NULL));
+		userbpf_obj__close(o2);
+		free(b);
+	}
 	snprintf(name, sizeof(name), "globals -mcpu=%s: .rodata initial value readable", cpu);
 	TL_CHECK(name, cfg && sz == 16 && cfg->mul == 3 && cfg->add == 5 &&
 		 cfg->magic == 0x1122334455667788ull);
