@@ -269,6 +269,11 @@ struct userbpf_obj_opts {
 	/* Registers set at entry of every program (see userbpf_prog_opts);
 	 * 0: r1 only, as Linux. */
 	uint16_t entry_regs;
+	/* Where maps defined with pinning = LIBBPF_PIN_BY_NAME live: at load
+	 * each is reused from PATH/NAME when a map with the same definition
+	 * is pinned there (a different one fails the load), else created and
+	 * pinned there.  NULL: such maps are not pinned. */
+	const char *pin_root_path;
 };
 
 /* Opens an object file (read and copied; the file is not kept open).
@@ -300,6 +305,32 @@ USERBPF_API const char *userbpf_obj__prog_name(const struct userbpf_obj *obj, si
 USERBPF_API const char *userbpf_obj__prog_section(const struct userbpf_obj *obj, size_t i);
 
 USERBPF_API const char *userbpf_prog__name(const struct userbpf_prog *prog);
+
+/* The "version" section (a u32), or 0. */
+USERBPF_API uint32_t userbpf_obj__kern_version(const struct userbpf_obj *obj);
+/*
+ * The object's maps, in libbpf's order: legacy "maps", BTF-defined
+ * ".maps", then one single-entry array per global data section (.data*,
+ * .rodata*, .bss*), named as libbpf names them ("objname.rodata").
+ * Programs refer to them by this index.  userbpf_obj__map() and
+ * userbpf_obj__find_map() give the map (owned by the object) after load,
+ * NULL before; find_map also takes a data map's section name (".bss").
+ */
+USERBPF_API size_t userbpf_obj__map_cnt(const struct userbpf_obj *obj);
+USERBPF_API struct userbpf_map *userbpf_obj__map(const struct userbpf_obj *obj, size_t i);
+USERBPF_API struct userbpf_map *userbpf_obj__find_map(const struct userbpf_obj *obj,
+						      const char *name);
+/* Name of the i-th map; valid before load too. */
+USERBPF_API const char *userbpf_obj__map_name(const struct userbpf_obj *obj, size_t i);
+/*
+ * The initial value of a global data map (by map or section name), as
+ * libbpf's bpf_map__initial_value: a writable buffer of *size bytes,
+ * owned by the object, that load copies into the map.  This is how user
+ * space sets `const volatile` variables of .rodata before load.  NULL with
+ * errno ENOENT for other maps, EBUSY after load.
+ */
+USERBPF_API void *userbpf_obj__map_initial_value(struct userbpf_obj *obj, const char *name,
+						 size_t *size);
 
 /*
  * The program type that libbpf gives a SEC name ("xdp", "tracepoint/...",

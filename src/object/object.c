@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * object.c - BPF object files: programs by SEC name, subprograms linked in,
- * license.
+ * maps and global variables referred to, license and version.
  *
  * A program is a global function in an executable section other than
  * .text (or a whole such section when it has no function symbol).  Its
  * calls - to .text subprograms or to other functions of its section - and
  * its code addresses (lddw of a function, for bpf_loop callbacks) are
  * resolved as libbpf does: each callee function is appended once after the
- * program and the call's imm is rewritten to the new distance.  Maps and
- * global variables are not loaded yet; a relocation against one is refused
- * with the program, instruction and symbol named.
+ * program and the call's imm is rewritten to the new distance.  An lddw
+ * against a map becomes src_reg 1 with imm = the map's index in the
+ * object; against global data, src_reg 2 with imm = the data map's index
+ * and the second imm = the byte offset (obj_maps.c).  Every program is
+ * loaded with the object's whole map list, so indexes are object-wide.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,36 +20,6 @@
 #include <string.h>
 #include "exec/exec_internal.h"
 #include "object/object_internal.h"
-
-struct ub_func {
-	size_t sec;
-	size_t start, cnt;	/* in instructions */
-	const char *name;	/* points into the file copy */
-	bool global;
-};
-
-struct ub_obj_prog {
-	char *name;		/* owned */
-	char *sec;		/* owned */
-	size_t func;		/* index into obj->funcs */
-	struct userbpf_prog *prog; /* owned; NULL before load */
-};
-
-struct userbpf_obj {
-	struct userbpf_rt *rt;
-	char *name;		/* owned */
-	uint8_t *buf;		/* owned copy of the file */
-	size_t size;
-	struct ub_elf elf;
-	char *license;		/* owned */
-	struct ub_func *funcs;	/* owned */
-	size_t nfuncs;
-	struct ub_obj_prog *progs; /* owned */
-	size_t nprogs;
-	size_t *rel_of;		/* owned: rel_of[sec] = its REL section, or 0 */
-	uint16_t entry_regs;
-	bool loaded;
-};
 
 static bool is_code(const struct ub_elf *e, size_t sec)
 {
@@ -236,6 +208,43 @@ static int read_license(struct userbpf_obj *obj)
 	return 0;
 }
 
+/* The "version" section: the kernel version a kprobe program was built
+ * for (a u32, as libbpf reads it). */
+static int read_version(struct userbpf_obj *obj)
+{
+	const struct ub_elf *e = &obj->elf;
+
+	for (size_t i = 1; i < e->nsec; i++) {
+		const struct ub_elf_sec *s = &e->secs[i];
+
+		if (strcmp(s->name, "version"))
+			continue;
+		if (!s->data || s->size != 4) {
+			ub_log(obj->rt, USERBPF_LOG_WARN,
+			       "%s: section version: %llu bytes, a kernel version is 4",
+			       obj->name, (unsigned long long)s->size);
+			return -EINVAL;
+		}
+		memcpy(&obj->kern_version, s->data, 4);
+	}
+	return 0;
+}
+
+/* libbpf's object name: the file's base name up to its first '.'. */
+static char *map_prefix(struct userbpf_rt *rt, const char *name)
+{
+	const char *b = name;
+	char *p;
+
+	for (const char *c = name; *c; c++)
+		if (*c == '/' || *c == '\\')
+			b = c + 1;
+	p = ub_strdup(rt, b);
+	if (p && strchr(p, '.'))
+		*strchr(p, '.') = '\0';
+	return p;
+}
+
 struct userbpf_obj *userbpf_obj__open_mem(struct userbpf_rt *rt, const void *buf, size_t size,
 					  const struct userbpf_obj_opts *opts)
 {
@@ -254,9 +263,15 @@ struct userbpf_obj *userbpf_obj__open_mem(struct userbpf_rt *rt, const void *buf
 	if (OPTS_HAS(opts, entry_regs))
 		obj->entry_regs = opts->entry_regs;
 	obj->name = ub_strdup(rt, name);
+	obj->map_pfx = map_prefix(rt, name);
 	obj->buf = ub_malloc(rt, size ? size : 1);
-	if (!obj->name || !obj->buf)
+	if (!obj->name || !obj->map_pfx || !obj->buf)
 		goto fail;
+	if (OPTS_HAS(opts, pin_root_path) && opts->pin_root_path) {
+		obj->pin_root = ub_strdup(rt, opts->pin_root_path);
+		if (!obj->pin_root)
+			goto fail;
+	}
 	if (size)
 		memcpy(obj->buf, buf, size);
 	obj->size = size;
@@ -269,6 +284,10 @@ struct userbpf_obj *userbpf_obj__open_mem(struct userbpf_rt *rt, const void *buf
 		err = collect_progs(obj);
 	if (!err)
 		err = read_license(obj);
+	if (!err)
+		err = read_version(obj);
+	if (!err)
+		err = ub_obj_collect_maps(obj);
 	if (err)
 		goto fail;
 	return obj;
@@ -283,8 +302,6 @@ struct userbpf_obj *userbpf_obj__open_file(struct userbpf_rt *rt, const char *pa
 	struct userbpf_obj_opts o = { .sz = sizeof(o), .name = path };
 	struct userbpf_obj *obj = NULL;
 
-	if (OPTS_HAS(opts, entry_regs))
-		o.entry_regs = opts->entry_regs;
 	uint8_t *data = NULL;
 	size_t len = 0;
 	int err;
@@ -293,6 +310,10 @@ struct userbpf_obj *userbpf_obj__open_file(struct userbpf_rt *rt, const char *pa
 		return ub_err_ptr(-EINVAL);
 	if (OPTS_HAS(opts, name) && opts->name)
 		o.name = opts->name;
+	if (OPTS_HAS(opts, entry_regs))
+		o.entry_regs = opts->entry_regs;
+	if (OPTS_HAS(opts, pin_root_path))
+		o.pin_root_path = opts->pin_root_path;
 	err = ub_read_file(rt, path, &data, &len);
 	if (err) {
 		ub_log(rt, USERBPF_LOG_WARN, "%s: cannot read: %s", path, userbpf_strerror(err));
@@ -412,10 +433,36 @@ static int link_insn(struct ub_link *l, size_t i)
 		}
 		if (!is_code(e, s.shndx)) {
 			const char *sec = s.shndx < e->nsec ? e->secs[s.shndx].name : "?";
-			ub_log(obj->rt, USERBPF_LOG_WARN,
-			       "%s: prog '%s': insn %zu: refers to '%s' in section %s; maps and global variables are not supported by this build yet",
-			       obj->name, l->prog, i, s.name[0] ? s.name : sec, sec);
-			return -EOPNOTSUPP;
+			size_t idx;
+			bool value;
+			uint32_t off;
+
+			if (s.shndx == 0) {
+				ub_log(obj->rt, USERBPF_LOG_WARN,
+				       "%s: prog '%s': insn %zu: '%s' is an extern (undefined) symbol, which this loader does not resolve",
+				       obj->name, l->prog, i, s.name);
+				return -EOPNOTSUPP;
+			}
+			err = ub_obj_map_for_sym(obj, l->prog, i, &s, in->imm, &idx, &value, &off);
+			if (err == -ENOENT) {
+				ub_log(obj->rt, USERBPF_LOG_WARN,
+				       "%s: prog '%s': insn %zu: refers to '%s' in section %s, which holds neither code, maps nor global data",
+				       obj->name, l->prog, i, s.name[0] ? s.name : sec, sec);
+				return -EINVAL;
+			}
+			if (err)
+				return err;
+			if (!lddw || i + 1 >= l->n) {
+				ub_log(obj->rt, USERBPF_LOG_WARN,
+				       "%s: prog '%s': insn %zu: relocation against %s '%s' is not on a whole lddw",
+				       obj->name, l->prog, i, value ? "global data" : "map",
+				       s.name[0] ? s.name : sec);
+				return -EINVAL;
+			}
+			in->src_reg = value ? 2 : 1;
+			in->imm = (int32_t)idx;
+			l->out[i + 1].imm = (int32_t)off;
+			return 0;
 		}
 		tsec = s.shndx;
 		t = call ? (int64_t)(s.value / 8) + in->imm + 1 : (int64_t)((s.value + (uint64_t)(int64_t)in->imm) / 8);
@@ -483,10 +530,12 @@ int userbpf_obj__load(struct userbpf_obj *obj)
 		return ub_err(-EINVAL);
 	if (obj->loaded)
 		return ub_err(-EBUSY);
+	err = ub_obj_create_maps(obj);
 	for (size_t i = 0; i < obj->nprogs && !err; i++) {
 		struct ub_obj_prog *p = &obj->progs[i];
 		struct userbpf_prog_opts po = { .sz = sizeof(po), .name = p->name,
-						 .entry_regs = obj->entry_regs };
+						 .entry_regs = obj->entry_regs,
+						 .maps = obj->map_ptrs, .map_cnt = obj->nmaps };
 		struct ub_link l;
 
 		err = link_prog(obj, p, &l);
@@ -498,11 +547,14 @@ int userbpf_obj__load(struct userbpf_obj *obj)
 		}
 		link_free(obj->rt, &l);
 	}
+	if (!err)
+		err = ub_obj_init_prog_arrays(obj);
 	if (err) {
 		for (size_t i = 0; i < obj->nprogs; i++) {
 			userbpf_prog__free(obj->progs[i].prog);
 			obj->progs[i].prog = NULL;
 		}
+		ub_obj_release_maps(obj);
 		return ub_err(err);
 	}
 	obj->loaded = true;
@@ -522,12 +574,15 @@ void userbpf_obj__close(struct userbpf_obj *obj)
 		ub_free(rt, obj->progs[i].sec);
 	}
 	ub_free(rt, obj->progs);
+	ub_obj_free_maps(obj);
 	ub_free(rt, obj->funcs);
 	ub_free(rt, obj->rel_of);
 	ub_elf_free(rt, &obj->elf);
 	ub_free(rt, obj->license);
 	ub_free(rt, obj->buf);
 	ub_free(rt, obj->name);
+	ub_free(rt, obj->map_pfx);
+	ub_free(rt, obj->pin_root);
 	ub_free(rt, obj);
 }
 
@@ -539,6 +594,59 @@ const char *userbpf_obj__name(const struct userbpf_obj *obj)
 const char *userbpf_obj__license(const struct userbpf_obj *obj)
 {
 	return obj ? obj->license : NULL;
+}
+
+uint32_t userbpf_obj__kern_version(const struct userbpf_obj *obj)
+{
+	return obj ? obj->kern_version : 0;
+}
+
+size_t userbpf_obj__map_cnt(const struct userbpf_obj *obj)
+{
+	return obj ? obj->nmaps : 0;
+}
+
+struct userbpf_map *userbpf_obj__map(const struct userbpf_obj *obj, size_t i)
+{
+	return obj && i < obj->nmaps ? obj->maps[i].map : NULL;
+}
+
+const char *userbpf_obj__map_name(const struct userbpf_obj *obj, size_t i)
+{
+	return obj && i < obj->nmaps ? obj->maps[i].name : NULL;
+}
+
+/* A map by its name, or a global data map by its section name too
+ * (".rodata"), as libbpf's bpf_object__find_map_by_name. */
+static struct ub_obj_map *find_obj_map(const struct userbpf_obj *obj, const char *name)
+{
+	for (size_t i = 0; obj && name && i < obj->nmaps; i++) {
+		struct ub_obj_map *m = &obj->maps[i];
+
+		if ((m->real_name && !strcmp(m->real_name, name)) || !strcmp(m->name, name))
+			return m;
+	}
+	return NULL;
+}
+
+struct userbpf_map *userbpf_obj__find_map(const struct userbpf_obj *obj, const char *name)
+{
+	struct ub_obj_map *m = find_obj_map(obj, name);
+
+	return m ? m->map : NULL;
+}
+
+void *userbpf_obj__map_initial_value(struct userbpf_obj *obj, const char *name, size_t *size)
+{
+	struct ub_obj_map *m = find_obj_map(obj, name);
+
+	if (!m || !m->init)
+		return ub_err_ptr(-ENOENT);
+	if (obj->loaded)
+		return ub_err_ptr(-EBUSY);
+	if (size)
+		*size = m->def.value_size;
+	return m->init;
 }
 
 size_t userbpf_obj__prog_cnt(const struct userbpf_obj *obj)
