@@ -304,6 +304,15 @@ USERBPF_API struct userbpf_prog *userbpf_obj__find_prog(const struct userbpf_obj
 USERBPF_API const char *userbpf_obj__prog_name(const struct userbpf_obj *obj, size_t i);
 USERBPF_API const char *userbpf_obj__prog_section(const struct userbpf_obj *obj, size_t i);
 
+/* The i-th program's type (as set, else as its SEC name gives it, else
+ * NULL), load flags and whether userbpf_obj__load loads it; the setters
+ * work before load only (-EBUSY after). */
+USERBPF_API int userbpf_obj__set_prog_type(struct userbpf_obj *obj, size_t i, const char *type);
+USERBPF_API const char *userbpf_obj__prog_type(const struct userbpf_obj *obj, size_t i);
+USERBPF_API int userbpf_obj__set_prog_flags(struct userbpf_obj *obj, size_t i, uint32_t flags);
+USERBPF_API uint32_t userbpf_obj__prog_flags(const struct userbpf_obj *obj, size_t i);
+USERBPF_API int userbpf_obj__set_prog_autoload(struct userbpf_obj *obj, size_t i, bool autoload);
+
 USERBPF_API const char *userbpf_prog__name(const struct userbpf_prog *prog);
 
 /* The "version" section (a u32), or 0. */

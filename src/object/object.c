@@ -535,9 +535,16 @@ int userbpf_obj__load(struct userbpf_obj *obj)
 		struct ub_obj_prog *p = &obj->progs[i];
 		struct userbpf_prog_opts po = { .sz = sizeof(po), .name = p->name,
 						 .entry_regs = obj->entry_regs,
-						 .maps = obj->map_ptrs, .map_cnt = obj->nmaps };
+						 .maps = obj->map_ptrs, .map_cnt = obj->nmaps,
+						 .prog_flags = p->flags };
+		const struct userbpf_prog_type *t =
+			userbpf_rt__prog_type_for_sec(obj->rt, p->sec);
 		struct ub_link l;
 
+		/* The type: set by the user, else the SEC name's (as libbpf). */
+		po.prog_type = p->type ? p->type : t ? t->name : NULL;
+		if (p->no_autoload)
+			continue;
 		err = link_prog(obj, p, &l);
 		if (!err) {
 			p->prog = ub_prog_load(obj->rt, l.out, l.n, &po, false, &err);
@@ -572,6 +579,7 @@ void userbpf_obj__close(struct userbpf_obj *obj)
 		userbpf_prog__free(obj->progs[i].prog);
 		ub_free(rt, obj->progs[i].name);
 		ub_free(rt, obj->progs[i].sec);
+		ub_free(rt, obj->progs[i].type);
 	}
 	ub_free(rt, obj->progs);
 	ub_obj_free_maps(obj);
@@ -680,4 +688,62 @@ const char *userbpf_obj__prog_section(const struct userbpf_obj *obj, size_t i)
 const char *userbpf_prog__name(const struct userbpf_prog *prog)
 {
 	return prog ? prog->name : NULL;
+}
+
+int userbpf_obj__set_prog_type(struct userbpf_obj *obj, size_t i, const char *type)
+{
+	char *copy;
+
+	if (!obj || i >= obj->nprogs || !type)
+		return ub_err(-EINVAL);
+	if (obj->loaded)
+		return ub_err(-EBUSY);
+	if (!userbpf_rt__prog_type(obj->rt, type)) {
+		ub_log(obj->rt, USERBPF_LOG_WARN, "%s: prog '%s': unknown program type '%s'",
+		       obj->name, obj->progs[i].name, type);
+		return ub_err(-EINVAL);
+	}
+	copy = ub_strdup(obj->rt, type);
+	if (!copy)
+		return ub_err(-ENOMEM);
+	ub_free(obj->rt, obj->progs[i].type);
+	obj->progs[i].type = copy;
+	return 0;
+}
+
+const char *userbpf_obj__prog_type(const struct userbpf_obj *obj, size_t i)
+{
+	const struct userbpf_prog_type *t;
+
+	if (!obj || i >= obj->nprogs)
+		return NULL;
+	if (obj->progs[i].type)
+		return obj->progs[i].type;
+	t = userbpf_rt__prog_type_for_sec(obj->rt, obj->progs[i].sec);
+	return t ? t->name : NULL;
+}
+
+int userbpf_obj__set_prog_flags(struct userbpf_obj *obj, size_t i, uint32_t flags)
+{
+	if (!obj || i >= obj->nprogs)
+		return ub_err(-EINVAL);
+	if (obj->loaded)
+		return ub_err(-EBUSY);
+	obj->progs[i].flags = flags;
+	return 0;
+}
+
+uint32_t userbpf_obj__prog_flags(const struct userbpf_obj *obj, size_t i)
+{
+	return obj && i < obj->nprogs ? obj->progs[i].flags : 0;
+}
+
+int userbpf_obj__set_prog_autoload(struct userbpf_obj *obj, size_t i, bool autoload)
+{
+	if (!obj || i >= obj->nprogs)
+		return ub_err(-EINVAL);
+	if (obj->loaded)
+		return ub_err(-EBUSY);
+	obj->progs[i].no_autoload = !autoload;
+	return 0;
 }

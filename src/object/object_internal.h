@@ -151,6 +151,9 @@ struct ub_obj_prog {
 	char *sec;		/* owned */
 	size_t func;		/* index into obj->funcs */
 	struct userbpf_prog *prog; /* owned; NULL before load */
+	char *type;		/* owned: a type set before load, or NULL (SEC's) */
+	uint32_t flags;		/* load flags */
+	bool no_autoload;	/* not loaded by userbpf_obj__load */
 };
 
 enum ub_obj_map_kind {
