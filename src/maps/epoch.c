@@ -24,6 +24,14 @@ void ub_epoch_init(struct ub_epoch *e, uint32_t nslots)
 		atomic_store(&e->slots[i].word, 0);
 }
 
+/* Only its address is used: one per thread. */
+static _Thread_local char thread_tag;
+
+static uint64_t my_tag(void)
+{
+	return (uint64_t)(uintptr_t)&thread_tag;
+}
+
 uint32_t ub_epoch_self(void)
 {
 #ifdef _WIN32
@@ -70,6 +78,8 @@ uint32_t ub_epoch_enter(struct ub_epoch *e, uint32_t self)
 						   g << UB_EPOCH_PID_BITS | self)) {
 			uint32_t h = atomic_load_explicit(&e->hwm, memory_order_relaxed);
 
+			atomic_store_explicit(&s->owner, my_tag(), memory_order_relaxed);
+
 			while (h <= i && !atomic_compare_exchange_weak(&e->hwm, &h, i + 1))
 				;
 			/* The epoch moved while we claimed: announce the new
@@ -88,8 +98,10 @@ uint32_t ub_epoch_enter(struct ub_epoch *e, uint32_t self)
 
 void ub_epoch_exit(struct ub_epoch *e, uint32_t token)
 {
-	if (token)
+	if (token) {
+		atomic_store_explicit(&e->slots[token - 1].owner, 0, memory_order_relaxed);
 		atomic_store_explicit(&e->slots[token - 1].word, 0, memory_order_release);
+	}
 }
 
 uint64_t ub_epoch_now(struct ub_epoch *e)
@@ -98,7 +110,7 @@ uint64_t ub_epoch_now(struct ub_epoch *e)
 	return atomic_load(&e->global);
 }
 
-uint64_t ub_epoch_try_advance(struct ub_epoch *e, bool reap)
+uint64_t ub_epoch_try_advance(struct ub_epoch *e, bool reap, bool self_too, uint32_t self)
 {
 	uint64_t g, want;
 	uint32_t hwm;
@@ -112,6 +124,11 @@ uint64_t ub_epoch_try_advance(struct ub_epoch *e, bool reap)
 		uint64_t w = atomic_load_explicit(&e->slots[i].word, memory_order_acquire);
 
 		if (!w || w >> UB_EPOCH_PID_BITS == g)
+			continue;
+		/* Our own slot: its owner word can only hold our tag while
+		 * we hold it (we clear it before we leave). */
+		if (self_too && (w & UB_EPOCH_PID_MASK) == self &&
+		    atomic_load_explicit(&e->slots[i].owner, memory_order_relaxed) == my_tag())
 			continue;
 		if (reap && ub_epoch_pid_dead((uint32_t)(w & UB_EPOCH_PID_MASK)) &&
 		    atomic_compare_exchange_strong(&e->slots[i].word, &w, 0))

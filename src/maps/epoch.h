@@ -20,9 +20,11 @@
  * lists per shard, by E mod 3 (see map_hash.c).
  *
  * A reader never waits for writers; a writer never waits for a reader
- * unless it asks to (user-side updates when no element is free), and then
- * at most a bounded time, clearing slots of processes that died inside a
- * critical section (kill -9).
+ * unless it asks to (when no element is free), and then at most a bounded
+ * time, clearing slots of processes that died inside a critical section
+ * (kill -9).  Each slot also names the thread holding it (the address of
+ * a thread-local byte, with the pid), so that a writer inside its own
+ * section can tell its own slots from others'.
  */
 #ifndef USERBPF_MAP_EPOCH_H
 #define USERBPF_MAP_EPOCH_H
@@ -36,7 +38,8 @@
 
 struct ub_epoch_slot {
 	_Atomic uint64_t word;		/* 0, or epoch << 22 | pid */
-	uint64_t pad[7];
+	_Atomic uint64_t owner;		/* the holder thread's tag, or 0 */
+	uint64_t pad[6];
 };
 
 /* In shared memory; 64-aligned. */
@@ -65,8 +68,11 @@ void ub_epoch_exit(struct ub_epoch *e, uint32_t token);
  * unlink that retires an element). */
 uint64_t ub_epoch_now(struct ub_epoch *e);
 /* Moves the epoch on when every reader has seen it; with reap, frees the
- * slots of processes that no longer exist.  Returns the epoch after. */
-uint64_t ub_epoch_try_advance(struct ub_epoch *e, bool reap);
+ * slots of processes that no longer exist.  Returns the epoch after.
+ * self_too: also when the only readers behind are this thread's own
+ * sections (a program that retires more elements in one run than the
+ * pool has spare; see map_hash.c). */
+uint64_t ub_epoch_try_advance(struct ub_epoch *e, bool reap, bool self_too, uint32_t self);
 
 /* Gives the CPU away for a moment (waits). */
 void ub_epoch_yield(void);

@@ -37,12 +37,17 @@
  * clock sweep (lookups set `ref`; the hand clears it and takes the first
  * unreferenced element), approximately the least recently used, as Linux.
  *
- * When no element is free (readers hold many retired ones back): a
- * user-side writer waits, at most about a second, for the epoch to move
- * (clearing reader slots of dead processes); a program (inside its own
- * critical section, so it cannot wait) replaces an existing key's value in
- * place instead, or gets -ENOMEM for a new key.  The slack is sized so
- * that this only happens when one run retires hundreds of elements.
+ * When no element is free (readers hold retired ones back), a writer
+ * waits for the epoch to move: at most about a second from user space,
+ * 0.1 s from a program, clearing the reader slots of dead processes.  A
+ * program waits only for other threads' sections, not its own: so a run
+ * that retires more elements than the pool has spare (64 + 8 per CPU +
+ * max_entries / 8) goes on, but an element it replaced earlier in the
+ * same run may then be reused under a pointer it still holds - Linux's
+ * preallocated maps reuse elements at once, so programs that work there
+ * work here.  If another reader is stuck in its section past the wait, a
+ * program's replacement is written in place and a new key gets -ENOMEM;
+ * user space gets -ENOMEM.
  *
  * kill -9 of a writer: every publish is one store, so the table stays
  * well formed; a bucket lock it held is taken over, an element it was
@@ -452,7 +457,7 @@ static uint32_t pool_get(const struct hlocal *L)
 	for (int round = 0; round < 3; round++) {
 		if (shard_reclaim(L, &L->shards[c], g) && (idx = stack_pop(L, &L->shards[c])))
 			return idx;
-		g = ub_epoch_try_advance(L->ep, false);
+		g = ub_epoch_try_advance(L->ep, false, false, L->self);
 	}
 	for (uint32_t i = 1; i < L->nshards; i++) {
 		struct shard *s = &L->shards[(c + i) % L->nshards];
@@ -466,15 +471,16 @@ static uint32_t pool_get(const struct hlocal *L)
 	return 0;
 }
 
-/* User side only: waits (bounded) until an element can be had. */
-static bool pool_wait(const struct hlocal *L, uint64_t *deadline)
+/* Waits (bounded) until an element can be had.  A program's own
+ * critical sections do not hold it back (see the top of the file). */
+static bool pool_wait(const struct hlocal *L, uint64_t *deadline, bool user)
 {
 	uint64_t now = ub_os_monotonic_ns();
 
 	if (!*deadline)
-		*deadline = now + 1000000000ull;
+		*deadline = now + (user ? 1000000000ull : 100000000ull);
 	while (now < *deadline) {
-		uint64_t g = ub_epoch_try_advance(L->ep, true);
+		uint64_t g = ub_epoch_try_advance(L->ep, true, !user, L->self);
 
 		for (uint32_t i = 0; i < L->nshards; i++) {
 			shard_reclaim(L, &L->shards[i], g);
@@ -734,6 +740,7 @@ static long hash_update(struct userbpf_map *m, const void *key, const void *valu
 	struct bucket *b;
 	struct helem *old, *n;
 	_Atomic uint32_t *link;
+	bool gave_up = false;
 	int c;
 
 	if (old32)
@@ -779,9 +786,10 @@ again:
 	}
 	nidx = pool_get(L);
 	if (!nidx) {
-		if (old && !user) {
-			/* A program, inside its critical section, cannot wait:
-			 * write in place (as Linux's preallocated maps do). */
+		if (old && gave_up) {
+			/* Still nothing after waiting (another reader stuck in
+			 * its section): a program's replacement is written in
+			 * place, as Linux's preallocated maps do. */
 			uint8_t *v = evalue(L, old);
 
 			if (L->percpu)
@@ -794,9 +802,14 @@ again:
 		if (!old)
 			atomic_fetch_sub(&L->st->count, 1);
 		bucket_unlock(b);
-		if (user && pool_wait(L, &deadline))
-			goto again;
-		return -ENOMEM;
+		if (gave_up)
+			return -ENOMEM;
+		if (!pool_wait(L, &deadline, user)) {
+			if (user)
+				return -ENOMEM;
+			gave_up = true;
+		}
+		goto again;
 	}
 	n = elem(L, nidx);
 	atomic_store_explicit(&n->hash, h, memory_order_relaxed);
