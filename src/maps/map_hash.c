@@ -103,6 +103,7 @@ struct hlocal {
 	struct shard *shards;
 	struct bucket *buckets;
 	uint8_t *elems;
+	uint64_t seed;
 	uint32_t self, ks, vs, esize, val_off, mask, nelems, nshards, ncpus, stride;
 	bool percpu, lru, has_lock;
 	void *ext;
@@ -294,6 +295,7 @@ int ub_hash_attach(struct userbpf_map *m)
 	if (!L)
 		return -ENOMEM;
 	L->st = st;
+	L->seed = st->seed;
 	L->ep = (struct ub_epoch *)(void *)(m->data + st->off_epoch);
 	L->shards = (struct shard *)(void *)(m->data + st->off_shards);
 	L->buckets = (struct bucket *)(void *)(m->data + st->off_buckets);
@@ -331,35 +333,56 @@ void **ub_hash_ext(struct userbpf_map *m)
 
 /* ---- hashing ----------------------------------------------------------- */
 
-static uint64_t mix64(uint64_t h)
+/* The last n (< 8) bytes as one word, with overlapping loads. */
+static uint64_t load_tail(const uint8_t *p, uint32_t n)
 {
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
+	uint32_t a, b;
+
+	if (n >= 4) {
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		return a | (uint64_t)b << 32;
+	}
+	if (!n)
+		return 0;
+	return p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16;
 }
 
 static uint32_t hash_key(const struct hlocal *L, const void *key)
 {
 	const uint8_t *p = key;
 	uint32_t n = L->ks;
-	uint64_t h = L->st->seed ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull), v;
+	uint64_t h = L->seed ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull), v;
 
 	while (n >= 8) {
 		memcpy(&v, p, 8);
-		h = (h ^ v) * 0x100000001b3ull;
+		h = (h ^ v) * 0xff51afd7ed558ccdull;
 		h ^= h >> 29;
 		p += 8;
 		n -= 8;
 	}
-	if (n) {
-		v = 0;
-		memcpy(&v, p, n);
-		h = (h ^ v) * 0x100000001b3ull;
+	h = (h ^ load_tail(p, n)) * 0xff51afd7ed558ccdull;
+	h ^= h >> 32;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return (uint32_t)(h ^ (h >> 29));
+}
+
+static bool key_eq(const uint8_t *a, const void *b, uint32_t n)
+{
+	uint64_t x, y;
+	uint32_t x4, y4;
+
+	if (n == 4) {
+		memcpy(&x4, a, 4);
+		memcpy(&y4, b, 4);
+		return x4 == y4;
 	}
-	return (uint32_t)mix64(h);
+	if (n == 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		return x == y;
+	}
+	return !memcmp(a, b, n);
 }
 
 /* ---- bucket locks ------------------------------------------------------ */
@@ -430,9 +453,16 @@ static void stack_push_chain(const struct hlocal *L, struct shard *s, uint32_t f
 static bool shard_reclaim(const struct hlocal *L, struct shard *s, uint64_t g)
 {
 	uint32_t first = atomic_exchange(&s->limbo[(g + 1) % 3], 0), last, nx;
+	uint64_t h;
 
 	if (!first)
 		return false;
+	/* Usually the free stack is empty: the chain becomes it as it is. */
+	h = atomic_load_explicit(&s->free, memory_order_relaxed);
+	if ((uint32_t)h == 0 &&
+	    atomic_compare_exchange_strong_explicit(&s->free, &h, ((h >> 32) + 1) << 32 | first,
+						    memory_order_release, memory_order_relaxed))
+		return true;
 	for (last = first;
 	     (nx = atomic_load_explicit(&elem(L, last)->fnext, memory_order_relaxed)) != 0;)
 		last = nx;
@@ -445,9 +475,9 @@ static uint32_t my_shard(const struct hlocal *L)
 	return ub_os_cpu() % L->nshards;
 }
 
-static uint32_t pool_get(const struct hlocal *L)
+static uint32_t pool_get(const struct hlocal *L, uint32_t c)
 {
-	uint32_t c = my_shard(L), idx;
+	uint32_t idx;
 	uint64_t g;
 
 	idx = stack_pop(L, &L->shards[c]);
@@ -495,10 +525,10 @@ static bool pool_wait(const struct hlocal *L, uint64_t *deadline, bool user)
 }
 
 /* An unlinked element goes to the limbo list of the epoch now. */
-static void retire(const struct hlocal *L, uint32_t idx)
+static void retire(const struct hlocal *L, uint32_t idx, uint32_t shard)
 {
 	uint64_t g = ub_epoch_now(L->ep);
-	_Atomic uint32_t *head = &L->shards[my_shard(L)].limbo[g % 3];
+	_Atomic uint32_t *head = &L->shards[shard].limbo[g % 3];
 	uint32_t h = atomic_load_explicit(head, memory_order_relaxed);
 	struct helem *e = elem(L, idx);
 
@@ -519,7 +549,7 @@ static struct helem *find(const struct hlocal *L, struct bucket *b, const void *
 		struct helem *e = elem(L, i);
 
 		if (atomic_load_explicit(&e->hash, memory_order_relaxed) == h &&
-		    !memcmp(ekey(e), key, L->ks))
+		    key_eq(ekey(e), key, L->ks))
 			return e;
 		i = atomic_load_explicit(&e->next, memory_order_acquire);
 	}
@@ -639,7 +669,7 @@ static struct helem *find_locked(const struct hlocal *L, struct bucket *b, const
 		struct helem *e = elem(L, i);
 
 		if (atomic_load_explicit(&e->hash, memory_order_relaxed) == h &&
-		    !memcmp(ekey(e), key, L->ks)) {
+		    key_eq(ekey(e), key, L->ks)) {
 			*linkp = link;
 			*idxp = i;
 			return e;
@@ -682,7 +712,7 @@ static bool lru_evict(const struct hlocal *L)
 			if (j == i) {
 				unlink_elem(L, link, e);
 				bucket_unlock(b);
-				retire(L, i);
+				retire(L, i, my_shard(L));
 				return true;
 			}
 		}
@@ -736,7 +766,7 @@ static long hash_update(struct userbpf_map *m, const void *key, const void *valu
 {
 	const struct hlocal *L = m->local;
 	uint64_t cmd = flags & ~(uint64_t)UB_F_LOCK, deadline = 0;
-	uint32_t h, oidx, nidx;
+	uint32_t h, oidx, nidx, shard;
 	struct bucket *b;
 	struct helem *old, *n;
 	_Atomic uint32_t *link;
@@ -784,7 +814,8 @@ again:
 			goto again;
 		}
 	}
-	nidx = pool_get(L);
+	shard = my_shard(L);
+	nidx = pool_get(L, shard);
 	if (!nidx) {
 		if (old && gave_up) {
 			/* Still nothing after waiting (another reader stuck in
@@ -831,7 +862,7 @@ again:
 	}
 	bucket_unlock(b);
 	if (old)
-		retire(L, oidx);
+		retire(L, oidx, shard);
 	return 0;
 }
 
@@ -876,7 +907,7 @@ static long hash_remove(struct userbpf_map *m, const void *key, void *value, uin
 		memcpy(old32, evalue(L, e), 4);
 	unlink_elem(L, link, e);
 	bucket_unlock(b);
-	retire(L, idx);
+	retire(L, idx, my_shard(L));
 	return 0;
 }
 
