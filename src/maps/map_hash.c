@@ -49,6 +49,9 @@
  * program's replacement is written in place and a new key gets -ENOMEM;
  * user space gets -ENOMEM.
  *
+ * Indices read from the shared memory are checked against the pool's
+ * size, so a damaged pin cannot send a walk outside the mapping.
+ *
  * kill -9 of a writer: every publish is one store, so the table stays
  * well formed; a bucket lock it held is taken over, an element it was
  * filling is lost to the pool, and the live count may be off by one.
@@ -424,7 +427,7 @@ static uint32_t stack_pop(const struct hlocal *L, struct shard *s)
 	for (;;) {
 		uint32_t idx = (uint32_t)h, nx;
 
-		if (!idx)
+		if (!idx || idx > L->nelems)
 			return 0;
 		nx = atomic_load_explicit(&elem(L, idx)->fnext, memory_order_relaxed);
 		if (atomic_compare_exchange_weak_explicit(&s->free, &h,
@@ -464,7 +467,8 @@ static bool shard_reclaim(const struct hlocal *L, struct shard *s, uint64_t g)
 						    memory_order_release, memory_order_relaxed))
 		return true;
 	for (last = first;
-	     (nx = atomic_load_explicit(&elem(L, last)->fnext, memory_order_relaxed)) != 0;)
+	     (nx = atomic_load_explicit(&elem(L, last)->fnext, memory_order_relaxed)) != 0 &&
+	     nx <= L->nelems;)
 		last = nx;
 	stack_push_chain(L, s, first, last);
 	return true;
@@ -545,7 +549,7 @@ static struct helem *find(const struct hlocal *L, struct bucket *b, const void *
 {
 	uint32_t i = atomic_load_explicit(&b->head, memory_order_acquire);
 
-	while (i) {
+	while (i && i <= L->nelems) {
 		struct helem *e = elem(L, i);
 
 		if (atomic_load_explicit(&e->hash, memory_order_relaxed) == h &&
@@ -635,7 +639,7 @@ int ub_hash_get_next_key(struct userbpf_map *m, const void *key, void *next_key)
 		 * of the buckets after; a missing key restarts at the first. */
 		if (e) {
 			i = atomic_load_explicit(&e->next, memory_order_acquire);
-			if (i) {
+			if (i && i <= L->nelems) {
 				memcpy(next_key, ekey(elem(L, i)), L->ks);
 				err = 0;
 				goto out;
@@ -645,7 +649,7 @@ int ub_hash_get_next_key(struct userbpf_map *m, const void *key, void *next_key)
 	}
 	for (; b <= L->mask; b++) {
 		i = atomic_load_explicit(&L->buckets[b].head, memory_order_acquire);
-		if (i) {
+		if (i && i <= L->nelems) {
 			memcpy(next_key, ekey(elem(L, i)), L->ks);
 			err = 0;
 			break;
@@ -665,7 +669,7 @@ static struct helem *find_locked(const struct hlocal *L, struct bucket *b, const
 	_Atomic uint32_t *link = &b->head;
 	uint32_t i;
 
-	while ((i = atomic_load_explicit(link, memory_order_relaxed)) != 0) {
+	while ((i = atomic_load_explicit(link, memory_order_relaxed)) != 0 && i <= L->nelems) {
 		struct helem *e = elem(L, i);
 
 		if (atomic_load_explicit(&e->hash, memory_order_relaxed) == h &&
@@ -707,7 +711,8 @@ static bool lru_evict(const struct hlocal *L)
 		}
 		b = &L->buckets[atomic_load_explicit(&e->hash, memory_order_relaxed) & L->mask];
 		bucket_lock(L, b);
-		for (link = &b->head; (j = atomic_load_explicit(link, memory_order_relaxed)) != 0;
+		for (link = &b->head;
+		     (j = atomic_load_explicit(link, memory_order_relaxed)) != 0 && j <= L->nelems;
 		     link = &elem(L, j)->next) {
 			if (j == i) {
 				unlink_elem(L, link, e);
