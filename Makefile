@@ -8,7 +8,8 @@
 #   make bench        benchmarks, printed as a table of ratios
 #   make fuzz-diff N=100000   long differential run against the kernel
 #
-# Variables: BUILD (output folder), CC, SAN=1 (sanitizers), OPT.
+# Variables: BUILD (output folder), CC, SAN=1 (sanitizers), TSAN=1
+# (ThreadSanitizer), OPT.
 
 BUILD ?= build
 CC ?= cc
@@ -22,6 +23,10 @@ ifeq ($(SAN),1)
 BASE_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 LDSAN := -fsanitize=address,undefined
+endif
+ifeq ($(TSAN),1)
+BASE_CFLAGS += -fsanitize=thread -fno-omit-frame-pointer
+LDSAN := -fsanitize=thread
 endif
 CFLAGS_ALL := $(BASE_CFLAGS) $(CFLAGS)
 LDLIBS_ALL := $(LDSAN) $(LDFLAGS) -lpthread
@@ -38,7 +43,7 @@ TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(sort $(filter-out tests/lib/%,$(wildcard tests/*/*.c)))
 TEST_BINS := $(foreach s,$(TEST_SRCS),$(BUILD)/tests/$(subst /,_,$(patsubst tests/%.c,%,$(s))))
 
-.PHONY: install all lib check check-plain check-asan demo bench fuzz fuzz-diff clean deps
+.PHONY: install all lib check check-plain check-asan check-tsan demo bench fuzz fuzz-diff clean deps
 all: lib $(BUILD)/userbpf $(BUILD)/bpf_conformance_plugin $(TEST_BINS)
 lib: $(BUILD)/libuserbpf.a $(BUILD)/libuserbpf.so
 
@@ -80,7 +85,14 @@ check: deps
 	$(MAKE) BUILD=build CC=gcc all
 	$(MAKE) BUILD=build/asan CC=clang SAN=1 all
 	$(MAKE) fuzz
+	$(MAKE) check-tsan
 	@sh tests/run.sh build build/asan
+
+# The map stress test (threads on every concurrent map) under
+# ThreadSanitizer: any report fails the build.
+check-tsan:
+	$(MAKE) BUILD=build/tsan CC=clang TSAN=1 build/tsan/tests/maps_stress
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" build/tsan/tests/maps_stress
 
 # libFuzzer targets (fuzz/*.c) over a coverage-instrumented library; make
 # check builds them and gives each a short smoke run.  Long campaigns:

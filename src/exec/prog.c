@@ -446,6 +446,10 @@ void *userbpf_call__user(const struct userbpf_call *c)
 	return c ? c->user : NULL;
 }
 
+/* Maps of a program whose epoch a run enters (the first ones; objects
+ * with more maps than this share them between programs rarely). */
+#define UB_RUN_EPOCH_MAPS 64
+
 int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opts *opts,
 			 enum ub_dispatch dispatch, uint64_t *ret)
 {
@@ -454,6 +458,7 @@ int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opt
 	const uint64_t *args = no_args;
 	enum userbpf_engine engine = USERBPF_ENGINE_DEFAULT;
 	bool trusted_override = false, trusted;
+	uint32_t epoch_tok[UB_RUN_EPOCH_MAPS];
 	ub_interp_fn fn;
 	uint64_t r0 = 0;
 	int err;
@@ -506,6 +511,10 @@ int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opt
 	}
 	if (trusted_override)
 		trusted = false;
+	/* A run is a read-side critical section of the maps it uses: what
+	 * a lookup returns is not reused under it (map_hash.c). */
+	for (size_t i = 0; i < prog->map_cnt && i < UB_RUN_EPOCH_MAPS; i++)
+		epoch_tok[i] = ub_map_epoch_enter(prog->maps[i]);
 	/* The JIT by default for trusted programs; checked mode (and so a
 	 * budget) is the interpreter's. */
 	if (engine != USERBPF_ENGINE_INTERPRETER && trusted && !c.budget &&
@@ -527,6 +536,8 @@ int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opt
 						    : ub_interp_checked_goto;
 	err = fn(&c, args, &r0);
 done:
+	for (size_t i = 0; i < prog->map_cnt && i < UB_RUN_EPOCH_MAPS; i++)
+		ub_map_epoch_exit(prog->maps[i], epoch_tok[i]);
 	if (c.ctx_hdr)
 		c.ctx_hdr->call = NULL;
 	ub_free(prog->rt, c.regions);

@@ -48,6 +48,12 @@ const struct ub_map_ops *ub_map_ops_of(uint32_t type)
 	case UB_MAP_ARRAY: return &ub_map_array_ops;
 	case UB_MAP_PERCPU_ARRAY: return &ub_map_percpu_array_ops;
 	case UB_MAP_PROG_ARRAY: return &ub_map_prog_array_ops;
+	case UB_MAP_HASH: return &ub_map_hash_ops;
+	case UB_MAP_PERCPU_HASH: return &ub_map_percpu_hash_ops;
+	case UB_MAP_LRU_HASH: return &ub_map_lru_hash_ops;
+	case UB_MAP_LRU_PERCPU_HASH: return &ub_map_lru_percpu_hash_ops;
+	case UB_MAP_ARRAY_OF_MAPS: return &ub_map_array_of_maps_ops;
+	case UB_MAP_HASH_OF_MAPS: return &ub_map_hash_of_maps_ops;
 	default: return NULL;
 	}
 }

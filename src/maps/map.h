@@ -87,6 +87,8 @@ struct ub_map_hdr {
 	uint8_t type_state[128]; /* the family's shared counters, heads, locks */
 };
 
+struct ub_epoch;
+
 struct userbpf_map {
 	struct userbpf_rt *rt;
 	const struct ub_map_ops *ops;
@@ -101,6 +103,8 @@ struct userbpf_map {
 	void *local;		/* the family's process-local state; owned by ops */
 	struct userbpf_map *inner_tmpl;	/* map-in-map: the inner template (a ref) */
 	bool readonly;		/* mapped without write access */
+	struct ub_epoch *epoch;	/* the family's reader slots (hash families), or NULL */
+	uint32_t epoch_self;	/* this process's id in those slots */
 };
 
 /* Per-CPU values as user space sees them: one 8-byte-aligned slot each. */
@@ -149,6 +153,23 @@ const struct ub_map_ops *ub_map_ops_of(uint32_t type);
 extern const struct ub_map_ops ub_map_array_ops;
 extern const struct ub_map_ops ub_map_percpu_array_ops;
 extern const struct ub_map_ops ub_map_prog_array_ops;
+extern const struct ub_map_ops ub_map_hash_ops;
+extern const struct ub_map_ops ub_map_percpu_hash_ops;
+extern const struct ub_map_ops ub_map_lru_hash_ops;
+extern const struct ub_map_ops ub_map_lru_percpu_hash_ops;
+extern const struct ub_map_ops ub_map_array_of_maps_ops;
+extern const struct ub_map_ops ub_map_hash_of_maps_ops;
+
+/*
+ * Read-side critical sections (map_hash.c, epoch.h).  A pointer that
+ * lookup returned stays valid and unchanged until the matching exit:
+ * the executor brackets a program run with these, for each map the
+ * program uses (cheap no-ops for families that never free elements).
+ * Sections nest and may be entered on several maps at once.  Inner maps
+ * of a map-in-map are not covered by the outer map's section.
+ */
+uint32_t ub_map_epoch_enter(struct userbpf_map *m);
+void ub_map_epoch_exit(struct userbpf_map *m, uint32_t token);
 
 /* PROG_ARRAY: the program at index i, or NULL (tail calls). */
 struct userbpf_prog *ub_map_prog_array_get(struct userbpf_map *m, uint32_t i);

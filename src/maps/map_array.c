@@ -136,11 +136,10 @@ static int percpu_lookup_user(struct userbpf_map *m, const void *key, void *valu
 		return -EINVAL;
 	if (i >= m->def.max_entries)
 		return -ENOENT;
-	for (unsigned c = 0; c < m->ncpus; c++) {
-		memcpy((uint8_t *)value + c * stride, percpu_slot(m, i, c), m->def.value_size);
-		memset((uint8_t *)value + c * stride + m->def.value_size, 0,
-		       stride - m->def.value_size);
-	}
+	/* Whole slots, padding included: Linux keeps the bytes user space
+	 * wrote there. */
+	for (unsigned c = 0; c < m->ncpus; c++)
+		memcpy((uint8_t *)value + c * stride, percpu_slot(m, i, c), stride);
 	return 0;
 }
 
@@ -158,8 +157,7 @@ static int percpu_update_user(struct userbpf_map *m, const void *key, const void
 	if (flags & UB_F_LOCK)
 		return -EINVAL;
 	for (unsigned c = 0; c < m->ncpus; c++)
-		memcpy(percpu_slot(m, i, c), (const uint8_t *)value + c * stride,
-		       m->def.value_size);
+		memcpy(percpu_slot(m, i, c), (const uint8_t *)value + c * stride, stride);
 	return 0;
 }
 

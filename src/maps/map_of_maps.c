@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * map_of_maps.c - ARRAY_OF_MAPS and HASH_OF_MAPS.
+ *
+ * Values are map ids of the runtime that filled the map (4 bytes, as
+ * Linux's value_size): user space writes an inner map's id and reads the
+ * id back; a program's lookup gets the inner struct userbpf_map * (a "map
+ * pointer"), NULL when absent.  An inner map must match the template the
+ * outer map was created with (Linux's bpf_map_meta_equal: type, key and
+ * value size, flags, spin lock; max_entries too for arrays unless the
+ * template has BPF_F_INNER_MAP).
+ *
+ * The outer map holds a reference to every inner map it stores, in a
+ * process-local table (m->local, or the hash table's ext room): ids mean
+ * nothing to another process, so, like a PROG_ARRAY, a pinned map-in-map
+ * is shared only within one runtime.  Updates and deletes from user space
+ * are serialized by the caller, as are map creation and freeing.
+ * ARRAY_OF_MAPS reuses nothing of map_array.c (ids, not values);
+ * HASH_OF_MAPS is map_hash.c's table with 4-byte values.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include "maps/map_hash.h"
+
+static bool is_map_in_map(uint32_t t)
+{
+	return t == UB_MAP_ARRAY_OF_MAPS || t == UB_MAP_HASH_OF_MAPS;
+}
+
+static int check_value(struct userbpf_rt *rt, const struct ub_map_def *def)
+{
+	if (def->value_size != 4) {
+		ub_log(rt, USERBPF_LOG_WARN,
+		       "map '%.16s': a map-in-map holds map ids: value_size must be 4, not %u",
+		       def->name, def->value_size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The template must be a map that can live inside another. */
+static int check_tmpl(struct userbpf_map *m)
+{
+	if (!m->inner_tmpl)
+		return 0;	/* an opened pin: nothing to check against */
+	if (is_map_in_map(m->inner_tmpl->def.type)) {
+		ub_log(m->rt, USERBPF_LOG_WARN, "map '%s': a map-in-map cannot hold map-in-maps",
+		       m->def.name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Whether inner may be stored in m (Linux's map_meta_equal). */
+static int inner_ok(struct userbpf_map *m, struct userbpf_map *inner)
+{
+	const struct userbpf_map *t = m->inner_tmpl;
+
+	if (!t)
+		return -EINVAL;
+	if (inner->def.type != t->def.type || inner->def.key_size != t->def.key_size ||
+	    inner->def.value_size != t->def.value_size ||
+	    inner->def.map_flags != t->def.map_flags ||
+	    (inner->def.spin_lock_off >= 0) != (t->def.spin_lock_off >= 0))
+		goto bad;
+	if ((t->def.type == UB_MAP_ARRAY || t->def.type == UB_MAP_PERCPU_ARRAY) &&
+	    !(t->def.map_flags & UB_F_INNER_MAP) && inner->def.max_entries != t->def.max_entries)
+		goto bad;
+	return 0;
+bad:
+	ub_log(m->rt, USERBPF_LOG_WARN,
+	       "map '%s': inner map '%s' (%s, %u/%u bytes, %u entries, flags 0x%x) does not match the template (%s, %u/%u, %u, 0x%x)",
+	       m->def.name, inner->def.name, ub_map_type_name(inner->def.type),
+	       inner->def.key_size, inner->def.value_size, inner->def.max_entries,
+	       inner->def.map_flags, ub_map_type_name(t->def.type), t->def.key_size,
+	       t->def.value_size, t->def.max_entries, t->def.map_flags);
+	return -EINVAL;
+}
+
+static int get_inner(struct userbpf_map *m, const void *value, struct userbpf_map **out)
+{
+	uint32_t id;
+	struct userbpf_map *inner;
+
+	memcpy(&id, value, 4);
+	inner = id ? ub_rt_id_get(m->rt, UB_OBJ_MAP, id) : NULL;
+	if (!inner) {
+		ub_log(m->rt, USERBPF_LOG_WARN, "map '%s': no map with id %u", m->def.name, id);
+		return -EBADF;
+	}
+	*out = inner;
+	return inner_ok(m, inner);
+}
+
+/* ---- ARRAY_OF_MAPS ----------------------------------------------------- */
+
+static int aom_check(struct userbpf_rt *rt, const struct ub_map_def *def)
+{
+	int err = check_value(rt, def);
+
+	if (err)
+		return err;
+	if (def->key_size != 4 || def->max_entries == 0) {
+		ub_log(rt, USERBPF_LOG_WARN,
+		       "map '%.16s': an array of maps needs key_size 4 and max_entries > 0",
+		       def->name);
+		return -EINVAL;
+	}
+	if (def->map_flags & ~(uint32_t)(UB_F_RDONLY | UB_F_WRONLY)) {
+		ub_log(rt, USERBPF_LOG_WARN, "map '%.16s': map_flags 0x%x do not apply to an array of maps",
+		       def->name, def->map_flags);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static size_t aom_data_size(const struct ub_map_def *def, unsigned ncpus)
+{
+	(void)ncpus;
+	return (size_t)def->max_entries * 4;
+}
+
+static _Atomic uint32_t *aom_slot(struct userbpf_map *m, uint32_t i)
+{
+	return (_Atomic uint32_t *)(void *)(m->data + (size_t)i * 4);
+}
+
+static int aom_attach(struct userbpf_map *m)
+{
+	int err = check_tmpl(m);
+
+	if (err)
+		return err;
+	m->local = ub_calloc(m->rt, m->def.max_entries, sizeof(struct userbpf_map *));
+	return m->local ? 0 : -ENOMEM;
+}
+
+static void aom_detach(struct userbpf_map *m)
+{
+	struct userbpf_map **held = m->local;
+
+	if (!held)
+		return;
+	for (uint32_t i = 0; i < m->def.max_entries; i++)
+		ub_map_put(held[i]);
+	ub_free(m->rt, held);
+	m->local = NULL;
+}
+
+static void *aom_lookup(struct userbpf_map *m, const void *key)
+{
+	uint32_t i, id;
+
+	memcpy(&i, key, 4);
+	if (i >= m->def.max_entries)
+		return NULL;
+	id = atomic_load_explicit(aom_slot(m, i), memory_order_acquire);
+	return id ? ub_rt_id_get(m->rt, UB_OBJ_MAP, id) : NULL;
+}
+
+static int aom_lookup_user(struct userbpf_map *m, const void *key, void *value,
+			   uint64_t flags)
+{
+	uint32_t i, id;
+
+	memcpy(&i, key, 4);
+	if (flags)
+		return -EINVAL;
+	if (i >= m->def.max_entries)
+		return -ENOENT;
+	id = atomic_load(aom_slot(m, i));
+	if (!id)
+		return -ENOENT;
+	memcpy(value, &id, 4);
+	return 0;
+}
+
+/* Linux: only BPF_ANY; an index past the end is E2BIG. */
+static int aom_update_user(struct userbpf_map *m, const void *key, const void *value,
+			   uint64_t flags)
+{
+	struct userbpf_map **held = m->local, *inner = NULL;
+	uint32_t i;
+	int err;
+
+	memcpy(&i, key, 4);
+	if (flags != UB_ANY)
+		return -EINVAL;
+	if (i >= m->def.max_entries)
+		return -E2BIG;
+	err = get_inner(m, value, &inner);
+	if (err)
+		return err;
+	ub_map_get(inner);
+	atomic_store_explicit(aom_slot(m, i), inner->id, memory_order_release);
+	ub_map_put(held[i]);
+	held[i] = inner;
+	return 0;
+}
+
+static long aom_delete(struct userbpf_map *m, const void *key)
+{
+	struct userbpf_map **held = m->local;
+	uint32_t i;
+
+	memcpy(&i, key, 4);
+	if (i >= m->def.max_entries)
+		return -E2BIG;
+	if (!atomic_exchange(aom_slot(m, i), 0))
+		return -ENOENT;
+	ub_map_put(held[i]);
+	held[i] = NULL;
+	return 0;
+}
+
+static int aom_get_next_key(struct userbpf_map *m, const void *key, void *next_key)
+{
+	uint32_t i, n = 0;
+
+	if (key) {
+		memcpy(&i, key, 4);
+		if (i < m->def.max_entries) {
+			if (i == m->def.max_entries - 1)
+				return -ENOENT;
+			n = i + 1;
+		}
+	}
+	memcpy(next_key, &n, 4);
+	return 0;
+}
+
+const struct ub_map_ops ub_map_array_of_maps_ops = {
+	.check = aom_check,
+	.data_size = aom_data_size,
+	.attach = aom_attach,
+	.detach = aom_detach,
+	.lookup = aom_lookup,
+	.delete = aom_delete,
+	.lookup_user = aom_lookup_user,
+	.update_user = aom_update_user,
+	.get_next_key = aom_get_next_key,
+};
+
+/* ---- HASH_OF_MAPS ------------------------------------------------------ */
+
+/* The inner maps held, each once with the number of keys naming it. */
+struct hom_refs {
+	uint32_t n, cap;
+	struct hom_ref {
+		struct userbpf_map *map;
+		uint32_t keys;
+	} *v;
+};
+
+static int hom_check(struct userbpf_rt *rt, const struct ub_map_def *def)
+{
+	int err = check_value(rt, def);
+
+	return err ? err : ub_hash_check(rt, def);
+}
+
+static int hom_attach(struct userbpf_map *m)
+{
+	int err = check_tmpl(m);
+	struct hom_refs *r;
+
+	if (err)
+		return err;
+	err = ub_hash_attach(m);
+	if (err)
+		return err;
+	r = ub_calloc(m->rt, 1, sizeof(*r));
+	if (!r) {
+		ub_hash_detach(m);
+		return -ENOMEM;
+	}
+	*ub_hash_ext(m) = r;
+	return 0;
+}
+
+static void hom_detach(struct userbpf_map *m)
+{
+	struct hom_refs *r;
+
+	if (!m->local)
+		return;
+	r = *ub_hash_ext(m);
+	if (r) {
+		for (uint32_t i = 0; i < r->n; i++)
+			ub_map_put(r->v[i].map);
+		ub_free(m->rt, r->v);
+		ub_free(m->rt, r);
+	}
+	ub_hash_detach(m);
+}
+
+static int refs_add(struct userbpf_map *m, struct userbpf_map *inner)
+{
+	struct hom_refs *r = *ub_hash_ext(m);
+
+	for (uint32_t i = 0; i < r->n; i++)
+		if (r->v[i].map == inner) {
+			r->v[i].keys++;
+			return 0;
+		}
+	if (r->n == r->cap) {
+		uint32_t cap = r->cap ? 2 * r->cap : 8;
+		struct hom_ref *v = ub_calloc(m->rt, cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		if (r->n)
+			memcpy(v, r->v, r->n * sizeof(*v));
+		ub_free(m->rt, r->v);
+		r->v = v;
+		r->cap = cap;
+	}
+	ub_map_get(inner);
+	r->v[r->n].map = inner;
+	r->v[r->n].keys = 1;
+	r->n++;
+	return 0;
+}
+
+static void refs_drop(struct userbpf_map *m, uint32_t id)
+{
+	struct hom_refs *r = *ub_hash_ext(m);
+
+	for (uint32_t i = 0; i < r->n; i++) {
+		struct userbpf_map *inner = r->v[i].map;
+
+		if (inner->id != id)
+			continue;
+		if (--r->v[i].keys == 0) {
+			r->v[i] = r->v[--r->n];
+			ub_map_put(inner);
+		}
+		return;
+	}
+}
+
+static void *hom_lookup(struct userbpf_map *m, const void *key)
+{
+	const uint32_t *v = ub_hash_lookup(m, key);
+	uint32_t id;
+
+	if (!v)
+		return NULL;
+	id = *v;
+	return ub_rt_id_get(m->rt, UB_OBJ_MAP, id);
+}
+
+static int hom_update_user(struct userbpf_map *m, const void *key, const void *value,
+			   uint64_t flags)
+{
+	struct userbpf_map *inner = NULL;
+	uint32_t old = 0;
+	int err;
+
+	if (flags & UB_F_LOCK)
+		return -EINVAL;
+	err = get_inner(m, value, &inner);
+	if (err)
+		return err;
+	err = refs_add(m, inner);
+	if (err)
+		return err;
+	err = ub_hash_update_u32(m, key, inner->id, flags, &old);
+	if (err) {
+		refs_drop(m, inner->id);
+		return err;
+	}
+	if (old)
+		refs_drop(m, old);
+	return 0;
+}
+
+static long hom_delete(struct userbpf_map *m, const void *key)
+{
+	uint32_t old = 0;
+	int err = ub_hash_delete_u32(m, key, &old);
+
+	if (!err && old)
+		refs_drop(m, old);
+	return err;
+}
+
+const struct ub_map_ops ub_map_hash_of_maps_ops = {
+	.check = hom_check,
+	.data_size = ub_hash_data_size,
+	.init = ub_hash_init,
+	.attach = hom_attach,
+	.detach = hom_detach,
+	.lookup = hom_lookup,
+	.delete = hom_delete,
+	.lookup_user = ub_hash_lookup_user,
+	.update_user = hom_update_user,
+	.get_next_key = ub_hash_get_next_key,
+};
