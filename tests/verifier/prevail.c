@@ -706,6 +706,7 @@ static enum verdict run_case(const char *file, const struct y_doc *d, int idx)
 	o.nctx_fields = sizeof(ctx_fields) / sizeof(ctx_fields[0]);
 	o.ctx_size = 64;
 	o.max_insns = budget;
+	o.uninit_stack_is_error = true; /* PREVAIL refuses unwritten stack reads */
 	for (size_t i = 0; opt && opt->kind == Y_LIST && i < opt->n; i++) {
 		const char *x = opt->items[i];
 
