@@ -117,8 +117,8 @@ int ub_helpers_install_defaults(struct userbpf_rt *rt)
 		{ 5, h_ktime_get_ns, { UB_RET_INT, { 0 } } },
 		{ 7, h_get_prandom_u32, { UB_RET_INT, { 0 } } },
 		{ 8, h_get_smp_processor_id, { UB_RET_INT, { 0 } } },
-		/* r2: a BPF_MAP_TYPE_PROG_ARRAY map */
-		{ 12, h_tail_call, { UB_RET_INT, { UB_ARG_CTX, UB_ARG_MAP, UB_ARG_ANY } } },
+		/* r2: a BPF_MAP_TYPE_PROG_ARRAY map; r0 is unset after (Linux: RET_VOID) */
+		{ 12, h_tail_call, { UB_RET_VOID, { UB_ARG_CTX, UB_ARG_MAP, UB_ARG_ANY } } },
 		{ 118, h_jiffies64, { UB_RET_INT, { 0 } } },
 		{ 125, h_ktime_get_boot_ns, { UB_RET_INT, { 0 } } },
 		{ 160, h_ktime_get_coarse_ns, { UB_RET_INT, { 0 } } },

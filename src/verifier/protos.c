@@ -21,7 +21,7 @@ static const struct ub_vfy_hproto table[] = {
 	{ 2, { UB_RET_INT, { UB_ARG_MAP, UB_ARG_MAP_KEY, UB_ARG_MAP_VALUE, UB_ARG_ANY } }, GENERIC_MAPS },
 	{ 3, { UB_RET_INT, { UB_ARG_MAP, UB_ARG_MAP_KEY } }, GENERIC_MAPS },
 	{ 6, { UB_RET_INT, { UB_ARG_MEM, UB_ARG_SIZE, UB_ARG_ANY, UB_ARG_ANY, UB_ARG_ANY } }, 0 },
-	{ 12, { UB_RET_INT, { UB_ARG_CTX, UB_ARG_MAP, UB_ARG_ANY } }, M(UB_MAP_PROG_ARRAY) },
+	{ 12, { UB_RET_VOID, { UB_ARG_CTX, UB_ARG_MAP, UB_ARG_ANY } }, M(UB_MAP_PROG_ARRAY) },
 	{ 14, { UB_RET_INT, { 0 } }, 0 },
 	{ 15, { UB_RET_INT, { 0 } }, 0 },
 	{ 16, { UB_RET_INT, { UB_ARG_MEM_UNINIT, UB_ARG_SIZE } }, 0 },

@@ -873,9 +873,9 @@ static bool mem_access(struct venv *e, struct vstate *st, int preg, int16_t insn
 		}
 		if (read && out) {
 			if (fl && (fl->kind & (UB_CTX_DATA | UB_CTX_DATA_END | UB_CTX_DATA_META))) {
-				if (size != fl->size || lo != fl->off) {
+				if (size != fl->size || lo != fl->off || sext) {
 					refuse(e, st, preg, -1,
-					       "packet pointers in the context must be read whole (%u bytes at %u)",
+					       "packet pointers in the context must be read whole (%u bytes at %u), without sign extension",
 					       fl->size, fl->off);
 					return false;
 				}
@@ -1373,6 +1373,13 @@ static bool check_mem_arg(struct venv *e, struct vstate *st, int r, const struct
 	}
 	if (n == 0)
 		return true;
+	if (p->type != UB_T_STACK && p->type != UB_T_PACKET && p->type != UB_T_PACKET_META &&
+	    p->type != UB_T_MAP_VALUE && p->type != UB_T_MAP_KEY && p->type != UB_T_MEM) {
+		/* the context's layout is the program type's view, not memory */
+		refuse(e, st, r, -1, "R%d is %s: helpers take memory on the stack, in a packet or a map value",
+		       r, p->type == UB_T_SCALAR ? "a number" : ub_rtype_name(p->type));
+		return false;
+	}
 	if (p->type == UB_T_STACK) {
 		/* every byte the helper might touch */
 		int64_t lo, hi;
@@ -2390,6 +2397,32 @@ static bool check_cfg(struct venv *e)
 		if (!seen[i] && e->d[i].op != UB_OP__LDDW_HI) {
 			struct vstate fake = { .insn = (uint32_t)i };
 			refuse(e, &fake, -1, -1, "instruction %zu is unreachable: remove it or jump to it", i);
+			ok = false;
+		}
+	}
+	/* every lddw names a map that exists, in a form we know, on paths
+	 * that run or not (as Linux resolves them before exploring) */
+	for (size_t i = 0; ok && i + 1 < n; i++) {
+		uint16_t op = e->d[i].op;
+		uint32_t ix = (uint32_t)e->insns[i].imm;
+		int32_t hi = e->insns[i + 1].imm;
+		struct vstate fake = { .insn = (uint32_t)i };
+
+		if (op == UB_OP_LDDW_BTF_VAR || op == UB_OP_LDDW_MAP_IDX || op == UB_OP_LDDW_MAP_IDX_VALUE) {
+			refuse(e, &fake, -1, -1, "lddw of a BTF variable or of a map by fd index is not supported");
+			ok = false;
+		} else if ((op == UB_OP_LDDW_MAP_FD || op == UB_OP_LDDW_MAP_VALUE) && ix >= e->o->nmaps) {
+			refuse(e, &fake, -1, -1, "lddw names map %u, but the program has %zu map%s", ix,
+			       e->o->nmaps, e->o->nmaps == 1 ? "" : "s");
+			ok = false;
+		} else if (op == UB_OP_LDDW_MAP_FD && hi) {
+			refuse(e, &fake, -1, -1, "lddw of map %u: the second slot's imm must be 0", ix);
+			ok = false;
+		} else if (op == UB_OP_LDDW_MAP_VALUE &&
+			   (!e->o->maps[ix].direct_value || hi < 0 || (uint32_t)hi >= e->o->maps[ix].value_size)) {
+			refuse(e, &fake, -1, -1,
+			       "lddw of map %u's value at offset %d: only single-entry arrays (globals) can be addressed directly, inside their %u-byte value",
+			       ix, hi, e->o->maps[ix].value_size);
 			ok = false;
 		}
 	}

@@ -156,7 +156,7 @@ static const struct mcase cases[] = {
 	{ "accept: global variable (lddw of a value) written",
 	  "lddw %r1, " MAPV("00000001", "0004") "\nstw [%r1+0], 7\nldxw %r0, [%r1+0]\nexit\n", 1, NULL, 0 },
 	{ "refuse: global variable past the value",
-	  "lddw %r1, " MAPV("00000001", "0008") "\nmov %r0, 0\nexit\n", 0, "the value has 8 bytes", 0 },
+	  "lddw %r1, " MAPV("00000001", "0008") "\nmov %r0, 0\nexit\n", 0, "inside their 8-byte value", 0 },
 	{ "refuse: lddw of a value of a map that is not a global",
 	  "lddw %r1, " MAPV("00000000", "0000") "\nmov %r0, 0\nexit\n", 0, "only single-entry arrays", 0 },
 	{ "refuse: .rodata is read-only",
