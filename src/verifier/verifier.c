@@ -1618,18 +1618,19 @@ static bool do_helper(struct venv *e, struct vstate *st, bool *entered)
 			}
 			break;
 		case UB_ARG_MAP_KEY: case UB_ARG_MAP_VALUE: case UB_ARG_MAP_VALUE_UNINIT:
-			if (!m)
-				break; /* a map the caller did not describe: sizes unknown */
+		{
+			/* a map the caller did not describe: its sizes are
+			 * unknown, so at least one byte */
+			uint32_t sz = !m ? 1 : at == UB_ARG_MAP_KEY ? m->key_size : m->value_size;
 			if (!is_ptr(a->type) || is_or_null(a->type)) {
 				refuse(e, st, r, -1, "argument %d of %s must point to the map's %s (%u bytes)", r,
-				       hname, at == UB_ARG_MAP_KEY ? "key" : "value",
-				       at == UB_ARG_MAP_KEY ? m->key_size : m->value_size);
+				       hname, at == UB_ARG_MAP_KEY ? "key" : "value", sz);
 				return false;
 			}
-			if (!check_mem_const(e, st, r, at == UB_ARG_MAP_KEY ? m->key_size : m->value_size,
-					     at == UB_ARG_MAP_VALUE_UNINIT))
+			if (!check_mem_const(e, st, r, sz, at == UB_ARG_MAP_VALUE_UNINIT))
 				return false;
 			break;
+		}
 		case UB_ARG_MEM: case UB_ARG_MEM_UNINIT: case UB_ARG_MEM_OR_NULL: case UB_ARG_MEM_OR_NULL_W:
 			if (i == 4 || f->regs[r + 1].type != UB_T_SCALAR) {
 				refuse(e, st, r, r + 1, "argument %d of %s needs a size in R%d", r, hname, r + 1);
