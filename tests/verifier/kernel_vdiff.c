@@ -16,6 +16,17 @@
  * shift past the width, or one field of one instruction changed at
  * random), and asks both verifiers.
  *
+ * Maps are real: at start a hash, arrays (one a .data global, one a frozen
+ * BPF_F_RDONLY_PROG .rodata), a ringbuf, prog arrays and a queue are
+ * created with BPF_MAP_CREATE; programs name them by index (what userbpf
+ * reads) and vd_kload rewrites the indexes into the kernel's fds.  Map
+ * units look values up and use them after a NULL check, update, delete,
+ * read and write globals, reserve and submit ringbuf memory, push and pop,
+ * tail call, and call bpf_loop with a callback (those programs carry BTF
+ * func_info, which Linux wants); map mutants leave a value unchecked,
+ * access it out of bounds, pass bad keys, write read-only maps, use the
+ * wrong map for a helper or lddw, and misuse ringbuf reservations.
+ *
  * The programs that matter are the disagreements:
  *   - userbpf accepts, the kernel refuses: unsound-looking.  Some kernel
  *     refusals are Linux's own limits (aligned stack slots, no partial
@@ -43,6 +54,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/bpf.h>
+#include <linux/btf.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -173,6 +185,8 @@ struct vd_gen {
 	int sub_arg[VD_MAX_SUBS];	/* K_SCALAR, K_CTX or K_FPARG */
 	bool called[VD_MAX_SUBS];
 	int cur_sub;		/* -1 in main */
+	int cb_sub;		/* the bpf_loop callback's subprogram, or -1 */
+	bool cb_used;
 };
 
 static const uint32_t *vd_helpers;
@@ -789,6 +803,35 @@ static void vd_put_value_access(struct vd_gen *g, struct vd_unit *u, unsigned vs
 	}
 }
 
+/* bpf_loop(nr, cb, ctx, 0) with ctx = a stack slot of main's or NULL */
+static void vd_gen_loop_cb(struct vd_gen *g)
+{
+	struct vd_unit *u = vd_new(g);
+	int v = vd_scalar(g);
+
+	if (v >= 0 && v != 1 && tl_rn(&g->r, 3) == 0) {
+		vd_put(u, 0xbf, 1, (unsigned)v, 0, 0);
+		vd_put(u, 0x57, 1, 0, 0, 15);
+	} else {
+		vd_put(u, 0xb7, 1, 0, 0, (int32_t)tl_rn(&g->r, 17));
+	}
+	u->jslot = u->nslots;
+	u->jkind = J_IMM;
+	u->callsub = g->cb_sub + 1;
+	vd_put(u, 0x18, 2, 4, 0, 0);
+	vd_put(u, 0, 0, 0, 0, 0);
+	if (tl_rn(&g->r, 4)) {
+		vd_put(u, 0xbf, 3, 10, 0, 0);
+		vd_put(u, 0x07, 3, 0, 0, -8 * (1 + (int)tl_rn(&g->r, (uint32_t)g->stk / 8)));
+	} else {
+		vd_put(u, 0xb7, 3, 0, 0, 0);
+	}
+	vd_put(u, 0xb7, 4, 0, 0, 0);
+	vd_put(u, 0x85, 0, 0, 0, 181);
+	g->cb_used = true;
+	vd_clobber_args(g);
+}
+
 static void vd_gen_map(struct vd_gen *g)
 {
 	struct vd_unit *u;
@@ -887,7 +930,7 @@ static void vd_gen_map(struct vd_gen *g)
 		}
 		break;
 	case 7: /* tail call (main only: Linux limits them with bpf2bpf) */
-		if (g->in_sub || g->p->nsub || g->s.k[6] != K_CTX) {
+		if (g->in_sub || g->p->nsub || g->cb_sub >= 0 || g->s.k[6] != K_CTX) {
 			vd_put(u, 0xb7, 0, 0, 0, 0);
 			vd_set(g, 0, K_SCALAR);
 			return;
@@ -1027,6 +1070,8 @@ static void vd_gen_block(struct vd_gen *g, int depth, int n)
 		if (k >= 100) {
 			if (g->in_loop)
 				vd_gen_alu(g);
+			else if (g->cb_sub >= 0 && !g->in_sub && k >= 107)
+				vd_gen_loop_cb(g);
 			else
 				vd_gen_map(g);
 		} else if (k < 22) {
@@ -1161,7 +1206,8 @@ static void vd_generate(struct vd_prog *p, struct tl_rng *r, bool tc)
 			g.sub_arg[s] = K_SCALAR;
 	}
 	/* Linux refuses LD_ABS in programs with subprograms. */
-	g.ldabs_ok = p->nsub == 0;
+	g.cb_sub = vd_have_maps && tl_rn(&g.r, 4) == 0 ? p->nsub : -1;
+	g.ldabs_ok = p->nsub == 0 && g.cb_sub < 0;
 	g.s.k[1] = K_CTX;
 	g.s.k[10] = K_MIXED;
 	u = vd_new(&g);
@@ -1214,11 +1260,27 @@ static void vd_generate(struct vd_prog *p, struct tl_rng *r, bool tc)
 		vd_arrive(&g);
 		vd_gen_call(&g, 0);
 	}
+	if (g.cb_sub >= 0 && !g.cb_used) { /* else the callback is unreachable */
+		vd_arrive(&g);
+		vd_gen_loop_cb(&g);
+	}
 	p->body_end = p->n;
 	vd_gen_return(&g);
 	vd_clamp(p, body_first, p->n - 1);
 	for (int s = 0; s < p->nsub; s++)
 		vd_gen_sub(&g, s);
+	if (g.cb_sub >= 0) {
+		/* long cb(u64 index, void *ctx): adds index to *(u64 *)ctx */
+		u = vd_new(&g);
+		u->role = ROLE_KEEP;
+		p->sub_start[p->nsub++] = p->n - 1;
+		vd_put(u, 0xb7, 0, 0, 0, (int32_t)tl_rn(&g.r, 2));
+		vd_put(u, 0x15, 2, 0, 3, 0);
+		vd_put(u, 0x79, 3, 2, 0, 0);
+		vd_put(u, 0x0f, 3, 1, 0, 0);
+		vd_put(u, 0x7b, 2, 3, 0, 0);
+		vd_put(u, 0x95, 0, 0, 0, 0);
+	}
 	*r = g.r;
 }
 
@@ -2085,6 +2147,50 @@ static long vd_bpf(int cmd, union bpf_attr *a)
 	return syscall(__NR_bpf, cmd, a, sizeof(*a));
 }
 
+/*
+ * Linux wants BTF func_info in programs that pass callbacks (lddw src=4):
+ * one BTF with VD_BTF_FUNCS static functions `int fN(void)` is loaded once,
+ * and each such program gets one func_info record per subprogram.
+ */
+#define VD_BTF_FUNCS 64
+static int vd_btf_fd = -1;
+
+static void vd_btf_load(void)
+{
+	static uint8_t blob[24 + 16 + 12 + VD_BTF_FUNCS * 12 + 8 + VD_BTF_FUNCS * 4];
+	uint32_t *t = (uint32_t *)(void *)(blob + 24), type_len, str_len;
+	char *str;
+	size_t nt = 0, ns;
+	union bpf_attr a;
+	long fd;
+
+	/* [1] int, [2] int (void), [3..] FUNC fN */
+	t[nt++] = 1; t[nt++] = (uint32_t)BTF_KIND_INT << 24; t[nt++] = 4; t[nt++] = 0x01000020;
+	t[nt++] = 0; t[nt++] = (uint32_t)BTF_KIND_FUNC_PROTO << 24; t[nt++] = 1;
+	str = (char *)(t + nt + VD_BTF_FUNCS * 3);
+	memcpy(str, "\0int\0", 5);
+	ns = 5;
+	for (int i = 0; i < VD_BTF_FUNCS; i++) {
+		t[nt++] = (uint32_t)ns;
+		t[nt++] = (uint32_t)BTF_KIND_FUNC << 24; /* static */
+		t[nt++] = 2;
+		ns += (size_t)sprintf(str + ns, "f%d", i) + 1;
+	}
+	type_len = (uint32_t)(nt * 4);
+	str_len = (uint32_t)ns;
+	blob[0] = 0x9f; blob[1] = 0xeb; blob[2] = 1; blob[3] = 0;
+	memcpy(blob + 4, &(uint32_t){ 24 }, 4);
+	memcpy(blob + 8, &(uint32_t){ 0 }, 4);
+	memcpy(blob + 12, &type_len, 4);
+	memcpy(blob + 16, &type_len, 4);
+	memcpy(blob + 20, &str_len, 4);
+	memset(&a, 0, sizeof(a));
+	a.btf = (uint64_t)(uintptr_t)blob;
+	a.btf_size = 24 + type_len + str_len;
+	fd = vd_bpf(BPF_BTF_LOAD, &a);
+	vd_btf_fd = fd < 0 ? -1 : (int)fd;
+}
+
 /* Loads p in the kernel; 0 when accepted, else -errno with the log in
  * vd_klog. */
 static int vd_kload(const struct userbpf_insn *p, size_t n, bool tc, bool want_log)
@@ -2106,6 +2212,42 @@ static int vd_kload(const struct userbpf_insn *p, size_t n, bool tc, bool want_l
 		i++;
 	}
 	memset(&a, 0, sizeof(a));
+	{
+		/* callbacks: func_info for every subprogram, as Linux finds them */
+		static struct bpf_func_info fi[VD_BTF_FUNCS];
+		static bool start[VD_MAX_UNITS * VD_UNIT_SLOTS];
+		bool cb = false, ok = true;
+		uint32_t nf = 0;
+
+		memset(start, 0, n * sizeof(start[0]));
+		start[0] = true;
+		for (size_t i = 0; i < n; i++) {
+			long t = (long)i + 1 + k[i].imm;
+			if ((k[i].code == 0x85 && k[i].src_reg == 1) || (k[i].code == 0x18 && k[i].src_reg == 4)) {
+				if (t < 0 || t >= (long)n)
+					ok = false;
+				else
+					start[t] = true;
+				cb |= k[i].code == 0x18;
+			}
+		}
+		for (size_t i = 0; ok && cb && i < n; i++)
+			if (start[i]) {
+				if (nf == VD_BTF_FUNCS) {
+					ok = false;
+					break;
+				}
+				fi[nf].insn_off = (uint32_t)i;
+				fi[nf].type_id = 3 + nf;
+				nf++;
+			}
+		if (ok && cb && vd_btf_fd >= 0) {
+			a.prog_btf_fd = (uint32_t)vd_btf_fd;
+			a.func_info_rec_size = sizeof(fi[0]);
+			a.func_info = (uint64_t)(uintptr_t)fi;
+			a.func_info_cnt = nf;
+		}
+	}
 	a.prog_type = tc ? BPF_PROG_TYPE_SCHED_CLS : BPF_PROG_TYPE_SOCKET_FILTER;
 	a.insns = (uint64_t)(uintptr_t)k;
 	a.insn_cnt = (uint32_t)n;
@@ -2251,6 +2393,7 @@ static const char *vd_kernel_limit(const char *kmsg, bool tc)
 		{ "cannot be mixed with bpf-to-bpf", "Linux: LD_ABS not with bpf2bpf calls" },
 		{ "expected=map_ptr", "maps: bpf_tail_call needs a prog array (userbpf has no maps)" },
 		{ "cannot use helper", "helper not offered to this program type" },
+		{ "verifier bug", "Linux's internal error after verification (e.g. while inlining bpf_loop), not a verdict" },
 	};
 	unsigned off, size;
 	const char *a;
@@ -2756,6 +2899,9 @@ static int vd_probe(char *why, size_t sz)
 		return -1;
 	}
 	vd_have_maps = !vd_make_maps(why, sz);
+	vd_btf_load();
+	if (vd_btf_fd < 0)
+		printf("# BPF_BTF_LOAD failed (%s): programs with callbacks will be refused\n", strerror(errno));
 	if (!vd_have_maps)
 		printf("# no kernel maps, so no map units: %s\n", why);
 	vd_nhelpers = 0;
