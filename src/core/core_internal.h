@@ -49,8 +49,20 @@ enum ub_arg_type {
 	UB_ARG_SIZE,		/* a constant-bounded size > 0 */
 	UB_ARG_SIZE_OR_ZERO,	/* a constant-bounded size >= 0 */
 	UB_ARG_FUNC,		/* a callback (lddw src=4) */
+	/* with maps (the map is the helper's UB_ARG_MAP argument) */
+	UB_ARG_MAP_VALUE_UNINIT,/* writable memory of the map's value size */
+	UB_ARG_MEM_OR_NULL,	/* as UB_ARG_MEM, or the constant 0 */
+	UB_ARG_CONST_SIZE,	/* a known constant size > 0 */
+	UB_ARG_RINGBUF_MEM,	/* memory from bpf_ringbuf_reserve, released here */
+	UB_ARG_PTR_TO_LONG,	/* 8 writable bytes */
+	UB_ARG_CONST_STR,	/* a string in a read-only map value */
+	UB_ARG_STACK_OR_NULL,	/* a stack pointer or 0, handed to a callback */
+	UB_ARG_SPIN_LOCK,	/* a struct bpf_spin_lock in a map value */
+	UB_ARG_TIMER,		/* a struct bpf_timer in a map value */
+	UB_ARG_MEM_OR_NULL_W,	/* writable memory or 0; size in the next arg */
 };
-enum ub_ret_type { UB_RET_INT = 0, UB_RET_VOID, UB_RET_MAP_VALUE_OR_NULL, UB_RET_MEM_OR_NULL };
+enum ub_ret_type { UB_RET_INT = 0, UB_RET_VOID, UB_RET_MAP_VALUE_OR_NULL, UB_RET_MEM_OR_NULL,
+		   UB_RET_RINGBUF_MEM_OR_NULL };
 struct ub_helper_proto {
 	uint8_t ret;		/* enum ub_ret_type */
 	uint8_t args[5];	/* enum ub_arg_type */

@@ -260,6 +260,47 @@ void userbpf_prog__set_trusted(struct userbpf_prog *prog, bool trusted)
 	}
 }
 
+/* The program's maps as the verifier sees them; a map-in-map's inner
+ * template follows the program's maps in the table.  *out is owned by the
+ * caller (ub_free). */
+static void vfy_map_of(const struct userbpf_map *m, struct ub_vfy_map *v)
+{
+	v->type = m->def.type;
+	v->key_size = m->def.key_size;
+	v->value_size = m->def.value_size;
+	v->max_entries = m->def.max_entries;
+	v->flags = m->def.map_flags;
+	v->rdonly_prog = (m->def.map_flags & UB_F_RDONLY_PROG) != 0;
+	v->direct_value = m->ops->direct_value != NULL;
+	v->inner = -1;
+}
+
+static int vfy_maps(struct userbpf_prog *prog, struct ub_vfy_map **out, struct ub_vfy_opts *vo)
+{
+	size_t n = prog->map_cnt, extra = 0;
+	struct ub_vfy_map *v;
+
+	*out = NULL;
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		extra += prog->maps[i]->inner_tmpl != NULL;
+	v = ub_calloc(prog->rt, n + extra, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0, k = n; i < n; i++) {
+		vfy_map_of(prog->maps[i], &v[i]);
+		if (prog->maps[i]->inner_tmpl) {
+			vfy_map_of(prog->maps[i]->inner_tmpl, &v[k]);
+			v[i].inner = (int32_t)k++;
+		}
+	}
+	vo->maps = v;
+	vo->nmaps = n + extra;
+	*out = v;
+	return 0;
+}
+
 /* The public context descriptor is the verifier's, bit for bit. */
 _Static_assert(sizeof(struct userbpf_ctx_field) == sizeof(struct ub_ctx_field) &&
 	       (int)USERBPF_CTX_READ == (int)UB_CTX_READ &&
@@ -274,6 +315,7 @@ int userbpf_prog__verify(struct userbpf_prog *prog, const struct userbpf_verify_
 	struct ub_vfy_entry_reg ent[2];
 	struct ub_vfy_opts vo;
 	struct ub_vfy_result res;
+	struct ub_vfy_map *vmaps = NULL;
 	uint32_t mem = 0;
 	int err;
 
@@ -304,7 +346,11 @@ int userbpf_prog__verify(struct userbpf_prog *prog, const struct userbpf_verify_
 		vo.entry = ent;
 		vo.nentry = 2;
 	}
+	err = vfy_maps(prog, &vmaps, &vo);
+	if (err)
+		return ub_err(err);
 	err = ub_verify(prog->rt, prog->d, prog->insns, prog->cnt, &vo, &res);
+	ub_free(prog->rt, vmaps);
 	if (!err && opts && OPTS_HAS(opts, insns_processed))
 		((struct userbpf_verify_opts *)opts)->insns_processed = res.processed;
 	if (!err && opts && opts->log_buf && opts->log_size) {

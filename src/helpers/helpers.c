@@ -87,13 +87,13 @@ static uint64_t h_get_prandom_u32(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
 int ub_helpers_install_defaults(struct userbpf_rt *rt)
 {
 	static const struct ub_helper_def defaults[] = {
-		{ 5, h_ktime_get_ns, { UB_RET_INT, { 0 } } },
-		{ 7, h_get_prandom_u32, { UB_RET_INT, { 0 } } },
-		{ 8, h_get_smp_processor_id, { UB_RET_INT, { 0 } } },
-		{ 118, h_jiffies64, { UB_RET_INT, { 0 } } },
-		{ 125, h_ktime_get_boot_ns, { UB_RET_INT, { 0 } } },
-		{ 160, h_ktime_get_coarse_ns, { UB_RET_INT, { 0 } } },
-		{ 0, NULL, { 0, { 0 } } },
+		{ 5, h_ktime_get_ns },
+		{ 7, h_get_prandom_u32 },
+		{ 8, h_get_smp_processor_id },
+		{ 118, h_jiffies64 },
+		{ 125, h_ktime_get_boot_ns },
+		{ 160, h_ktime_get_coarse_ns },
+		{ 0, NULL },
 	};
 	const struct ub_helper_def *const tables[] = { defaults, ub_map_helper_defs,
 						       ub_str_helper_defs };
@@ -107,8 +107,6 @@ int ub_helpers_install_defaults(struct userbpf_rt *rt)
 			err = userbpf_rt__set_helper(rt, d->id, name, d->fn);
 			if (err)
 				return err;
-			rt->helpers[d->id].has_proto = true;
-			rt->helpers[d->id].proto = d->proto;
 		}
 	}
 	return 0;

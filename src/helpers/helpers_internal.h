@@ -11,11 +11,11 @@
 
 struct userbpf_map;
 
-/* One default helper; tables end with fn == NULL. */
+/* One default helper; tables end with fn == NULL.  Their prototypes are
+ * Linux's, which the verifier keeps (src/verifier/protos.c). */
 struct ub_helper_def {
 	uint32_t id;
 	userbpf_helper_fn fn;
-	struct ub_helper_proto proto;
 };
 
 extern const struct ub_helper_def ub_map_helper_defs[];	/* map_helpers.c */

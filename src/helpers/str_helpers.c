@@ -368,14 +368,11 @@ static uint64_t h_csum_diff(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, 
 }
 
 const struct ub_helper_def ub_str_helper_defs[] = {
-	{ 6, h_trace_printk, { UB_RET_INT, { UB_ARG_MEM, UB_ARG_SIZE, UB_ARG_ANY, UB_ARG_ANY,
-					     UB_ARG_ANY } } },
-	{ 28, h_csum_diff, { UB_RET_INT, { UB_ARG_ANY, UB_ARG_ANY, UB_ARG_ANY, UB_ARG_ANY,
-					   UB_ARG_ANY } } },
-	{ 105, h_strtol, { UB_RET_INT, { UB_ARG_MEM, UB_ARG_SIZE, UB_ARG_ANY, UB_ARG_ANY } } },
-	{ 106, h_strtoul, { UB_RET_INT, { UB_ARG_MEM, UB_ARG_SIZE, UB_ARG_ANY, UB_ARG_ANY } } },
-	{ 165, h_snprintf, { UB_RET_INT, { UB_ARG_ANY, UB_ARG_ANY, UB_ARG_ANY, UB_ARG_ANY,
-					   UB_ARG_ANY } } },
-	{ 182, h_strncmp, { UB_RET_INT, { UB_ARG_MEM, UB_ARG_SIZE, UB_ARG_ANY } } },
-	{ 0, NULL, { 0, { 0 } } },
+	{ 6, h_trace_printk },
+	{ 28, h_csum_diff },
+	{ 105, h_strtol },
+	{ 106, h_strtoul },
+	{ 165, h_snprintf },
+	{ 182, h_strncmp },
+	{ 0, NULL },
 };

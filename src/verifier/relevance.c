@@ -15,7 +15,8 @@
  * Over-approximation keeps it sound: a load through a register other than
  * r10 may read any slot; a call makes every slot of the caller relevant
  * (the callee may read them through pointers) and its arguments too; a
- * callee's r0 is relevant at its exits.
+ * callee's r0 is relevant at its exits; everything is relevant at a helper
+ * call that calls back into the program (bpf_loop, timers, for_each).
  */
 #include <errno.h>
 #include <string.h>
@@ -118,6 +119,12 @@ static void transfer(const struct ub_dinsn *x, const struct ub_rel_opts *o, uint
 		r |= ARGS | (oi->fmt == F_CALLX ? dst : 0);
 		if (oi->fmt != F_CALL)
 			s = ALL_SLOTS;
+		/* helpers that call back into the program: while the callback
+		 * runs, its callers are compared at the call, whole */
+		if (oi->fmt == F_CALL && (x->imm == 164 || x->imm == 170 || x->imm == 181)) {
+			r = 0xffff;
+			s = ALL_SLOTS;
+		}
 		break;
 	case F_EXIT:
 		r = R(0); /* main: only when checked; callees: the caller may use it */

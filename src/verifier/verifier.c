@@ -24,6 +24,7 @@
 #include <string.h>
 #include "verifier/state.h"
 #include "verifier/relevance.h"
+#include "verifier/protos.h"
 #include "isa/disasm_internal.h"
 
 #define MAX_VAR_OFF (1 << 29)
@@ -55,6 +56,8 @@ struct venv {
 	uint16_t *live_r;		/* ... and registers read before written */
 	char *log;
 	size_t log_len, log_cap;
+	bool uninit_ok;			/* unwritten stack reads as unknown numbers (root) */
+	uint32_t next_epoch;		/* callback entries */
 };
 
 /* ---- small services ---- */
@@ -108,7 +111,8 @@ const char *ub_rtype_name(int type)
 {
 	static const char *const names[UB_T__COUNT] = {
 		"not initialised", "scalar", "ctx", "fp", "pkt", "pkt_meta", "pkt_end", "map_ptr",
-		"map_value", "map_value_or_null", "mem", "mem_or_null", "func",
+		"map_value", "map_value_or_null", "mem", "mem_or_null", "func", "map_ptr_or_null",
+		"map_key",
 	};
 	return type >= 0 && type < UB_T__COUNT ? names[type] : "?";
 }
@@ -190,10 +194,44 @@ static struct vframe *frame_new(struct venv *e)
 	return vmalloc(e, sizeof(struct vframe));
 }
 
+static void frame_free(struct venv *e, struct vframe *f);
+
+static void snap_put(struct venv *e, struct cbsnap *s)
+{
+	if (!s || --s->refcnt > 0)
+		return;
+	for (int i = 0; i < s->nframes; i++)
+		frame_free(e, s->fr[i]);
+	ub_free(e->rt, s);
+}
+
+/* Frames own a reference to their callback snapshot. */
+static void frame_free(struct venv *e, struct vframe *f)
+{
+	if (!f)
+		return;
+	snap_put(e, f->snap);
+	ub_free(e->rt, f);
+}
+
+static struct vframe *frame_dup(struct venv *e, const struct vframe *f)
+{
+	struct vframe *n = ub_malloc(e->rt, sizeof(*n));
+
+	if (!n) {
+		e->err = -ENOMEM;
+		return NULL;
+	}
+	memcpy(n, f, sizeof(*n));
+	if (n->snap)
+		n->snap->refcnt++;
+	return n;
+}
+
 static void state_free(struct venv *e, struct vstate *st)
 {
 	for (int i = 0; i < st->nframes; i++)
-		ub_free(e->rt, st->fr[i]);
+		frame_free(e, st->fr[i]);
 	st->nframes = 0;
 }
 
@@ -201,14 +239,12 @@ static bool state_copy(struct venv *e, struct vstate *dst, const struct vstate *
 {
 	*dst = *src;
 	for (int i = 0; i < src->nframes; i++) {
-		dst->fr[i] = ub_malloc(e->rt, sizeof(struct vframe));
+		dst->fr[i] = frame_dup(e, src->fr[i]);
 		if (!dst->fr[i]) {
 			dst->nframes = (uint8_t)i;
 			state_free(e, dst);
-			e->err = -ENOMEM;
 			return false;
 		}
-		memcpy(dst->fr[i], src->fr[i], sizeof(struct vframe));
 	}
 	return true;
 }
@@ -242,7 +278,20 @@ static bool is_ptr(int type)
 
 static bool is_or_null(int type)
 {
-	return type == UB_T_MAP_VALUE_OR_NULL || type == UB_T_MEM_OR_NULL;
+	return type == UB_T_MAP_VALUE_OR_NULL || type == UB_T_MEM_OR_NULL ||
+	       type == UB_T_MAP_PTR_OR_NULL;
+}
+
+static int not_null_type(int type)
+{
+	return type == UB_T_MAP_VALUE_OR_NULL ? UB_T_MAP_VALUE :
+	       type == UB_T_MAP_PTR_OR_NULL ? UB_T_MAP_PTR : UB_T_MEM;
+}
+
+/* The map a pointer belongs to, or NULL. */
+static const struct ub_vfy_map *reg_map(const struct venv *e, const struct vreg *r)
+{
+	return r->map && r->map <= e->o->nmaps ? &e->o->maps[r->map - 1] : NULL;
 }
 
 /* ---- subsumption ---- */
@@ -283,7 +332,10 @@ static bool reg_covers(const struct vreg *o, const struct vreg *c, struct idmap 
 			return false;
 		return ub_sc_in(&o->v, &c->v);
 	}
-	if (o->off != c->off || o->frameno != c->frameno || o->mem_size != c->mem_size)
+	if (o->off != c->off || o->frameno != c->frameno || o->mem_size != c->mem_size ||
+	    o->map != c->map)
+		return false;
+	if ((o->ref || c->ref) && (!o->ref || !c->ref || !id_match(m, o->ref, c->ref)))
 		return false;
 	if (!ub_sc_in(&o->v, &c->v))
 		return false;
@@ -297,6 +349,7 @@ static bool reg_covers(const struct vreg *o, const struct vreg *c, struct idmap 
 struct fview {
 	const struct vreg *regs;
 	uint32_t callsite;
+	uint8_t cb;
 	unsigned base;
 	const uint8_t *slot;		/* slot[b - base] */
 	const struct vreg *spill;	/* spill[k - base / 8] */
@@ -304,12 +357,12 @@ struct fview {
 
 static struct fview view_full(const struct vframe *f)
 {
-	return (struct fview){ f->regs, f->callsite, 0, f->slot, f->spill };
+	return (struct fview){ f->regs, f->callsite, f->cb, 0, f->slot, f->spill };
 }
 
 static struct fview view_compact(const struct cframe *f)
 {
-	return (struct fview){ f->regs, f->callsite, f->base, f->slot, f->spill };
+	return (struct fview){ f->regs, f->callsite, f->cb, f->base, f->slot, f->spill };
 }
 
 static uint8_t fv_slot(const struct fview *v, unsigned b)
@@ -323,9 +376,9 @@ static const struct vreg *fv_spill(const struct fview *v, unsigned k)
 }
 
 static bool frame_covers(const struct fview *o, const struct fview *c, struct idmap *m,
-			 uint16_t rel_r, uint64_t rel_s, uint16_t live_r)
+			 uint16_t rel_r, uint64_t rel_s, uint16_t live_r, bool uninit_ok)
 {
-	if (o->callsite != c->callsite)
+	if (o->callsite != c->callsite || o->cb != c->cb)
 		return false;
 	for (int r = 0; r < 11; r++)
 		if (!reg_covers(&o->regs[r], &c->regs[r], m, rel_r & (1u << r), live_r & (1u << r)))
@@ -344,7 +397,7 @@ static bool frame_covers(const struct fview *o, const struct fview *c, struct id
 		}
 		if (ok == S_ZERO && ck != S_ZERO)
 			return false;
-		if (ok == S_MISC && ck == S_INVALID)
+		if (ok == S_MISC && ck == S_INVALID && !uninit_ok)
 			return false;
 		if (ok == S_MISC && ck == S_SPILL && fv_spill(c, b / 8)->type != UB_T_SCALAR)
 			return false;
@@ -362,17 +415,25 @@ static bool ckpt_vs_state(const struct venv *e, const struct ckpt *o, const stru
 			  bool o_first)
 {
 	struct idmap m = { .n = 0 };
+	bool uninit_ok = e ? e->uninit_ok : false;
 
-	if (o->nframes != c->nframes)
+	if (o->nframes != c->nframes || o->nrefs != c->nrefs || o->lock_map != c->lock_map ||
+	    o->lock_off != c->lock_off)
 		return false;
+	for (int i = 0; i < o->nrefs; i++)
+		if (!id_match(&m, o_first ? o->refs[i] : c->refs[i], o_first ? c->refs[i] : o->refs[i]))
+			return false;
 	for (int i = 0; i < o->nframes; i++) {
-		uint32_t at = i == o->nframes - 1 ? c->insn : c->fr[i + 1]->callsite + 1;
+		/* a caller resumes after its call, or at it when the callee is
+		 * a callback that may be called again */
+		uint32_t at = i == o->nframes - 1 ? c->insn :
+			      c->fr[i + 1]->callsite + (c->fr[i + 1]->cb == CB_SYNC ? 0 : 1);
 		uint16_t rr = e && at < e->cnt ? e->rel_r[at] : 0xffff;
 		uint64_t rs = e && at < e->cnt ? e->rel_s[at] : ~0ull;
 		uint16_t lr = e && at < e->cnt ? e->live_r[at] : 0xffff;
 		struct fview ov = view_compact(o->fr[i]), cv = view_full(c->fr[i]);
-		if (o_first ? !frame_covers(&ov, &cv, &m, rr, rs, lr) :
-			      !frame_covers(&cv, &ov, &m, rr, rs, lr))
+		if (o_first ? !frame_covers(&ov, &cv, &m, rr, rs, lr, uninit_ok) :
+			      !frame_covers(&cv, &ov, &m, rr, rs, lr, uninit_ok))
 			return false;
 	}
 	return true;
@@ -395,7 +456,7 @@ static uint64_t hash_reg(uint64_t h, const struct vreg *r)
 	h = mix(h, r->v.umax);
 	h = mix(h, (uint64_t)r->v.smin);
 	h = mix(h, (uint64_t)r->v.smax);
-	return mix(h, ((uint64_t)r->range << 32) | r->mem_size);
+	return mix(h, ((uint64_t)r->range << 32) | r->mem_size | ((uint64_t)r->map << 48));
 }
 
 /* A hash under which equal states (ids aside) hash alike. */
@@ -439,6 +500,8 @@ static struct cframe *compact(struct venv *e, const struct vframe *f)
 	}
 	memcpy(cf->regs, f->regs, sizeof(cf->regs));
 	cf->callsite = f->callsite;
+	cf->cb = f->cb;
+	cf->epoch = f->epoch;
 	cf->base = (uint16_t)base;
 	cf->spill = (struct vreg *)(void *)(cf + 1);
 	cf->slot = (uint8_t *)(cf->spill + n / 8);
@@ -515,8 +578,15 @@ static int visit(struct venv *e, struct vstate *st)
 	 * not move */
 	for (c = e->live[live_slot(e, st->insn, h)]; c; c = c->hnext)
 		if (c->insn == st->insn && c->hash == h && ckpt_vs_state(NULL, c, st, true) &&
-		    ckpt_vs_state(NULL, c, st, false))
+		    ckpt_vs_state(NULL, c, st, false)) {
+			/* the same state in a later call of a callback: the
+			 * callback loop is bounded by its helper, and the
+			 * earlier exploration covers this one */
+			for (int i = 0; i < c->nframes; i++)
+				if (c->fr[i]->epoch != st->fr[i]->epoch)
+					return VISIT_PRUNE;
 			return VISIT_LOOP;
+		}
 	/* a new checkpoint every few jumps and instructions, as Linux does */
 	if ((st->since_jmps < 2 || st->since_insns < 8) && st->parent)
 		return VISIT_GO;
@@ -527,6 +597,10 @@ static int visit(struct venv *e, struct vstate *st)
 		return VISIT_GO;
 	e->nckpt++;
 	c->nframes = st->nframes;
+	c->nrefs = st->nrefs;
+	memcpy(c->refs, st->refs, sizeof(c->refs));
+	c->lock_map = st->lock_map;
+	c->lock_off = st->lock_off;
 	for (int i = 0; i < st->nframes; i++) {
 		c->fr[i] = compact(e, st->fr[i]);
 		if (!c->fr[i]) {
@@ -592,11 +666,17 @@ static void trail(struct vstate *st, uint32_t insn, bool taken)
 /* The helper whose call made a value, for messages. */
 static const char *origin_name(struct venv *e, uint32_t insn)
 {
+	static const char *const known[] = { [1] = "bpf_map_lookup_elem", [131] = "bpf_ringbuf_reserve" };
 	const struct ub_helper *h;
+	uint32_t id;
 
-	if (insn < e->cnt && e->d[insn].op == UB_OP_CALL &&
-	    (h = ub_rt_helper(e->rt, (uint32_t)e->insns[insn].imm)))
+	if (insn >= e->cnt || e->d[insn].op != UB_OP_CALL)
+		return "the helper";
+	id = (uint32_t)e->insns[insn].imm;
+	if ((h = ub_rt_helper(e->rt, id)) && h->name)
 		return h->name;
+	if (id < sizeof(known) / sizeof(known[0]) && known[id])
+		return known[id];
 	return "the helper";
 }
 
@@ -622,6 +702,25 @@ static void note_depth(struct venv *e, struct vstate *st, const struct vreg *p, 
 	uint32_t sub = st->fr[p->frameno]->subprog;
 	if (lo < 0 && (uint64_t)-lo > e->sub_depth[sub])
 		e->sub_depth[sub] = (uint32_t)-lo;
+}
+
+/* Turns every spilled register overlapping [lo, hi) into plain bytes: a
+ * write to part of one leaves the rest meaningless as a register, so a
+ * slot holds a spill in all of its 8 bytes or in none. */
+static void stack_unspill(struct vframe *tf, int64_t lo, int64_t hi)
+{
+	for (int64_t b = lo & ~(int64_t)7; b < hi; b += 8) {
+		uint8_t *k = &tf->slot[VF_STACK + b];
+		for (int j = 0; j < 8; j++)
+			if (k[j] == S_SPILL)
+				k[j] = S_MISC;
+	}
+}
+
+static void note_fact(struct venv *e, uint32_t insn, uint8_t f)
+{
+	if (e->res->facts && insn < e->cnt)
+		e->res->facts[insn] |= f;
 }
 
 /*
@@ -651,7 +750,7 @@ static bool mem_access(struct venv *e, struct vstate *st, int preg, int16_t insn
 	}
 	if (is_or_null(p->type)) {
 		refuse(e, st, preg, -1,
-		       "R%d may be NULL here: check the result of %s (insn %u) against 0 before dereferencing it",
+		       "R%d may be NULL here: check the result of %s (insn %u) before dereferencing it",
 		       preg, origin_name(e, p->origin), p->origin);
 		return false;
 	}
@@ -662,6 +761,8 @@ static bool mem_access(struct venv *e, struct vstate *st, int preg, int16_t insn
 	}
 	lo = (int64_t)p->off + insn_off + p->v.smin;
 	hi = (int64_t)p->off + insn_off + p->v.smax + size; /* exclusive */
+	if (var && (p->type == UB_T_STACK || p->type == UB_T_MAP_VALUE || p->type == UB_T_MEM))
+		note_fact(e, st->insn, UB_FACT_INDEX_BOUNDED | (e->o->strict ? UB_FACT_SPECTRE_MASK : 0));
 	switch (p->type) {
 	case UB_T_STACK: {
 		struct vframe *tf = st->fr[p->frameno];
@@ -672,7 +773,7 @@ static bool mem_access(struct venv *e, struct vstate *st, int preg, int16_t insn
 			       what, size, (long long)lo, (long long)(hi - size));
 			return false;
 		}
-		if (read && !write && !var) {
+		if (read && !write && !var && out) {
 			/* a spilled register comes back whole */
 			if (size == 8 && (lo & 7) == 0 && tf->slot[VF_STACK + lo] == S_SPILL) {
 				*out = tf->spill[(VF_STACK + lo) / 8];
@@ -684,7 +785,7 @@ static bool mem_access(struct venv *e, struct vstate *st, int preg, int16_t insn
 			bool all_zero = true;
 			for (int64_t b = lo; b < hi; b++) {
 				uint8_t k = tf->slot[VF_STACK + b];
-				if (k == S_INVALID) {
+				if (k == S_INVALID && !e->uninit_ok) {
 					refuse(e, st, preg, -1,
 					       "reads stack byte %lld from r10, which no path has written: initialise it first",
 					       (long long)b);
@@ -720,6 +821,7 @@ static bool mem_access(struct venv *e, struct vstate *st, int preg, int16_t insn
 			if (var) {
 				/* may or may not write each byte: what was set stays set,
 				 * but loses its precise meaning */
+				stack_unspill(tf, lo, hi);
 				for (int64_t b = lo; b < hi; b++)
 					if (tf->slot[VF_STACK + b] != S_INVALID)
 						tf->slot[VF_STACK + b] = S_MISC;
@@ -771,9 +873,9 @@ static bool mem_access(struct venv *e, struct vstate *st, int preg, int16_t insn
 		}
 		if (read && out) {
 			if (fl && (fl->kind & (UB_CTX_DATA | UB_CTX_DATA_END | UB_CTX_DATA_META))) {
-				if (size != fl->size || lo != fl->off) {
+				if (size != fl->size || lo != fl->off || sext) {
 					refuse(e, st, preg, -1,
-					       "packet pointers in the context must be read whole (%u bytes at %u)",
+					       "packet pointers in the context must be read whole (%u bytes at %u), without sign extension",
 					       fl->size, fl->off);
 					return false;
 				}
@@ -818,12 +920,23 @@ static bool mem_access(struct venv *e, struct vstate *st, int preg, int16_t insn
 		}
 		break;
 	}
-	case UB_T_MAP_VALUE: case UB_T_MEM:
+	case UB_T_MAP_VALUE: case UB_T_MEM: case UB_T_MAP_KEY:
+		if (write && p->type == UB_T_MAP_KEY) {
+			refuse(e, st, preg, -1, "R%d is a map key, which the program may only read", preg);
+			return false;
+		}
+		if (write && p->type == UB_T_MAP_VALUE && reg_map(e, p) && reg_map(e, p)->rdonly_prog) {
+			refuse(e, st, preg, -1,
+			       "map %u is read-only for programs (.rodata is read-only, or BPF_F_RDONLY_PROG): do not write its value",
+			       p->map - 1);
+			return false;
+		}
 		if (lo < 0 || hi > (int64_t)p->mem_size) {
 			refuse(e, st, preg, -1,
 			       "%s of %u bytes at [%lld, %lld) is outside the %u bytes of the %s",
 			       what, size, (long long)lo, (long long)hi, p->mem_size,
-			       p->type == UB_T_MAP_VALUE ? "map value" : "memory region");
+			       p->type == UB_T_MAP_VALUE ? "map value" :
+			       p->type == UB_T_MAP_KEY ? "map key" : "memory region");
 			return false;
 		}
 		if (write && val && is_ptr(val->type) && e->o->strict) {
@@ -1023,6 +1136,39 @@ static bool do_alu(struct venv *e, struct vstate *st, const struct ub_dinsn *x)
 
 /* ---- jumps ---- */
 
+/* Forgets reference ref (released, or NULL after all). */
+static void ref_drop(struct vstate *st, uint32_t ref)
+{
+	for (int i = 0; i < st->nrefs; i++)
+		if (st->refs[i] == ref) {
+			memmove(&st->refs[i], &st->refs[i + 1], (size_t)(st->nrefs - i - 1) * sizeof(st->refs[0]));
+			memmove(&st->ref_insn[i], &st->ref_insn[i + 1],
+				(size_t)(st->nrefs - i - 1) * sizeof(st->ref_insn[0]));
+			st->nrefs--;
+			return;
+		}
+}
+
+/* Releases ref: every copy of the pointer is dead (a number for root, as
+ * Linux; unusable in strict mode). */
+static void ref_release(struct venv *e, struct vstate *st, uint32_t ref)
+{
+	ref_drop(st, ref);
+	for (int i = 0; i < st->nframes; i++) {
+		struct vframe *f = st->fr[i];
+		for (int r = 0; r < 11; r++)
+			if (is_ptr(f->regs[r].type) && f->regs[r].ref == ref) {
+				if (e->o->strict)
+					mark_not_init(&f->regs[r]);
+				else
+					mark_unknown(&f->regs[r]);
+			}
+		for (int k = 0; k < VF_STACK / 8; k++)
+			if (f->slot[k * 8] == S_SPILL && is_ptr(f->spill[k].type) && f->spill[k].ref == ref)
+				mark_unknown(&f->spill[k]);
+	}
+}
+
 /* Applies the outcome of `a op b` to copies of every register and spill
  * sharing a's id (null checks). */
 static void mark_null(struct vstate *st, uint32_t id, bool is_null)
@@ -1033,19 +1179,24 @@ static void mark_null(struct vstate *st, uint32_t id, bool is_null)
 			struct vreg *x = &f->regs[r];
 			if (is_or_null(x->type) && x->id == id) {
 				if (is_null) {
+					if (x->ref)
+						ref_drop(st, x->ref);
 					mark_scalar(x, ub_sc_const(0));
 				} else {
-					x->type = x->type == UB_T_MAP_VALUE_OR_NULL ? UB_T_MAP_VALUE : UB_T_MEM;
+					x->type = (uint8_t)not_null_type(x->type);
 				}
 			}
 		}
 		for (int s = 0; s < VF_STACK / 8; s++) {
 			struct vreg *x = &f->spill[s];
 			if (f->slot[s * 8] == S_SPILL && is_or_null(x->type) && x->id == id) {
-				if (is_null)
+				if (is_null) {
+					if (x->ref)
+						ref_drop(st, x->ref);
 					mark_scalar(x, ub_sc_const(0));
-				else
-					x->type = x->type == UB_T_MAP_VALUE_OR_NULL ? UB_T_MAP_VALUE : UB_T_MEM;
+				} else {
+					x->type = (uint8_t)not_null_type(x->type);
+				}
 			}
 		}
 	}
@@ -1222,21 +1373,36 @@ static bool check_mem_arg(struct venv *e, struct vstate *st, int r, const struct
 	}
 	if (n == 0)
 		return true;
+	if (p->type != UB_T_STACK && p->type != UB_T_PACKET && p->type != UB_T_PACKET_META &&
+	    p->type != UB_T_MAP_VALUE && p->type != UB_T_MAP_KEY && p->type != UB_T_MEM) {
+		/* the context's layout is the program type's view, not memory */
+		refuse(e, st, r, -1, "R%d is %s: helpers take memory on the stack, in a packet or a map value",
+		       r, p->type == UB_T_SCALAR ? "a number" : ub_rtype_name(p->type));
+		return false;
+	}
 	if (p->type == UB_T_STACK) {
 		/* every byte the helper might touch */
-		int64_t lo = (int64_t)p->off + p->v.smin, hi = (int64_t)p->off + p->v.smax + (int64_t)n;
+		int64_t lo, hi;
 		struct vframe *tf = st->fr[p->frameno];
+		if (p->v.smin < -MAX_VAR_OFF || p->v.smax > MAX_VAR_OFF) {
+			refuse(e, st, r, -1, "R%d has an unbounded offset: bound it with a comparison first", r);
+			return false;
+		}
+		lo = (int64_t)p->off + p->v.smin;
+		hi = (int64_t)p->off + p->v.smax + (int64_t)n;
 		if (lo < -VF_STACK || hi > 0) {
 			refuse(e, st, r, r + 1, "helper memory [%lld, %lld) is outside the stack frame",
 			       (long long)lo, (long long)hi);
 			return false;
 		}
+		if (write)
+			stack_unspill(tf, lo, hi);
 		for (int64_t b = lo; b < hi; b++) {
 			uint8_t *k = &tf->slot[VF_STACK + b];
 			if (write) {
 				if (*k != S_INVALID || ub_sc_is_const(&p->v))
 					*k = S_MISC;
-			} else if (*k == S_INVALID) {
+			} else if (*k == S_INVALID && !e->uninit_ok) {
 				refuse(e, st, r, r + 1,
 				       "the helper reads stack byte %lld from r10, which is not initialised",
 				       (long long)b);
@@ -1248,78 +1414,422 @@ static bool check_mem_arg(struct venv *e, struct vstate *st, int r, const struct
 	}
 	return mem_access(e, st, r, 0, (unsigned)(n > 8 ? 1 : n), write, !write, NULL, 0, NULL, false) &&
 	       (n <= 8 || ((int64_t)p->off + p->v.smax + (int64_t)n <=
-			   (int64_t)(p->type == UB_T_MAP_VALUE || p->type == UB_T_MEM ? p->mem_size :
+			   (int64_t)(p->type == UB_T_MAP_VALUE || p->type == UB_T_MEM ||
+						     p->type == UB_T_MAP_KEY ? p->mem_size :
 				     p->type == UB_T_PACKET ? p->range : e->o->ctx_size)) ||
 		(refuse(e, st, r, r + 1, "helper memory of up to %llu bytes runs past the end of the region",
 			(unsigned long long)n), false));
 }
 
-static bool do_helper(struct venv *e, struct vstate *st, const struct ub_dinsn *x)
+static bool check_mem_const(struct venv *e, struct vstate *st, int r, uint64_t n, bool write)
+{
+	struct vreg sz;
+
+	mark_scalar(&sz, ub_sc_const(n));
+	return check_mem_arg(e, st, r, &sz, write);
+}
+
+static bool is_const_zero(const struct vreg *r)
+{
+	return r->type == UB_T_SCALAR && ub_sc_is_const(&r->v) && r->v.t.v == 0;
+}
+
+/* A struct bpf_spin_lock or bpf_timer inside a map value: a map value
+ * pointer at a constant, aligned offset with room for it. */
+static bool check_map_field(struct venv *e, struct vstate *st, int r, const char *hname,
+			    const char *what, unsigned size, uint32_t *off_out)
+{
+	struct vreg *a = &cur(st)->regs[r];
+	int64_t off;
+
+	if (a->type != UB_T_MAP_VALUE) {
+		refuse(e, st, r, -1, "argument %d of %s must point to a %s inside a map value (R%d is %s)",
+		       r, hname, what, r, ub_rtype_name(a->type));
+		return false;
+	}
+	if (!ub_sc_is_const(&a->v)) {
+		refuse(e, st, r, -1, "argument %d of %s must point to the %s at a constant offset", r,
+		       hname, what);
+		return false;
+	}
+	off = (int64_t)a->off + (int64_t)a->v.t.v;
+	if (off < 0 || off + size > a->mem_size || off % (size >= 8 ? 8 : size)) {
+		refuse(e, st, r, -1,
+		       "argument %d of %s: a %s of %u bytes at offset %lld does not fit, aligned, in the %u-byte map value",
+		       r, hname, what, size, (long long)off, a->mem_size);
+		return false;
+	}
+	if (reg_map(e, a) && reg_map(e, a)->rdonly_prog) {
+		refuse(e, st, r, -1, "map %u is read-only for programs: it cannot hold a %s", a->map - 1,
+		       what);
+		return false;
+	}
+	*off_out = (uint32_t)off;
+	return true;
+}
+
+/* Enters the synchronous callback at target with entry registers args:
+ * the caller's argument registers are spent as after the helper, and the
+ * path that never calls it is pushed. */
+static bool enter_sync_cb(struct venv *e, struct vstate *st, uint32_t target,
+			  const struct vreg args[6])
+{
+	struct vframe *caller = cur(st), *nf;
+	struct cbsnap *sn;
+
+	for (int r = 1; r <= 5; r++)
+		mark_not_init(&caller->regs[r]);
+	mark_unknown(&caller->regs[0]);
+	if (st->nframes >= VF_FRAMES) {
+		refuse(e, st, -1, -1, "the callback would be frame %d; the limit is %d", st->nframes + 1,
+		       VF_FRAMES);
+		return false;
+	}
+	st->insn++;
+	push_branch(e, st);		/* no call at all */
+	st->insn--;
+	sn = vmalloc(e, sizeof(*sn));
+	nf = frame_new(e);
+	if (!sn || !nf) {
+		ub_free(e->rt, sn);
+		ub_free(e->rt, nf);
+		return false;
+	}
+	sn->refcnt = 1;
+	sn->target = target;
+	sn->nrefs = st->nrefs;
+	memcpy(sn->args, args, sizeof(sn->args));
+	for (int i = 0; i < st->nframes; i++) {
+		sn->fr[i] = frame_dup(e, st->fr[i]);
+		if (!sn->fr[i]) {
+			sn->nframes = (uint8_t)i;
+			snap_put(e, sn);
+			ub_free(e->rt, nf);
+			return false;
+		}
+		sn->nframes = (uint8_t)(i + 1);
+	}
+	for (int r = 1; r <= 5; r++)
+		nf->regs[r] = args[r];
+	nf->regs[10].type = UB_T_STACK;
+	nf->regs[10].v = ub_sc_const(0);
+	nf->regs[10].frameno = st->nframes;
+	nf->callsite = st->insn;
+	nf->subprog = e->sub_of[target];
+	nf->cb = CB_SYNC;
+	nf->epoch = ++e->next_epoch;
+	nf->snap = sn;
+	st->fr[st->nframes++] = nf;
+	st->insn = target;
+	return true;
+}
+
+/* Pushes the path of an asynchronous callback (a timer's): its own
+ * frame and stack, r1-r3 = map, key, value. */
+static bool push_async_cb(struct venv *e, struct vstate *st, uint32_t target, const struct vreg args[6])
+{
+	struct vstate a;
+	struct vframe *nf = frame_new(e);
+
+	if (!nf)
+		return false;
+	memset(&a, 0, sizeof(a));
+	a.nframes = 1;
+	a.fr[0] = nf;
+	a.parent = st->parent;
+	a.insn = target;
+	for (int r = 1; r <= 5; r++)
+		nf->regs[r] = args[r];
+	nf->regs[10].type = UB_T_STACK;
+	nf->regs[10].v = ub_sc_const(0);
+	nf->callsite = st->insn;
+	nf->subprog = e->sub_of[target];
+	nf->cb = CB_ASYNC;
+	nf->epoch = ++e->next_epoch;
+	push_branch(e, &a);
+	state_free(e, &a);
+	return !e->err;
+}
+
+static bool do_helper(struct venv *e, struct vstate *st, bool *entered)
 {
 	uint32_t id = (uint32_t)e->insns[st->insn].imm;
 	const struct ub_helper *h = ub_rt_helper(e->rt, id);
+	const struct ub_vfy_hproto *hp = ub_vfy_hproto(id);
+	const struct ub_helper_proto *pr;
 	struct vframe *f = cur(st);
 	const char *lname = ub_helper_linux_name(id);
+	const char *hname;
+	const struct ub_vfy_map *m = NULL;
+	uint16_t map_ix = 0, field_map = 0;
+	uint32_t release = 0, field_off = 0;
+	int64_t func = -1;
+	struct vreg cbctx, field_reg;
+	uint64_t alloc_size = 0;
 
-	(void)x;
+	*entered = false;
+	mark_not_init(&cbctx);
+	mark_not_init(&field_reg);
 	if (!h) {
 		refuse(e, st, -1, -1, "helper %u%s%s%s is not available", id, lname ? " (bpf_" : "",
 		       lname ? lname : "", lname ? ")" : "");
 		return false;
 	}
-	if (h->has_proto) {
-		for (int i = 0; i < 5; i++) {
-			int at = h->proto.args[i], r = i + 1;
-			struct vreg *a = &f->regs[r];
-			if (at == UB_ARG_NONE)
-				break;
-			if (a->type == UB_T_NOT_INIT) {
-				refuse(e, st, r, -1, "argument %d of %s (R%d) is not initialised", r, h->name, r);
+	hname = h->name ? h->name : "the helper";
+	pr = h->has_proto ? &h->proto : hp ? &hp->p : NULL;
+	if (st->lock_map && id != UB_H_SPIN_UNLOCK) {
+		refuse(e, st, -1, -1, "calls %s while holding a bpf_spin_lock: call bpf_spin_unlock first", hname);
+		return false;
+	}
+	for (int i = 0; pr && i < 5; i++) {
+		int at = pr->args[i], r = i + 1;
+		struct vreg *a = &f->regs[r];
+		if (at == UB_ARG_NONE)
+			break;
+		if (a->type == UB_T_NOT_INIT) {
+			refuse(e, st, r, -1, "argument %d of %s (R%d) is not initialised", r, hname, r);
+			return false;
+		}
+		switch (at) {
+		case UB_ARG_ANY:
+			if (e->o->strict && is_ptr(a->type)) {
+				refuse(e, st, r, -1, "argument %d of %s is a pointer, which leaks an address", r, hname);
 				return false;
 			}
-			switch (at) {
-			case UB_ARG_CTX:
-				if (a->type != UB_T_CTX || a->off) {
-					refuse(e, st, r, -1, "argument %d of %s must be the context pointer as r1 was given", r, h->name);
+			break;
+		case UB_ARG_CTX:
+			if (a->type != UB_T_CTX || a->off) {
+				refuse(e, st, r, -1, "argument %d of %s must be the context pointer as r1 was given", r, hname);
+				return false;
+			}
+			break;
+		case UB_ARG_MAP:
+			if (a->type != UB_T_MAP_PTR) {
+				refuse(e, st, r, -1, "argument %d of %s must be a map (lddw of a map), not %s", r,
+				       hname, ub_rtype_name(a->type));
+				return false;
+			}
+			m = reg_map(e, a);
+			map_ix = a->map;
+			if (m && !ub_vfy_map_helper_ok(m->type, id, hp)) {
+				refuse(e, st, r, -1, "%s cannot be used with map %u, of type %u", hname,
+				       a->map - 1, m->type);
+				return false;
+			}
+			break;
+		case UB_ARG_MAP_KEY: case UB_ARG_MAP_VALUE: case UB_ARG_MAP_VALUE_UNINIT:
+		{
+			/* a map the caller did not describe: its sizes are
+			 * unknown, so at least one byte */
+			uint32_t sz = !m ? 1 : at == UB_ARG_MAP_KEY ? m->key_size : m->value_size;
+			if (!is_ptr(a->type) || is_or_null(a->type)) {
+				refuse(e, st, r, -1, "argument %d of %s must point to the map's %s (%u bytes)", r,
+				       hname, at == UB_ARG_MAP_KEY ? "key" : "value", sz);
+				return false;
+			}
+			if (!check_mem_const(e, st, r, sz, at == UB_ARG_MAP_VALUE_UNINIT))
+				return false;
+			break;
+		}
+		case UB_ARG_MEM: case UB_ARG_MEM_UNINIT: case UB_ARG_MEM_OR_NULL: case UB_ARG_MEM_OR_NULL_W:
+			if (i == 4 || f->regs[r + 1].type != UB_T_SCALAR) {
+				refuse(e, st, r, r + 1, "argument %d of %s needs a size in R%d", r, hname, r + 1);
+				return false;
+			}
+			if ((at == UB_ARG_MEM_OR_NULL || at == UB_ARG_MEM_OR_NULL_W) && is_const_zero(a)) {
+				if (f->regs[r + 1].v.umax != 0) {
+					refuse(e, st, r, r + 1, "argument %d of %s is NULL, so its size R%d must be 0",
+					       r, hname, r + 1);
 					return false;
 				}
-				break;
-			case UB_ARG_MEM: case UB_ARG_MEM_UNINIT:
-				if (i == 4 || f->regs[r + 1].type != UB_T_SCALAR) {
-					refuse(e, st, r, r + 1, "argument %d of %s needs a size in R%d", r, h->name, r + 1);
-					return false;
-				}
-				if (!check_mem_arg(e, st, r, &f->regs[r + 1], at == UB_ARG_MEM_UNINIT))
-					return false;
-				break;
-			case UB_ARG_SIZE: case UB_ARG_SIZE_OR_ZERO:
-				if (a->type != UB_T_SCALAR || (at == UB_ARG_SIZE && a->v.umin == 0)) {
-					refuse(e, st, r, -1, "argument %d of %s must be a size%s", r, h->name,
-					       at == UB_ARG_SIZE ? " greater than 0" : "");
-					return false;
-				}
-				break;
-			case UB_ARG_FUNC:
-				if (a->type != UB_T_FUNC) {
-					refuse(e, st, r, -1, "argument %d of %s must be a function", r, h->name);
-					return false;
-				}
-				break;
-			default:
 				break;
 			}
+			if (!is_ptr(a->type) || is_or_null(a->type)) {
+				refuse(e, st, r, -1, "argument %d of %s must point to memory (R%d is %s)", r, hname,
+				       r, a->type == UB_T_SCALAR ? "a number" : ub_rtype_name(a->type));
+				return false;
+			}
+			if (!check_mem_arg(e, st, r, &f->regs[r + 1],
+					   at == UB_ARG_MEM_UNINIT || at == UB_ARG_MEM_OR_NULL_W))
+				return false;
+			break;
+		case UB_ARG_SIZE: case UB_ARG_SIZE_OR_ZERO:
+			if (a->type != UB_T_SCALAR || (at == UB_ARG_SIZE && a->v.umin == 0)) {
+				refuse(e, st, r, -1, "argument %d of %s must be a size%s", r, hname,
+				       at == UB_ARG_SIZE ? " greater than 0" : "");
+				return false;
+			}
+			break;
+		case UB_ARG_CONST_SIZE:
+			if (a->type != UB_T_SCALAR || !ub_sc_is_const(&a->v) || a->v.t.v > (1u << 29)) {
+				refuse(e, st, r, -1, "argument %d of %s must be a known constant size", r, hname);
+				return false;
+			}
+			alloc_size = a->v.t.v;
+			break;
+		case UB_ARG_RINGBUF_MEM:
+			if (a->type != UB_T_MEM || !a->ref) {
+				refuse(e, st, r, -1,
+				       "argument %d of %s must be memory from bpf_ringbuf_reserve, checked against NULL (R%d is %s)",
+				       r, hname, r, ub_rtype_name(a->type));
+				return false;
+			}
+			if (a->off || !ub_sc_is_const(&a->v) || a->v.t.v) {
+				refuse(e, st, r, -1, "argument %d of %s must point to the start of the reservation", r,
+				       hname);
+				return false;
+			}
+			release = a->ref;
+			break;
+		case UB_ARG_PTR_TO_LONG:
+			if (!is_ptr(a->type) || is_or_null(a->type)) {
+				refuse(e, st, r, -1, "argument %d of %s must point to 8 writable bytes", r, hname);
+				return false;
+			}
+			if (!check_mem_const(e, st, r, 8, true))
+				return false;
+			break;
+		case UB_ARG_CONST_STR: {
+			const struct ub_vfy_map *sm = reg_map(e, a);
+			if (a->type != UB_T_MAP_VALUE || !sm || !sm->rdonly_prog) {
+				refuse(e, st, r, -1,
+				       "argument %d of %s must point to a string in a read-only map (.rodata)", r, hname);
+				return false;
+			}
+			if (!ub_sc_is_const(&a->v) || a->off + (int64_t)a->v.t.v < 0 ||
+			    a->off + (int64_t)a->v.t.v >= (int64_t)a->mem_size) {
+				refuse(e, st, r, -1, "argument %d of %s must be a constant address inside the map value", r,
+				       hname);
+				return false;
+			}
+			break;
 		}
+		case UB_ARG_STACK_OR_NULL:
+			if (!is_const_zero(a) && a->type != UB_T_STACK) {
+				refuse(e, st, r, -1, "argument %d of %s must be a stack pointer or 0", r, hname);
+				return false;
+			}
+			cbctx = *a;
+			break;
+		case UB_ARG_SPIN_LOCK: case UB_ARG_TIMER:
+			if (!check_map_field(e, st, r, hname, at == UB_ARG_TIMER ? "struct bpf_timer" : "struct bpf_spin_lock",
+					     at == UB_ARG_TIMER ? 16 : 4, &field_off))
+				return false;
+			field_map = a->map;
+			field_reg = *a;
+			break;
+		case UB_ARG_FUNC:
+			if (a->type != UB_T_FUNC) {
+				refuse(e, st, r, -1, "argument %d of %s must be a function", r, hname);
+				return false;
+			}
+			func = a->off;
+			break;
+		default:
+			break;
+		}
+	}
+	/* what the helper does to the state */
+	if (id == UB_H_TAIL_CALL && st->nrefs) {
+		refuse(e, st, -1, -1,
+		       "bpf_tail_call would leak the ringbuf memory reserved at insn %u: submit or discard it first",
+		       st->ref_insn[0]);
+		return false;
+	}
+	if (id == UB_H_TIMER_INIT && m && field_map != map_ix) {
+		refuse(e, st, 1, 2, "the timer in R1 belongs to another map than the one in R2");
+		return false;
+	}
+	if (id == UB_H_SPIN_LOCK && field_map) {
+		st->lock_map = field_map;
+		st->lock_off = field_off;
+	} else if (id == UB_H_SPIN_UNLOCK && field_map) {
+		if (st->lock_map != field_map || st->lock_off != field_off) {
+			refuse(e, st, 1, -1, "bpf_spin_unlock of a lock that is not held here");
+			return false;
+		}
+		st->lock_map = 0;
+		st->lock_off = 0;
+	}
+	if (release)
+		ref_release(e, st, release);
+	if (func >= 0 && (id == UB_H_LOOP || id == UB_H_FOR_EACH)) {
+		struct vreg args[6];
+		memset(args, 0, sizeof(args));
+		if (id == UB_H_LOOP) {
+			mark_scalar(&args[1], ub_sc_unknown_bits(32));
+			args[2] = cbctx;
+		} else {
+			args[1].type = UB_T_MAP_PTR;
+			args[1].map = map_ix;
+			args[1].v = ub_sc_const(0);
+			args[2].type = UB_T_MAP_KEY;
+			args[2].mem_size = m ? m->key_size : 0;
+			args[2].v = ub_sc_const(0);
+			args[3].type = UB_T_MAP_VALUE;
+			args[3].mem_size = m ? m->value_size : 0;
+			args[3].map = map_ix;
+			args[3].v = ub_sc_const(0);
+			args[4] = cbctx;
+		}
+		if (!enter_sync_cb(e, st, (uint32_t)func, args))
+			return false;
+		*entered = true;
+		return true;
+	}
+	if (func >= 0 && id == UB_H_TIMER_SET_CB) {
+		struct vreg args[6];
+		const struct ub_vfy_map *tm = reg_map(e, &field_reg);
+		memset(args, 0, sizeof(args));
+		args[1].type = UB_T_MAP_PTR;
+		args[1].map = field_reg.map;
+		args[2].type = UB_T_MAP_KEY;
+		args[2].mem_size = tm ? tm->key_size : 0;
+		args[3].type = UB_T_MAP_VALUE;
+		args[3].mem_size = field_reg.mem_size;
+		args[3].map = field_reg.map;
+		if (!push_async_cb(e, st, (uint32_t)func, args))
+			return false;
 	}
 	for (int r = 1; r <= 5; r++)
 		mark_not_init(&f->regs[r]);
 	mark_unknown(&f->regs[0]);
-	if (h->has_proto && (h->proto.ret == UB_RET_MAP_VALUE_OR_NULL || h->proto.ret == UB_RET_MEM_OR_NULL)) {
+	if (!pr)
+		return true;
+	if (pr->ret == UB_RET_VOID) {
+		mark_not_init(&f->regs[0]);
+	} else if (pr->ret == UB_RET_MAP_VALUE_OR_NULL || pr->ret == UB_RET_MEM_OR_NULL ||
+		   pr->ret == UB_RET_RINGBUF_MEM_OR_NULL) {
 		struct vreg *r0 = &f->regs[0];
 		memset(r0, 0, sizeof(*r0));
-		r0->type = h->proto.ret == UB_RET_MAP_VALUE_OR_NULL ? UB_T_MAP_VALUE_OR_NULL : UB_T_MEM_OR_NULL;
+		r0->type = pr->ret == UB_RET_MAP_VALUE_OR_NULL ? UB_T_MAP_VALUE_OR_NULL : UB_T_MEM_OR_NULL;
 		r0->v = ub_sc_const(0);
 		r0->id = ++e->next_id;
 		r0->origin = st->insn;
+		if (pr->ret == UB_RET_MAP_VALUE_OR_NULL && m) {
+			if (m->type == UB_MAP_ARRAY_OF_MAPS || m->type == UB_MAP_HASH_OF_MAPS) {
+				if (m->inner < 0 || (size_t)m->inner >= e->o->nmaps) {
+					refuse(e, st, -1, -1, "map %u holds maps but names no inner map template",
+					       map_ix - 1);
+					return false;
+				}
+				r0->type = UB_T_MAP_PTR_OR_NULL;
+				r0->map = (uint16_t)(m->inner + 1);
+			} else {
+				r0->mem_size = m->value_size;
+				r0->map = map_ix;
+			}
+		}
+		if (pr->ret == UB_RET_RINGBUF_MEM_OR_NULL) {
+			if (st->nrefs == VF_REFS) {
+				refuse(e, st, -1, -1, "more than %d ringbuf reservations held at once", VF_REFS);
+				return false;
+			}
+			r0->mem_size = (uint32_t)alloc_size;
+			r0->ref = r0->id;
+			st->refs[st->nrefs] = r0->id;
+			st->ref_insn[st->nrefs++] = st->insn;
+		}
 	}
 	return true;
 }
@@ -1328,6 +1838,10 @@ static bool do_local_call(struct venv *e, struct vstate *st, size_t target)
 {
 	struct vframe *caller = cur(st), *nf;
 
+	if (st->lock_map) {
+		refuse(e, st, -1, -1, "calls a function while holding a bpf_spin_lock: call bpf_spin_unlock first");
+		return false;
+	}
 	if (st->nframes >= VF_FRAMES) {
 		refuse(e, st, -1, -1, "the call chain would be %d frames deep; the limit is %d",
 		       st->nframes + 1, VF_FRAMES);
@@ -1348,6 +1862,125 @@ static bool do_local_call(struct venv *e, struct vstate *st, size_t target)
 	return true;
 }
 
+/* One stack byte that may be o or c. */
+static uint8_t byte_join(const struct venv *e, uint8_t o, uint8_t c)
+{
+	if (o == S_SPILL)
+		o = S_MISC;
+	if (c == S_SPILL)
+		c = S_MISC;
+	if (o == c)
+		return o;
+	if (o == S_INVALID || c == S_INVALID)
+		return e->uninit_ok ? S_MISC : S_INVALID;
+	return S_MISC;
+}
+
+/* Widens frame c so that it also describes o (a caller frame of a
+ * callback at its previous entry); true when o already covered c. */
+static bool frame_join(struct venv *e, struct vframe *c, const struct vframe *o)
+{
+	struct idmap m = { .n = 0 };
+	struct fview ov = view_full(o), cv = view_full(c);
+
+	if (frame_covers(&ov, &cv, &m, 0xffff, ~0ull, 0xffff, e->uninit_ok))
+		return true;
+	for (int k = 0; k < VF_STACK / 8; k++) {
+		uint8_t *cs = &c->slot[k * 8];
+		const uint8_t *os = &o->slot[k * 8];
+		if (cs[0] == S_SPILL && os[0] == S_SPILL) {
+			struct vreg *cr = &c->spill[k];
+			const struct vreg *orr = &o->spill[k];
+			struct idmap m2 = { .n = 0 };
+			if (cr->type == UB_T_SCALAR && orr->type == UB_T_SCALAR) {
+				if (ub_sc_in(&orr->v, &cr->v))
+					*cr = *orr;
+				else
+					mark_unknown(cr);
+				cr->id = 0;
+				continue;
+			}
+			if (reg_covers(orr, cr, &m2, true, true)) {
+				*cr = *orr;
+				continue;
+			}
+		}
+		for (int j = 0; j < 8; j++)
+			cs[j] = byte_join(e, os[j], cs[j]);
+	}
+	for (int r = 0; r < 11; r++) {
+		struct idmap m3 = { .n = 0 };
+		if (!reg_covers(&o->regs[r], &c->regs[r], &m3, true, true)) {
+			/* callbacks do not change their callers' registers; be safe */
+			if (o->regs[r].type == UB_T_SCALAR && c->regs[r].type == UB_T_SCALAR)
+				mark_unknown(&c->regs[r]);
+			else
+				mark_not_init(&c->regs[r]);
+		}
+	}
+	return false;
+}
+
+/* At a return from a synchronous callback: explores one more call of it
+ * unless its last entry already covers this one. */
+static bool recall_cb(struct venv *e, struct vstate *st)
+{
+	struct vframe *f = cur(st), *nf;
+	struct cbsnap *old = f->snap, *sn;
+	struct vstate s2;
+	bool covered = true;
+
+	if (!old)
+		return true;
+	if (!state_copy(e, &s2, st))
+		return false;
+	frame_free(e, s2.fr[--s2.nframes]);
+	s2.fr[s2.nframes] = NULL;
+	for (int i = 0; i < s2.nframes && i < old->nframes; i++)
+		if (!frame_join(e, s2.fr[i], old->fr[i]))
+			covered = false;
+	if (covered) {
+		state_free(e, &s2);
+		return true;
+	}
+	sn = vmalloc(e, sizeof(*sn));
+	nf = frame_new(e);
+	if (!sn || !nf) {
+		ub_free(e->rt, sn);
+		ub_free(e->rt, nf);
+		state_free(e, &s2);
+		return false;
+	}
+	*sn = *old;
+	sn->refcnt = 1;
+	for (int i = 0; i < s2.nframes; i++) {
+		sn->fr[i] = frame_dup(e, s2.fr[i]);
+		if (!sn->fr[i]) {
+			sn->nframes = (uint8_t)i;
+			snap_put(e, sn);
+			ub_free(e->rt, nf);
+			state_free(e, &s2);
+			return false;
+		}
+	}
+	sn->nframes = s2.nframes;
+	for (int r = 1; r <= 5; r++)
+		nf->regs[r] = old->args[r];
+	nf->regs[10].type = UB_T_STACK;
+	nf->regs[10].v = ub_sc_const(0);
+	nf->regs[10].frameno = s2.nframes;
+	nf->callsite = f->callsite;
+	nf->subprog = f->subprog;
+	nf->cb = CB_SYNC;
+	nf->epoch = ++e->next_epoch;
+	nf->snap = sn;
+	s2.fr[s2.nframes++] = nf;
+	s2.insn = old->target;
+	push_branch(e, &s2);
+	state_free(e, &s2);
+	return !e->err;
+}
+
 /* Returns false when the path ends (exit from the main program). */
 static bool do_exit(struct venv *e, struct vstate *st, bool *ok)
 {
@@ -1359,7 +1992,33 @@ static bool do_exit(struct venv *e, struct vstate *st, bool *ok)
 		refuse(e, st, 0, -1, "R0 is not set at exit: the program must return a value");
 		return false;
 	}
+	if (f->cb != CB_NONE) {
+		int64_t hi = f->cb == CB_SYNC ? 1 : 0;
+		if (r0->type != UB_T_SCALAR || r0->v.smin < 0 || r0->v.smax > hi) {
+			refuse(e, st, 0, -1, "a %s callback must return %s", f->cb == CB_SYNC ? "loop" : "timer",
+			       f->cb == CB_SYNC ? "0 or 1" : "0");
+			return false;
+		}
+	}
+	if (st->lock_map && (st->nframes == 1 || f->cb != CB_NONE)) {
+		refuse(e, st, -1, -1, "exits while holding a bpf_spin_lock: call bpf_spin_unlock first");
+		return false;
+	}
+	if ((st->nframes == 1 && st->nrefs) ||
+	    (f->cb == CB_SYNC && f->snap && st->nrefs != f->snap->nrefs)) {
+		if (st->nrefs)
+			refuse(e, st, -1, -1,
+			       "the ringbuf memory reserved at insn %u is neither submitted nor discarded on this path: call bpf_ringbuf_submit or bpf_ringbuf_discard",
+			       st->ref_insn[st->nrefs - 1]);
+		else
+			refuse(e, st, -1, -1, "a callback may not release memory its caller reserved");
+		return false;
+	}
 	if (st->nframes == 1) {
+		if (f->cb == CB_ASYNC) {
+			*ok = true;
+			return false;
+		}
 		if (r0->type != UB_T_SCALAR && e->o->strict) {
 			refuse(e, st, 0, -1, "returns a pointer, which leaks an address");
 			return false;
@@ -1377,18 +2036,24 @@ static bool do_exit(struct venv *e, struct vstate *st, bool *ok)
 	{
 		struct vreg ret = *r0;
 		uint32_t site = f->callsite;
+		bool cb = f->cb == CB_SYNC;
 		struct vframe *caller;
 
 		if (ret.type == UB_T_STACK && ret.frameno == st->nframes - 1) {
 			refuse(e, st, 0, -1, "returns a pointer into its own stack frame, which ends here");
 			return false;
 		}
-		ub_free(e->rt, f);
+		if (cb && !recall_cb(e, st))
+			return false;
+		frame_free(e, f);
 		st->fr[--st->nframes] = NULL;
 		caller = cur(st);
 		for (int r = 1; r <= 5; r++)
 			mark_not_init(&caller->regs[r]);
-		caller->regs[0] = ret;
+		if (cb)
+			mark_unknown(&caller->regs[0]); /* the helper's result */
+		else
+			caller->regs[0] = ret;
 		st->insn = site + 1;
 		*ok = true;
 		return true;
@@ -1434,6 +2099,10 @@ static int step(struct venv *e, struct vstate *st)
 	case F_ALU_K: case F_ALU_X: case F_NEG: case F_MOVSX: case F_END: case F_BSWAP:
 		if (!do_alu(e, st, x))
 			return STEP_REFUSE;
+		/* a 32-bit result: the JIT zero-extends it (conservatively,
+		 * whether or not the upper half is read later) */
+		if (UB_CLASS(oi->code) == UB_CLS_ALU)
+			note_fact(e, st->insn, UB_FACT_ZEXT_NEEDED);
 		break;
 	case F_LDDW:
 		if (x->op == UB_OP_LDDW) {
@@ -1443,8 +2112,45 @@ static int step(struct venv *e, struct vstate *st)
 			f->regs[x->dst].type = UB_T_FUNC;
 			f->regs[x->dst].off = x->off;
 			f->regs[x->dst].v = ub_sc_const(0);
+		} else if (x->op == UB_OP_LDDW_MAP_FD || x->op == UB_OP_LDDW_MAP_VALUE) {
+			uint32_t ix = (uint32_t)e->insns[st->insn].imm;
+			int32_t voff = e->insns[st->insn + 1].imm;
+			const struct ub_vfy_map *m;
+			struct vreg *r = &f->regs[x->dst];
+			if (ix >= e->o->nmaps || ix >= 0xffff) {
+				refuse(e, st, -1, -1, "lddw names map %u, but the program has %zu map%s", ix,
+				       e->o->nmaps, e->o->nmaps == 1 ? "" : "s");
+				return STEP_REFUSE;
+			}
+			m = &e->o->maps[ix];
+			memset(r, 0, sizeof(*r));
+			r->v = ub_sc_const(0);
+			r->map = (uint16_t)(ix + 1);
+			r->origin = st->insn;
+			if (x->op == UB_OP_LDDW_MAP_FD) {
+				if (voff) {
+					refuse(e, st, -1, -1, "lddw of map %u: the second slot's imm must be 0", ix);
+					return STEP_REFUSE;
+				}
+				r->type = UB_T_MAP_PTR;
+			} else {
+				if (!m->direct_value) {
+					refuse(e, st, -1, -1,
+					       "lddw of a value of map %u: only single-entry arrays (globals) can be addressed directly",
+					       ix);
+					return STEP_REFUSE;
+				}
+				if (voff < 0 || (uint32_t)voff >= m->value_size) {
+					refuse(e, st, -1, -1, "lddw of map %u's value at offset %d: the value has %u bytes",
+					       ix, voff, m->value_size);
+					return STEP_REFUSE;
+				}
+				r->type = UB_T_MAP_VALUE;
+				r->off = voff;
+				r->mem_size = m->value_size;
+			}
 		} else {
-			refuse(e, st, -1, -1, "lddw of a map or variable: maps are not supported yet");
+			refuse(e, st, -1, -1, "lddw of a BTF variable or of a map by fd index is not supported");
 			return STEP_REFUSE;
 		}
 		st->insn += 2;
@@ -1511,12 +2217,23 @@ static int step(struct venv *e, struct vstate *st)
 			       oi->width);
 			return STEP_REFUSE;
 		}
-		if (!mem_access(e, st, x->dst, (int16_t)x->off, oi->width, true, true, NULL, 0, NULL, false))
-			return STEP_REFUSE;
-		if (cmpx)
-			mark_scalar(&f->regs[0], ub_sc_unknown_bits(oi->width * 8));
-		else if (x->imm & 1)
-			mark_scalar(&f->regs[x->src], ub_sc_unknown_bits(oi->width * 8));
+		{
+			/* the old value of a slot holding a spilled register is
+			 * that register (Linux fetches it whole) */
+			struct vreg old;
+			int64_t at = (int64_t)p->off + x->off + (int64_t)p->v.t.v;
+			mark_scalar(&old, ub_sc_unknown_bits(oi->width * 8));
+			if (p->type == UB_T_STACK && ub_sc_is_const(&p->v) && oi->width == 8 &&
+			    at >= -VF_STACK && at < 0 && !(at & 7) &&
+			    st->fr[p->frameno]->slot[VF_STACK + at] == S_SPILL)
+				old = st->fr[p->frameno]->spill[(VF_STACK + at) / 8];
+			if (!mem_access(e, st, x->dst, (int16_t)x->off, oi->width, true, true, NULL, 0, NULL, false))
+				return STEP_REFUSE;
+			if (cmpx)
+				f->regs[0] = old;
+			else if (x->imm & 1)
+				f->regs[x->src] = old;
+		}
 		break;
 	}
 	case F_LDABS: case F_LDIND:
@@ -1527,6 +2244,11 @@ static int step(struct venv *e, struct vstate *st)
 		}
 		if (f->regs[6].type != UB_T_CTX) {
 			refuse(e, st, 6, -1, "legacy packet loads need the context in R6");
+			return STEP_REFUSE;
+		}
+		if (st->nrefs || st->lock_map) {
+			refuse(e, st, -1, -1,
+			       "a legacy packet load may end the program, which would leak a ringbuf reservation or a held lock");
 			return STEP_REFUSE;
 		}
 		if (oi->fmt == F_LDIND && !check_init(e, st, x->src))
@@ -1568,10 +2290,14 @@ static int step(struct venv *e, struct vstate *st)
 		*st = t;
 		return STEP_NEXT;
 	}
-	case F_CALL:
-		if (!do_helper(e, st, x))
+	case F_CALL: {
+		bool entered;
+		if (!do_helper(e, st, &entered))
 			return STEP_REFUSE;
+		if (entered)
+			return STEP_NEXT;
 		break;
+	}
 	case F_CALL_LOCAL:
 		return do_local_call(e, st, (size_t)x->off) ? STEP_NEXT : STEP_REFUSE;
 	case F_CALLX:
@@ -1672,6 +2398,32 @@ static bool check_cfg(struct venv *e)
 		if (!seen[i] && e->d[i].op != UB_OP__LDDW_HI) {
 			struct vstate fake = { .insn = (uint32_t)i };
 			refuse(e, &fake, -1, -1, "instruction %zu is unreachable: remove it or jump to it", i);
+			ok = false;
+		}
+	}
+	/* every lddw names a map that exists, in a form we know, on paths
+	 * that run or not (as Linux resolves them before exploring) */
+	for (size_t i = 0; ok && i + 1 < n; i++) {
+		uint16_t op = e->d[i].op;
+		uint32_t ix = (uint32_t)e->insns[i].imm;
+		int32_t hi = e->insns[i + 1].imm;
+		struct vstate fake = { .insn = (uint32_t)i };
+
+		if (op == UB_OP_LDDW_BTF_VAR || op == UB_OP_LDDW_MAP_IDX || op == UB_OP_LDDW_MAP_IDX_VALUE) {
+			refuse(e, &fake, -1, -1, "lddw of a BTF variable or of a map by fd index is not supported");
+			ok = false;
+		} else if ((op == UB_OP_LDDW_MAP_FD || op == UB_OP_LDDW_MAP_VALUE) && ix >= e->o->nmaps) {
+			refuse(e, &fake, -1, -1, "lddw names map %u, but the program has %zu map%s", ix,
+			       e->o->nmaps, e->o->nmaps == 1 ? "" : "s");
+			ok = false;
+		} else if (op == UB_OP_LDDW_MAP_FD && hi) {
+			refuse(e, &fake, -1, -1, "lddw of map %u: the second slot's imm must be 0", ix);
+			ok = false;
+		} else if (op == UB_OP_LDDW_MAP_VALUE &&
+			   (!e->o->maps[ix].direct_value || hi < 0 || (uint32_t)hi >= e->o->maps[ix].value_size)) {
+			refuse(e, &fake, -1, -1,
+			       "lddw of map %u's value at offset %d: only single-entry arrays (globals) can be addressed directly, inside their %u-byte value",
+			       ix, hi, e->o->maps[ix].value_size);
 			ok = false;
 		}
 	}
@@ -1776,7 +2528,9 @@ static void stack_depth_check(struct venv *e)
 			       VF_STACK);
 			break;
 		}
-		while (stk[sp].idx < end && e->d[stk[sp].idx].op != UB_OP_CALL_LOCAL)
+		/* a callback (lddw src=4) runs on top of the frame that names it */
+		while (stk[sp].idx < end && e->d[stk[sp].idx].op != UB_OP_CALL_LOCAL &&
+		       e->d[stk[sp].idx].op != UB_OP_LDDW_CODE)
 			stk[sp].idx++;
 		if (stk[sp].idx < end && sp + 1 == VF_FRAMES) {
 			/* as Linux, on the static call graph: a call that would
@@ -1832,6 +2586,8 @@ int ub_verify(struct userbpf_rt *rt, const struct ub_dinsn *d, const struct user
 	e.rel_r = vmalloc(&e, cnt * sizeof(*e.rel_r));
 	e.rel_s = vmalloc(&e, cnt * sizeof(*e.rel_s));
 	e.live_r = vmalloc(&e, cnt * sizeof(*e.live_r));
+	res->facts = vmalloc(&e, cnt + 1);
+	e.uninit_ok = !e.o->strict && !e.o->uninit_stack_is_error;
 	if (e.err)
 		goto out;
 	if (!check_cfg(&e) || !entry_state(&e, &st))

@@ -38,6 +38,8 @@ enum ub_rtype {
 	UB_T_MEM,		/* memory of mem_size bytes (helpers, host regions) */
 	UB_T_MEM_OR_NULL,
 	UB_T_FUNC,		/* a code address (lddw src=4) */
+	UB_T_MAP_PTR_OR_NULL,	/* an inner map looked up in a map of maps */
+	UB_T_MAP_KEY,		/* a key handed to a callback: mem_size bytes, read-only */
 	UB_T__COUNT,
 };
 
@@ -64,6 +66,20 @@ struct ub_ctx_field {
 	uint32_t kind;		/* UB_CTX_* bits */
 };
 
+/*
+ * A map the program may use.  Bytecode names maps by index into
+ * ub_vfy_opts.maps: `lddw rX, IDX` with src_reg 1 (BPF_PSEUDO_MAP_FD) is a
+ * pointer to map IDX; with src_reg 2 (BPF_PSEUDO_MAP_VALUE) the second
+ * slot's imm is an offset and rX points that far into the map's value.
+ */
+struct ub_vfy_map {
+	uint32_t type;        /* Linux BPF_MAP_TYPE_* number */
+	uint32_t key_size, value_size, max_entries, flags;  /* flags: Linux map_flags */
+	bool rdonly_prog;     /* program may not write values (frozen .rodata, BPF_F_RDONLY_PROG) */
+	bool direct_value;    /* value addressable by lddw src=2 (array with 1+ entries; globals) */
+	int32_t inner;        /* map-in-map: index (in the same table) of the inner template; -1 */
+};
+
 struct ub_vfy_opts {
 	/* The context r1 points to: its size and fields; a byte outside every
 	 * field cannot be accessed.  NULL: a context of ctx_size bytes,
@@ -86,10 +102,24 @@ struct ub_vfy_opts {
 	int64_t ret_min, ret_max;
 	int log_level;			/* 0: the refusal; 1: its path; 2: all */
 	uint64_t max_insns;		/* processed-instruction budget; 0: 1M */
+	/* The maps lddw src=1/2 name by index. */
+	const struct ub_vfy_map *maps;
+	size_t nmaps;
+	/* Refuse reads of stack bytes no path wrote (PREVAIL's rule; strict
+	 * mode always does).  A root loader on Linux reads them as unknown
+	 * numbers. */
+	bool uninit_stack_is_error;
 };
 
 /* Facts the JIT may use, one byte per instruction. */
-enum { UB_FACT_ZEXT_NEEDED = 1, UB_FACT_CONST_DST = 2, UB_FACT_INDEX_BOUNDED = 4 };
+enum {
+	UB_FACT_ZEXT_NEEDED = 1,	/* an ALU32 result: zero-extend it */
+	UB_FACT_CONST_DST = 2,		/* reserved: dst is the same constant on every path */
+	UB_FACT_INDEX_BOUNDED = 4,	/* a variable-offset map value/stack access whose
+					 * bounds were proved on every path */
+	UB_FACT_SPECTRE_MASK = 8,	/* strict mode: mask the variable offset of this
+					 * access to its proved bound (Spectre v1) */
+};
 
 struct ub_vfy_result {
 	bool accepted;

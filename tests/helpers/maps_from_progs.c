@@ -66,13 +66,24 @@ int main(void)
 
 		TL_EQ_U64("checked lookup+increment", run(p, USERBPF_ENGINE_INTERPRETER, &err), 1);
 		TL_EQ_U64("checked run ok", err, 0);
-		userbpf_prog__set_trusted(p, true);
+		TL_EQ_U64("lookup program verifies with its maps", userbpf_prog__verify(p, NULL), 0);
 		TL_EQ_U64("fast/JIT lookup+increment", run(p, USERBPF_ENGINE_DEFAULT, &err), 2);
 		TL_EQ_U64("interp fast lookup+increment", run(p, USERBPF_ENGINE_INTERPRETER, &err), 3);
 		userbpf_map__lookup_elem(arr, &k, &v, 0);
 		TL_EQ_U64("user space sees program writes", v, 3);
 		userbpf_prog__free(p);
 	}
+	/* the same without the NULL check: the verifier says what to do */
+	struct userbpf_insn nochk[] = {
+		STW(10, -4, 1), MOV64_REG(2, 10), ADD64_IMM(2, -4), LD_MAP(1, 0), CALL(1),
+		LDXDW(0, 0, 0), EXIT(),
+	};
+	p = userbpf_prog__load(rt, nochk, sizeof(nochk) / sizeof(nochk[0]), &po);
+	TL_CHECK("unchecked lookup refused by the verifier",
+		 p && userbpf_prog__verify(p, NULL) < 0 && errno == EACCES &&
+			 strstr(tl_last_log, "may be NULL") &&
+			 strstr(tl_last_log, "bpf_map_lookup_elem"));
+	userbpf_prog__free(p);
 	/* direct value: *(u64 *)(value of key 0 + 0) = 42 via lddw src=2 */
 	struct userbpf_insn dv[] = {
 		LD_MAPVAL(1, 0, 0), MOV64_IMM(2, 42), STXDW(1, 2, 0), LDXDW(0, 1, 0), EXIT(),

@@ -16,6 +16,17 @@
  * shift past the width, or one field of one instruction changed at
  * random), and asks both verifiers.
  *
+ * Maps are real: at start a hash, arrays (one a .data global, one a frozen
+ * BPF_F_RDONLY_PROG .rodata), a ringbuf, prog arrays and a queue are
+ * created with BPF_MAP_CREATE; programs name them by index (what userbpf
+ * reads) and vd_kload rewrites the indexes into the kernel's fds.  Map
+ * units look values up and use them after a NULL check, update, delete,
+ * read and write globals, reserve and submit ringbuf memory, push and pop,
+ * tail call, and call bpf_loop with a callback (those programs carry BTF
+ * func_info, which Linux wants); map mutants leave a value unchecked,
+ * access it out of bounds, pass bad keys, write read-only maps, use the
+ * wrong map for a helper or lddw, and misuse ringbuf reservations.
+ *
  * The programs that matter are the disagreements:
  *   - userbpf accepts, the kernel refuses: unsound-looking.  Some kernel
  *     refusals are Linux's own limits (aligned stack slots, no partial
@@ -43,6 +54,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/bpf.h>
+#include <linux/btf.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -173,6 +185,8 @@ struct vd_gen {
 	int sub_arg[VD_MAX_SUBS];	/* K_SCALAR, K_CTX or K_FPARG */
 	bool called[VD_MAX_SUBS];
 	int cur_sub;		/* -1 in main */
+	int cb_sub;		/* the bpf_loop callback's subprogram, or -1 */
+	bool cb_used;
 };
 
 static const uint32_t *vd_helpers;
@@ -697,6 +711,259 @@ static void vd_gen_call(struct vd_gen *g, int s)
 	vd_clobber_args(g);
 }
 
+/* ---- maps ------------------------------------------------------------------ */
+
+/*
+ * The maps every program may use: created in the kernel at start
+ * (vd_make_maps), named by fd there and by index here; vd_kload turns one
+ * into the other.  Values are sized so that a value fits in the scalar
+ * stack area both main and subprograms write first.
+ */
+enum { VM_HASH, VM_DATA, VM_RODATA, VM_RINGBUF, VM_PROGS, VM_ARRAY, VM_QUEUE, VM_PERCPU, VM__COUNT };
+
+static const struct ub_vfy_map vd_maps[VM__COUNT] = {
+	[VM_HASH] = { .type = BPF_MAP_TYPE_HASH, .key_size = 4, .value_size = 16, .max_entries = 8, .inner = -1 },
+	[VM_DATA] = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 8, .max_entries = 1,
+		      .direct_value = true, .inner = -1 },
+	[VM_RODATA] = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 32, .max_entries = 1,
+			.flags = BPF_F_RDONLY_PROG, .rdonly_prog = true, .direct_value = true, .inner = -1 },
+	[VM_RINGBUF] = { .type = BPF_MAP_TYPE_RINGBUF, .max_entries = 4096, .inner = -1 },
+	[VM_PROGS] = { .type = BPF_MAP_TYPE_PROG_ARRAY, .key_size = 4, .value_size = 4, .max_entries = 4, .inner = -1 },
+	[VM_ARRAY] = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 24, .max_entries = 4, .inner = -1 },
+	[VM_QUEUE] = { .type = BPF_MAP_TYPE_QUEUE, .key_size = 0, .value_size = 8, .max_entries = 8, .inner = -1 },
+	[VM_PERCPU] = { .type = BPF_MAP_TYPE_PERCPU_ARRAY, .key_size = 4, .value_size = 16, .max_entries = 4,
+			.inner = -1 },
+};
+static int vd_map_fd[VM__COUNT];
+static int vd_progs_tc_fd;	/* a prog array belongs to one program type */
+static bool vd_have_maps;
+
+/* lddw rD, map (src 1) or lddw rD, &value + off (src 2), by index */
+static void vd_put_map(struct vd_unit *u, unsigned dst, unsigned src, int map, int off)
+{
+	vd_put(u, 0x18, dst, src, 0, map);
+	vd_put(u, 0, 0, 0, 0, off);
+}
+
+/* A scalar among the registers a helper call leaves alone, or -1. */
+static int vd_saved_scalar(struct vd_gen *g)
+{
+	int c[4], n = 0;
+
+	for (int r = 6; r <= 9; r++)
+		if (g->s.k[r] == K_SCALAR)
+			c[n++] = r;
+	return n ? c[tl_rn(&g->r, (uint32_t)n)] : -1;
+}
+
+/* r2 = a key on the written stack */
+static void vd_put_key(struct vd_gen *g, struct vd_unit *u)
+{
+	vd_put(u, 0xbf, 2, 10, 0, 0);
+	vd_put(u, 0x07, 2, 0, 0, -8 * (1 + (int)tl_rn(&g->r, (uint32_t)g->stk / 8)));
+}
+
+/* Accesses through r0 = a value of `vs` bytes, in bounds. */
+static void vd_put_value_access(struct vd_gen *g, struct vd_unit *u, unsigned vs, bool rdonly)
+{
+	unsigned k = 1 + tl_rn(&g->r, 3);
+	int v = vd_saved_scalar(g);
+
+	for (unsigned i = 0; i < k; i++) {
+		unsigned s = tl_rn(&g->r, 4), size = 1u << s;
+		int off;
+		while (size > vs)
+			s--, size >>= 1;
+		off = (int)(size * tl_rn(&g->r, vs / size));
+		switch (rdonly ? 0 : tl_rn(&g->r, 4)) {
+		case 0:
+			vd_put(u, 0x61 | vd_szcode[s], 1, 0, off, 0);
+			break;
+		case 1:
+			if (v >= 0) {
+				vd_put(u, 0x63 | vd_szcode[s], 0, (unsigned)v, off, 0);
+				break;
+			}
+			/* fall through */
+		case 2:
+			vd_put(u, 0x62 | vd_szcode[s], 0, 0, off, vd_imm(&g->r));
+			break;
+		default: /* a bounded variable offset */
+			if (v < 0 || vs < 8) {
+				vd_put(u, 0x61 | vd_szcode[s], 1, 0, off, 0);
+				break;
+			}
+			vd_put(u, 0xbf, 3, (unsigned)v, 0, 0);
+			vd_put(u, 0x57, 3, 0, 0, (int32_t)(vs / 2 - 1) & ~3);
+			vd_put(u, 0xbf, 4, 0, 0, 0);
+			vd_put(u, 0x0f, 4, 3, 0, 0);
+			vd_put(u, 0x61, 1, 4, 0, 0);
+			break;
+		}
+	}
+}
+
+/* bpf_loop(nr, cb, ctx, 0) with ctx = a stack slot of main's or NULL */
+static void vd_gen_loop_cb(struct vd_gen *g)
+{
+	struct vd_unit *u = vd_new(g);
+	int v = vd_scalar(g);
+
+	if (v >= 0 && v != 1 && tl_rn(&g->r, 3) == 0) {
+		vd_put(u, 0xbf, 1, (unsigned)v, 0, 0);
+		vd_put(u, 0x57, 1, 0, 0, 15);
+	} else {
+		vd_put(u, 0xb7, 1, 0, 0, (int32_t)tl_rn(&g->r, 17));
+	}
+	u->jslot = u->nslots;
+	u->jkind = J_IMM;
+	u->callsub = g->cb_sub + 1;
+	vd_put(u, 0x18, 2, 4, 0, 0);
+	vd_put(u, 0, 0, 0, 0, 0);
+	if (tl_rn(&g->r, 4)) {
+		vd_put(u, 0xbf, 3, 10, 0, 0);
+		vd_put(u, 0x07, 3, 0, 0, -8 * (1 + (int)tl_rn(&g->r, (uint32_t)g->stk / 8)));
+	} else {
+		vd_put(u, 0xb7, 3, 0, 0, 0);
+	}
+	vd_put(u, 0xb7, 4, 0, 0, 0);
+	vd_put(u, 0x85, 0, 0, 0, 181);
+	g->cb_used = true;
+	vd_clobber_args(g);
+}
+
+static void vd_gen_map(struct vd_gen *g)
+{
+	struct vd_unit *u;
+	int jslot;
+
+	if (!vd_have_maps || g->stk < 32) {
+		vd_gen_alu(g);
+		return;
+	}
+	u = vd_new(g);
+	switch (tl_rn(&g->r, 9)) {
+	case 0: case 1: { /* lookup, check, use */
+		static const int m[] = { VM_HASH, VM_ARRAY, VM_PERCPU, VM_DATA, VM_RODATA };
+		int map = m[tl_rn(&g->r, 5)];
+		vd_put_key(g, u);
+		vd_put_map(u, 1, 1, map, 0);
+		vd_put(u, 0x85, 0, 0, 0, 1);
+		jslot = u->nslots;
+		if (tl_rn(&g->r, 2)) {
+			vd_put(u, 0x15, 0, 0, 0, 0);
+		} else {
+			vd_put(u, 0x55, 0, 0, 1, 0);
+			vd_put(u, 0x05, 0, 0, 0, 0);
+			jslot++;
+		}
+		vd_put_value_access(g, u, vd_maps[map].value_size, map == VM_RODATA);
+		u->in[jslot].off = (int16_t)(u->nslots - jslot - 1);
+		break;
+	}
+	case 2: { /* update or delete */
+		static const int m[] = { VM_HASH, VM_ARRAY, VM_DATA };
+		vd_put_key(g, u);
+		vd_put_map(u, 1, 1, m[tl_rn(&g->r, 3)], 0);
+		if (tl_rn(&g->r, 3)) {
+			vd_put(u, 0xbf, 3, 10, 0, 0);
+			vd_put(u, 0x07, 3, 0, 0, -32);
+			vd_put(u, 0xb7, 4, 0, 0, (int32_t)tl_rn(&g->r, 3));
+			vd_put(u, 0x85, 0, 0, 0, 2);
+		} else {
+			vd_put(u, 0x85, 0, 0, 0, 3);
+		}
+		break;
+	}
+	case 3: { /* a global variable */
+		int r = vd_any_dst(g), v = vd_scalar(g);
+		unsigned s = tl_rn(&g->r, 4), size = 1u << s;
+		int off = (int)(size * tl_rn(&g->r, 8 / size));
+		bool ro = tl_rn(&g->r, 3) == 0;
+		vd_put_map(u, (unsigned)r, 2, ro ? VM_RODATA : VM_DATA, ro ? 8 * (int)tl_rn(&g->r, 3) : 0);
+		if (!ro && v >= 0 && v != r && tl_rn(&g->r, 2)) {
+			vd_put(u, 0x63 | vd_szcode[s], (unsigned)r, (unsigned)v, off, 0);
+		} else if (!ro && tl_rn(&g->r, 2)) {
+			vd_put(u, 0x62 | vd_szcode[s], (unsigned)r, 0, off, vd_imm(&g->r));
+		} else {
+			int d = vd_any_dst(g);
+			vd_put(u, 0x61 | vd_szcode[s], (unsigned)d, (unsigned)r, off, 0);
+			vd_set(g, r, K_MIXED);
+			vd_set(g, d, K_SCALAR);
+			return;
+		}
+		vd_set(g, r, K_MIXED);
+		return;
+	}
+	case 4: { /* ringbuf: reserve, check, write, submit or discard */
+		unsigned n = 8 * (1 + tl_rn(&g->r, 8));
+		vd_put_map(u, 1, 1, VM_RINGBUF, 0);
+		vd_put(u, 0xb7, 2, 0, 0, (int32_t)n);
+		vd_put(u, 0xb7, 3, 0, 0, 0);
+		vd_put(u, 0x85, 0, 0, 0, 131);
+		jslot = u->nslots;
+		vd_put(u, 0x15, 0, 0, 0, 0);
+		vd_put(u, 0x7a, 0, 0, (int)(8 * tl_rn(&g->r, n / 8)), vd_imm(&g->r));
+		vd_put(u, 0xbf, 1, 0, 0, 0);
+		vd_put(u, 0xb7, 2, 0, 0, 0);
+		vd_put(u, 0x85, 0, 0, 0, tl_rn(&g->r, 2) ? 132 : 133);
+		u->in[jslot].off = (int16_t)(u->nslots - jslot - 1);
+		break;
+	}
+	case 5: /* ringbuf output from the stack */
+		vd_put_map(u, 1, 1, VM_RINGBUF, 0);
+		vd_put(u, 0xbf, 2, 10, 0, 0);
+		vd_put(u, 0x07, 2, 0, 0, -16);
+		vd_put(u, 0xb7, 3, 0, 0, 8 * (int32_t)tl_rn(&g->r, 3));
+		vd_put(u, 0xb7, 4, 0, 0, 0);
+		vd_put(u, 0x85, 0, 0, 0, 130);
+		break;
+	case 6: /* queue */
+		vd_put_map(u, 1, 1, VM_QUEUE, 0);
+		vd_put(u, 0xbf, 2, 10, 0, 0);
+		vd_put(u, 0x07, 2, 0, 0, -16);
+		if (tl_rn(&g->r, 2)) {
+			vd_put(u, 0xb7, 3, 0, 0, 0);
+			vd_put(u, 0x85, 0, 0, 0, 87);
+		} else {
+			vd_put(u, 0x85, 0, 0, 0, tl_rn(&g->r, 2) ? 88 : 89);
+		}
+		break;
+	case 7: /* tail call (main only: Linux limits them with bpf2bpf) */
+		if (g->in_sub || g->p->nsub || g->cb_sub >= 0 || g->s.k[6] != K_CTX) {
+			vd_put(u, 0xb7, 0, 0, 0, 0);
+			vd_set(g, 0, K_SCALAR);
+			return;
+		}
+		vd_put(u, 0xbf, 1, 6, 0, 0);
+		vd_put_map(u, 2, 1, VM_PROGS, 0);
+		vd_put(u, 0xb7, 3, 0, 0, (int32_t)tl_rn(&g->r, 6));
+		vd_put(u, 0x85, 0, 0, 0, 12);
+		break;
+	default: { /* lookup, then the value's pointer kept in a callee-saved register */
+		int r = vd_scalar_dst(g);
+		if (r < 6) {
+			vd_put(u, 0xb7, 0, 0, 0, 0);
+			vd_set(g, 0, K_SCALAR);
+			return;
+		}
+		vd_put_key(g, u);
+		vd_put_map(u, 1, 1, VM_ARRAY, 0);
+		vd_put(u, 0x85, 0, 0, 0, 1);
+		vd_put(u, 0xbf, (unsigned)r, 0, 0, 0);
+		vd_put(u, 0x15, (unsigned)r, 0, 2, 0);
+		vd_put(u, 0x71, 0, (unsigned)r, (int)tl_rn(&g->r, 24), 0);
+		vd_put(u, 0x72, (unsigned)r, 0, (int)tl_rn(&g->r, 24), 1);
+		vd_clobber_args(g);
+		vd_set(g, r, K_MIXED);
+		vd_set(g, 0, K_MIXED);
+		return;
+	}
+	}
+	vd_clobber_args(g);
+	g->s.k[0] = K_MIXED;
+}
+
 /* Reads and writes through the caller's stack pointer kept in r7. */
 static void vd_gen_fparg(struct vd_gen *g)
 {
@@ -796,11 +1063,18 @@ static void vd_gen_loop(struct vd_gen *g)
 static void vd_gen_block(struct vd_gen *g, int depth, int n)
 {
 	for (int i = 0; i < n && g->body_left > 0 && g->p->n < VD_MAX_UNITS - 120; i++) {
-		unsigned k = tl_rn(&g->r, 100);
+		unsigned k = tl_rn(&g->r, 110);
 
 		vd_arrive(g);
 		g->body_left--;
-		if (k < 22) {
+		if (k >= 100) {
+			if (g->in_loop)
+				vd_gen_alu(g);
+			else if (g->cb_sub >= 0 && !g->in_sub && k >= 107)
+				vd_gen_loop_cb(g);
+			else
+				vd_gen_map(g);
+		} else if (k < 22) {
 			vd_gen_alu(g);
 		} else if (k < 30) {
 			vd_gen_unary(g);
@@ -932,7 +1206,8 @@ static void vd_generate(struct vd_prog *p, struct tl_rng *r, bool tc)
 			g.sub_arg[s] = K_SCALAR;
 	}
 	/* Linux refuses LD_ABS in programs with subprograms. */
-	g.ldabs_ok = p->nsub == 0;
+	g.cb_sub = vd_have_maps && tl_rn(&g.r, 4) == 0 ? p->nsub : -1;
+	g.ldabs_ok = p->nsub == 0 && g.cb_sub < 0;
 	g.s.k[1] = K_CTX;
 	g.s.k[10] = K_MIXED;
 	u = vd_new(&g);
@@ -985,11 +1260,27 @@ static void vd_generate(struct vd_prog *p, struct tl_rng *r, bool tc)
 		vd_arrive(&g);
 		vd_gen_call(&g, 0);
 	}
+	if (g.cb_sub >= 0 && !g.cb_used) { /* else the callback is unreachable */
+		vd_arrive(&g);
+		vd_gen_loop_cb(&g);
+	}
 	p->body_end = p->n;
 	vd_gen_return(&g);
 	vd_clamp(p, body_first, p->n - 1);
 	for (int s = 0; s < p->nsub; s++)
 		vd_gen_sub(&g, s);
+	if (g.cb_sub >= 0) {
+		/* long cb(u64 index, void *ctx): adds index to *(u64 *)ctx */
+		u = vd_new(&g);
+		u->role = ROLE_KEEP;
+		p->sub_start[p->nsub++] = p->n - 1;
+		vd_put(u, 0xb7, 0, 0, 0, (int32_t)tl_rn(&g.r, 2));
+		vd_put(u, 0x15, 2, 0, 3, 0);
+		vd_put(u, 0x79, 3, 2, 0, 0);
+		vd_put(u, 0x0f, 3, 1, 0, 0);
+		vd_put(u, 0x7b, 2, 3, 0, 0);
+		vd_put(u, 0x95, 0, 0, 0, 0);
+	}
 	*r = g.r;
 }
 
@@ -1095,7 +1386,13 @@ static void vd_delete(struct vd_prog *p, int k)
 	X(CTX_BAD, "context field that does not exist")                        \
 	X(DIV_ZERO, "division by an immediate 0")                              \
 	X(SHIFT_WIDE, "shift past the width")                                  \
-	X(RANDOM_FIELD, "one field changed at random")
+	X(RANDOM_FIELD, "one field changed at random")                         \
+	X(MAP_UNCHECKED, "map value not checked against NULL")                 \
+	X(MAP_OOB, "map value access out of bounds")                           \
+	X(MAP_BADKEY, "bad map key")                                           \
+	X(MAP_RDONLY, "write to a read-only map")                              \
+	X(MAP_WRONG, "wrong map for the helper or lddw")                       \
+	X(RINGBUF_BAD, "ringbuf reservation misused")
 
 enum {
 #define VD_X_ENUM(id, text) MUT_##id,
@@ -1542,6 +1839,201 @@ static void vd_mut_field(struct vd_prog *p, struct tl_rng *r)
 	}
 }
 
+/* r1 = map, r2 = key at r10 - 8, call lookup: the unit so far */
+static void vd_mut_lookup(struct vd_unit *u, int map)
+{
+	vd_put(u, 0xbf, 2, 10, 0, 0);
+	vd_put(u, 0x07, 2, 0, 0, -8);
+	vd_put_map(u, 1, 1, map, 0);
+	vd_put(u, 0x85, 0, 0, 0, 1);
+}
+
+static void vd_mut_map(struct vd_prog *p, struct tl_rng *r, int kind)
+{
+	struct vd_unit *u = vd_insert(p, vd_body_pos(p, r));
+	unsigned s = tl_rn(r, 4), size = 1u << s;
+
+	if (!u)
+		return;
+	switch (kind) {
+	case MUT_MAP_UNCHECKED:
+		vd_mut_lookup(u, tl_rn(r, 2) ? VM_HASH : VM_ARRAY);
+		switch (tl_rn(r, 4)) {
+		case 0: /* no check */
+			vd_put(u, 0x61 | vd_szcode[s], 0, 0, 0, 0);
+			break;
+		case 1: /* the access on the NULL branch */
+			vd_put(u, 0x55, 0, 0, 1, 0);
+			vd_put(u, 0x62 | vd_szcode[s], 0, 0, 0, 1);
+			break;
+		case 2: /* arithmetic before the check */
+			vd_put(u, 0x07, 0, 0, 0, 8);
+			vd_put(u, 0x15, 0, 0, 1, 0);
+			vd_put(u, 0x71, 0, 0, 0, 0);
+			break;
+		default: /* checked a copy, used the other after the copy changed */
+			vd_put(u, 0xbf, 3, 0, 0, 0);
+			vd_put(u, 0xb7, 3, 0, 0, 1);
+			vd_put(u, 0x15, 3, 0, 1, 0);
+			vd_put(u, 0x71, 0, 0, 0, 0);
+			break;
+		}
+		break;
+	case MUT_MAP_OOB: {
+		int map = tl_rn(r, 2) ? VM_HASH : VM_ARRAY;
+		int vs = (int)vd_maps[map].value_size, off, js;
+		vd_mut_lookup(u, map);
+		js = u->nslots;
+		vd_put(u, 0x15, 0, 0, 0, 0);
+		switch (tl_rn(r, 3)) {
+		case 0: /* just past the end */
+			off = vs - (int)size + 1 + (int)tl_rn(r, 4);
+			vd_put(u, 0x61 | vd_szcode[s], 1, 0, off, 0);
+			break;
+		case 1: /* before the start */
+			vd_put(u, 0x62 | vd_szcode[s], 0, 0, -1 - (int)tl_rn(r, 8), 1);
+			break;
+		default: /* a variable offset bounded too loosely */
+			vd_put(u, 0x61, 3, 6, 0, 0);
+			vd_put(u, 0x57, 3, 0, 0, tl_rn(r, 2) ? 31 : 0xff);
+			vd_put(u, 0x0f, 0, 3, 0, 0);
+			vd_put(u, 0x71, 1, 0, 0, 0);
+			break;
+		}
+		u->in[js].off = (int16_t)(u->nslots - js - 1);
+		break;
+	}
+	case MUT_MAP_BADKEY:
+		switch (tl_rn(r, 6)) {
+		case 0: /* the key would be at r10 + 0, outside the frame */
+			vd_put(u, 0xbf, 2, 10, 0, 0);
+			break;
+		case 1: /* 2 bytes of a 4-byte key inside the frame */
+			vd_put(u, 0xbf, 2, 10, 0, 0);
+			vd_put(u, 0x07, 2, 0, 0, -2);
+			break;
+		case 2: /* a number */
+			vd_put(u, 0xb7, 2, 0, 0, (int32_t)tl_rn(r, 64));
+			break;
+		case 3: /* the context */
+			vd_put(u, 0xbf, 2, 6, 0, 0);
+			break;
+		case 4: /* below the frame */
+			vd_put(u, 0xbf, 2, 10, 0, 0);
+			vd_put(u, 0x07, 2, 0, 0, -514);
+			break;
+		default: /* the map itself */
+			vd_put_map(u, 2, 1, VM_HASH, 0);
+			break;
+		}
+		vd_put_map(u, 1, 1, tl_rn(r, 2) ? VM_HASH : VM_ARRAY, 0);
+		vd_put(u, 0x85, 0, 0, 0, tl_rn(r, 2) ? 1 : 3);
+		break;
+	case MUT_MAP_RDONLY:
+		switch (tl_rn(r, 4)) {
+		case 0: /* a store into .rodata */
+			vd_put_map(u, 2, 2, VM_RODATA, 8);
+			vd_put(u, 0x62 | vd_szcode[s], 2, 0, 0, 1);
+			break;
+		case 1: /* an atomic add */
+			vd_put_map(u, 2, 2, VM_RODATA, 0);
+			vd_put(u, 0xb7, 3, 0, 0, 1);
+			vd_put(u, 0xdb, 2, 3, 8, 0);
+			break;
+		case 2: /* through a lookup */
+			vd_mut_lookup(u, VM_RODATA);
+			vd_put(u, 0x15, 0, 0, 1, 0);
+			vd_put(u, 0x62, 0, 0, 4, 1);
+			break;
+		default: /* a helper writing into it */
+			vd_put_map(u, 1, 1, VM_QUEUE, 0);
+			vd_put_map(u, 2, 2, VM_RODATA, 0);
+			vd_put(u, 0x85, 0, 0, 0, 88);
+			break;
+		}
+		break;
+	case MUT_MAP_WRONG:
+		switch (tl_rn(r, 7)) {
+		case 0: /* tail call through a hash map */
+			vd_put(u, 0xbf, 1, 6, 0, 0);
+			vd_put_map(u, 2, 1, VM_HASH, 0);
+			vd_put(u, 0xb7, 3, 0, 0, 0);
+			vd_put(u, 0x85, 0, 0, 0, 12);
+			break;
+		case 1: /* lookup in a ringbuf, a prog array or a queue */
+			vd_mut_lookup(u, tl_rn(r, 3) == 0 ? VM_RINGBUF : tl_rn(r, 2) ? VM_PROGS : VM_QUEUE);
+			break;
+		case 2: /* push to a hash */
+			vd_put_map(u, 1, 1, VM_HASH, 0);
+			vd_put(u, 0xbf, 2, 10, 0, 0);
+			vd_put(u, 0x07, 2, 0, 0, -16);
+			vd_put(u, 0xb7, 3, 0, 0, 0);
+			vd_put(u, 0x85, 0, 0, 0, 87);
+			break;
+		case 3: /* the value of a map that is not a global */
+			vd_put_map(u, 2, 2, VM_HASH, 0);
+			vd_put(u, 0x61, 0, 2, 0, 0);
+			break;
+		case 4: /* a map index nobody has */
+			vd_put_map(u, 2, 1, VM__COUNT + (int)tl_rn(r, 5), 0);
+			break;
+		case 5: /* a global's value past its end */
+			vd_put_map(u, 2, 2, VM_DATA, 8 + (int)tl_rn(r, 4));
+			break;
+		default: /* a map pointer written through (Linux lets root read
+			  * struct bpf_map through BTF; userbpf has none) */
+			vd_put_map(u, 2, 1, VM_ARRAY, 0);
+			vd_put(u, 0x7a, 2, 0, 0, 0);
+			break;
+		}
+		break;
+	default: /* MUT_RINGBUF_BAD */
+		vd_put_map(u, 1, 1, VM_RINGBUF, 0);
+		if (tl_rn(r, 5) == 0)
+			vd_put(u, 0x61, 2, 6, 0, 0); /* a size that is not constant */
+		else
+			vd_put(u, 0xb7, 2, 0, 0, 16);
+		vd_put(u, 0xb7, 3, 0, 0, 0);
+		vd_put(u, 0x85, 0, 0, 0, 131);
+		switch (tl_rn(r, 5)) {
+		case 0: /* never released */
+			vd_put(u, 0x15, 0, 0, 1, 0);
+			vd_put(u, 0x7a, 0, 0, 0, 1);
+			break;
+		case 1: /* released before the NULL check */
+			vd_put(u, 0xbf, 1, 0, 0, 0);
+			vd_put(u, 0xb7, 2, 0, 0, 0);
+			vd_put(u, 0x85, 0, 0, 0, 132);
+			break;
+		case 2: /* released twice */
+			vd_put(u, 0x15, 0, 0, 7, 0);
+			vd_put(u, 0xbf, 7, 0, 0, 0);
+			vd_put(u, 0xbf, 1, 7, 0, 0);
+			vd_put(u, 0xb7, 2, 0, 0, 0);
+			vd_put(u, 0x85, 0, 0, 0, 132);
+			vd_put(u, 0xbf, 1, 7, 0, 0);
+			vd_put(u, 0xb7, 2, 0, 0, 0);
+			vd_put(u, 0x85, 0, 0, 0, 133);
+			break;
+		case 3: /* written past its size, then released */
+			vd_put(u, 0x15, 0, 0, 4, 0);
+			vd_put(u, 0x7a, 0, 0, 16 - (int)tl_rn(r, 8), 1);
+			vd_put(u, 0xbf, 1, 0, 0, 0);
+			vd_put(u, 0xb7, 2, 0, 0, 0);
+			vd_put(u, 0x85, 0, 0, 0, 132);
+			break;
+		default: /* released through a moved pointer */
+			vd_put(u, 0x15, 0, 0, 4, 0);
+			vd_put(u, 0xbf, 1, 0, 0, 0);
+			vd_put(u, 0x07, 1, 0, 0, 8);
+			vd_put(u, 0xb7, 2, 0, 0, 0);
+			vd_put(u, 0x85, 0, 0, 0, 133);
+			break;
+		}
+		break;
+	}
+}
+
 static int vd_mutate(struct vd_prog *p, struct tl_rng *r, struct vd_slotmut *sm)
 {
 	int m = tl_rn(r, 4) == 0 ? MUT_NONE : 1 + (int)tl_rn(r, MUT__COUNT - 1);
@@ -1598,6 +2090,13 @@ static int vd_mutate(struct vd_prog *p, struct tl_rng *r, struct vd_slotmut *sm)
 	case MUT_RANDOM_FIELD:
 		vd_mut_field(p, r);
 		break;
+	case MUT_MAP_UNCHECKED: case MUT_MAP_OOB: case MUT_MAP_BADKEY: case MUT_MAP_RDONLY:
+	case MUT_MAP_WRONG: case MUT_RINGBUF_BAD:
+		if (vd_have_maps)
+			vd_mut_map(p, r, m);
+		else
+			m = MUT_NONE;
+		break;
 	default:
 		break;
 	}
@@ -1648,16 +2147,109 @@ static long vd_bpf(int cmd, union bpf_attr *a)
 	return syscall(__NR_bpf, cmd, a, sizeof(*a));
 }
 
+/*
+ * Linux wants BTF func_info in programs that pass callbacks (lddw src=4):
+ * one BTF with VD_BTF_FUNCS static functions `int fN(void)` is loaded once,
+ * and each such program gets one func_info record per subprogram.
+ */
+#define VD_BTF_FUNCS 64
+static int vd_btf_fd = -1;
+
+static void vd_btf_load(void)
+{
+	static uint8_t blob[24 + 16 + 12 + VD_BTF_FUNCS * 12 + 8 + VD_BTF_FUNCS * 4];
+	uint32_t *t = (uint32_t *)(void *)(blob + 24), type_len, str_len;
+	char *str;
+	size_t nt = 0, ns;
+	union bpf_attr a;
+	long fd;
+
+	/* [1] int, [2] int (void), [3..] FUNC fN */
+	t[nt++] = 1; t[nt++] = (uint32_t)BTF_KIND_INT << 24; t[nt++] = 4; t[nt++] = 0x01000020;
+	t[nt++] = 0; t[nt++] = (uint32_t)BTF_KIND_FUNC_PROTO << 24; t[nt++] = 1;
+	str = (char *)(t + nt + VD_BTF_FUNCS * 3);
+	memcpy(str, "\0int\0", 5);
+	ns = 5;
+	for (int i = 0; i < VD_BTF_FUNCS; i++) {
+		t[nt++] = (uint32_t)ns;
+		t[nt++] = (uint32_t)BTF_KIND_FUNC << 24; /* static */
+		t[nt++] = 2;
+		ns += (size_t)sprintf(str + ns, "f%d", i) + 1;
+	}
+	type_len = (uint32_t)(nt * 4);
+	str_len = (uint32_t)ns;
+	blob[0] = 0x9f; blob[1] = 0xeb; blob[2] = 1; blob[3] = 0;
+	memcpy(blob + 4, &(uint32_t){ 24 }, 4);
+	memcpy(blob + 8, &(uint32_t){ 0 }, 4);
+	memcpy(blob + 12, &type_len, 4);
+	memcpy(blob + 16, &type_len, 4);
+	memcpy(blob + 20, &str_len, 4);
+	memset(&a, 0, sizeof(a));
+	a.btf = (uint64_t)(uintptr_t)blob;
+	a.btf_size = 24 + type_len + str_len;
+	fd = vd_bpf(BPF_BTF_LOAD, &a);
+	vd_btf_fd = fd < 0 ? -1 : (int)fd;
+}
+
 /* Loads p in the kernel; 0 when accepted, else -errno with the log in
  * vd_klog. */
 static int vd_kload(const struct userbpf_insn *p, size_t n, bool tc, bool want_log)
 {
+	static struct userbpf_insn k[VD_MAX_UNITS * VD_UNIT_SLOTS];
 	union bpf_attr a;
 	long fd;
 
+	/* maps: userbpf's indexes become the kernel's fds */
+	if (n > sizeof(k) / sizeof(k[0]))
+		return -E2BIG;
+	memcpy(k, p, n * sizeof(*p));
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (k[i].code != 0x18)
+			continue;
+		if (k[i].src_reg == 1 || k[i].src_reg == 2)
+			k[i].imm = (uint32_t)k[i].imm >= VM__COUNT ? -1 :
+				   tc && k[i].imm == VM_PROGS ? vd_progs_tc_fd : vd_map_fd[k[i].imm];
+		i++;
+	}
 	memset(&a, 0, sizeof(a));
+	{
+		/* callbacks: func_info for every subprogram, as Linux finds them */
+		static struct bpf_func_info fi[VD_BTF_FUNCS];
+		static bool start[VD_MAX_UNITS * VD_UNIT_SLOTS];
+		bool cb = false, ok = true;
+		uint32_t nf = 0;
+
+		memset(start, 0, n * sizeof(start[0]));
+		start[0] = true;
+		for (size_t i = 0; i < n; i++) {
+			long t = (long)i + 1 + k[i].imm;
+			if ((k[i].code == 0x85 && k[i].src_reg == 1) || (k[i].code == 0x18 && k[i].src_reg == 4)) {
+				if (t < 0 || t >= (long)n)
+					ok = false;
+				else
+					start[t] = true;
+				cb |= k[i].code == 0x18;
+			}
+		}
+		for (size_t i = 0; ok && cb && i < n; i++)
+			if (start[i]) {
+				if (nf == VD_BTF_FUNCS) {
+					ok = false;
+					break;
+				}
+				fi[nf].insn_off = (uint32_t)i;
+				fi[nf].type_id = 3 + nf;
+				nf++;
+			}
+		if (ok && cb && vd_btf_fd >= 0) {
+			a.prog_btf_fd = (uint32_t)vd_btf_fd;
+			a.func_info_rec_size = sizeof(fi[0]);
+			a.func_info = (uint64_t)(uintptr_t)fi;
+			a.func_info_cnt = nf;
+		}
+	}
 	a.prog_type = tc ? BPF_PROG_TYPE_SCHED_CLS : BPF_PROG_TYPE_SOCKET_FILTER;
-	a.insns = (uint64_t)(uintptr_t)p;
+	a.insns = (uint64_t)(uintptr_t)k;
 	a.insn_cnt = (uint32_t)n;
 	a.license = (uint64_t)(uintptr_t)"GPL";
 	vd_klog[0] = '\0';
@@ -1722,6 +2314,8 @@ static void vd_uverify(const struct userbpf_insn *p, size_t n, bool tc, struct v
 	o.nctx_fields = tc ? VD_NTC : VD_NSK;
 	o.ctx_size = sizeof(struct __sk_buff);
 	o.max_insns = VD_BUDGET;
+	o.maps = vd_maps;
+	o.nmaps = VM__COUNT;
 	v->accepted = false;
 	v->budget = false;
 	if (ub_decode_prog(p, n, d, &bad, why, sizeof(why))) {
@@ -1799,6 +2393,7 @@ static const char *vd_kernel_limit(const char *kmsg, bool tc)
 		{ "cannot be mixed with bpf-to-bpf", "Linux: LD_ABS not with bpf2bpf calls" },
 		{ "expected=map_ptr", "maps: bpf_tail_call needs a prog array (userbpf has no maps)" },
 		{ "cannot use helper", "helper not offered to this program type" },
+		{ "verifier bug", "Linux's internal error after verification (e.g. while inlining bpf_loop), not a verdict" },
 	};
 	unsigned off, size;
 	const char *a;
@@ -2188,6 +2783,13 @@ static void vd_check_regress(bool have_kernel)
 
 /* ---- options and main -------------------------------------------------------- */
 
+static uint64_t vd_stub_helper(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e,
+			       struct userbpf_call *call)
+{
+	(void)a; (void)b; (void)c; (void)d; (void)e; (void)call;
+	return 0;
+}
+
 struct vd_opts {
 	unsigned long count;
 	uint64_t seed;
@@ -2234,6 +2836,46 @@ bad:
 	return -1;
 }
 
+/* Creates the kernel's copies of vd_maps; 0 or -1 with why. */
+static int vd_make_maps(char *why, size_t sz)
+{
+	for (int i = 0; i < VM__COUNT; i++) {
+		union bpf_attr a;
+		long fd;
+
+		memset(&a, 0, sizeof(a));
+		a.map_type = vd_maps[i].type;
+		a.key_size = vd_maps[i].key_size;
+		a.value_size = vd_maps[i].value_size;
+		a.max_entries = vd_maps[i].max_entries;
+		a.map_flags = vd_maps[i].flags;
+		fd = vd_bpf(BPF_MAP_CREATE, &a);
+		if (fd < 0) {
+			snprintf(why, sz, "BPF_MAP_CREATE of map %d (type %u): %s", i, vd_maps[i].type,
+				 strerror(errno));
+			return -1;
+		}
+		vd_map_fd[i] = (int)fd;
+		if (i == VM_PROGS) {
+			fd = vd_bpf(BPF_MAP_CREATE, &a);
+			if (fd < 0) {
+				snprintf(why, sz, "BPF_MAP_CREATE of a second prog array: %s", strerror(errno));
+				return -1;
+			}
+			vd_progs_tc_fd = (int)fd;
+		}
+		if (vd_maps[i].rdonly_prog) { /* .rodata: frozen, as libbpf leaves it */
+			memset(&a, 0, sizeof(a));
+			a.map_fd = (uint32_t)fd;
+			if (vd_bpf(BPF_MAP_FREEZE, &a) < 0) {
+				snprintf(why, sz, "BPF_MAP_FREEZE: %s", strerror(errno));
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 /* Is bpf() usable as root?  Also learns which of userbpf's helpers the
  * kernel offers to both program types. */
 static int vd_probe(char *why, size_t sz)
@@ -2256,6 +2898,12 @@ static int vd_probe(char *why, size_t sz)
 		snprintf(why, sz, "bpf() unavailable: the verifier runs unprivileged (not root?)");
 		return -1;
 	}
+	vd_have_maps = !vd_make_maps(why, sz);
+	vd_btf_load();
+	if (vd_btf_fd < 0)
+		printf("# BPF_BTF_LOAD failed (%s): programs with callbacks will be refused\n", strerror(errno));
+	if (!vd_have_maps)
+		printf("# no kernel maps, so no map units: %s\n", why);
 	vd_nhelpers = 0;
 	for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++) {
 		const struct userbpf_insn call[] = {
@@ -2298,6 +2946,19 @@ int main(int argc, char **argv)
 	if (!vd_rt) {
 		tl_fail("vdiff", "userbpf_rt__new: %s", strerror(errno));
 		return tl_exit();
+	}
+	/* The map helpers as the map layer registers them: functions without
+	 * prototypes, which the verifier's table supplies.  Only verified here. */
+	{
+		static const uint32_t ids[] = { 1, 2, 3, 87, 88, 89, 130, 131, 132, 133, 134, 164, 181 };
+		for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+			char name[64];
+			snprintf(name, sizeof(name), "bpf_%s", ub_helper_linux_name(ids[i]));
+			if (userbpf_rt__set_helper(vd_rt, ids[i], name, vd_stub_helper)) {
+				tl_fail("vdiff", "userbpf_rt__set_helper %u: %s", ids[i], strerror(errno));
+				return tl_exit();
+			}
+		}
 	}
 	if (vd_probe(why, sizeof(why))) {
 		tl_skip("vdiff", why);
