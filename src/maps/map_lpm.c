@@ -343,8 +343,13 @@ static struct lpm_node *lpm_find(struct userbpf_map *m, const void *key)
 static void *lpm_lookup(struct userbpf_map *m, const void *key)
 {
 	unsigned idx;
-	struct lpm_slot *sl = read_lock(m, &idx);
-	struct lpm_node *n = lpm_find(m, key);
+	struct lpm_slot *sl;
+	struct lpm_node *n;
+
+	if (!key)
+		return NULL;
+	sl = read_lock(m, &idx);
+	n = lpm_find(m, key);
 
 	read_unlock(sl, idx);
 	return n ? node_value(m, n) : NULL;
@@ -356,6 +361,8 @@ static int lpm_lookup_user(struct userbpf_map *m, const void *key, void *value, 
 	struct lpm_slot *sl;
 	struct lpm_node *n;
 
+	if (!key)
+		return -EFAULT;		/* bpf(2) cannot read a NULL key */
 	if (flags)
 		return -EINVAL;
 	sl = read_lock(m, &idx);
@@ -485,12 +492,15 @@ static long lpm_update(struct userbpf_map *m, const void *key, const void *value
 		       uint64_t flags)
 {
 	struct lpm_shared *s = sh(m);
-	uint32_t max = s->data_size * 8, kpl = key_prefixlen(key), new_i, im_i, ml = 0;
+	uint32_t max = s->data_size * 8, kpl, new_i, im_i, ml = 0;
 	struct lpm_node *nn, *im, *n;
 	_Atomic uint32_t *slot;
 	unsigned steps = 0;
 	long err = 0;
 
+	if (!key || !value)
+		return -EFAULT;
+	kpl = key_prefixlen(key);
 	if (flags > UB_EXIST)
 		return -EINVAL;
 	if (kpl > max)
@@ -584,12 +594,15 @@ out:
 static long lpm_delete(struct userbpf_map *m, const void *key)
 {
 	struct lpm_shared *s = sh(m);
-	uint32_t max = s->data_size * 8, kpl = key_prefixlen(key), ml = 0, c0, c1;
+	uint32_t max = s->data_size * 8, kpl, ml = 0, c0, c1;
 	_Atomic uint32_t *trim, *trim2;
 	struct lpm_node *n, *parent = NULL;
 	unsigned steps = 0;
 	long err = 0;
 
+	if (!key)
+		return -EFAULT;
+	kpl = key_prefixlen(key);
 	if (kpl > max)
 		return -EINVAL;
 	ub_map_spin_lock(&s->lock);

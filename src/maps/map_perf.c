@@ -329,6 +329,8 @@ static int perf_update_user(struct userbpf_map *m, const void *key, const void *
 	uint32_t i, v;
 	uint8_t *r;
 
+	if (!key || !value)
+		return -EFAULT;
 	memcpy(&i, key, 4);
 	memcpy(&v, value, 4);
 	if (flags != UB_ANY)
@@ -347,6 +349,8 @@ static long perf_delete(struct userbpf_map *m, const void *key)
 {
 	uint32_t i;
 
+	if (!key)
+		return -EFAULT;
 	memcpy(&i, key, 4);
 	if (i >= m->def.max_entries)
 		return -E2BIG;

@@ -327,6 +327,10 @@ static void test_semantics(struct userbpf_rt *rt)
 	q = K4(33, 1, 2, 3, 4);
 	TL_EQ_U64("prefixlen 33 update is EINVAL", userbpf_map__update_elem(m, &q, &v, 0),
 		  (uint64_t)-EINVAL);
+	TL_CHECK("a NULL key is EFAULT, not a crash (update, delete, lookup)",
+		 userbpf_map__update_elem(m, NULL, &v, 0) == -EFAULT &&
+			 userbpf_map__delete_elem(m, NULL) == -EFAULT &&
+			 userbpf_map__lookup_elem(m, NULL, &v, 0) == -EFAULT);
 	TL_EQ_U64("lookup_and_delete is ENOTSUPP (524)",
 		  userbpf_map__lookup_and_delete_elem(m, &q, &v), (uint64_t)-524);
 	userbpf_map__free(m);
