@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <linux/bpf.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -256,8 +257,10 @@ static void *pusher(void *arg)
 	for (uint32_t i = 0; i < TH_PER; i++) {
 		uint64_t v = ((uint64_t)t->id << 32) | i;
 
-		while (userbpf_map__update_elem(t->m, NULL, &v, 0) == -E2BIG)
+		while (userbpf_map__update_elem(t->m, NULL, &v, 0) == -E2BIG) {
 			t->full++;
+			sched_yield();
+		}
 	}
 	return NULL;
 }
@@ -272,6 +275,8 @@ static void *popper(void *arg)
 		if (userbpf_map__lookup_and_delete_elem(t->m, NULL, &v) == 0) {
 			t->popped_sum += (uint32_t)v;
 			t->popped++;
+		} else {
+			sched_yield();
 		}
 	}
 	return NULL;
