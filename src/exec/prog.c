@@ -496,6 +496,27 @@ void *userbpf_call__user(const struct userbpf_call *c)
  * with more maps than this share them between programs rarely). */
 #define UB_RUN_EPOCH_MAPS 64
 
+/* The read section a run holds on one map: the hash families' epoch, an
+ * LPM trie's reader counters. */
+struct run_section {
+	uint32_t tok;
+	unsigned idx;
+	void *lpm;
+};
+
+static void section_enter(struct userbpf_map *m, struct run_section *s)
+{
+	s->tok = ub_map_epoch_enter(m);
+	s->lpm = m->def.type == UB_MAP_LPM_TRIE ? ub_lpm_read_lock(m, &s->idx) : NULL;
+}
+
+static void section_exit(struct userbpf_map *m, struct run_section *s)
+{
+	if (s->lpm)
+		ub_lpm_read_unlock(s->lpm, s->idx);
+	ub_map_epoch_exit(m, s->tok);
+}
+
 int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opts *opts,
 			 enum ub_dispatch dispatch, uint64_t *ret)
 {
@@ -504,7 +525,7 @@ int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opt
 	const uint64_t *args = no_args;
 	enum userbpf_engine engine = USERBPF_ENGINE_DEFAULT;
 	bool trusted_override = false, trusted;
-	uint32_t epoch_tok[UB_RUN_EPOCH_MAPS];
+	struct run_section sect[UB_RUN_EPOCH_MAPS];
 	ub_interp_fn fn;
 	uint64_t r0 = 0;
 	int err;
@@ -560,7 +581,7 @@ int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opt
 	/* A run is a read-side critical section of the maps it uses: what
 	 * a lookup returns is not reused under it (map_hash.c). */
 	for (size_t i = 0; i < prog->map_cnt && i < UB_RUN_EPOCH_MAPS; i++)
-		epoch_tok[i] = ub_map_epoch_enter(prog->maps[i]);
+		section_enter(prog->maps[i], &sect[i]);
 	/* The JIT by default for trusted programs; checked mode (and so a
 	 * budget) is the interpreter's. */
 	if (engine != USERBPF_ENGINE_INTERPRETER && trusted && !c.budget &&
@@ -583,7 +604,7 @@ int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opt
 	err = fn(&c, args, &r0);
 done:
 	for (size_t i = 0; i < prog->map_cnt && i < UB_RUN_EPOCH_MAPS; i++)
-		ub_map_epoch_exit(prog->maps[i], epoch_tok[i]);
+		section_exit(prog->maps[i], &sect[i]);
 	if (c.ctx_hdr)
 		c.ctx_hdr->call = NULL;
 	ub_free(prog->rt, c.regions);

@@ -3,7 +3,8 @@
  * map_helpers.c - the helpers programs use to reach maps, and those that
  * call back into the program: map_lookup/update/delete_elem, push, pop,
  * peek, tail_call through a PROG_ARRAY, bpf_loop, for_each_map_elem,
- * spin_lock/unlock.
+ * spin_lock/unlock, and the event helpers: ringbuf_output/reserve/submit/
+ * discard/query and perf_event_output.
  *
  * A verified program (c->fast) hands these helpers pointers the verifier
  * has typed.  A program running in checked mode has proved nothing, so
@@ -270,6 +271,96 @@ static uint64_t h_spin_unlock(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4
 	return 0;
 }
 
+/* ---- events: ring buffers and perf event arrays ------------------------- */
+
+static struct userbpf_map *event_map(struct userbpf_call *c, uint64_t r, uint32_t type)
+{
+	struct userbpf_map *m = ub_helper_map(c, r);
+
+	if (m && m->def.type != type) {
+		userbpf_call__abort(c, -EINVAL, "the map has the wrong type for this helper");
+		return NULL;
+	}
+	return m;
+}
+
+static uint64_t h_ringbuf_output(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				 uint64_t r5, struct userbpf_call *c)
+{
+	struct userbpf_map *m = event_map(c, r1, UB_MAP_RINGBUF);
+
+	(void)r5;
+	if (!m || !arg_ok(c, r2, r3, false, "the data lies outside the program's memory"))
+		return (uint64_t)-EFAULT;
+	return (uint64_t)ub_ringbuf_output(m, (const void *)(uintptr_t)r2, r3, r4);
+}
+
+static uint64_t h_ringbuf_reserve(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				  uint64_t r5, struct userbpf_call *c)
+{
+	struct userbpf_map *m = event_map(c, r1, UB_MAP_RINGBUF);
+	void *p;
+
+	(void)r4; (void)r5;
+	if (!m)
+		return 0;
+	p = ub_ringbuf_reserve(m, r2, r3);
+	if (p && !c->fast && userbpf_call__allow(c, p, r2, true))
+		return 0;
+	return (uint64_t)(uintptr_t)p;
+}
+
+/* A checked run may hand back only what it reserved: the record header
+ * before the sample must be in the run's regions with the sample. */
+static bool sample_ok(struct userbpf_call *c, uint64_t r1)
+{
+	if (c->fast)
+		return true;
+	if (r1 >= UB_RINGBUF_HDR_SZ && ub_call_mem_ok(c, r1, 1, true))
+		return true;
+	userbpf_call__abort(c, -EINVAL, "the sample was not reserved by this run");
+	return false;
+}
+
+static uint64_t h_ringbuf_submit(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				 uint64_t r5, struct userbpf_call *c)
+{
+	(void)r3; (void)r4; (void)r5;
+	if (sample_ok(c, r1))
+		ub_ringbuf_submit((void *)(uintptr_t)r1, r2);
+	return 0;
+}
+
+static uint64_t h_ringbuf_discard(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				  uint64_t r5, struct userbpf_call *c)
+{
+	(void)r3; (void)r4; (void)r5;
+	if (sample_ok(c, r1))
+		ub_ringbuf_discard((void *)(uintptr_t)r1, r2);
+	return 0;
+}
+
+static uint64_t h_ringbuf_query(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				uint64_t r5, struct userbpf_call *c)
+{
+	struct userbpf_map *m = event_map(c, r1, UB_MAP_RINGBUF);
+
+	(void)r3; (void)r4; (void)r5;
+	return m ? ub_ringbuf_query(m, r2) : 0;
+}
+
+/* bpf_perf_event_output(ctx, map, flags, data, size) */
+static uint64_t h_perf_event_output(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				    uint64_t r5, struct userbpf_call *c)
+{
+	struct userbpf_map *m = event_map(c, r2, UB_MAP_PERF_EVENT_ARRAY);
+
+	(void)r1;
+	if (!m || !arg_ok(c, r4, r5, false, "the data lies outside the program's memory"))
+		return (uint64_t)-EFAULT;
+	return (uint64_t)ub_perf_output(m, r3, (const void *)(uintptr_t)r4, r5);
+}
+
 const struct ub_helper_def ub_map_helper_defs[] = {
 	{ 1, h_map_lookup_elem },
 	{ 2, h_map_update_elem },
@@ -280,6 +371,12 @@ const struct ub_helper_def ub_map_helper_defs[] = {
 	{ 89, h_map_peek_elem },
 	{ 93, h_spin_lock },
 	{ 94, h_spin_unlock },
+	{ 25, h_perf_event_output },
+	{ 130, h_ringbuf_output },
+	{ 131, h_ringbuf_reserve },
+	{ 132, h_ringbuf_submit },
+	{ 133, h_ringbuf_discard },
+	{ 134, h_ringbuf_query },
 	{ 164, h_for_each_map_elem },
 	{ 181, h_loop },
 	{ 0, NULL },

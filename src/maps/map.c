@@ -54,6 +54,12 @@ const struct ub_map_ops *ub_map_ops_of(uint32_t type)
 	case UB_MAP_LRU_PERCPU_HASH: return &ub_map_lru_percpu_hash_ops;
 	case UB_MAP_ARRAY_OF_MAPS: return &ub_map_array_of_maps_ops;
 	case UB_MAP_HASH_OF_MAPS: return &ub_map_hash_of_maps_ops;
+	case UB_MAP_LPM_TRIE: return &ub_map_lpm_trie_ops;
+	case UB_MAP_QUEUE: return &ub_map_queue_ops;
+	case UB_MAP_STACK: return &ub_map_stack_ops;
+	case UB_MAP_BLOOM_FILTER: return &ub_map_bloom_ops;
+	case UB_MAP_RINGBUF: return &ub_map_ringbuf_ops;
+	case UB_MAP_PERF_EVENT_ARRAY: return &ub_map_perf_event_array_ops;
 	default: return NULL;
 	}
 }

@@ -171,6 +171,74 @@ extern const struct ub_map_ops ub_map_hash_of_maps_ops;
 uint32_t ub_map_epoch_enter(struct userbpf_map *m);
 void ub_map_epoch_exit(struct userbpf_map *m, uint32_t token);
 
+extern const struct ub_map_ops ub_map_lpm_trie_ops;
+extern const struct ub_map_ops ub_map_queue_ops;
+extern const struct ub_map_ops ub_map_stack_ops;
+extern const struct ub_map_ops ub_map_bloom_ops;
+extern const struct ub_map_ops ub_map_ringbuf_ops;
+extern const struct ub_map_ops ub_map_perf_event_array_ops;
+
+/* Linux's kernel-internal ENOTSUPP, which bpf(2) hands out for operations
+ * a map type lacks (ringbuf lookup, LPM or bloom lookup_and_delete). */
+#define UB_ENOTSUPP 524
+
+/*
+ * RINGBUF (map_ringbuf.c), Linux's layout: a consumer-position page, a
+ * producer-position page, then the data area, mapped twice back to back
+ * so that a record that wraps is contiguous.  Records start with an
+ * 8-byte header {u32 len (BUSY bit 31, DISCARD bit 30), u32 pg_off} and
+ * are 8-aligned.  The program side (the bpf_ringbuf_* helpers):
+ *   reserve: a pointer to size bytes, or NULL (flags must be 0, no room);
+ *   submit/discard: publish or drop a reserved record (no map needed);
+ *   output: reserve + copy + submit, 0 or -EAGAIN (no room), -EINVAL;
+ *   query: BPF_RB_AVAIL_DATA, RING_SIZE, CONS_POS, PROD_POS, else 0.
+ * consume: calls fn for each committed record in order, skips discarded
+ * ones, advances the consumer position; stops at a record still being
+ * written or when fn returns < 0 (that record counts as consumed, as in
+ * libbpf).  Returns the records handed to fn, or fn's error, or -errno.
+ * Not on Windows (-EOPNOTSUPP at create).
+ */
+enum { UB_RB_NO_WAKEUP = 1, UB_RB_FORCE_WAKEUP = 2 };
+enum { UB_RB_AVAIL_DATA = 0, UB_RB_RING_SIZE = 1, UB_RB_CONS_POS = 2, UB_RB_PROD_POS = 3 };
+#define UB_RINGBUF_BUSY_BIT (1u << 31)
+#define UB_RINGBUF_DISCARD_BIT (1u << 30)
+#define UB_RINGBUF_HDR_SZ 8
+void *ub_ringbuf_reserve(struct userbpf_map *m, uint64_t size, uint64_t flags);
+void ub_ringbuf_submit(void *sample, uint64_t flags);
+void ub_ringbuf_discard(void *sample, uint64_t flags);
+long ub_ringbuf_output(struct userbpf_map *m, const void *data, uint64_t size, uint64_t flags);
+uint64_t ub_ringbuf_query(struct userbpf_map *m, uint64_t flags);
+typedef int (*ub_ringbuf_sample_fn)(void *ctx, void *data, size_t size);
+int ub_ringbuf_consume(struct userbpf_map *m, ub_ringbuf_sample_fn fn, void *ctx);
+
+/*
+ * PERF_EVENT_ARRAY (map_perf.c): one buffer per entry (max_entries 0 means
+ * one per CPU), each laid out as perf's mmap ring: a header page (struct
+ * perf_event_mmap_page: data_head at 1024, data_tail at 1032, data_offset,
+ * data_size) and a power-of-2 data area (map_extra pages when set, else
+ * 16).  output writes PERF_RECORD_SAMPLE {header, u32 size, raw data
+ * padded to 8}; when the buffer is full it counts the record lost and
+ * returns -ENOSPC, and the next record that fits is preceded by a
+ * PERF_RECORD_LOST carrying the count.  flags: the index, or
+ * BPF_F_CURRENT_CPU.  consume reads one buffer's records in order (a
+ * record that wraps is handed over contiguous), calls sample or lost
+ * (either may be NULL), frees the space; returns the records read.
+ */
+#define UB_F_INDEX_MASK 0xffffffffull
+#define UB_F_CURRENT_CPU UB_F_INDEX_MASK
+long ub_perf_output(struct userbpf_map *m, uint64_t flags, const void *data, uint64_t size);
+typedef void (*ub_perf_sample_fn)(void *ctx, int cpu, void *data, uint32_t size);
+typedef void (*ub_perf_lost_fn)(void *ctx, int cpu, uint64_t cnt);
+int ub_perf_consume(struct userbpf_map *m, uint32_t cpu, ub_perf_sample_fn sample,
+		    ub_perf_lost_fn lost, void *ctx);
+
+/* LPM_TRIE: a read section (map_lpm.c), for an executor that wants a
+ * value pointer from lookup to stay valid across a whole program run, as
+ * under Linux's RCU: no node unlinked after lock is recycled before
+ * unlock.  Returns the section to hand to unlock. */
+void *ub_lpm_read_lock(struct userbpf_map *m, unsigned *idx);
+void ub_lpm_read_unlock(void *section, unsigned idx);
+
 /* PROG_ARRAY: the program at index i, or NULL (tail calls). */
 struct userbpf_prog *ub_map_prog_array_get(struct userbpf_map *m, uint32_t i);
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 #include "testlib.h"
+#include "maps/map.h"
 
 #define I(c, d, s, o, i) ((struct userbpf_insn){ (c), (d), (s), (o), (i) })
 #define MOV64_IMM(d, i) I(0xb7, d, 0, 0, i)
@@ -33,6 +34,74 @@ static uint64_t run(struct userbpf_prog *p, enum userbpf_engine e, int *err)
 
 	*err = userbpf_prog__run(p, &o, &r);
 	return r;
+}
+
+static uint64_t got_sum;
+static int got_n;
+static int rb_sample(void *ctx, void *data, size_t size)
+{
+	uint64_t v = 0;
+	(void)ctx;
+	memcpy(&v, data, size < 8 ? size : 8);
+	got_sum += v;
+	got_n++;
+	return 0;
+}
+static void perf_sample(void *ctx, int cpu, void *data, uint32_t size)
+{
+	(void)cpu;
+	rb_sample(ctx, data, size);
+}
+
+static void test_events(struct userbpf_rt *rt)
+{
+	struct userbpf_map *rb = userbpf_map__create(rt, 27, "rb", 0, 0, 4096, NULL);
+	struct userbpf_map *pe = userbpf_map__create(rt, 4, "pe", 4, 4, 0, NULL);
+	struct userbpf_map *maps[2] = { rb, pe };
+	struct userbpf_prog_opts po = { .sz = sizeof(po), .maps = maps, .map_cnt = 2 };
+	/* p = reserve(rb, 8); if (!p) return 0; *p = 0x1234; submit(p); then
+	 * output(rb, &0x10 on the stack, 8) and perf_event_output(ctx, pe,
+	 * CURRENT_CPU, &0x10, 8); return 1 */
+	struct userbpf_insn ev[] = {
+		I(0xbf, 6, 1, 0, 0),
+		LD_MAP(1, 0), MOV64_IMM(2, 8), MOV64_IMM(3, 0), CALL(131),
+		JEQ_IMM(0, 0, 23),
+		I(0x7a, 0, 0, 0, 0x1234), MOV64_REG(1, 0), MOV64_IMM(2, 0), CALL(132),
+		I(0x7a, 10, 0, -8, 0x10), LD_MAP(1, 0), MOV64_REG(2, 10), ADD64_IMM(2, -8),
+		MOV64_IMM(3, 8), MOV64_IMM(4, 0), CALL(130),
+		MOV64_REG(1, 6), LD_MAP(2, 1), I(0x18, 3, 0, 0, -1), I(0, 0, 0, 0, 0),
+		MOV64_REG(4, 10), ADD64_IMM(4, -8), MOV64_IMM(5, 8), CALL(25),
+		MOV64_IMM(0, 1), EXIT(), MOV64_IMM(0, 0), EXIT(),
+	};
+	struct userbpf_prog *p;
+	int err;
+
+	TL_CHECK("ringbuf and perf array created", rb && pe);
+	if (!rb || !pe)
+		goto out;
+	p = userbpf_prog__load(rt, ev, sizeof(ev) / sizeof(ev[0]), &po);
+	TL_CHECK("event prog loads", p != NULL);
+	if (!p)
+		goto out;
+	TL_EQ_U64("event prog, checked run", run(p, USERBPF_ENGINE_INTERPRETER, &err), 1);
+	TL_EQ_U64("event prog, checked run ok", err, 0);
+	TL_EQ_U64("event prog verifies", userbpf_prog__verify(p, NULL), 0);
+	TL_EQ_U64("event prog, verified run", run(p, USERBPF_ENGINE_DEFAULT, &err), 1);
+	got_sum = 0;
+	got_n = 0;
+	ub_ringbuf_consume(rb, rb_sample, NULL);
+	TL_EQ_U64("ringbuf got 4 records", got_n, 4);
+	TL_EQ_U64("ringbuf records hold what the program wrote", got_sum, 2 * (0x1234 + 0x10));
+	got_sum = 0;
+	got_n = 0;
+	for (unsigned cpu = 0; cpu < userbpf_num_possible_cpus(); cpu++)
+		ub_perf_consume(pe, cpu, perf_sample, NULL, NULL);
+	TL_EQ_U64("perf array got 2 samples", got_n, 2);
+	TL_EQ_U64("perf samples hold the data", got_sum, 2 * 0x10);
+	userbpf_prog__free(p);
+out:
+	userbpf_map__free(rb);
+	userbpf_map__free(pe);
 }
 
 static char traced[256];
@@ -186,6 +255,7 @@ int main(void)
 			userbpf_prog__free(p);
 		}
 	}
+	test_events(rt);
 	userbpf_map__free(arr);
 	userbpf_map__free(pa);
 	userbpf_rt__free(rt);
