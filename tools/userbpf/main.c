@@ -29,6 +29,10 @@ static void usage(FILE *f)
 		"                                (r1 = data, r2 = its length), print its result\n"
 		"                                as bpftool prog run does; verified programs run\n"
 		"                                in the JIT, others in the checked interpreter\n"
+		"  prog { load | loadall | show | list | dump | pin | run | help } ...\n"
+		"                                bpftool's program verbs on pinned programs\n"
+		"  map { create | show | list | dump | lookup | update | delete | getnext |\n"
+		"        pin | freeze | help } ...  bpftool's map verbs on pinned maps\n"
 		"  version                       print the version\n"
 		"\n"
 		"Options:\n"
@@ -119,6 +123,8 @@ int main(int argc, char **argv)
 			{ "disasm", cmd_disasm },
 			{ "test-run", cmd_test_run },
 			{ "version", cmd_version },
+			{ "prog", cmd_prog },
+			{ "map", cmd_map },
 			{ "help", NULL },
 		};
 		for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {
