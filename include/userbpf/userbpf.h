@@ -448,6 +448,7 @@ struct userbpf_prog_pin_opts {
 	size_t sz;		/* sizeof(struct userbpf_prog_pin_opts) */
 	const char *type;	/* program type name ("xdp", ...); NULL: none */
 	const char *license;	/* NULL: none */
+	const char *name;	/* NULL: the program's own */
 };
 USERBPF_API int userbpf_prog__pin(struct userbpf_prog *prog, const char *path,
 				  const struct userbpf_prog_pin_opts *opts);

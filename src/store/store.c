@@ -570,7 +570,8 @@ int userbpf_prog__pin(struct userbpf_prog *prog, const char *path,
 	h->version = UB_PIN_VERSION;
 	h->hdr_size = sizeof(*h);
 	h->file_size = total;
-	snprintf(h->name, sizeof(h->name), "%s", prog->name);
+	snprintf(h->name, sizeof(h->name), "%s",
+		 OPTS_HAS(opts, name) && opts->name ? opts->name : prog->name);
 	if (type)
 		snprintf(h->type, sizeof(h->type), "%s", type);
 	userbpf_insns_tag(prog->insns, prog->cnt, h->tag);

@@ -205,10 +205,25 @@ static int pin_maps(struct cli_ctx *x, const struct cli_progs *p, const char *di
 	return 0;
 }
 
-static int pin_one(struct cli_ctx *x, struct userbpf_prog *prog, const char *path,
-		   const char *type, const char *license)
+/* A raw file's program is named after the file, as the kernel would take
+ * a name: its base name up to the first '.', letters, digits and '_',
+ * 15 characters at most. */
+static void raw_name(const char *path, char *buf, size_t size)
 {
-	struct userbpf_prog_pin_opts o = { .sz = sizeof(o), .type = type, .license = license };
+	const char *b = strrchr(path, '/');
+	size_t n = 0;
+
+	for (b = b ? b + 1 : path; *b && *b != '.' && n + 1 < size && n < 15; b++)
+		buf[n++] = (*b >= 'a' && *b <= 'z') || (*b >= 'A' && *b <= 'Z') ||
+				   (*b >= '0' && *b <= '9') ? *b : '_';
+	buf[n] = 0;
+}
+
+static int pin_one(struct cli_ctx *x, struct userbpf_prog *prog, const char *path,
+		   const char *type, const char *license, const char *name)
+{
+	struct userbpf_prog_pin_opts o = { .sz = sizeof(o), .type = type, .license = license,
+					   .name = name };
 
 	if (userbpf_prog__pin(prog, path, &o)) {
 		int err = errno;
@@ -276,7 +291,9 @@ static int do_load_common(struct cli_ctx *x, int argc, char **argv, bool all)
 	{
 		const char *license = p.obj ? userbpf_obj__license(p.obj) : NULL;
 		size_t n = all ? p.cnt : 1;
-		char dirbuf[PATH_SZ];
+		char dirbuf[PATH_SZ], rawname[16];
+
+		raw_name(obj, rawname, sizeof(rawname));
 
 		if (all && cli_real_path(path, dirbuf, sizeof(dirbuf), true) == 0) {
 			/* bpftool makes DIR; our store path may need it too */
@@ -302,7 +319,7 @@ static int do_load_common(struct cli_ctx *x, int argc, char **argv, bool all)
 			} else {
 				snprintf(pp, sizeof(pp), "%s", path);
 			}
-			rc = pin_one(x, prog, pp, type, license);
+			rc = pin_one(x, prog, pp, type, license, p.obj ? NULL : rawname);
 		}
 	}
 	if (!rc && x->c->json) {
