@@ -38,7 +38,8 @@ static void usage(FILE *f)
 		"Options:\n"
 		"  --engine interpreter|jit      executor (default: the best available)\n"
 		"  -j, --json                    JSON output; -p, --pretty: indented JSON\n"
-		"  -d, --debug                   print the library's debug messages\n");
+		"  -d, --debug                   print the library's debug messages\n"
+		"  -f, -n, -l, -m                bpftool's options, accepted (pins are always shown)\n");
 }
 
 static void cli_log(enum userbpf_log_level level, const char *msg, void *user)
@@ -87,6 +88,10 @@ int main(int argc, char **argv)
 			c.json = c.pretty = true;
 		} else if (!strcmp(a, "-d") || !strcmp(a, "--debug")) {
 			c.debug = true;
+		} else if (!strcmp(a, "-f") || !strcmp(a, "--bpffs") || !strcmp(a, "-n") ||
+			   !strcmp(a, "--nomount") || !strcmp(a, "-l") || !strcmp(a, "--legacy") ||
+			   !strcmp(a, "-m") || !strcmp(a, "--mapcompat")) {
+			/* bpftool's: pins are always shown; nothing to mount */
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return 0;
