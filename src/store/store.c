@@ -619,7 +619,9 @@ struct userbpf_prog_pin {
 	struct userbpf_rt *rt;
 	struct ub_os_shm shm;		/* the whole file, mapped; owned */
 	struct userbpf_prog_info info;
-	const char **map_paths;		/* owned array into shm */
+	const char **map_paths;		/* owned array into tail */
+	char *tail;			/* owned copy of map paths and license:
+					 * the file may change under us */
 	struct userbpf_insn *insns;	/* owned, aligned copy */
 	struct userbpf_prog *prog;	/* owned, once loaded */
 	char *path;			/* owned */
@@ -635,6 +637,7 @@ void userbpf_prog_pin__close(struct userbpf_prog_pin *pin)
 	userbpf_prog__free(pin->prog);
 	ub_os_shm_close(&pin->shm);
 	ub_free(rt, pin->map_paths);
+	ub_free(rt, pin->tail);
 	ub_free(rt, pin->insns);
 	ub_free(rt, pin->path);
 	ub_free(rt, pin);
@@ -707,15 +710,26 @@ struct userbpf_prog_pin *userbpf_prog_pin__open(struct userbpf_rt *rt, const cha
 	pin->path = ub_strdup(rt, real);
 	pin->insns = ub_malloc(rt, (size_t)h->insn_cnt * sizeof(*pin->insns));
 	pin->map_paths = ub_calloc(rt, h->map_cnt ? h->map_cnt : 1, sizeof(*pin->map_paths));
-	if (!pin->path || !pin->insns || !pin->map_paths)
+	pin->tail = ub_malloc(rt, (size_t)(h->file_size - h->maps_off));
+	if (!pin->path || !pin->insns || !pin->map_paths || !pin->tail)
 		goto fail;
 	memcpy(pin->insns, (const uint8_t *)h + h->insns_off, (size_t)h->insn_cnt * 8);
+	memcpy(pin->tail, (const char *)h + h->maps_off, (size_t)(h->file_size - h->maps_off));
+	/* checked again on the copy: another writer may have changed the file */
+	if (pin->tail[h->file_size - h->maps_off - 1] != 0) {
+		err = -EINVAL;
+		goto fail;
+	}
 	{
-		const char *p = (const char *)h + h->maps_off;
+		const char *p = pin->tail, *end = pin->tail + h->maps_size;
 
 		for (uint32_t i = 0; i < h->map_cnt; i++) {
 			pin->map_paths[i] = p;
 			p += strlen(p) + 1;
+		}
+		if (p > end) {
+			err = -EINVAL;
+			goto fail;
 		}
 	}
 	memcpy(pin->info.name, h->name, sizeof(pin->info.name));
@@ -727,7 +741,7 @@ struct userbpf_prog_pin *userbpf_prog_pin__open(struct userbpf_rt *rt, const cha
 	pin->info.insn_cnt = h->insn_cnt;
 	pin->info.jited_len = h->jited_len;
 	pin->info.memlock = (h->file_size + 4095) & ~(uint64_t)4095;
-	pin->info.license = (const char *)h + h->license_off;
+	pin->info.license = pin->tail + (h->license_off - h->maps_off);
 	pin->info.insns = pin->insns;
 	pin->info.map_cnt = h->map_cnt;
 	pin->info.map_paths = pin->map_paths;

@@ -361,6 +361,11 @@ printf 'UBPFPRG1 garbage' >"$USERBPF_ROOT/t/badprog"
 run "$ub" prog show pinned $B/badprog
 check "prog show: a corrupt pin, one line" one_error 255 "not a userbpf program pin"
 
+run "$ub" map update pinned $B/pa key 0 0 0 0 value pinned $B/raw
+check "prog_array value: refused, entries would not outlive the command" one_error 255 "holds programs of one process"
+run "$ub" map update pinned $B/pa key 0 0 0 0 value id "$pid"
+check "prog_array value by id: refused the same way" one_error 255 "holds programs of one process"
+
 # the old verbs still answer
 run "$ub" test-run "$tmp/raw.bin" data_in "$tmp/d4"
 check "test-run still works" grep -q '^Return value: 101' "$tmp/out"
