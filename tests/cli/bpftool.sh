@@ -334,7 +334,7 @@ else
 fi
 
 run "$ub" prog load "$tmp/missing.o" $B/m
-check "prog load: missing file" one_error 255 "missing.o"
+check "prog load: missing file" one_error 255 "failed to open object file $tmp/missing.o: No such file or directory"
 run "$ub" prog load "$tmp/raw.bin"
 check "prog load: too few arguments" one_error 255 "'load' needs at least 2 arguments, 1 found"
 run "$ub" prog run pinned $B/none data_in "$tmp/d4"
@@ -344,7 +344,9 @@ check "prog run: a map is not a program" one_error 255 "incorrect object type: m
 run "$ub" map dump pinned $B/raw
 check "map dump: a program is not a map" one_error 255 "incorrect object type: prog"
 run "$ub" prog run pinned $B/raw data_in "$tmp/nonexist"
-check "prog run: missing data_in" one_error 255 "nonexist"
+check "prog run: missing data_in" one_error 255 "failed to open $tmp/nonexist: No such file or directory"
+run "$ub" -j prog run pinned $B/raw data_in "$tmp/nonexist"
+check "prog run -j: missing data_in as a JSON error" sh -c "[ $rc = 255 ] && grep -q '^{\"error\":\"failed to open ' '$tmp/out'"
 run "$ub" prog run pinned $B/raw data_in "$tmp/d4" repeat abc
 check "prog run: bad repeat" one_error 255 "can't parse abc as repeat number"
 run "$ub" prog run pinned $B/raw

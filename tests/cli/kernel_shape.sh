@@ -199,6 +199,8 @@ else
 fi
 
 # ---- bad arguments: the same line, the same exit ----------------------------
+both map create "$dir/arr" type array key 4 value 8 entries 4 name arr
+check "map create over an existing pin" same_err
 both map create "$dir/bad" type foo key 4 value 4 entries 1 name bad
 check "bad map type" same_err
 both map create "$dir/bad" type array key four value 4 entries 1 name bad
@@ -289,6 +291,8 @@ EOF
 	check "prog run: too few arguments" same_err
 	both prog dump foo pinned "$dir/p"
 	check "prog dump: neither xlated nor jited" same_err
+	both prog run pinned "$dir/p" data_in "$tmp/nonexist"
+	check "prog run: missing data_in" same_err
 else
 	echo "skip kshape prog: clang is not installed"
 fi

@@ -277,6 +277,14 @@ static int do_load_common(struct cli_ctx *x, int argc, char **argv, bool all)
 		argc -= 2;
 		argv += 2;
 	}
+	{
+		FILE *f = fopen(obj, "rb");
+
+		if (!f)
+			return cli_fail(x, CLI_BPFTOOL_ERR, "failed to open object file %s: %s", obj,
+					strerror(errno));
+		fclose(f);
+	}
 	if (cli_open_progs(x->rt, obj, true, &p)) {
 		/* cli_open_progs said why, or the library did (kept in last_log) */
 		if (x->last_log[0])
@@ -768,6 +776,21 @@ static int do_run(struct cli_ctx *x, int argc, char **argv)
 	if (ctx_out && !ctx_in) {
 		rc = cli_fail(x, CLI_BPFTOOL_ERR, "ctx_out needs ctx_in");
 		goto out;
+	}
+	{
+		const char *files[2] = { data_in, ctx_in };
+
+		for (int i = 0; i < 2; i++) {
+			FILE *f = files[i] ? fopen(files[i], "rb") : NULL;
+
+			if (files[i] && !f) {
+				rc = cli_fail(x, CLI_BPFTOOL_ERR, "failed to open %s: %s", files[i],
+					      strerror(errno));
+				goto out;
+			}
+			if (f)
+				fclose(f);
+		}
 	}
 	if (data_in) {
 		data = cli_read_all(data_in, &dlen);	/* reports "Error: FILE: why" */
