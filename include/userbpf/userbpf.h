@@ -540,6 +540,117 @@ struct userbpf_test_run_opts {
 };
 USERBPF_API int userbpf_prog__test_run(struct userbpf_prog *prog,
 				       struct userbpf_test_run_opts *opts);
+/* ---- programs: what the store and the CLI read ---------------------------- */
+
+/* The maps the program refers to (lddw src 1/2 imm = index), in order;
+ * owned by the program. */
+USERBPF_API size_t userbpf_prog__map_cnt(const struct userbpf_prog *prog);
+USERBPF_API struct userbpf_map *userbpf_prog__map(const struct userbpf_prog *prog, size_t i);
+/*
+ * The program's JIT code (compiled now if it was not; nothing runs): the
+ * address of *len bytes owned by the program, or NULL with errno
+ * (-EOPNOTSUPP: no JIT here, or the JIT does not handle the program).
+ */
+USERBPF_API const void *userbpf_prog__jited(struct userbpf_prog *prog, size_t *len);
+/* Linux's program tag: the first 8 bytes of the SHA-256 of the
+ * instructions with the immediates of map loads zeroed, as current
+ * kernels' bpf_prog_calc_tag() computes it (older ones used SHA-1). */
+USERBPF_API void userbpf_insns_tag(const struct userbpf_insn *insns, size_t cnt,
+				   uint8_t tag[8]);
+
+/* Run statistics, as Linux keeps them with kernel.bpf_stats_enabled. */
+struct userbpf_prog_stats {
+	uint64_t run_cnt;
+	uint64_t run_time_ns;
+};
+/*
+ * From now on every userbpf_prog__run() of prog adds one to
+ * stats->run_cnt and its duration to stats->run_time_ns, atomically, so
+ * stats may lie in shared memory (a pinned program's file).  NULL stops
+ * counting.  Not owned.
+ */
+USERBPF_API void userbpf_prog__set_stats(struct userbpf_prog *prog,
+					 struct userbpf_prog_stats *stats);
+
+/* ---- the store: pins in the file system ---------------------------------- */
+
+/*
+ * Pinned maps and programs are files.  Linux's bpffs paths keep working:
+ * a path under /sys/fs/bpf/ names ROOT/<rest>, where ROOT is
+ * $USERBPF_ROOT, else $XDG_RUNTIME_DIR/userbpf, else /tmp/userbpf-UID
+ * (created mode 0700, and refused when another user owns it).  Any other
+ * path is used as given.  Every function returns 0 or a negative errno.
+ */
+USERBPF_API int userbpf_store__root(char *buf, size_t size);
+/* USERBPF_STORE_MKDIR: create the missing parent directories (0700) of
+ * a path in the store. */
+#define USERBPF_STORE_MKDIR 1u
+USERBPF_API int userbpf_store__path(const char *pin, char *buf, size_t size, unsigned flags);
+/* The reverse, for display: ROOT/<rest> as /sys/fs/bpf/<rest>; other paths
+ * as given. */
+USERBPF_API int userbpf_store__display_path(const char *path, char *buf, size_t size);
+
+enum userbpf_pin_kind { USERBPF_PIN_NONE = 0, USERBPF_PIN_MAP = 1, USERBPF_PIN_PROG = 2 };
+/* What the file at path (a pin path) holds: a map, a program or neither;
+ * a negative errno when it cannot be read. */
+USERBPF_API int userbpf_store__kind(const char *path);
+/* The id of a pinned object: the identity of its file (the same for every
+ * name of it, as Linux's id is the same for every pin). */
+USERBPF_API int userbpf_store__id(const char *path, uint64_t *id);
+/* Another name for a pinned object (bpftool's `pin`): -EEXIST when newpath
+ * exists. */
+USERBPF_API int userbpf_store__link(const char *oldpath, const char *newpath);
+/* Calls fn for every pinned map and program under dir (NULL: the root),
+ * hidden directories included, with its real path.  A nonzero return of
+ * fn stops the walk and is returned. */
+typedef int (*userbpf_store_walk_fn)(const char *path, enum userbpf_pin_kind kind,
+				     uint64_t id, void *user);
+USERBPF_API int userbpf_store__walk(const char *dir, userbpf_store_walk_fn fn, void *user);
+
+/*
+ * Program pins.  The file holds what another process needs to load and
+ * run the program again: its type, name, tag, license, load time and uid,
+ * the final instructions, and the pin path of each map it refers to.
+ * Maps not pinned yet are pinned in ROOT/.maps/, so they live on with the
+ * program as Linux keeps a program's maps.  Its run statistics live in
+ * the file too.
+ */
+struct userbpf_prog_pin_opts {
+	size_t sz;		/* sizeof(struct userbpf_prog_pin_opts) */
+	const char *type;	/* program type name ("xdp", ...); NULL: none */
+	const char *license;	/* NULL: none */
+	const char *name;	/* NULL: the program's own */
+};
+USERBPF_API int userbpf_prog__pin(struct userbpf_prog *prog, const char *path,
+				  const struct userbpf_prog_pin_opts *opts);
+
+struct userbpf_prog_info {
+	char name[16];
+	char type[32];		/* "" when unknown */
+	uint8_t tag[8];
+	bool gpl_compatible;
+	uint64_t load_time;	/* seconds since the epoch */
+	uint32_t uid;
+	uint32_t insn_cnt;
+	uint32_t jited_len;	/* 0: no JIT code */
+	uint64_t memlock;	/* bytes of the file */
+	uint64_t run_cnt, run_time_ns; /* as the file holds them now */
+	const char *license;
+	const struct userbpf_insn *insns;
+	size_t map_cnt;
+	const char *const *map_paths;
+};
+struct userbpf_prog_pin;
+/* Opens the program pinned at path (read, checked; not loaded). */
+USERBPF_API struct userbpf_prog_pin *userbpf_prog_pin__open(struct userbpf_rt *rt,
+							    const char *path);
+/* What the pin holds; owned by the pin, statistics read anew each call. */
+USERBPF_API const struct userbpf_prog_info *userbpf_prog_pin__info(struct userbpf_prog_pin *pin);
+/* Loads the program (its maps opened at their pins); its runs count in
+ * the pin's statistics.  Owned by the pin; NULL with errno. */
+USERBPF_API struct userbpf_prog *userbpf_prog_pin__load(struct userbpf_prog_pin *pin);
+/* Accepts NULL. */
+USERBPF_API void userbpf_prog_pin__close(struct userbpf_prog_pin *pin);
 
 /* ---- text forms --------------------------------------------------------- */
 

@@ -29,12 +29,14 @@ struct userbpf_prog {
 	uint32_t verified_mem;		/* verified for r1 = this many bytes, r2 = it */
 	void *jit_code;			/* sealed pages (W^X), or NULL */
 	size_t jit_size;
+	size_t jit_len;			/* bytes of code in jit_code */
 	int jit_err;			/* the JIT refused this program */
 	struct userbpf_map **maps;	/* owned array of references */
 	size_t map_cnt;
 	uint32_t id;			/* the runtime's id */
 	const struct userbpf_prog_type *type; /* the runtime's copy, or NULL */
 	uint32_t prog_flags;		/* load flags */
+	struct userbpf_prog_stats *stats; /* counted runs, or NULL; not owned */
 };
 
 struct userbpf_call {

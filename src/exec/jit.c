@@ -24,7 +24,7 @@ bool ub_jit_available(void)
 #endif
 }
 
-static int jit_compile(struct userbpf_prog *prog)
+int ub_jit_compile(struct userbpf_prog *prog)
 {
 	struct ub_jit_opts o = { .blind = prog->jit_blind };
 	struct ub_jit_out out = { 0 };
@@ -62,6 +62,7 @@ static int jit_compile(struct userbpf_prog *prog)
 	ub_free(prog->rt, out.code);
 	prog->jit_code = mem;
 	prog->jit_size = size;
+	prog->jit_len = out.len;
 	ub_log(prog->rt, USERBPF_LOG_DEBUG, "prog '%s': %zu instructions JIT-compiled to %zu bytes",
 	       prog->name, prog->cnt, out.len);
 	return 0;
@@ -147,7 +148,7 @@ int ub_jit_run(struct userbpf_prog *prog, struct userbpf_call *c, const uint64_t
 
 	memcpy(a, args, sizeof(a));
 	if (!prog->jit_code) {
-		err = jit_compile(prog);
+		err = ub_jit_compile(prog);
 		if (err)
 			return err; /* the caller may fall back to the interpreter */
 	}
@@ -156,7 +157,7 @@ int ub_jit_run(struct userbpf_prog *prog, struct userbpf_call *c, const uint64_t
 		uint64_t r0;
 
 		if (!prog->jit_code) {
-			err = jit_compile(prog);
+			err = ub_jit_compile(prog);
 			if (err == -EOPNOTSUPP) {
 				/* e.g. a tail call reached a program only the
 				 * interpreter runs */

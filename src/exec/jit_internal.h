@@ -67,6 +67,8 @@ int ub_jit_run(struct userbpf_prog *prog, struct userbpf_call *c, const uint64_t
 	       uint64_t *ret);
 /* Frees the code of prog. */
 void ub_jit_free(struct userbpf_prog *prog);
+/* Compiles prog now (jit_code, jit_len) without running it; 0 or -errno. */
+int ub_jit_compile(struct userbpf_prog *prog);
 /* Whether this build has a JIT for the CPU it runs on. */
 bool ub_jit_available(void);
 

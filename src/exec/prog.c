@@ -4,11 +4,13 @@
  * running it in the chosen engine.  This is the public face of src/exec.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include "exec/jit_internal.h"
 #include "maps/map.h"
 #include "progtypes/progtypes.h"
+#include "platform/platform.h"
 #include "verifier/verifier.h"
 
 static void prog_free(struct userbpf_prog *prog)
@@ -619,5 +621,49 @@ done:
 int userbpf_prog__run(struct userbpf_prog *prog, const struct userbpf_run_opts *opts,
 		      uint64_t *ret)
 {
-	return ub_prog_run_dispatch(prog, opts, UB_DISPATCH_GOTO, ret);
+	struct userbpf_prog_stats *st = prog ? prog->stats : NULL;
+	uint64_t t0;
+	int err;
+
+	if (UB_LIKELY(!st))
+		return ub_prog_run_dispatch(prog, opts, UB_DISPATCH_GOTO, ret);
+	t0 = ub_os_monotonic_ns();
+	err = ub_prog_run_dispatch(prog, opts, UB_DISPATCH_GOTO, ret);
+	atomic_fetch_add_explicit((_Atomic uint64_t *)&st->run_time_ns, ub_os_monotonic_ns() - t0,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit((_Atomic uint64_t *)&st->run_cnt, 1, memory_order_relaxed);
+	return err;
+}
+
+void userbpf_prog__set_stats(struct userbpf_prog *prog, struct userbpf_prog_stats *stats)
+{
+	if (prog)
+		prog->stats = stats;
+}
+
+size_t userbpf_prog__map_cnt(const struct userbpf_prog *prog)
+{
+	return prog ? prog->map_cnt : 0;
+}
+
+struct userbpf_map *userbpf_prog__map(const struct userbpf_prog *prog, size_t i)
+{
+	return prog && i < prog->map_cnt ? prog->maps[i] : NULL;
+}
+
+const void *userbpf_prog__jited(struct userbpf_prog *prog, size_t *len)
+{
+	int err;
+
+	if (!prog || !len)
+		return ub_err_ptr(-EINVAL);
+	if (!ub_jit_available())
+		return ub_err_ptr(-EOPNOTSUPP);
+	if (!prog->jit_code) {
+		err = ub_jit_compile(prog);
+		if (err)
+			return ub_err_ptr(err);
+	}
+	*len = prog->jit_len;
+	return prog->jit_code;
 }

@@ -14,7 +14,7 @@
 #include "cli.h"
 
 /* Reads a whole file with malloc; NULL (reported) on failure. */
-static uint8_t *read_all(const char *path, size_t *len)
+uint8_t *cli_read_all(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	uint8_t *buf = NULL;
@@ -63,7 +63,7 @@ int cli_open_progs(struct userbpf_rt *rt, const char *path, bool load, struct cl
 	int err = 0;
 
 	memset(p, 0, sizeof(*p));
-	buf = read_all(path, &len);
+	buf = cli_read_all(path, &len);
 	if (!buf)
 		return -EIO;
 	if (len >= 4 && !memcmp(buf, "\x7f" "ELF", 4)) {
@@ -323,7 +323,7 @@ int cmd_test_run(const struct cli *c, int argc, char **argv)
 		fprintf(stderr, "%s: %zu programs, running '%s' (choose with 'name PROG')\n", path,
 			p.cnt, userbpf_prog__name(prog));
 	if (data_in) {
-		data = read_all(data_in, &len);
+		data = cli_read_all(data_in, &len);
 		if (!data)
 			goto out;
 	}

@@ -29,12 +29,17 @@ static void usage(FILE *f)
 		"                                (r1 = data, r2 = its length), print its result\n"
 		"                                as bpftool prog run does; verified programs run\n"
 		"                                in the JIT, others in the checked interpreter\n"
+		"  prog { load | loadall | show | list | dump | pin | run | help } ...\n"
+		"                                bpftool's program verbs on pinned programs\n"
+		"  map { create | show | list | dump | lookup | update | delete | getnext |\n"
+		"        pin | freeze | help } ...  bpftool's map verbs on pinned maps\n"
 		"  version                       print the version\n"
 		"\n"
 		"Options:\n"
 		"  --engine interpreter|jit      executor (default: the best available)\n"
 		"  -j, --json                    JSON output; -p, --pretty: indented JSON\n"
-		"  -d, --debug                   print the library's debug messages\n");
+		"  -d, --debug                   print the library's debug messages\n"
+		"  -f, -n, -l, -m                bpftool's options, accepted (pins are always shown)\n");
 }
 
 static void cli_log(enum userbpf_log_level level, const char *msg, void *user)
@@ -83,6 +88,10 @@ int main(int argc, char **argv)
 			c.json = c.pretty = true;
 		} else if (!strcmp(a, "-d") || !strcmp(a, "--debug")) {
 			c.debug = true;
+		} else if (!strcmp(a, "-f") || !strcmp(a, "--bpffs") || !strcmp(a, "-n") ||
+			   !strcmp(a, "--nomount") || !strcmp(a, "-l") || !strcmp(a, "--legacy") ||
+			   !strcmp(a, "-m") || !strcmp(a, "--mapcompat")) {
+			/* bpftool's: pins are always shown; nothing to mount */
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return 0;
@@ -119,6 +128,8 @@ int main(int argc, char **argv)
 			{ "disasm", cmd_disasm },
 			{ "test-run", cmd_test_run },
 			{ "version", cmd_version },
+			{ "prog", cmd_prog },
+			{ "map", cmd_map },
 			{ "help", NULL },
 		};
 		for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli_common.c - what the bpftool-style verbs (prog, map) share: the
+ * command context and its one-line errors, bpftool's word matching, the
+ * store's paths and ids, and bpftool's ways of printing bytes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+static void ctx_log(enum userbpf_log_level level, const char *msg, void *user)
+{
+	struct cli_ctx *x = user;
+
+	if (x->c->debug) {
+		fprintf(stderr, "%s\n", msg);
+		return;
+	}
+	if (level == USERBPF_LOG_WARN)
+		snprintf(x->last_log, sizeof(x->last_log), "%s", msg);
+}
+
+int cli_ctx_init(struct cli_ctx *x, const struct cli *c)
+{
+	struct userbpf_rt_opts o = { .sz = sizeof(o) };
+
+	memset(x, 0, sizeof(*x));
+	x->c = c;
+	jw_init(&x->jw, stdout, c->pretty);
+	o.log = ctx_log;
+	o.log_user = x;
+	o.log_level = c->debug ? USERBPF_LOG_DEBUG : USERBPF_LOG_WARN;
+	x->rt = userbpf_rt__new(&o);
+	if (!x->rt)
+		return cli_fail(x, CLI_BPFTOOL_ERR, "cannot create the runtime: %s", strerror(errno));
+	return 0;
+}
+
+void cli_ctx_fini(struct cli_ctx *x)
+{
+	userbpf_rt__free(x->rt);
+	x->rt = NULL;
+}
+
+const char *cli_why(struct cli_ctx *x)
+{
+	static const char none[] = "";
+	size_t n;
+
+	if (!x->last_log[0])
+		return none;
+	/* " (msg)" in place, once */
+	n = strlen(x->last_log);
+	if (x->last_log[0] != ' ' && n + 3 < sizeof(x->last_log)) {
+		memmove(x->last_log + 2, x->last_log, n + 1);
+		x->last_log[0] = ' ';
+		x->last_log[1] = '(';
+		strcat(x->last_log, ")");
+	}
+	return x->last_log;
+}
+
+int cli_fail(struct cli_ctx *x, int rc, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (x->c->json) {
+		struct jw w;
+
+		jw_init(&w, stdout, x->c->pretty);
+		jw_start_object(&w);
+		jw_string_field(&w, "error", msg);
+		jw_end_object(&w);
+		jw_finish(&w);
+	} else {
+		fprintf(stderr, "Error: %s\n", msg);
+	}
+	return rc;
+}
+
+bool cli_is_prefix(const char *word, const char *keyword)
+{
+	size_t n = strlen(word);
+
+	return n && n <= strlen(keyword) && !strncmp(word, keyword, n);
+}
+
+bool cli_parse_u32(const char *s, uint32_t *v)
+{
+	char *end;
+	unsigned long long u;
+
+	if (!s[0] || s[0] == '-')
+		return false;
+	errno = 0;
+	u = strtoull(s, &end, 0);
+	if (*end || errno || u > 0xffffffffull)
+		return false;
+	*v = (uint32_t)u;
+	return true;
+}
+
+int cli_real_path(const char *pin, char *buf, size_t size, bool mkdir)
+{
+	return userbpf_store__path(pin, buf, size, mkdir ? USERBPF_STORE_MKDIR : 0) ? -errno : 0;
+}
+
+void cli_display_path(const char *real, char *buf, size_t size)
+{
+	if (userbpf_store__display_path(real, buf, size))
+		snprintf(buf, size, "%s", real);
+}
+
+struct find_id {
+	enum userbpf_pin_kind kind;
+	uint64_t id;
+	char *buf;
+	size_t size;
+};
+
+static int find_id_cb(const char *path, enum userbpf_pin_kind kind, uint64_t id, void *user)
+{
+	struct find_id *f = user;
+
+	if (kind != f->kind || id != f->id)
+		return 0;
+	snprintf(f->buf, f->size, "%s", path);
+	return 1;
+}
+
+int cli_find_by_id(enum userbpf_pin_kind kind, uint64_t id, char *buf, size_t size)
+{
+	struct find_id f = { kind, id, buf, size };
+	int r = userbpf_store__walk(NULL, find_id_cb, &f);
+
+	return r == 1 ? 0 : r < 0 ? r : -ENOENT;
+}
+
+void cli_print_hex(FILE *f, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *pfx = " ";
+
+		if (!i)
+			pfx = "";
+		else if (!(i % 16))
+			pfx = "\n";
+		else if (!(i % 8))
+			pfx = "  ";
+		fprintf(f, "%s%02x", pfx, p[i]);
+	}
+}
+
+void cli_json_hex(struct jw *w, const uint8_t *p, size_t n)
+{
+	jw_start_array(w);
+	for (size_t i = 0; i < n; i++)
+		jw_printf(w, "\"0x%02x\"", p[i]);
+	jw_end_array(w);
+}
+
+/* As bpftool's hex_print(): "%07x\t" offset, 16 bytes in groups of two,
+ * then "| " and the printable bytes, with a space after the eighth. */
+void cli_hexdump(FILE *f, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i += 16) {
+		size_t j;
+
+		fprintf(f, "%07zx\t", i);
+		for (j = i; j < i + 16 && j < n; j++)
+			fprintf(f, "%02x%s", p[j], j % 2 ? " " : "");
+		for (; j < i + 16; j++)
+			fprintf(f, "  %s", j % 2 ? " " : "");
+		fprintf(f, "| ");
+		for (j = i; j < i + 16 && j < n; j++)
+			fprintf(f, "%c%s", p[j] >= ' ' && p[j] <= '~' ? p[j] : '.', j == i + 7 ? " " : "");
+		fprintf(f, "\n");
+	}
+}
+
+static int listing_cb(const char *path, enum userbpf_pin_kind kind, uint64_t id, void *user)
+{
+	struct cli_listing *l = user;
+	struct cli_pin_entry *e = NULL;
+	char **np;
+
+	if (kind != l->kind)
+		return 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->e[i].id == id)
+			e = &l->e[i];
+	if (!e) {
+		struct cli_pin_entry *ne = realloc(l->e, (l->n + 1) * sizeof(*ne));
+
+		if (!ne) {
+			l->oom = true;
+			return 1;
+		}
+		l->e = ne;
+		e = &l->e[l->n++];
+		memset(e, 0, sizeof(*e));
+		e->id = id;
+	}
+	np = realloc(e->paths, (e->npaths + 1) * sizeof(*np));
+	if (!np || !(np[e->npaths] = strdup(path))) {
+		if (np)
+			e->paths = np;
+		l->oom = true;
+		return 1;
+	}
+	e->paths = np;
+	e->npaths++;
+	return 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct cli_pin_entry *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cli_list_pins(enum userbpf_pin_kind kind, struct cli_listing *l)
+{
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	l->kind = kind;
+	r = userbpf_store__walk(NULL, listing_cb, l);
+	if (l->oom)
+		return -ENOMEM;
+	if (r < 0 && errno != ENOENT)
+		return -errno;
+	qsort(l->e, l->n, sizeof(*l->e), cmp_entry);
+	for (size_t i = 0; i < l->n; i++)
+		qsort(l->e[i].paths, l->e[i].npaths, sizeof(char *), cmp_str);
+	return 0;
+}
+
+void cli_list_free(struct cli_listing *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		for (size_t k = 0; k < l->e[i].npaths; k++)
+			free(l->e[i].paths[k]);
+		free(l->e[i].paths);
+	}
+	free(l->e);
+	memset(l, 0, sizeof(*l));
+}
+
+
+bool cli_hidden_pin(const char *real)
+{
+	return strstr(real, "/.maps/") != NULL;
+}
