@@ -13,6 +13,11 @@
 #include <string.h>
 #include "cli.h"
 
+/* syscall tracepoints (cmd_exec.c, cmd_trace.c) */
+int cmd_exec(const struct cli *c, int argc, char **argv);
+int cmd_run(const struct cli *c, int argc, char **argv);
+int cmd_trace(const struct cli *c, int argc, char **argv);
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -29,6 +34,12 @@ static void usage(FILE *f)
 		"                                (r1 = data, r2 = its length), print its result\n"
 		"                                as bpftool prog run does; verified programs run\n"
 		"                                in the JIT, others in the checked interpreter\n"
+		"  exec [--] CMD ARGS...         run CMD (and its descendants) with the syscall\n"
+		"                                tracepoint programs of every link attached\n"
+		"  run OBJ [-- CMD ARGS...]      attach OBJ's syscall tracepoint programs, run CMD\n"
+		"                                under exec, print the trace pipe, exit with\n"
+		"                                CMD's status (no CMD: until Ctrl-C)\n"
+		"  trace pipe                    print bpf_trace_printk lines of traced processes\n"
 		"  version                       print the version\n"
 		"\n"
 		"Options:\n"
@@ -119,6 +130,9 @@ int main(int argc, char **argv)
 			{ "disasm", cmd_disasm },
 			{ "test-run", cmd_test_run },
 			{ "version", cmd_version },
+			{ "exec", cmd_exec },
+			{ "run", cmd_run },
+			{ "trace", cmd_trace },
 			{ "help", NULL },
 		};
 		for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {
