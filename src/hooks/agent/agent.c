@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dlfcn.h>
+#include <pthread.h>
 #include <ucontext.h>
 #include <unistd.h>
 #include <linux/filter.h>
@@ -107,6 +108,15 @@ struct epoch {
 	bool any_raw;
 };
 
+/* Pages of per-site stubs for rewritten syscall sites (see patch_site). */
+#define MAX_STUB_AREAS 16
+#define STUB_AREA_SIZE (64 * 1024)
+#define STUB_SIZE 48
+struct stub_area {
+	uint8_t *base;
+	size_t used;
+};
+
 /* The kernel's struct sigaction on x86-64. */
 struct k_sigaction {
 	uint64_t handler, flags, restorer, mask;
@@ -122,6 +132,12 @@ static struct {
 	const volatile uint64_t *gen;	/* ROOT/generation, shared read-only */
 	struct epoch *_Atomic cur;
 	uint64_t lock;			/* pid << 32 | tid of the reloader, 0: free */
+	uint64_t plock;			/* the same, for patching syscall sites */
+	struct stub_area areas[MAX_STUB_AREAS];
+	unsigned area_cnt;
+	bool no_patch;			/* USERBPF_NO_PATCH=1: SIGSYS for every trap */
+	unsigned fork_gen;		/* bumped in a forked child: cached tids are stale */
+	unsigned long patched;
 	struct ub_ip_range code[MAX_CODE_RANGES];
 	size_t code_cnt;
 	uint8_t filtered[NR_MAX / 8];	/* union of what our filters trap */
@@ -131,6 +147,10 @@ static struct {
 } G;
 
 static __thread int in_agent __attribute__((tls_model("initial-exec")));
+/* This thread's id, valid while tid_gen == G.fork_gen (a fork bumps it in
+ * the child, see on_fork_child). */
+static __thread int32_t tls_tid __attribute__((tls_model("initial-exec")));
+static __thread unsigned tls_tid_gen __attribute__((tls_model("initial-exec")));
 /* Set while a program runs once at load to get JIT-compiled (see
  * load_link): the helpers then do nothing. */
 static __thread int dry_run __attribute__((tls_model("initial-exec")));
@@ -200,6 +220,22 @@ static long self_pid(void)
 	return SYS(SYS_getpid, 0, 0, 0);
 }
 
+static int32_t self_tid(void)
+{
+	unsigned g = __atomic_load_n(&G.fork_gen, __ATOMIC_RELAXED) + 1;
+
+	if (tls_tid_gen != g) {
+		tls_tid = (int32_t)SYS(SYS_gettid, 0, 0, 0);
+		tls_tid_gen = g;
+	}
+	return tls_tid;
+}
+
+static void on_fork_child(void)
+{
+	__atomic_fetch_add(&G.fork_gen, 1, __ATOMIC_RELAXED);
+}
+
 static long safe_read(void *dst, uint64_t src, size_t n)
 {
 	struct iovec l = { dst, n }, r = { (void *)(uintptr_t)src, n };
@@ -262,7 +298,7 @@ static uint64_t h_pid_tgid(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, u
 	DRY_RUN_RETURN();
 	UNUSED5;
 	(void)c;
-	return ((uint64_t)self_pid() << 32) | (uint32_t)SYS(SYS_gettid, 0, 0, 0);
+	return ((uint64_t)self_pid() << 32) | (uint32_t)self_tid();
 }
 
 static uint64_t h_uid_gid(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
@@ -368,7 +404,7 @@ static uint64_t h_trace_printk(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r
 		return (uint64_t)(int64_t)n;
 	SYS(SYS_prctl, PR_GET_NAME, comm, 0);
 	SYS(SYS_getcpu, &cpu, 0, 0);
-	n = ub_trace_line(line, sizeof(line), comm, (int)SYS(SYS_gettid, 0, 0, 0), cpu,
+	n = ub_trace_line(line, sizeof(line), comm, (int)self_tid(), cpu,
 			  ub_os_monotonic_ns(), msg);
 	fd = SYS(SYS_openat, AT_FDCWD, G.pipe_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd >= 0) {
@@ -598,10 +634,14 @@ static int install_filter(const uint8_t *traced, bool all)
 		return n;
 	fp.len = (unsigned short)n;
 	fp.filter = (struct sock_filter *)insns;
-	r = SYS(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fp);
+	/* SPEC_ALLOW: a filter must not turn on the speculative store
+	 * bypass mitigation for the whole process (it slows every load) */
+	r = SYS(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_SPEC_ALLOW, &fp);
 	if (r == -EACCES) {
 		SYS6(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
-		r = SYS(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fp);
+		r = SYS(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_SPEC_ALLOW, &fp);
 	}
 	if (r > 0)
 		return -EBUSY;	/* thread r could not be synchronised */
@@ -610,19 +650,23 @@ static int install_filter(const uint8_t *traced, bool all)
 
 /* ---- reloading (under the lock) ---- */
 
-static bool lock_try(void)
+static bool lock_try_at(uint64_t *l)
 {
 	uint64_t me = ((uint64_t)self_pid() << 32) | (uint32_t)SYS(SYS_gettid, 0, 0, 0);
 	uint64_t cur = 0;
 
-	if (__atomic_compare_exchange_n(&G.lock, &cur, me, false, __ATOMIC_ACQUIRE,
-					__ATOMIC_RELAXED))
+	if (__atomic_compare_exchange_n(l, &cur, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return true;
 	/* held by a thread of the process we were forked from: stale */
 	if ((cur >> 32) != (me >> 32))
-		return __atomic_compare_exchange_n(&G.lock, &cur, me, false, __ATOMIC_ACQUIRE,
+		return __atomic_compare_exchange_n(l, &cur, me, false, __ATOMIC_ACQUIRE,
 						   __ATOMIC_RELAXED);
 	return false;
+}
+
+static bool lock_try(void)
+{
+	return lock_try_at(&G.lock);
 }
 
 static void lock_drop(void)
@@ -735,7 +779,7 @@ static void run_progs(struct epoch *e, bool enter, long nr, const uint64_t a[6],
 		if (p->nr >= 0 && p->nr != nr)
 			continue;
 		if (tid < 0)
-			tid = (int32_t)SYS(SYS_gettid, 0, 0, 0);
+			tid = self_tid();
 		if (p->at.raw_tp) {
 			uint64_t pr[21], rc[2];
 
@@ -908,7 +952,225 @@ static long do_syscall(long nr, uint64_t a[6], ucontext_t *uc)
 	}
 	if (nr == G.nr_clone && a[1])
 		return -EINVAL;	/* a new stack without CLONE_VM: see docs */
+	if (nr == G.nr_clone || nr == G.nr_clone3) {
+		long r = SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+
+		if (r == 0)
+			on_fork_child();
+		return r;
+	}
 	return SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/* ---- the fast path: syscall sites rewritten to call the agent ----
+ *
+ * A trap from glibc's usual wrapper shape, `mov $NR, %eax; syscall`
+ * (b8 imm32 0f 05), rewrites its first five bytes into `jmp stub` (e9
+ * rel32) with one 8-byte atomic store (when they sit in one aligned
+ * word); the next call from that site then costs a jump and a call
+ * instead of a signal.  The `syscall` bytes stay, so a thread that had
+ * already run the mov still traps correctly.  The per-site stub steps
+ * over the red zone (a jmp pushes nothing, but our call would), loads
+ * NR and calls ub_fast_entry, which saves the registers a syscall
+ * preserves (and the flags and xmm0-15), runs the programs and the
+ * syscall, and returns the result in rax; the stub jumps back after the
+ * syscall instruction.  Syscalls that change the stack or the signal
+ * state (clone*, fork, vfork, exec*, rt_sig*) keep the signal path.
+ */
+long ub_fast_syscall(uint64_t *r);
+__asm__(".text\n"
+	".globl ub_fast_entry\n.hidden ub_fast_entry\n"
+	".type ub_fast_entry,@function\n"
+	"ub_fast_entry:\n"
+	"\tpushfq\n"
+	"\tpush %rdi\n\tpush %rsi\n\tpush %rdx\n\tpush %r10\n\tpush %r8\n\tpush %r9\n\tpush %rax\n"
+	"\tpush %rbp\n"
+	"\tmov %rsp, %rbp\n"
+	"\tand $-64, %rsp\n"
+	"\tsub $256, %rsp\n"
+	"\tmovaps %xmm0, 0(%rsp)\n\tmovaps %xmm1, 16(%rsp)\n\tmovaps %xmm2, 32(%rsp)\n"
+	"\tmovaps %xmm3, 48(%rsp)\n\tmovaps %xmm4, 64(%rsp)\n\tmovaps %xmm5, 80(%rsp)\n"
+	"\tmovaps %xmm6, 96(%rsp)\n\tmovaps %xmm7, 112(%rsp)\n\tmovaps %xmm8, 128(%rsp)\n"
+	"\tmovaps %xmm9, 144(%rsp)\n\tmovaps %xmm10, 160(%rsp)\n\tmovaps %xmm11, 176(%rsp)\n"
+	"\tmovaps %xmm12, 192(%rsp)\n\tmovaps %xmm13, 208(%rsp)\n\tmovaps %xmm14, 224(%rsp)\n"
+	"\tmovaps %xmm15, 240(%rsp)\n"
+	"\tlea 8(%rbp), %rdi\n"
+	"\tcall ub_fast_syscall\n"
+	"\tmovaps 0(%rsp), %xmm0\n\tmovaps 16(%rsp), %xmm1\n\tmovaps 32(%rsp), %xmm2\n"
+	"\tmovaps 48(%rsp), %xmm3\n\tmovaps 64(%rsp), %xmm4\n\tmovaps 80(%rsp), %xmm5\n"
+	"\tmovaps 96(%rsp), %xmm6\n\tmovaps 112(%rsp), %xmm7\n\tmovaps 128(%rsp), %xmm8\n"
+	"\tmovaps 144(%rsp), %xmm9\n\tmovaps 160(%rsp), %xmm10\n\tmovaps 176(%rsp), %xmm11\n"
+	"\tmovaps 192(%rsp), %xmm12\n\tmovaps 208(%rsp), %xmm13\n\tmovaps 224(%rsp), %xmm14\n"
+	"\tmovaps 240(%rsp), %xmm15\n"
+	"\tmov %rbp, %rsp\n"
+	"\tpop %rbp\n"
+	"\tadd $8, %rsp\n"
+	"\tpop %r9\n\tpop %r8\n\tpop %r10\n\tpop %rdx\n\tpop %rsi\n\tpop %rdi\n"
+	"\tpopfq\n"
+	"\tret\n"
+	".size ub_fast_entry, .-ub_fast_entry\n");
+extern char ub_fast_entry[];
+
+static bool patchable_nr(long nr)
+{
+	static const char *const slow[] = { "clone", "clone3", "fork", "vfork", "execve",
+					    "execveat", "rt_sigprocmask", "rt_sigaction",
+					    "rt_sigreturn", "rt_sigsuspend", "sigaltstack",
+					    "restart_syscall", "exit", "exit_group" };
+
+	for (size_t i = 0; i < sizeof(slow) / sizeof(slow[0]); i++) {
+		const struct ub_sys_desc *d = ub_sys_by_tp(slow[i]);
+
+		if (d && UB_SYS_NATIVE_NR(d) == nr)
+			return false;
+	}
+	return true;
+}
+
+static int64_t rel32(uint64_t from_next, uint64_t to)
+{
+	return (int64_t)(to - from_next);
+}
+
+static bool in_rel32(uint64_t from_next, uint64_t to)
+{
+	int64_t d = rel32(from_next, to);
+
+	return d >= INT32_MIN && d <= INT32_MAX;
+}
+
+/* A free stub slot within a rel32 jump of site (and of its return). */
+static uint8_t *stub_alloc(uint64_t site)
+{
+	for (unsigned i = 0; i < G.area_cnt; i++) {
+		struct stub_area *a = &G.areas[i];
+		uint64_t st = (uint64_t)(uintptr_t)(a->base + a->used);
+
+		if (a->used + STUB_SIZE <= STUB_AREA_SIZE && in_rel32(site + 5, st) &&
+		    in_rel32(st + STUB_SIZE, site + 7))
+			return a->base + a->used;
+	}
+	if (G.area_cnt < MAX_STUB_AREAS) {
+		uint64_t hint = (site & ~(uint64_t)0xffff) - (64ull << 20);
+		long m = SYS6(SYS_mmap, hint, STUB_AREA_SIZE, PROT_READ | PROT_EXEC,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (m < 0 && m > -4096)
+			return NULL;
+		if (!in_rel32(site + 5, (uint64_t)m) ||
+		    !in_rel32((uint64_t)m + STUB_AREA_SIZE, site + 7)) {
+			SYS(SYS_munmap, m, STUB_AREA_SIZE, 0);
+			return NULL;
+		}
+		G.areas[G.area_cnt] = (struct stub_area){ (uint8_t *)m, 0 };
+		return G.areas[G.area_cnt++].base;
+	}
+	return NULL;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+/* Rewrites the site whose `syscall` ends at call_addr, if it has the
+ * shape; any failure leaves it to the signal path. */
+static void patch_site(uint64_t call_addr, long nr)
+{
+	uint64_t site = call_addr - 7, word = site & ~(uint64_t)7, old, neu;
+	uint8_t *p = (uint8_t *)(uintptr_t)site, *st, code[STUB_SIZE];
+	uint32_t imm;
+	size_t k = 0, area_idx;
+	long r;
+
+	if (G.no_patch || !patchable_nr(nr) || (site & 7) > 3)
+		return;	/* the five bytes must lie in one aligned word */
+	if (safe_read(code, site, 7) != 7 || code[0] != 0xb8 || code[5] != 0x0f || code[6] != 0x05)
+		return;
+	memcpy(&imm, code + 1, 4);
+	if (imm != (uint32_t)nr || !lock_try_at(&G.plock))
+		return;
+	if (*p != 0xb8)
+		goto out;	/* another thread did it */
+	st = stub_alloc(site);
+	if (!st)
+		goto out;
+	/* lea -128(%rsp),%rsp; mov $nr,%eax; movabs $ub_fast_entry,%r11;
+	 * call *%r11; lea 128(%rsp),%rsp; jmp site+7 */
+	static const uint8_t lea_dn[] = { 0x48, 0x8d, 0xa4, 0x24, 0x80, 0xff, 0xff, 0xff };
+	static const uint8_t lea_up[] = { 0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00 };
+	uint64_t fe = (uint64_t)(uintptr_t)ub_fast_entry;
+
+	memcpy(code + k, lea_dn, 8), k += 8;
+	code[k++] = 0xb8, put32(code + k, (uint32_t)nr), k += 4;
+	code[k++] = 0x49, code[k++] = 0xbb, memcpy(code + k, &fe, 8), k += 8;
+	code[k++] = 0x41, code[k++] = 0xff, code[k++] = 0xd3;
+	memcpy(code + k, lea_up, 8), k += 8;
+	code[k++] = 0xe9;
+	put32(code + k, (uint32_t)rel32((uint64_t)(uintptr_t)st + k + 4, site + 7)), k += 4;
+	area_idx = 0;
+	for (unsigned i = 0; i < G.area_cnt; i++)
+		if (st >= G.areas[i].base && st < G.areas[i].base + STUB_AREA_SIZE)
+			area_idx = i;
+	/* other threads may be running the stubs before this one: keep X */
+	if (SYS(SYS_mprotect, G.areas[area_idx].base, STUB_AREA_SIZE,
+		PROT_READ | PROT_WRITE | PROT_EXEC))
+		goto out;
+	memcpy(st, code, k);
+	SYS(SYS_mprotect, G.areas[area_idx].base, STUB_AREA_SIZE, PROT_READ | PROT_EXEC);
+	G.areas[area_idx].used += STUB_SIZE;
+	/* the site's page: writable for one store, executable throughout */
+	r = SYS(SYS_mprotect, word & ~(uint64_t)4095, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
+	if (r)
+		goto out;
+	memcpy(&old, (void *)(uintptr_t)word, 8);
+	neu = old;
+	{
+		uint8_t *b = (uint8_t *)&neu + (site - word);
+
+		b[0] = 0xe9;
+		put32(b + 1, (uint32_t)rel32(site + 5, (uint64_t)(uintptr_t)st));
+	}
+	__atomic_compare_exchange_n((uint64_t *)(uintptr_t)word, &old, neu, false,
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	SYS(SYS_mprotect, word & ~(uint64_t)4095, 4096, PROT_READ | PROT_EXEC);
+	G.patched++;
+out:
+	__atomic_store_n(&G.plock, 0, __ATOMIC_RELEASE);
+}
+
+long ub_fast_syscall(uint64_t *r)
+{
+	int saved_errno = errno;
+	long nr = (long)r[0], ret;
+	uint64_t a[6] = { r[6], r[5], r[4], r[3], r[2], r[1] };
+	greg_t g[NGREG] = { 0 };
+	struct epoch *e;
+
+	if (in_agent)
+		return SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	g[REG_RDI] = (greg_t)a[0];
+	g[REG_RSI] = (greg_t)a[1];
+	g[REG_RDX] = (greg_t)a[2];
+	g[REG_R10] = (greg_t)a[3];
+	g[REG_R8] = (greg_t)a[4];
+	g[REG_R9] = (greg_t)a[5];
+	g[REG_RAX] = (greg_t)nr;
+	e = __atomic_load_n(&G.cur, __ATOMIC_ACQUIRE);
+	if (G.gen && (!e || *G.gen != e->gen) && lock_try()) {
+		struct epoch *ne = reload();
+
+		lock_drop();
+		if (ne)
+			e = ne;
+	}
+	if (e)
+		run_progs(e, true, nr, a, 0, g);
+	ret = SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (e)
+		run_progs(e, false, nr, a, ret, g);
+	errno = saved_errno;
+	return ret;
 }
 
 /* ---- the handler ---- */
@@ -972,6 +1234,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 	if (e)
 		run_progs(e, false, nr, a, ret, g);
 	g[REG_RAX] = ret;
+	patch_site((uint64_t)(uintptr_t)si->si_call_addr, nr);
 	errno = saved_errno;
 }
 
@@ -1044,6 +1307,7 @@ __attribute__((constructor)) static void ub_agent_init(void)
 	G.nr_sigaction = native("rt_sigaction");
 	G.nr_clone = native("clone");
 	G.nr_clone3 = native("clone3");
+	G.no_patch = getenv("USERBPF_NO_PATCH") && !strcmp(getenv("USERBPF_NO_PATCH"), "1");
 	find_code_ranges();
 	G.app_sigsys.handler = (uint64_t)(uintptr_t)SIG_DFL;
 
@@ -1056,6 +1320,7 @@ __attribute__((constructor)) static void ub_agent_init(void)
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGSYS);
 	sigprocmask(SIG_UNBLOCK, &ss, NULL);
+	pthread_atfork(NULL, NULL, on_fork_child);
 	G.active = true;
 	if (lock_try()) {
 		reload();
