@@ -401,9 +401,9 @@ static void test_end_to_end(const char *self)
 				tp += 10;
 			}
 			snprintf(name, sizeof(name),
-				 "threads: results right, one line per thread with its own tid%s", tag);
+				 "threads: results right, each thread seen with its own tid%s", tag);
 			if (rc == 0 && strstr(out, "threads bad=0") && tids == NTHREADS &&
-			    seen == NTHREADS && same == NTHREADS && !diff)
+			    seen == NTHREADS && same >= NTHREADS && !diff)
 				tl_ok(name);
 			else
 				tl_fail(name, "rc %d, %d tids, %d seen, %d same, %d different:\n%.3000s",

@@ -130,7 +130,7 @@ static struct {
 	char pipe_path[4200];
 	char links_dir[4200];
 	const volatile uint64_t *gen;	/* ROOT/generation, shared read-only */
-	struct epoch *_Atomic cur;
+	struct epoch *cur;		/* the links now: __atomic loads and stores */
 	uint64_t lock;			/* pid << 32 | tid of the reloader, 0: free */
 	uint64_t plock;			/* the same, for patching syscall sites */
 	struct stub_area areas[MAX_STUB_AREAS];

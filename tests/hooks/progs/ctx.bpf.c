@@ -46,7 +46,7 @@ int on_getppid_exit(struct exit_ctx *ctx)
 	return 0;
 }
 
-/* one line per thread: its tid as the context and the helper see it */
+/* each thread: its tid as the context and the helper see it */
 SEC("tracepoint/syscalls/sys_enter_gettid")
 int on_gettid(struct enter_openat *ctx)
 {
