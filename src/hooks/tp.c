@@ -99,10 +99,9 @@ uint32_t ub_attach_ctx_size(const struct ub_attach *a)
 		return 16;	/* struct bpf_raw_tracepoint_args: regs, id or ret */
 	switch (a->kind) {
 	case UB_TP_SYS_ENTER:
-		/* room for six arguments whatever the syscall takes: Linux
-		 * lets a tracepoint program read past its format's fields
-		 * too, and the unused ones read as zero here */
-		return (uint32_t)sizeof(struct ub_tp_sys_enter);
+		/* the format's fields only: Linux refuses to attach a program
+		 * that reads past them (PERF_EVENT_IOC_SET_BPF: EACCES) */
+		return 16 + 8 * (uint32_t)(a->sys->nargs > 0 ? a->sys->nargs : 0);
 	case UB_TP_SYS_EXIT:
 		return (uint32_t)sizeof(struct ub_tp_sys_exit);
 	case UB_TP_RAW_ENTER:

@@ -180,7 +180,7 @@ static void test_attach(void)
 	TL_CHECK("attach tracepoint/syscalls/sys_enter_execve",
 		 !ub_attach_parse("tracepoint/syscalls/sys_enter_execve", &a, why, sizeof(why)) &&
 		 a.kind == UB_TP_SYS_ENTER && !strcmp(a.canon, "syscalls/sys_enter_execve") &&
-		 ub_attach_ctx_size(&a) == 64);
+		 ub_attach_ctx_size(&a) == 40);
 	TL_CHECK("attach tp/syscalls/sys_exit_openat",
 		 !ub_attach_parse("tp/syscalls/sys_exit_openat", &a, why, sizeof(why)) &&
 		 a.kind == UB_TP_SYS_EXIT && ub_attach_ctx_size(&a) == 24);

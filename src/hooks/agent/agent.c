@@ -966,8 +966,8 @@ static long do_syscall(long nr, uint64_t a[6], ucontext_t *uc)
  *
  * A trap from glibc's usual wrapper shape, `mov $NR, %eax; syscall`
  * (b8 imm32 0f 05), rewrites its first five bytes into `jmp stub` (e9
- * rel32) with one 8-byte atomic store (when they sit in one aligned
- * word); the next call from that site then costs a jump and a call
+ * rel32) with one 16-byte atomic store (when they sit in one aligned
+ * 16-byte word: three sites in four); the next call from that site then costs a jump and a call
  * instead of a signal.  The `syscall` bytes stay, so a thread that had
  * already run the mov still traps correctly.  The per-site stub steps
  * over the red zone (a jmp pushes nothing, but our call would), loads
@@ -1077,14 +1077,14 @@ static void put32(uint8_t *p, uint32_t v)
  * shape; any failure leaves it to the signal path. */
 static void patch_site(uint64_t call_addr, long nr)
 {
-	uint64_t site = call_addr - 7, word = site & ~(uint64_t)7, old, neu;
+	uint64_t site = call_addr - 7, word = site & ~(uint64_t)15, old[2], neu[2];
 	uint8_t *p = (uint8_t *)(uintptr_t)site, *st, code[STUB_SIZE];
 	uint32_t imm;
 	size_t k = 0, area_idx;
 	long r;
 
-	if (G.no_patch || !patchable_nr(nr) || (site & 7) > 3)
-		return;	/* the five bytes must lie in one aligned word */
+	if (G.no_patch || !patchable_nr(nr) || (site & 15) > 11)
+		return;	/* the five bytes must lie in one aligned 16-byte word */
 	if (safe_read(code, site, 7) != 7 || code[0] != 0xb8 || code[5] != 0x0f || code[6] != 0x05)
 		return;
 	memcpy(&imm, code + 1, 4);
@@ -1123,16 +1123,20 @@ static void patch_site(uint64_t call_addr, long nr)
 	r = SYS(SYS_mprotect, word & ~(uint64_t)4095, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
 	if (r)
 		goto out;
-	memcpy(&old, (void *)(uintptr_t)word, 8);
-	neu = old;
+	memcpy(old, (void *)(uintptr_t)word, 16);
+	memcpy(neu, old, 16);
 	{
-		uint8_t *b = (uint8_t *)&neu + (site - word);
+		uint8_t *b = (uint8_t *)neu + (site - word);
 
 		b[0] = 0xe9;
 		put32(b + 1, (uint32_t)rel32(site + 5, (uint64_t)(uintptr_t)st));
 	}
-	__atomic_compare_exchange_n((uint64_t *)(uintptr_t)word, &old, neu, false,
-				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	/* one atomic 16-byte store: a thread fetching these bytes sees the
+	 * mov or the jmp, never half of each */
+	__asm__ volatile("lock cmpxchg16b %0"
+			 : "+m"(*(volatile uint64_t(*)[2])(uintptr_t)word), "+a"(old[0]), "+d"(old[1])
+			 : "b"(neu[0]), "c"(neu[1])
+			 : "memory", "cc");
 	SYS(SYS_mprotect, word & ~(uint64_t)4095, 4096, PROT_READ | PROT_EXEC);
 	G.patched++;
 out:
