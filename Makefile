@@ -39,7 +39,7 @@ TEST_SRCS := $(sort $(filter-out tests/lib/%,$(wildcard tests/*/*.c)))
 TEST_BINS := $(foreach s,$(TEST_SRCS),$(BUILD)/tests/$(subst /,_,$(patsubst tests/%.c,%,$(s))))
 
 .PHONY: all lib check check-plain check-asan demo bench fuzz fuzz-diff clean deps
-all: lib $(BUILD)/userbpf $(BUILD)/bpf_conformance_plugin $(TEST_BINS) $(AGENT_SO)
+all: lib $(BUILD)/userbpf $(BUILD)/bpf_conformance_plugin $(TEST_BINS)
 lib: $(BUILD)/libuserbpf.a $(BUILD)/libuserbpf.so
 
 $(BUILD)/obj/tests/%.o: CFLAGS_ALL += -Itests/lib
@@ -60,7 +60,8 @@ $(BUILD)/libuserbpf.so: $(LIB_OBJS) libuserbpf.map
 # be preloaded into ordinary programs.
 AGENT_SRCS := $(sort $(wildcard src/hooks/agent/*.c))
 AGENT_SO := $(BUILD)/libuserbpf-agent.so
-ifeq ($(SAN),1)
+all: $(AGENT_SO)
+ifneq ($(SAN)$(TSAN),)
 AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/agent-obj/%.o) $(LIB_SRCS:%.c=$(BUILD)/agent-obj/%.o)
 $(BUILD)/agent-obj/%.o: %.c
 	@mkdir -p $(dir $@)
