@@ -73,3 +73,16 @@ check "exec: a missing command gives 127 and names it" \
 	sh -c "[ $rc = 127 ] && grep -q nonexistent '$tmp/err'"
 "$ub" exec 2>"$tmp/err"
 check "exec: no command is a usage error (2)" [ $? = 2 ]
+
+# trace pipe: prints what agents write into ROOT/trace_pipe, as it comes
+"$ub" trace pipe >"$tmp/tp" 2>&1 &
+tppid=$!
+sleep 0.3
+printf '%s\n' "            sh-1      [000] ...21     1.000000: bpf_trace_printk: via the pipe" \
+	>"$USERBPF_ROOT/trace_pipe"
+sleep 0.3
+kill -TERM $tppid
+wait $tppid 2>/dev/null
+check "trace pipe prints the lines written to the store's FIFO" grep -q 'bpf_trace_printk: via the pipe$' "$tmp/tp"
+"$ub" trace 2>"$tmp/err"
+check "trace without 'pipe' is a usage error (2)" [ $? = 2 ]
