@@ -60,6 +60,23 @@ $(BUILD)/libuserbpf.a: $(LIB_OBJS)
 $(BUILD)/libuserbpf.so: $(LIB_OBJS) libuserbpf.map
 	$(CC) -shared -Wl,--version-script=libuserbpf.map -o $@ $(LIB_OBJS) $(LDLIBS_ALL)
 
+# The syscall-tracing agent that `userbpf exec` preloads (src/hooks/agent/
+# plus the library).  Never built with sanitizers: an ASan runtime cannot
+# be preloaded into ordinary programs.
+AGENT_SRCS := $(sort $(wildcard src/hooks/agent/*.c))
+AGENT_SO := $(BUILD)/libuserbpf-agent.so
+all: $(AGENT_SO)
+ifneq ($(SAN)$(TSAN),)
+AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/agent-obj/%.o) $(LIB_SRCS:%.c=$(BUILD)/agent-obj/%.o)
+$(BUILD)/agent-obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -fsanitize% -fno-sanitize%,$(CFLAGS_ALL)) -MMD -MP -c $< -o $@
+else
+AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB_OBJS)
+endif
+$(AGENT_SO): $(AGENT_OBJS)
+	$(CC) -shared -o $@ $(AGENT_OBJS) $(LDFLAGS) -lpthread -ldl
+
 $(BUILD)/userbpf: $(CLI_OBJS) $(BUILD)/libuserbpf.a
 	$(CC) -o $@ $(CLI_OBJS) $(BUILD)/libuserbpf.a $(LDLIBS_ALL)
 
@@ -73,7 +90,7 @@ $(BUILD)/tests/$(subst /,_,$(patsubst tests/%.c,%,$(1))): $(BUILD)/obj/$(1:.c=.o
 endef
 $(foreach s,$(TEST_SRCS),$(eval $(call TEST_RULE,$(s))))
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(PLUGIN_OBJS:.o=.d) $(TESTLIB_OBJS:.o=.d) \
+-include $(LIB_OBJS:.o=.d) $(AGENT_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(PLUGIN_OBJS:.o=.d) $(TESTLIB_OBJS:.o=.d) \
 	$(TEST_SRCS:%.c=$(BUILD)/obj/%.d)
 
 deps:

@@ -13,6 +13,11 @@
 #include <string.h>
 #include "cli.h"
 
+/* syscall tracepoints (cmd_exec.c, cmd_trace.c) */
+int cmd_exec(const struct cli *c, int argc, char **argv);
+int cmd_run(const struct cli *c, int argc, char **argv);
+int cmd_trace(const struct cli *c, int argc, char **argv);
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -33,6 +38,12 @@ static void usage(FILE *f)
 		"                                bpftool's program verbs on pinned programs\n"
 		"  map { create | show | list | dump | lookup | update | delete | getnext |\n"
 		"        pin | freeze | help } ...  bpftool's map verbs on pinned maps\n"
+		"  exec [--] CMD ARGS...         run CMD (and its descendants) with the syscall\n"
+		"                                tracepoint programs of every link attached\n"
+		"  run OBJ [-- CMD ARGS...]      attach OBJ's syscall tracepoint programs, run CMD\n"
+		"                                under exec, print the trace pipe, exit with\n"
+		"                                CMD's status (no CMD: until Ctrl-C)\n"
+		"  trace pipe                    print bpf_trace_printk lines of traced processes\n"
 		"  version                       print the version\n"
 		"\n"
 		"Options:\n"
@@ -130,6 +141,9 @@ int main(int argc, char **argv)
 			{ "version", cmd_version },
 			{ "prog", cmd_prog },
 			{ "map", cmd_map },
+			{ "exec", cmd_exec },
+			{ "run", cmd_run },
+			{ "trace", cmd_trace },
 			{ "help", NULL },
 		};
 		for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {

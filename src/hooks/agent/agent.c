@@ -1,0 +1,1315 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * agent.c - the in-process agent of syscall tracepoints, preloaded by
+ * `userbpf exec` (LD_PRELOAD=libuserbpf-agent.so) into a process tree.
+ *
+ * How a traced syscall runs:
+ *   1. A seccomp filter (filter.c) answers SECCOMP_RET_TRAP for syscalls
+ *      that have links (plus the few the agent must see: execve, execveat,
+ *      rt_sigprocmask, rt_sigaction), when issued from this image's code.
+ *      Every other syscall pays only the filter.
+ *   2. The kernel raises SIGSYS; on_sigsys() builds the tracepoint context
+ *      as Linux lays it out, runs the sys_enter programs, re-issues the
+ *      syscall through the trampoline (whose address range the filter
+ *      allows), runs the sys_exit programs and stores the result in the
+ *      interrupted context.
+ *   3. Links attached later: ROOT/generation is mapped read-only; a trap
+ *      that sees it moved reloads the links and, when new syscalls became
+ *      traced, stacks a wider filter on every thread (TSYNC).  execve is
+ *      always trapped, so a shell notices new links at its next command.
+ *
+ * Async-signal safety: the handler never calls malloc or stdio.  Syscalls
+ * go through the trampoline (ub_tramp_syscall); each reload gets a fresh
+ * arena (mmap) that the runtime allocates from, and the old ones are kept
+ * (programs of the previous epoch may still be running on other threads).
+ * SIGSYS is installed with SA_NODEFER and an empty mask, so the signal
+ * mask inside the handler is the application's; the agent keeps SIGSYS
+ * out of every mask the application sets (rt_sigprocmask is emulated on
+ * the saved context, rt_sigaction's sa_mask is cleaned), since a blocked
+ * or ignored SIGSYS would kill the process at the next trap.
+ *
+ * This file is process-wide by nature (one signal handler, one filter
+ * stack), so unlike the library it keeps its state in one static struct.
+ * x86-64 only for now; elsewhere the agent loads and does nothing.
+ */
+#if defined(__linux__) && defined(__x86_64__)
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include "core/core_internal.h"
+#include "exec/exec_internal.h"
+#include "exec/jit_internal.h"
+#include "hooks/hooks.h"
+#include "platform/platform.h"
+
+#define NR_MAX 512
+#define MAX_PROGS 64
+#define MAX_CODE_RANGES 96
+
+/* ---- the trampoline: the only place the agent issues syscalls from ---- */
+
+long ub_tramp_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+extern char ub_tramp_start[], ub_tramp_end[];
+__asm__(".text\n"
+	".p2align 4\n"
+	".globl ub_tramp_start\n.hidden ub_tramp_start\n"
+	".globl ub_tramp_end\n.hidden ub_tramp_end\n"
+	".globl ub_tramp_syscall\n.hidden ub_tramp_syscall\n"
+	".type ub_tramp_syscall,@function\n"
+	"ub_tramp_start:\n"
+	"ub_tramp_syscall:\n"
+	"\tmov %rdi, %rax\n"
+	"\tmov %rsi, %rdi\n"
+	"\tmov %rdx, %rsi\n"
+	"\tmov %rcx, %rdx\n"
+	"\tmov %r8, %r10\n"
+	"\tmov %r9, %r8\n"
+	"\tmov 8(%rsp), %r9\n"
+	"\tsyscall\n"
+	"\tret\n"
+	"ub_tramp_end:\n"
+	".size ub_tramp_syscall, ub_tramp_end - ub_tramp_syscall\n");
+
+#define SYS6(nr, a, b, c, d, e, f) \
+	ub_tramp_syscall((nr), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+#define SYS(nr, a, b, c) SYS6(nr, a, b, c, 0, 0, 0)
+
+/* ---- state ---- */
+
+struct arena {
+	char *base;
+	size_t used, size;
+};
+
+struct prog_ent {
+	struct userbpf_prog *prog;
+	struct ub_attach at;
+	int nr;			/* native number; -1 for raw_syscalls */
+	uint32_t ctx_size;
+};
+
+struct epoch {
+	uint64_t gen;
+	struct userbpf_rt *rt;
+	struct prog_ent progs[MAX_PROGS];
+	unsigned cnt;
+	bool any_raw;
+};
+
+/* Pages of per-site stubs for rewritten syscall sites (see patch_site). */
+#define MAX_STUB_AREAS 16
+#define STUB_AREA_SIZE (64 * 1024)
+#define STUB_SIZE 48
+struct stub_area {
+	uint8_t *base;
+	size_t used;
+};
+
+/* The kernel's struct sigaction on x86-64. */
+struct k_sigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+static struct {
+	bool active;
+	bool quiet;			/* verifying: a refusal only means checked mode */
+	char root[4096];
+	char agent[4096];
+	char pipe_path[4200];
+	char links_dir[4200];
+	const volatile uint64_t *gen;	/* ROOT/generation, shared read-only */
+	struct epoch *cur;		/* the links now: __atomic loads and stores */
+	uint64_t lock;			/* pid << 32 | tid of the reloader, 0: free */
+	uint64_t plock;			/* the same, for patching syscall sites */
+	struct stub_area areas[MAX_STUB_AREAS];
+	unsigned area_cnt;
+	bool no_patch;			/* USERBPF_NO_PATCH=1: SIGSYS for every trap */
+	unsigned fork_gen;		/* bumped in a forked child: cached tids are stale */
+	unsigned long patched;
+	struct ub_ip_range code[MAX_CODE_RANGES];
+	size_t code_cnt;
+	uint8_t filtered[NR_MAX / 8];	/* union of what our filters trap */
+	bool filtered_all;
+	struct k_sigaction app_sigsys;	/* the application's SIGSYS, as it sees it */
+	int nr_execve, nr_execveat, nr_sigprocmask, nr_sigaction, nr_clone, nr_clone3;
+} G;
+
+static __thread int in_agent __attribute__((tls_model("initial-exec")));
+/* This thread's id, valid while tid_gen == G.fork_gen (a fork bumps it in
+ * the child, see on_fork_child). */
+static __thread int32_t tls_tid __attribute__((tls_model("initial-exec")));
+static __thread unsigned tls_tid_gen __attribute__((tls_model("initial-exec")));
+/* Set while a program runs once at load to get JIT-compiled (see
+ * load_link): the helpers then do nothing. */
+
+static size_t s_len(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	return n;
+}
+
+static void agent_write_err(const char *msg)
+{
+	char buf[600];
+	size_t n = 0, m = s_len(msg);
+	const char *pre = "userbpf agent: ";
+
+	for (size_t i = 0; pre[i] && n < sizeof(buf); i++)
+		buf[n++] = pre[i];
+	for (size_t i = 0; i < m && n < sizeof(buf) - 1; i++)
+		buf[n++] = msg[i];
+	buf[n++] = '\n';
+	SYS(SYS_write, 2, buf, n);
+}
+
+static void agent_log(enum userbpf_log_level level, const char *msg, void *user)
+{
+	(void)user;
+	if (level == USERBPF_LOG_WARN && !G.quiet)
+		agent_write_err(msg);
+}
+
+/* ---- the arena allocator (one per epoch, never freed) ---- */
+
+static void *arena_alloc(void *user, void *ptr, size_t osize, size_t nsize)
+{
+	struct arena *a = user;
+	char *p;
+
+	if (!nsize)
+		return NULL;	/* freed with the epoch: never, see above */
+	nsize = (nsize + 15) & ~(size_t)15;
+	if (a->used + nsize > a->size) {
+		size_t sz = nsize > (1u << 20) ? nsize : (1u << 20);
+		long m = SYS6(SYS_mmap, 0, sz, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (m < 0 && m > -4096)
+			return NULL;
+		a->base = (char *)m;
+		a->used = 0;
+		a->size = sz;
+	}
+	p = a->base + a->used;
+	a->used += nsize;
+	if (ptr && osize)
+		memcpy(p, ptr, osize < nsize ? osize : nsize);
+	return p;
+}
+
+/* ---- fault-safe access to the process's memory ---- */
+
+static long self_pid(void)
+{
+	return SYS(SYS_getpid, 0, 0, 0);
+}
+
+static int32_t self_tid(void)
+{
+	unsigned g = __atomic_load_n(&G.fork_gen, __ATOMIC_RELAXED) + 1;
+
+	if (tls_tid_gen != g) {
+		tls_tid = (int32_t)SYS(SYS_gettid, 0, 0, 0);
+		tls_tid_gen = g;
+	}
+	return tls_tid;
+}
+
+static void on_fork_child(void)
+{
+	__atomic_fetch_add(&G.fork_gen, 1, __ATOMIC_RELAXED);
+}
+
+static long safe_read(void *dst, uint64_t src, size_t n)
+{
+	struct iovec l = { dst, n }, r = { (void *)(uintptr_t)src, n };
+
+	if (!n)
+		return 0;
+	return SYS6(SYS_process_vm_readv, self_pid(), &l, 1, &r, 1, 0);
+}
+
+static long safe_write(uint64_t dst, const void *src, size_t n)
+{
+	struct iovec l = { (void *)src, n }, r = { (void *)(uintptr_t)dst, n };
+
+	if (!n)
+		return 0;
+	return SYS6(SYS_process_vm_writev, self_pid(), &l, 1, &r, 1, 0);
+}
+
+/* Reads up to n bytes, stopping at the first unreadable page. */
+static long safe_read_partial(void *dst, uint64_t src, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		size_t chunk = 4096 - ((src + got) & 4095);
+		long r;
+
+		if (chunk > n - got)
+			chunk = n - got;
+		r = safe_read((char *)dst + got, src + got, chunk);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	return got ? (long)got : -EFAULT;
+}
+
+static int read_str(void *user, uint64_t addr, char *buf, size_t sz)
+{
+	long n;
+
+	(void)user;
+	if (!sz)
+		return -EINVAL;
+	n = safe_read_partial(buf, addr, sz - 1);
+	if (n < 0)
+		return (int)n;
+	buf[n] = 0;
+	return (int)s_len(buf);
+}
+
+/* ---- helpers with the tracee's meaning ---- */
+
+#define UNUSED5 (void)r1; (void)r2; (void)r3; (void)r4; (void)r5
+
+static uint64_t h_pid_tgid(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+			   struct userbpf_call *c)
+{
+	UNUSED5;
+	(void)c;
+	return ((uint64_t)self_pid() << 32) | (uint32_t)self_tid();
+}
+
+static uint64_t h_uid_gid(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+			  struct userbpf_call *c)
+{
+	UNUSED5;
+	(void)c;
+	return ((uint64_t)(uint32_t)SYS(SYS_getgid, 0, 0, 0) << 32) |
+	       (uint32_t)SYS(SYS_getuid, 0, 0, 0);
+}
+
+static uint64_t h_comm(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+		       struct userbpf_call *c)
+{
+	char comm[17] = { 0 };
+	size_t n;
+
+	(void)r3; (void)r4; (void)r5; (void)c;
+	if (!r2)
+		return (uint64_t)-EINVAL;
+	SYS(SYS_prctl, PR_GET_NAME, comm, 0);
+	n = s_len(comm) + 1;
+	if (n > r2) {
+		n = r2;
+		comm[n - 1] = 0;
+	}
+	return safe_write(r1, comm, n) == (long)n ? 0 : (uint64_t)-EFAULT;
+}
+
+/* probe_read_user / probe_read_kernel / probe_read: dst gets zeroes on a fault */
+static uint64_t h_probe_read(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+			     struct userbpf_call *c)
+{
+	static const char zero[256];
+
+	(void)r4; (void)r5; (void)c;
+	if (safe_read((void *)(uintptr_t)r1, r3, r2) == (long)r2)
+		return 0;
+	for (uint64_t off = 0; off < r2; off += sizeof(zero))
+		safe_write(r1 + off, zero, r2 - off < sizeof(zero) ? r2 - off : sizeof(zero));
+	return (uint64_t)-EFAULT;
+}
+
+/* probe_read_user_str / _kernel_str: up to size-1 bytes and a NUL; returns
+ * the length with the NUL. */
+static uint64_t h_probe_read_str(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				 uint64_t r5, struct userbpf_call *c)
+{
+	char buf[512];
+	uint64_t done = 0;
+
+	(void)r4; (void)r5; (void)c;
+	if (!r2)
+		return 0;
+	while (done < r2) {
+		size_t want = r2 - done - 1 < sizeof(buf) ? (size_t)(r2 - done - 1) : sizeof(buf);
+		long n = want ? safe_read_partial(buf, r3 + done, want) : 0;
+		size_t k = 0;
+
+		if (n < 0) {
+			if (!done)
+				return (uint64_t)-EFAULT;
+			n = 0;
+		}
+		while (k < (size_t)n && buf[k])
+			k++;
+		if (k < (size_t)n || (size_t)n < want || done + (uint64_t)n + 1 >= r2) {
+			/* found the NUL, hit a fault, or filled size-1 bytes */
+			buf[k < (size_t)n ? k : (size_t)n] = 0;
+			k = k < (size_t)n ? k : (size_t)n;
+			if (safe_write(r1 + done, buf, k + 1) != (long)(k + 1))
+				return (uint64_t)-EFAULT;
+			return done + k + 1;
+		}
+		if (safe_write(r1 + done, buf, (size_t)n) != n)
+			return (uint64_t)-EFAULT;
+		done += (uint64_t)n;
+	}
+	return done;
+}
+
+static uint64_t h_trace_printk(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+			       uint64_t r5, struct userbpf_call *c)
+{
+	char fmt[512], msg[512], line[700], comm[17] = { 0 };
+	uint64_t args[3] = { r3, r4, r5 };
+	unsigned cpu = 0;
+	long fd;
+	int n;
+
+	(void)c;
+	if (!r2 || r2 > sizeof(fmt))
+		return (uint64_t)-EINVAL;
+	if (safe_read(fmt, r1, r2) != (long)r2)
+		return (uint64_t)-EFAULT;
+	n = ub_printk_format(msg, sizeof(msg), fmt, r2, args, read_str, NULL);
+	if (n < 0)
+		return (uint64_t)(int64_t)n;
+	SYS(SYS_prctl, PR_GET_NAME, comm, 0);
+	SYS(SYS_getcpu, &cpu, 0, 0);
+	n = ub_trace_line(line, sizeof(line), comm, (int)self_tid(), cpu,
+			  ub_os_monotonic_ns(), msg);
+	fd = SYS(SYS_openat, AT_FDCWD, G.pipe_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0) {
+		SYS(SYS_write, fd, line, n);	/* <= PIPE_BUF: atomic */
+		SYS(SYS_close, fd, 0, 0);
+	}
+	return (uint64_t)n;
+}
+
+static int set_helpers(struct userbpf_rt *rt)
+{
+	static const struct {
+		uint32_t id;
+		const char *name;
+		userbpf_helper_fn fn;
+		struct ub_helper_proto proto;
+	} h[] = {
+		{ 4, "bpf_probe_read", h_probe_read,
+		  { UB_RET_INT, { UB_ARG_MEM_UNINIT, UB_ARG_SIZE_OR_ZERO, UB_ARG_ANY } } },
+		{ 6, "bpf_trace_printk", h_trace_printk,
+		  { UB_RET_INT, { UB_ARG_MEM, UB_ARG_SIZE } } },	/* 0-3 more, any */
+		{ 14, "bpf_get_current_pid_tgid", h_pid_tgid, { UB_RET_INT, { 0 } } },
+		{ 15, "bpf_get_current_uid_gid", h_uid_gid, { UB_RET_INT, { 0 } } },
+		{ 16, "bpf_get_current_comm", h_comm,
+		  { UB_RET_INT, { UB_ARG_MEM_UNINIT, UB_ARG_SIZE } } },
+		{ 45, "bpf_probe_read_str", h_probe_read_str,
+		  { UB_RET_INT, { UB_ARG_MEM_UNINIT, UB_ARG_SIZE_OR_ZERO, UB_ARG_ANY } } },
+		{ 112, "bpf_probe_read_user", h_probe_read,
+		  { UB_RET_INT, { UB_ARG_MEM_UNINIT, UB_ARG_SIZE_OR_ZERO, UB_ARG_ANY } } },
+		{ 113, "bpf_probe_read_kernel", h_probe_read,
+		  { UB_RET_INT, { UB_ARG_MEM_UNINIT, UB_ARG_SIZE_OR_ZERO, UB_ARG_ANY } } },
+		{ 114, "bpf_probe_read_user_str", h_probe_read_str,
+		  { UB_RET_INT, { UB_ARG_MEM_UNINIT, UB_ARG_SIZE_OR_ZERO, UB_ARG_ANY } } },
+		{ 115, "bpf_probe_read_kernel_str", h_probe_read_str,
+		  { UB_RET_INT, { UB_ARG_MEM_UNINIT, UB_ARG_SIZE_OR_ZERO, UB_ARG_ANY } } },
+	};
+
+	for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
+		int err = userbpf_rt__set_helper(rt, h[i].id, h[i].name, h[i].fn);
+
+		if (err)
+			return err;
+		rt->helpers[h[i].id].has_proto = true;
+		rt->helpers[h[i].id].proto = h[i].proto;
+	}
+	return 0;
+}
+
+/* ---- reading the links registry with raw syscalls ---- */
+
+static long read_whole(struct userbpf_rt *rt, const char *path, char **out)
+{
+	long fd = SYS(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 4096, len = 0;
+	char *buf;
+
+	if (fd < 0)
+		return fd;
+	buf = ub_malloc(rt, cap);
+	for (;;) {
+		long n;
+
+		if (!buf) {
+			SYS(SYS_close, fd, 0, 0);
+			return -ENOMEM;
+		}
+		if (len == cap) {
+			char *nb = ub_malloc(rt, cap * 2);
+
+			if (nb)
+				memcpy(nb, buf, len);
+			buf = nb;
+			cap *= 2;
+			continue;
+		}
+		n = SYS(SYS_read, fd, buf + len, cap - len);
+		if (n == -EINTR)
+			continue;
+		if (n < 0) {
+			SYS(SYS_close, fd, 0, 0);
+			return n;
+		}
+		if (!n)
+			break;
+		len += (size_t)n;
+	}
+	SYS(SYS_close, fd, 0, 0);
+	*out = buf;
+	return (long)len;
+}
+
+static void warnf(const char *fmt, ...) UB_PRINTF(1, 2);
+static void warnf(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	agent_write_err(msg);
+}
+
+static void load_link(struct epoch *e, const char *path)
+{
+	struct ub_link_rec *r;
+	struct userbpf_obj *obj;
+	struct userbpf_prog *prog;
+	struct ub_attach at;
+	char why[160], *text, *data;
+	long n;
+	int err;
+
+	if (e->cnt >= MAX_PROGS)
+		return;
+	r = ub_malloc(e->rt, sizeof(*r));
+	if (!r)
+		return;
+	n = read_whole(e->rt, path, &text);
+	if (n < 0 || ub_link_parse(text, (size_t)n, r))
+		return;	/* half-removed or foreign file: not ours to judge */
+	if (r->owner > 0 && SYS(SYS_kill, r->owner, 0, 0) == -ESRCH)
+		return;	/* its attacher is gone */
+	if (ub_attach_parse(r->attach, &at, why, sizeof(why))) {
+		warnf("%s: attach point '%s': %s", path, r->attach, why[0] ? why : "not a syscall tracepoint");
+		return;
+	}
+	n = read_whole(e->rt, r->obj, &data);
+	if (n < 0) {
+		warnf("%s: cannot read object '%s': %s", path, r->obj, strerror((int)-n));
+		return;
+	}
+	obj = userbpf_obj__open_mem(e->rt, data, (size_t)n, NULL);
+	if (!obj || userbpf_obj__load(obj)) {
+		warnf("%s: cannot load object '%s'", path, r->obj);
+		return;
+	}
+	prog = userbpf_obj__find_prog(obj, r->prog);
+	if (!prog) {
+		warnf("%s: object '%s' has no program '%s'", path, r->obj, r->prog);
+		return;
+	}
+	{
+		struct userbpf_verify_opts vo = { .sz = sizeof(vo) };
+
+		vo.ctx_size = ub_attach_ctx_size(&at);
+		G.quiet = true;
+		err = userbpf_prog__verify(prog, &vo);
+		G.quiet = false;
+		/* Refused: it runs in the checked interpreter.  Accepted: the
+		 * JIT compiles now, since compiling allocates and maps pages -
+		 * not something to do in a SIGSYS handler. */
+		if (!err)
+			ub_jit_compile(prog);
+	}
+	e->progs[e->cnt] = (struct prog_ent){ prog, at, at.sys ? UB_SYS_NATIVE_NR(at.sys) : -1,
+					      ub_attach_ctx_size(&at) };
+	if (!at.sys)
+		e->any_raw = true;
+	e->cnt++;
+}
+
+static void scan_links(struct epoch *e)
+{
+	char buf[4096], path[4500];
+	long fd = SYS(SYS_openat, AT_FDCWD, G.links_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	for (;;) {
+		long n = SYS(SYS_getdents64, fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		for (long off = 0; off < n;) {
+			struct { uint64_t ino; int64_t off; uint16_t reclen; uint8_t type; char name[]; }
+				*d = (void *)(buf + off);
+			size_t l = s_len(d->name);
+
+			off += d->reclen;
+			if (l < 6 || strcmp(d->name + l - 5, ".link"))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", G.links_dir, d->name);
+			load_link(e, path);
+		}
+	}
+	SYS(SYS_close, fd, 0, 0);
+}
+
+/* ---- the filter ---- */
+
+static void set_bit(uint8_t *b, int nr)
+{
+	if (nr >= 0 && nr < NR_MAX)
+		b[nr / 8] |= (uint8_t)(1u << (nr % 8));
+}
+
+static bool has_bit(const uint8_t *b, int nr)
+{
+	return nr >= 0 && nr < NR_MAX && (b[nr / 8] >> (nr % 8)) & 1;
+}
+
+static int install_filter(const uint8_t *traced, bool all)
+{
+	static struct ub_cbpf insns[UB_FILTER_MAX];	/* under G.lock */
+	struct ub_filter_spec s = { traced, NR_MAX, all,
+				    { (uint64_t)(uintptr_t)ub_tramp_start,
+				      (uint64_t)(uintptr_t)ub_tramp_end + 1 },
+				    G.code, G.code_cnt };
+	struct sock_fprog fp;
+	int n = ub_filter_build(&s, insns, UB_FILTER_MAX);
+	long r;
+
+	if (n < 0)
+		return n;
+	fp.len = (unsigned short)n;
+	fp.filter = (struct sock_filter *)insns;
+	/* SPEC_ALLOW: a filter must not turn on the speculative store
+	 * bypass mitigation for the whole process (it slows every load) */
+	r = SYS(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_SPEC_ALLOW, &fp);
+	if (r == -EACCES) {
+		SYS6(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
+		r = SYS(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_SPEC_ALLOW, &fp);
+	}
+	if (r > 0)
+		return -EBUSY;	/* thread r could not be synchronised */
+	return (int)r;
+}
+
+/* ---- reloading (under the lock) ---- */
+
+static bool lock_try_at(uint64_t *l)
+{
+	uint64_t me = ((uint64_t)self_pid() << 32) | (uint32_t)SYS(SYS_gettid, 0, 0, 0);
+	uint64_t cur = 0;
+
+	if (__atomic_compare_exchange_n(l, &cur, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return true;
+	/* held by a thread of the process we were forked from: stale */
+	if ((cur >> 32) != (me >> 32))
+		return __atomic_compare_exchange_n(l, &cur, me, false, __ATOMIC_ACQUIRE,
+						   __ATOMIC_RELAXED);
+	return false;
+}
+
+static bool lock_try(void)
+{
+	return lock_try_at(&G.lock);
+}
+
+static void lock_drop(void)
+{
+	__atomic_store_n(&G.lock, 0, __ATOMIC_RELEASE);
+}
+
+static struct epoch *reload(void)
+{
+	struct arena boot = { 0 }, *ar;
+	struct userbpf_rt_opts o = { .sz = sizeof(o) };
+	struct epoch *e;
+	uint8_t want[NR_MAX / 8] = { 0 };
+	bool all;
+	int err;
+
+	in_agent++;
+	ar = arena_alloc(&boot, NULL, 0, sizeof(*ar));
+	if (!ar)
+		goto fail;
+	*ar = boot;
+	o.alloc = arena_alloc;
+	o.alloc_user = ar;
+	o.log = agent_log;
+	o.log_level = USERBPF_LOG_WARN;
+	e = arena_alloc(ar, NULL, 0, sizeof(*e));
+	if (!e)
+		goto fail;
+	memset(e, 0, sizeof(*e));
+	e->gen = G.gen ? *G.gen : 0;
+	e->rt = userbpf_rt__new(&o);
+	if (!e->rt || set_helpers(e->rt))
+		goto fail;
+	scan_links(e);
+
+	set_bit(want, G.nr_execve);
+	set_bit(want, G.nr_execveat);
+	set_bit(want, G.nr_sigprocmask);
+	set_bit(want, G.nr_sigaction);
+	for (unsigned i = 0; i < e->cnt; i++)
+		set_bit(want, e->progs[i].nr);
+	all = e->any_raw;
+	{
+		bool wider = all && !G.filtered_all;
+
+		for (int nr = 0; nr < NR_MAX && !wider; nr++)
+			wider = has_bit(want, nr) && !has_bit(G.filtered, nr) && !G.filtered_all;
+		if (wider) {
+			for (size_t i = 0; i < sizeof(want); i++)
+				want[i] |= G.filtered[i];
+			err = install_filter(want, all || G.filtered_all);
+			if (err) {
+				warnf("cannot install the seccomp filter: %s", strerror(-err));
+			} else {
+				memcpy(G.filtered, want, sizeof(want));
+				G.filtered_all = G.filtered_all || all;
+			}
+		}
+	}
+	__atomic_store_n(&G.cur, e, __ATOMIC_RELEASE);
+	in_agent--;
+	return e;
+fail:
+	in_agent--;
+	warnf("cannot reload the links: out of memory");
+	return NULL;
+}
+
+/* ---- running programs ---- */
+
+static void run_one(struct prog_ent *p, void *ctx)
+{
+	struct userbpf_region reg = { ctx, p->ctx_size, false };
+	struct userbpf_run_opts ro = { .sz = sizeof(ro) };
+	uint64_t r0;
+
+	ro.args[0] = (uint64_t)(uintptr_t)ctx;
+	ro.regions = &reg;
+	ro.region_cnt = 1;
+	userbpf_prog__run(p->prog, &ro, &r0);
+}
+
+/* x86-64 struct pt_regs, for raw_tracepoint programs */
+static void fill_pt_regs(uint64_t *pr, const greg_t *g, long nr)
+{
+	static const int map[21] = { REG_R15, REG_R14, REG_R13, REG_R12, REG_RBP, REG_RBX,
+				     REG_R11, REG_R10, REG_R9,  REG_R8,  REG_RAX, REG_RCX,
+				     REG_RDX, REG_RSI, REG_RDI, -1,      REG_RIP, -1,
+				     REG_EFL, REG_RSP, -1 };
+
+	for (int i = 0; i < 21; i++)
+		pr[i] = map[i] >= 0 ? (uint64_t)g[map[i]] : 0;
+	pr[15] = (uint64_t)nr;	/* orig_ax */
+	pr[17] = 0x33;		/* cs */
+	pr[20] = 0x2b;		/* ss */
+}
+
+static void run_progs(struct epoch *e, bool enter, long nr, const uint64_t a[6], long ret,
+		      const greg_t *g)
+{
+	int32_t tid = -1;
+
+	for (unsigned i = 0; i < e->cnt; i++) {
+		struct prog_ent *p = &e->progs[i];
+		enum ub_tp_kind k = p->at.kind;
+
+		if (enter ? (k != UB_TP_SYS_ENTER && k != UB_TP_RAW_ENTER)
+			  : (k != UB_TP_SYS_EXIT && k != UB_TP_RAW_EXIT))
+			continue;
+		if (p->nr >= 0 && p->nr != nr)
+			continue;
+		if (tid < 0)
+			tid = self_tid();
+		if (p->at.raw_tp) {
+			uint64_t pr[21], rc[2];
+
+			fill_pt_regs(pr, g, nr);
+			rc[0] = (uint64_t)(uintptr_t)pr;
+			rc[1] = enter ? (uint64_t)nr : (uint64_t)ret;
+			run_one(p, rc);
+		} else if (k == UB_TP_SYS_ENTER) {
+			struct ub_tp_sys_enter c = { { 0, 0, 0, tid }, (int32_t)nr, 0, { 0 } };
+
+			for (int j = 0; j < p->at.sys->nargs && j < 6; j++)
+				c.args[j] = a[j];
+			run_one(p, &c);
+		} else if (k == UB_TP_RAW_ENTER) {
+			struct ub_tp_raw_enter c = { { 0, 0, 0, tid }, nr,
+						     { a[0], a[1], a[2], a[3], a[4], a[5] } };
+			run_one(p, &c);
+		} else if (k == UB_TP_SYS_EXIT) {
+			struct ub_tp_sys_exit c = { { 0, 0, 0, tid }, (int32_t)nr, 0, ret };
+			run_one(p, &c);
+		} else {
+			struct ub_tp_raw_exit c = { { 0, 0, 0, tid }, nr, ret };
+			run_one(p, &c);
+		}
+	}
+}
+
+/* ---- syscalls that cannot simply be re-issued from the handler ---- */
+
+#define SIGBIT(s) (1ull << ((s) - 1))
+#define NEVER_BLOCKED (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP) | SIGBIT(SIGSYS))
+
+static long emu_sigprocmask(ucontext_t *uc, const uint64_t a[6])
+{
+	uint64_t *mask = (uint64_t *)(void *)&uc->uc_sigmask, old = *mask, set = 0, nm;
+
+	if (a[3] != 8)
+		return -EINVAL;
+	if (a[1] && safe_read(&set, a[1], 8) != 8)
+		return -EFAULT;
+	if (a[1]) {
+		switch (a[0]) {
+		case SIG_BLOCK:
+			nm = old | set;
+			break;
+		case SIG_UNBLOCK:
+			nm = old & ~set;
+			break;
+		case SIG_SETMASK:
+			nm = set;
+			break;
+		default:
+			return -EINVAL;
+		}
+	} else {
+		nm = old;
+	}
+	if (a[2] && safe_write(a[2], &old, 8) != 8)
+		return -EFAULT;
+	*mask = nm & ~NEVER_BLOCKED;
+	return 0;
+}
+
+static long emu_sigaction(const uint64_t a[6])
+{
+	struct k_sigaction act;
+
+	if (a[3] != 8)
+		return -EINVAL;
+	if (a[0] == SIGSYS) {
+		/* keep our handler; remember what the application wanted */
+		struct k_sigaction old = G.app_sigsys;
+
+		if (a[1] && safe_read(&act, a[1], sizeof(act)) != (long)sizeof(act))
+			return -EFAULT;
+		if (a[2] && safe_write(a[2], &old, sizeof(old)) != (long)sizeof(old))
+			return -EFAULT;
+		if (a[1])
+			G.app_sigsys = act;
+		return 0;
+	}
+	if (!a[1])
+		return SYS6(SYS_rt_sigaction, a[0], 0, a[2], a[3], 0, 0);
+	if (safe_read(&act, a[1], sizeof(act)) != (long)sizeof(act))
+		return -EFAULT;
+	act.mask &= ~SIGBIT(SIGSYS);
+	return SYS6(SYS_rt_sigaction, a[0], &act, a[2], a[3], 0, 0);
+}
+
+static bool env_is(const char *e, const char *key)
+{
+	size_t n = s_len(key);
+
+	return !strncmp(e, key, n) && e[n] == '=';
+}
+
+/* execve keeps the agent: LD_PRELOAD, USERBPF_ROOT and USERBPF_AGENT go
+ * into the new image's environment when the application dropped them. */
+static long do_exec(long nr, uint64_t a[6])
+{
+	int ei = nr == G.nr_execve ? 2 : 3;
+	char **envp = (char **)(uintptr_t)a[ei];
+	size_t n = 0, need, off;
+	bool ok_pre = false, ok_root = false, ok_agent = false;
+	const char *old_pre = NULL;
+	char **ne;
+	long m, r;
+
+	for (; envp && envp[n]; n++) {
+		if (env_is(envp[n], "LD_PRELOAD")) {
+			old_pre = envp[n] + 11;
+			ok_pre = strstr(old_pre, G.agent) != NULL;
+		}
+		ok_root |= env_is(envp[n], "USERBPF_ROOT");
+		ok_agent |= env_is(envp[n], "USERBPF_AGENT");
+	}
+	if (ok_pre && ok_root && ok_agent)
+		return SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	need = (n + 4) * sizeof(char *) + 3 * 4200 + (old_pre ? s_len(old_pre) : 0);
+	m = SYS6(SYS_mmap, 0, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m < 0 && m > -4096)
+		return m;
+	ne = (char **)m;
+	off = (n + 4) * sizeof(char *);
+	{
+		size_t k = 0;
+		char *s = (char *)m + off;
+
+		for (size_t i = 0; i < n; i++)
+			if (!env_is(envp[i], "LD_PRELOAD") && !env_is(envp[i], "USERBPF_ROOT") &&
+			    !env_is(envp[i], "USERBPF_AGENT"))
+				ne[k++] = envp[i];
+		ne[k++] = s;
+		if (old_pre && old_pre[0] && !ok_pre)
+			s += sprintf(s, "LD_PRELOAD=%s:%s", G.agent, old_pre) + 1;
+		else if (ok_pre)
+			s += sprintf(s, "LD_PRELOAD=%s", old_pre) + 1;
+		else
+			s += sprintf(s, "LD_PRELOAD=%s", G.agent) + 1;
+		ne[k++] = s;
+		s += sprintf(s, "USERBPF_ROOT=%s", G.root) + 1;
+		ne[k++] = s;
+		sprintf(s, "USERBPF_AGENT=%s", G.agent);
+		ne[k] = NULL;
+	}
+	a[ei] = (uint64_t)m;
+	r = SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	SYS(SYS_munmap, m, need, 0);
+	a[ei] = (uint64_t)(uintptr_t)envp;
+	return r;
+}
+
+static long do_syscall(long nr, uint64_t a[6], ucontext_t *uc)
+{
+	if (nr == G.nr_sigprocmask)
+		return emu_sigprocmask(uc, a);
+	if (nr == G.nr_sigaction)
+		return emu_sigaction(a);
+	if (nr == G.nr_execve || nr == G.nr_execveat)
+		return do_exec(nr, a);
+	if (nr == G.nr_clone3) {
+		uint64_t ca[6] = { 0 };	/* flags, pidfd, child_tid, parent_tid, exit_signal, stack */
+
+		if (safe_read(ca, a[0], sizeof(ca)) != (long)sizeof(ca))
+			return -EFAULT;
+		/* a child on a new stack would return into this handler's
+		 * frame: glibc falls back to clone, which the filter lets by */
+		if ((ca[0] & 0x100) || ca[5])
+			return -ENOSYS;
+	}
+	if (nr == G.nr_clone && a[1])
+		return -EINVAL;	/* a new stack without CLONE_VM: see docs */
+	if (nr == G.nr_clone || nr == G.nr_clone3) {
+		long r = SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+
+		if (r == 0)
+			on_fork_child();
+		return r;
+	}
+	return SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/* ---- the fast path: syscall sites rewritten to call the agent ----
+ *
+ * A trap from glibc's usual wrapper shape, `mov $NR, %eax; syscall`
+ * (b8 imm32 0f 05), rewrites its first five bytes into `jmp stub` (e9
+ * rel32) with one 16-byte atomic store (when they sit in one aligned
+ * 16-byte word: three sites in four); the next call from that site then costs a jump and a call
+ * instead of a signal.  The `syscall` bytes stay, so a thread that had
+ * already run the mov still traps correctly.  The per-site stub steps
+ * over the red zone (a jmp pushes nothing, but our call would), loads
+ * NR and calls ub_fast_entry, which saves the registers a syscall
+ * preserves (and the flags and xmm0-15), runs the programs and the
+ * syscall, and returns the result in rax; the stub jumps back after the
+ * syscall instruction.  Syscalls that change the stack or the signal
+ * state (clone*, fork, vfork, exec*, rt_sig*) keep the signal path.
+ */
+long ub_fast_syscall(uint64_t *r);
+__asm__(".text\n"
+	".globl ub_fast_entry\n.hidden ub_fast_entry\n"
+	".type ub_fast_entry,@function\n"
+	"ub_fast_entry:\n"
+	"\tpushfq\n"
+	"\tpush %rdi\n\tpush %rsi\n\tpush %rdx\n\tpush %r10\n\tpush %r8\n\tpush %r9\n\tpush %rax\n"
+	"\tpush %rbp\n"
+	"\tmov %rsp, %rbp\n"
+	"\tand $-64, %rsp\n"
+	"\tsub $256, %rsp\n"
+	"\tmovaps %xmm0, 0(%rsp)\n\tmovaps %xmm1, 16(%rsp)\n\tmovaps %xmm2, 32(%rsp)\n"
+	"\tmovaps %xmm3, 48(%rsp)\n\tmovaps %xmm4, 64(%rsp)\n\tmovaps %xmm5, 80(%rsp)\n"
+	"\tmovaps %xmm6, 96(%rsp)\n\tmovaps %xmm7, 112(%rsp)\n\tmovaps %xmm8, 128(%rsp)\n"
+	"\tmovaps %xmm9, 144(%rsp)\n\tmovaps %xmm10, 160(%rsp)\n\tmovaps %xmm11, 176(%rsp)\n"
+	"\tmovaps %xmm12, 192(%rsp)\n\tmovaps %xmm13, 208(%rsp)\n\tmovaps %xmm14, 224(%rsp)\n"
+	"\tmovaps %xmm15, 240(%rsp)\n"
+	"\tlea 8(%rbp), %rdi\n"
+	"\tcall ub_fast_syscall\n"
+	"\tmovaps 0(%rsp), %xmm0\n\tmovaps 16(%rsp), %xmm1\n\tmovaps 32(%rsp), %xmm2\n"
+	"\tmovaps 48(%rsp), %xmm3\n\tmovaps 64(%rsp), %xmm4\n\tmovaps 80(%rsp), %xmm5\n"
+	"\tmovaps 96(%rsp), %xmm6\n\tmovaps 112(%rsp), %xmm7\n\tmovaps 128(%rsp), %xmm8\n"
+	"\tmovaps 144(%rsp), %xmm9\n\tmovaps 160(%rsp), %xmm10\n\tmovaps 176(%rsp), %xmm11\n"
+	"\tmovaps 192(%rsp), %xmm12\n\tmovaps 208(%rsp), %xmm13\n\tmovaps 224(%rsp), %xmm14\n"
+	"\tmovaps 240(%rsp), %xmm15\n"
+	"\tmov %rbp, %rsp\n"
+	"\tpop %rbp\n"
+	"\tadd $8, %rsp\n"
+	"\tpop %r9\n\tpop %r8\n\tpop %r10\n\tpop %rdx\n\tpop %rsi\n\tpop %rdi\n"
+	"\tpopfq\n"
+	"\tret\n"
+	".size ub_fast_entry, .-ub_fast_entry\n");
+extern char ub_fast_entry[];
+
+static bool patchable_nr(long nr)
+{
+	static const char *const slow[] = { "clone", "clone3", "fork", "vfork", "execve",
+					    "execveat", "rt_sigprocmask", "rt_sigaction",
+					    "rt_sigreturn", "rt_sigsuspend", "sigaltstack",
+					    "restart_syscall", "exit", "exit_group" };
+
+	for (size_t i = 0; i < sizeof(slow) / sizeof(slow[0]); i++) {
+		const struct ub_sys_desc *d = ub_sys_by_tp(slow[i]);
+
+		if (d && UB_SYS_NATIVE_NR(d) == nr)
+			return false;
+	}
+	return true;
+}
+
+static int64_t rel32(uint64_t from_next, uint64_t to)
+{
+	return (int64_t)(to - from_next);
+}
+
+static bool in_rel32(uint64_t from_next, uint64_t to)
+{
+	int64_t d = rel32(from_next, to);
+
+	return d >= INT32_MIN && d <= INT32_MAX;
+}
+
+/* A free stub slot within a rel32 jump of site (and of its return). */
+static uint8_t *stub_alloc(uint64_t site)
+{
+	for (unsigned i = 0; i < G.area_cnt; i++) {
+		struct stub_area *a = &G.areas[i];
+		uint64_t st = (uint64_t)(uintptr_t)(a->base + a->used);
+
+		if (a->used + STUB_SIZE <= STUB_AREA_SIZE && in_rel32(site + 5, st) &&
+		    in_rel32(st + STUB_SIZE, site + 7))
+			return a->base + a->used;
+	}
+	if (G.area_cnt < MAX_STUB_AREAS) {
+		uint64_t hint = (site & ~(uint64_t)0xffff) - (64ull << 20);
+		long m = SYS6(SYS_mmap, hint, STUB_AREA_SIZE, PROT_READ | PROT_EXEC,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (m < 0 && m > -4096)
+			return NULL;
+		if (!in_rel32(site + 5, (uint64_t)m) ||
+		    !in_rel32((uint64_t)m + STUB_AREA_SIZE, site + 7)) {
+			SYS(SYS_munmap, m, STUB_AREA_SIZE, 0);
+			return NULL;
+		}
+		G.areas[G.area_cnt] = (struct stub_area){ (uint8_t *)m, 0 };
+		return G.areas[G.area_cnt++].base;
+	}
+	return NULL;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+/* Rewrites the site whose `syscall` ends at call_addr, if it has the
+ * shape; any failure leaves it to the signal path. */
+static void patch_site(uint64_t call_addr, long nr)
+{
+	uint64_t site = call_addr - 7, word = site & ~(uint64_t)15, old[2], neu[2];
+	uint8_t *p = (uint8_t *)(uintptr_t)site, *st, code[STUB_SIZE];
+	uint32_t imm;
+	size_t k = 0, area_idx;
+	long r;
+
+	if (G.no_patch || !patchable_nr(nr) || (site & 15) > 11)
+		return;	/* the five bytes must lie in one aligned 16-byte word */
+	if (safe_read(code, site, 7) != 7 || code[0] != 0xb8 || code[5] != 0x0f || code[6] != 0x05)
+		return;
+	memcpy(&imm, code + 1, 4);
+	if (imm != (uint32_t)nr || !lock_try_at(&G.plock))
+		return;
+	if (*p != 0xb8)
+		goto out;	/* another thread did it */
+	st = stub_alloc(site);
+	if (!st)
+		goto out;
+	/* lea -128(%rsp),%rsp; mov $nr,%eax; movabs $ub_fast_entry,%r11;
+	 * call *%r11; lea 128(%rsp),%rsp; jmp site+7 */
+	static const uint8_t lea_dn[] = { 0x48, 0x8d, 0xa4, 0x24, 0x80, 0xff, 0xff, 0xff };
+	static const uint8_t lea_up[] = { 0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00 };
+	uint64_t fe = (uint64_t)(uintptr_t)ub_fast_entry;
+
+	memcpy(code + k, lea_dn, 8), k += 8;
+	code[k++] = 0xb8, put32(code + k, (uint32_t)nr), k += 4;
+	code[k++] = 0x49, code[k++] = 0xbb, memcpy(code + k, &fe, 8), k += 8;
+	code[k++] = 0x41, code[k++] = 0xff, code[k++] = 0xd3;
+	memcpy(code + k, lea_up, 8), k += 8;
+	code[k++] = 0xe9;
+	put32(code + k, (uint32_t)rel32((uint64_t)(uintptr_t)st + k + 4, site + 7)), k += 4;
+	area_idx = 0;
+	for (unsigned i = 0; i < G.area_cnt; i++)
+		if (st >= G.areas[i].base && st < G.areas[i].base + STUB_AREA_SIZE)
+			area_idx = i;
+	/* other threads may be running the stubs before this one: keep X */
+	if (SYS(SYS_mprotect, G.areas[area_idx].base, STUB_AREA_SIZE,
+		PROT_READ | PROT_WRITE | PROT_EXEC))
+		goto out;
+	memcpy(st, code, k);
+	SYS(SYS_mprotect, G.areas[area_idx].base, STUB_AREA_SIZE, PROT_READ | PROT_EXEC);
+	G.areas[area_idx].used += STUB_SIZE;
+	/* the site's page: writable for one store, executable throughout */
+	r = SYS(SYS_mprotect, word & ~(uint64_t)4095, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
+	if (r)
+		goto out;
+	memcpy(old, (void *)(uintptr_t)word, 16);
+	memcpy(neu, old, 16);
+	{
+		uint8_t *b = (uint8_t *)neu + (site - word);
+
+		b[0] = 0xe9;
+		put32(b + 1, (uint32_t)rel32(site + 5, (uint64_t)(uintptr_t)st));
+	}
+	/* one atomic 16-byte store: a thread fetching these bytes sees the
+	 * mov or the jmp, never half of each */
+	__asm__ volatile("lock cmpxchg16b %0"
+			 : "+m"(*(volatile uint64_t(*)[2])(uintptr_t)word), "+a"(old[0]), "+d"(old[1])
+			 : "b"(neu[0]), "c"(neu[1])
+			 : "memory", "cc");
+	SYS(SYS_mprotect, word & ~(uint64_t)4095, 4096, PROT_READ | PROT_EXEC);
+	G.patched++;
+out:
+	__atomic_store_n(&G.plock, 0, __ATOMIC_RELEASE);
+}
+
+long ub_fast_syscall(uint64_t *r)
+{
+	int saved_errno = errno;
+	long nr = (long)r[0], ret;
+	uint64_t a[6] = { r[6], r[5], r[4], r[3], r[2], r[1] };
+	greg_t g[NGREG] = { 0 };
+	struct epoch *e;
+
+	if (in_agent)
+		return SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	g[REG_RDI] = (greg_t)a[0];
+	g[REG_RSI] = (greg_t)a[1];
+	g[REG_RDX] = (greg_t)a[2];
+	g[REG_R10] = (greg_t)a[3];
+	g[REG_R8] = (greg_t)a[4];
+	g[REG_R9] = (greg_t)a[5];
+	g[REG_RAX] = (greg_t)nr;
+	e = __atomic_load_n(&G.cur, __ATOMIC_ACQUIRE);
+	if (G.gen && (!e || *G.gen != e->gen) && lock_try()) {
+		struct epoch *ne = reload();
+
+		lock_drop();
+		if (ne)
+			e = ne;
+	}
+	if (e)
+		run_progs(e, true, nr, a, 0, g);
+	ret = SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (e)
+		run_progs(e, false, nr, a, ret, g);
+	errno = saved_errno;
+	return ret;
+}
+
+/* ---- the handler ---- */
+
+static void forward_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	struct k_sigaction *h = &G.app_sigsys;
+
+	if (h->handler == (uint64_t)(uintptr_t)SIG_IGN)
+		return;
+	if (h->handler == (uint64_t)(uintptr_t)SIG_DFL) {
+		struct k_sigaction dfl = { 0 };
+
+		SYS6(SYS_rt_sigaction, SIGSYS, &dfl, 0, 8, 0, 0);
+		SYS(SYS_tgkill, self_pid(), SYS(SYS_gettid, 0, 0, 0), SIGSYS);
+		return;
+	}
+	if (h->flags & SA_SIGINFO)
+		((void (*)(int, siginfo_t *, void *))(uintptr_t)h->handler)(sig, si, uc);
+	else
+		((void (*)(int))(uintptr_t)h->handler)(sig);
+}
+
+static void on_sigsys(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	greg_t *g = uc->uc_mcontext.gregs;
+	int saved_errno = errno;
+	struct epoch *e;
+	uint64_t a[6];
+	long nr, ret;
+
+	if (si->si_code != 1 /* SYS_SECCOMP */ || si->si_errno != UB_SECCOMP_DATA_TRAP) {
+		forward_sigsys(sig, si, ucv);
+		errno = saved_errno;
+		return;
+	}
+	nr = si->si_syscall;
+	a[0] = (uint64_t)g[REG_RDI];
+	a[1] = (uint64_t)g[REG_RSI];
+	a[2] = (uint64_t)g[REG_RDX];
+	a[3] = (uint64_t)g[REG_R10];
+	a[4] = (uint64_t)g[REG_R8];
+	a[5] = (uint64_t)g[REG_R9];
+	if (in_agent) {
+		g[REG_RAX] = do_syscall(nr, a, uc);
+		errno = saved_errno;
+		return;
+	}
+	e = __atomic_load_n(&G.cur, __ATOMIC_ACQUIRE);
+	if (G.gen && (!e || *G.gen != e->gen) && lock_try()) {
+		struct epoch *ne = reload();
+
+		lock_drop();
+		if (ne)
+			e = ne;
+	}
+	if (e)
+		run_progs(e, true, nr, a, 0, g);
+	ret = do_syscall(nr, a, uc);
+	if (e)
+		run_progs(e, false, nr, a, ret, g);
+	g[REG_RAX] = ret;
+	patch_site((uint64_t)(uintptr_t)si->si_call_addr, nr);
+	errno = saved_errno;
+}
+
+/* ---- start-up, in every image the agent is preloaded into ---- */
+
+static void find_code_ranges(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[4400];
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f) && G.code_cnt < MAX_CODE_RANGES) {
+		unsigned long lo, hi;
+		char perms[8];
+
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || perms[2] != 'x')
+			continue;
+		if (strstr(line, "[vsyscall]"))
+			continue;
+		G.code[G.code_cnt++] = (struct ub_ip_range){ lo, hi };
+	}
+	fclose(f);
+}
+
+static int native(const char *name)
+{
+	const struct ub_sys_desc *d = ub_sys_by_tp(name);
+
+	return d ? UB_SYS_NATIVE_NR(d) : -1;
+}
+
+__attribute__((constructor)) static void ub_agent_init(void)
+{
+	const char *agent = getenv("USERBPF_AGENT");
+	struct sigaction sa;
+	sigset_t ss;
+	char p[4200];
+	int fd, err;
+
+	if (!agent || !agent[0]) {
+		Dl_info di;
+
+		if (!dladdr((void *)ub_agent_init, &di) || !di.dli_fname)
+			return;
+		agent = di.dli_fname;
+	}
+	snprintf(G.agent, sizeof(G.agent), "%s", agent);
+	err = ub_store_root(G.root, sizeof(G.root));
+	if (err) {
+		warnf("store root: %s; this process is not traced", strerror(-err));
+		return;
+	}
+	setenv("USERBPF_ROOT", G.root, 1);
+	setenv("USERBPF_AGENT", G.agent, 1);
+	snprintf(G.pipe_path, sizeof(G.pipe_path), "%s/trace_pipe", G.root);
+	snprintf(G.links_dir, sizeof(G.links_dir), "%s/links", G.root);
+	snprintf(p, sizeof(p), "%s/generation", G.root);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		void *m = mmap(NULL, 8, PROT_READ, MAP_SHARED, fd, 0);
+
+		if (m != MAP_FAILED)
+			G.gen = m;
+		close(fd);
+	}
+	G.nr_execve = native("execve");
+	G.nr_execveat = native("execveat");
+	G.nr_sigprocmask = native("rt_sigprocmask");
+	G.nr_sigaction = native("rt_sigaction");
+	G.nr_clone = native("clone");
+	G.nr_clone3 = native("clone3");
+	G.no_patch = getenv("USERBPF_NO_PATCH") && !strcmp(getenv("USERBPF_NO_PATCH"), "1");
+	find_code_ranges();
+	G.app_sigsys.handler = (uint64_t)(uintptr_t)SIG_DFL;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigsys;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL))
+		return;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGSYS);
+	sigprocmask(SIG_UNBLOCK, &ss, NULL);
+	pthread_atfork(NULL, NULL, on_fork_child);
+	G.active = true;
+	if (lock_try()) {
+		reload();
+		lock_drop();
+	}
+}
+#endif

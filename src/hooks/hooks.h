@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hooks.h - syscall tracepoints: what the CLI, the preloaded agent
+ * (src/hooks/agent/) and the tests share.
+ *
+ *   - attach points: a SEC name ("tracepoint/syscalls/sys_enter_openat",
+ *     "tp/...", "raw_tracepoint/sys_enter", "tracepoint/raw_syscalls/...")
+ *     parsed into a kind and a syscall (tp.c);
+ *   - the links registry in the store root (links.c): ROOT/links/<id>.link
+ *     files naming object, program and attach point, and ROOT/generation,
+ *     a counter bumped on every change so running agents notice;
+ *   - bpf_trace_printk's formatting and the trace_pipe line (printk.c);
+ *   - the seccomp filter the agent installs (filter.c): SECCOMP_RET_TRAP
+ *     for the traced syscalls issued from this image's code, ALLOW for the
+ *     rest and for the agent's own re-issue trampoline.
+ */
+#ifndef USERBPF_HOOKS_H
+#define USERBPF_HOOKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "hooks/syscall_table.h"
+
+/* ---- attach points ---- */
+
+enum ub_tp_kind {
+	UB_TP_SYS_ENTER = 0,	/* syscalls/sys_enter_NAME */
+	UB_TP_SYS_EXIT,		/* syscalls/sys_exit_NAME */
+	UB_TP_RAW_ENTER,	/* raw_syscalls/sys_enter, raw_tracepoint/sys_enter */
+	UB_TP_RAW_EXIT,		/* raw_syscalls/sys_exit, raw_tracepoint/sys_exit */
+};
+
+struct ub_attach {
+	enum ub_tp_kind kind;
+	const struct ub_sys_desc *sys;	/* syscalls/...: the syscall; else NULL */
+	bool raw_tp;			/* raw_tracepoint/: r1 = u64 args[2] */
+	char canon[96];			/* "syscalls/sys_enter_openat" */
+};
+
+/*
+ * Parses a SEC name or an attach point ("syscalls/sys_enter_openat").
+ * Returns 0, -ENOENT when it is not a syscall tracepoint at all, or -EINVAL
+ * with `why` filled when it names one we do not know (an unknown syscall).
+ */
+int ub_attach_parse(const char *sec, struct ub_attach *a, char *why, size_t why_sz);
+/* Bytes of context the program sees for this kind of attach point. */
+uint32_t ub_attach_ctx_size(const struct ub_attach *a);
+
+struct userbpf_rt;
+/*
+ * Registers the tracing helpers (probe_read*, trace_printk, current
+ * pid/uid/comm) as stubs that fail with -ENOTSUP, so that a runtime outside
+ * a traced process (the CLI checking an object before attaching it) loads
+ * the same programs the agent will.  Returns 0 or a negative errno.
+ */
+int ub_hooks_stub_helpers(struct userbpf_rt *rt);
+
+/* ---- the store root and the links registry ---- */
+
+#define UB_LINK_FIELD_MAX 4096
+struct ub_link_rec {
+	char obj[UB_LINK_FIELD_MAX];	/* absolute path of the object file */
+	char prog[256];			/* program (function) name */
+	char attach[96];		/* canonical attach point */
+	long owner;			/* pid of the process that made it */
+};
+
+/* Parses the text of a .link file (key=value lines).  Returns 0 or -EINVAL. */
+int ub_link_parse(const char *text, size_t len, struct ub_link_rec *r);
+/* Formats a .link file into buf.  Returns its length or -ENAMETOOLONG. */
+int ub_link_format(const struct ub_link_rec *r, char *buf, size_t sz);
+
+#if !defined(_WIN32)
+/*
+ * The store root: $USERBPF_ROOT, else $XDG_RUNTIME_DIR/userbpf, else
+ * /tmp/userbpf-UID; created 0700 with its links/ folder, generation file
+ * and trace_pipe FIFO.  Returns 0 or a negative errno.
+ */
+int ub_store_root(char *buf, size_t sz);
+/* Writes ROOT/links/<pid>-<n>.link atomically and bumps the generation.
+ * path receives the file's path.  Returns 0 or a negative errno. */
+int ub_link_create(const char *root, const struct ub_link_rec *r, char *path, size_t sz);
+/* Removes a link file and bumps the generation. */
+int ub_link_remove(const char *root, const char *path);
+/* Adds one to ROOT/generation.  Returns 0 or a negative errno. */
+int ub_generation_bump(const char *root);
+#endif
+
+/* ---- bpf_trace_printk ---- */
+
+/* Reads a NUL-terminated string of the traced process at addr into buf
+ * (at most sz bytes with the NUL); returns its length or a negative errno. */
+typedef int (*ub_read_str_fn)(void *user, uint64_t addr, char *buf, size_t sz);
+
+/*
+ * Formats as bpf_trace_printk does: %d %i %u %x %X %o %c %s %p %%, with
+ * l/ll/h, flags '-' and '0' and a width; at most three arguments.  The
+ * result is NUL-terminated and cut to sz.  Returns the length, or -EINVAL
+ * for a format the kernel refuses (unknown conversion, more than three
+ * arguments, no NUL within fmt_size).
+ */
+int ub_printk_format(char *out, size_t sz, const char *fmt, size_t fmt_size,
+		     const uint64_t args[3], ub_read_str_fn rd, void *user);
+/* One line of the kernel's trace_pipe:
+ * "            bash-1234    [001] ...21 12345.678901: bpf_trace_printk: msg\n".
+ * Returns its length (cut to sz). */
+int ub_trace_line(char *out, size_t sz, const char *comm, int pid, unsigned cpu,
+		  uint64_t ts_ns, const char *msg);
+
+/* ---- the seccomp filter ---- */
+
+struct ub_cbpf {	/* struct sock_filter */
+	uint16_t code;
+	uint8_t jt, jf;
+	uint32_t k;
+};
+
+struct ub_ip_range { uint64_t lo, hi; };	/* [lo, hi) */
+
+#define UB_FILTER_MAX 4096	/* BPF_MAXINSNS */
+#define UB_SECCOMP_DATA_TRAP 0x5542 /* SECCOMP_RET_DATA of our traps: "UB" */
+
+struct ub_filter_spec {
+	const uint8_t *traced;	/* bitmap of native syscall numbers to trap */
+	uint32_t nr_max;	/* bits in traced */
+	bool all;		/* raw_syscalls: trap every syscall */
+	struct ub_ip_range tramp;	/* always allowed */
+	const struct ub_ip_range *code;	/* trap only from these; none: anywhere */
+	size_t code_cnt;
+};
+
+/*
+ * Builds the filter into out (room for cap instructions).  Syscalls the
+ * agent must never see are allowed whatever `traced` says: rt_sigreturn,
+ * vfork, restart_syscall, and clone with CLONE_VM (a new thread or a
+ * vfork: it cannot be re-issued from a signal handler).  Returns the
+ * instruction count or -E2BIG.
+ */
+int ub_filter_build(const struct ub_filter_spec *s, struct ub_cbpf *out, size_t cap);
+/* Runs a filter built above on (nr, ip, args) - for tests: returns the
+ * seccomp action (SECCOMP_RET_*), or 0xffffffff for a malformed filter. */
+uint32_t ub_filter_eval(const struct ub_cbpf *f, size_t n, uint32_t arch, int nr,
+			uint64_t ip, const uint64_t args[6]);
+
+#endif

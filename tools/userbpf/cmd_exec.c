@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_exec.c - `userbpf exec` and `userbpf run`: syscall tracepoints.
+ *
+ *   exec [--] CMD ARGS...   runs CMD with the agent preloaded, so that CMD
+ *                           and its descendants run the programs of every
+ *                           link in the store root, now or attached later
+ *   run OBJ [-- CMD ARGS...]
+ *                           links every syscall-tracepoint program of OBJ,
+ *                           runs CMD under exec (none: waits for Ctrl-C),
+ *                           prints the trace pipe, removes the links and
+ *                           exits with CMD's status
+ *
+ * The agent (libuserbpf-agent.so) is found through $USERBPF_AGENT, else
+ * next to this program.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+int cmd_exec(const struct cli *c, int argc, char **argv);
+int cmd_run(const struct cli *c, int argc, char **argv);
+
+#if defined(__linux__)
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "hooks/hooks.h"
+
+static int find_agent(char *buf, size_t sz)
+{
+	const char *env = getenv("USERBPF_AGENT");
+	char self[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	if (env && env[0]) {
+		if (access(env, R_OK)) {
+			cli_err("USERBPF_AGENT=%s: %s", env, strerror(errno));
+			return -ENOENT;
+		}
+		snprintf(buf, sz, "%s", env);
+		return 0;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = 0;
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = 0;
+			if (strlen(self) + 24 < sz) {
+				memcpy(buf, self, strlen(self));
+				memcpy(buf + strlen(self), "/libuserbpf-agent.so", 21);
+				if (!access(buf, R_OK))
+					return 0;
+			}
+		}
+	}
+	cli_err("cannot find libuserbpf-agent.so next to the userbpf program; set USERBPF_AGENT");
+	return -ENOENT;
+}
+
+/* Sets the environment of a traced command: the agent first in LD_PRELOAD. */
+static int exec_env(char *root, size_t root_sz)
+{
+	char agent[PATH_MAX], pre[2 * PATH_MAX + 16];
+	const char *old = getenv("LD_PRELOAD");
+	int err = find_agent(agent, sizeof(agent));
+
+	if (err)
+		return err;
+	err = ub_store_root(root, root_sz);
+	if (err) {
+		cli_err("store root '%s': %s", root, strerror(-err));
+		return err;
+	}
+	if (old && old[0] && !strstr(old, agent))
+		snprintf(pre, sizeof(pre), "%s:%s", agent, old);
+	else
+		snprintf(pre, sizeof(pre), "%s", agent);
+	setenv("LD_PRELOAD", pre, 1);
+	setenv("USERBPF_AGENT", agent, 1);
+	setenv("USERBPF_ROOT", root, 1);
+	return 0;
+}
+
+int cmd_exec(const struct cli *c, int argc, char **argv)
+{
+	char root[PATH_MAX];
+	int i = 0;
+
+	(void)c;
+	if (i < argc && !strcmp(argv[i], "--pid")) {
+		cli_err("exec --pid is not supported yet: start the process under 'userbpf exec'");
+		return CLI_USAGE;
+	}
+	if (i < argc && !strcmp(argv[i], "--"))
+		i++;
+	if (i >= argc) {
+		cli_err("exec needs a command: userbpf exec -- CMD ARGS...");
+		return CLI_USAGE;
+	}
+	if (exec_env(root, sizeof(root)))
+		return CLI_FAIL;
+	execvp(argv[i], argv + i);
+	cli_err("cannot run '%s': %s", argv[i], strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}
+
+static volatile sig_atomic_t stop_sig;
+
+static void on_stop(int sig)
+{
+	stop_sig = sig;
+}
+
+/* Copies what the trace pipe holds to stdout; returns bytes copied. */
+static size_t drain(int fd)
+{
+	char buf[65536];
+	size_t total = 0;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		fwrite(buf, 1, (size_t)n, stdout);
+		total += (size_t)n;
+	}
+	fflush(stdout);
+	return total;
+}
+
+int cmd_run(const struct cli *c, int argc, char **argv)
+{
+	struct ub_link_rec *rec = NULL;
+	struct userbpf_rt *rt = NULL;
+	struct userbpf_obj *obj = NULL;
+	char root[PATH_MAX], objpath[PATH_MAX], (*links)[PATH_MAX + 64] = NULL;
+	size_t nlinks = 0, cnt;
+	int cmd = -1, pfd = -1, rc = CLI_FAIL, err;
+	pid_t child = -1;
+	struct sigaction sa;
+
+	if (argc < 1) {
+		cli_err("run needs an object file: userbpf run OBJ [-- CMD ARGS...]");
+		return CLI_USAGE;
+	}
+	if (argc > 1) {
+		if (strcmp(argv[1], "--") || argc < 3) {
+			cli_err("run: expected '-- CMD ARGS...' after the object file");
+			return CLI_USAGE;
+		}
+		cmd = 2;
+	}
+	if (!realpath(argv[0], objpath)) {
+		cli_err("%s: %s", argv[0], strerror(errno));
+		return CLI_FAIL;
+	}
+	rt = cli_rt(c);
+	if (!rt)
+		return CLI_FAIL;
+	/* Load it here first, so a bad object fails now with the loader's
+	 * message rather than in every traced process. */
+	if (ub_hooks_stub_helpers(rt)) {
+		cli_err("cannot register the tracing helpers");
+		goto out;
+	}
+	obj = userbpf_obj__open_file(rt, objpath, NULL);
+	if (!obj) {
+		cli_err("%s: cannot open the object: %s", argv[0], strerror(errno));
+		goto out;
+	}
+	if (userbpf_obj__load(obj)) {
+		cli_err("%s: cannot load the object: %s", argv[0], strerror(errno));
+		goto out;
+	}
+	cnt = userbpf_obj__prog_cnt(obj);
+	rec = calloc(1, sizeof(*rec));
+	links = calloc(cnt ? cnt : 1, sizeof(*links));
+	if (!rec || !links) {
+		cli_err("out of memory");
+		goto out;
+	}
+	if (exec_env(root, sizeof(root)))
+		goto out;
+	for (size_t i = 0; i < cnt; i++) {
+		const char *sec = userbpf_obj__prog_section(obj, i), *name = userbpf_obj__prog_name(obj, i);
+		struct ub_attach at;
+		char why[160];
+
+		err = ub_attach_parse(sec, &at, why, sizeof(why));
+		if (err == -ENOENT) {
+			fprintf(stderr, "Warning: %s: program '%s': section '%s' is not a syscall tracepoint; not attached\n",
+				argv[0], name, sec);
+			continue;
+		}
+		if (err) {
+			cli_err("%s: program '%s': section '%s': %s", argv[0], name, sec, why);
+			goto out;
+		}
+		snprintf(rec->obj, sizeof(rec->obj), "%s", objpath);
+		snprintf(rec->prog, sizeof(rec->prog), "%s", name);
+		snprintf(rec->attach, sizeof(rec->attach), "%s", at.canon);
+		rec->owner = (long)getpid();
+		err = ub_link_create(root, rec, links[nlinks], sizeof(links[nlinks]));
+		if (err) {
+			cli_err("%s: program '%s': cannot create the link in %s: %s", argv[0], name,
+				root, strerror(-err));
+			goto out;
+		}
+		nlinks++;
+	}
+	if (!nlinks) {
+		cli_err("%s: no program with a syscall tracepoint section (tracepoint/syscalls/sys_enter_NAME, ...)",
+			argv[0]);
+		goto out;
+	}
+	{
+		char pp[PATH_MAX + 16];
+
+		snprintf(pp, sizeof(pp), "%s/trace_pipe", root);
+		pfd = open(pp, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (pfd < 0) {
+			cli_err("%s: %s", pp, strerror(errno));
+			goto out;
+		}
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	fflush(stdout);
+	if (cmd > 0) {
+		child = fork();
+		if (child < 0) {
+			cli_err("fork: %s", strerror(errno));
+			goto out;
+		}
+		if (!child) {
+			signal(SIGINT, SIG_DFL);
+			signal(SIGTERM, SIG_DFL);
+			execvp(argv[cmd], argv + cmd);
+			fprintf(stderr, "Error: cannot run '%s': %s\n", argv[cmd], strerror(errno));
+			_exit(errno == ENOENT ? 127 : 126);
+		}
+	}
+	for (;;) {
+		struct pollfd p = { pfd, POLLIN, 0 };
+		int st;
+
+		poll(&p, 1, 100);
+		drain(pfd);
+		if (child > 0) {
+			pid_t w = waitpid(child, &st, WNOHANG);
+
+			if (w == child) {
+				drain(pfd);
+				rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+				break;
+			}
+		} else if (stop_sig) {
+			drain(pfd);
+			rc = CLI_OK;
+			break;
+		}
+	}
+out:
+	for (size_t i = 0; i < nlinks; i++)
+		ub_link_remove(root, links[i]);
+	if (pfd >= 0)
+		close(pfd);
+	free(links);
+	free(rec);
+	userbpf_obj__close(obj);
+	userbpf_rt__free(rt);
+	return rc;
+}
+
+#else
+int cmd_exec(const struct cli *c, int argc, char **argv)
+{
+	(void)c; (void)argc; (void)argv;
+	cli_err("exec: syscall tracing needs Linux");
+	return CLI_FAIL;
+}
+
+int cmd_run(const struct cli *c, int argc, char **argv)
+{
+	(void)c; (void)argc; (void)argv;
+	cli_err("run: syscall tracing needs Linux");
+	return CLI_FAIL;
+}
+#endif
