@@ -1062,8 +1062,10 @@ static bool do_alu(struct venv *e, struct vstate *st, const struct ub_dinsn *x)
 		return false;
 	}
 	if (op == 0x10 && is_ptr(dst->type) && is_ptr(src->type)) {
-		if (dst->type != src->type || e->o->strict) {
-			refuse(e, st, x->dst, x->src, "subtracts pointers of different kinds");
+		/* Linux (adjust_reg_min_max_vals): any two pointers, for a
+		 * privileged loader (e.g. data_end - data); never unprivileged */
+		if (e->o->strict) {
+			refuse(e, st, x->dst, x->src, "subtracts pointers (unprivileged programs may not)");
 			return false;
 		}
 		mark_unknown(dst);
