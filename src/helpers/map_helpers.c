@@ -349,16 +349,62 @@ static uint64_t h_ringbuf_query(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t 
 	return m ? ub_ringbuf_query(m, r2) : 0;
 }
 
-/* bpf_perf_event_output(ctx, map, flags, data, size) */
+/* The packet of a program whose context has one (xdp_md and tc's
+ * __sk_buff through their data/data_end fields, a socket filter's from its
+ * network header, as its LD_ABS loads see it); false for the others. */
+static bool ctx_packet(struct userbpf_call *c, uint64_t ctx, const uint8_t **pkt, size_t *len)
+{
+	const struct userbpf_prog_type *t = c->prog ? c->prog->type : NULL;
+	int64_t doff = -1, eoff = -1;
+	uint32_t a, b;
+
+	for (size_t i = 0; t && i < t->ctx_field_cnt; i++) {
+		if (t->ctx_fields[i].flags & USERBPF_CTX_DATA)
+			doff = t->ctx_fields[i].off;
+		if (t->ctx_fields[i].flags & USERBPF_CTX_DATA_END)
+			eoff = t->ctx_fields[i].off;
+	}
+	if (doff >= 0 && eoff >= 0 && ub_helper_mem_ok(c, ctx + (uint64_t)doff, 4, false) &&
+	    ub_helper_mem_ok(c, ctx + (uint64_t)eoff, 4, false)) {
+		memcpy(&a, (const uint8_t *)(uintptr_t)ctx + doff, 4);
+		memcpy(&b, (const uint8_t *)(uintptr_t)ctx + eoff, 4);
+		*pkt = (const uint8_t *)(uintptr_t)a;
+		*len = b >= a ? b - a : 0;
+		return true;
+	}
+	if (c->pkt) {
+		*pkt = c->pkt;
+		*len = c->pkt_len;
+		return true;
+	}
+	return false;
+}
+
+#define UB_F_CTXLEN_MASK (0xfffffull << 32)
+
+/* bpf_perf_event_output(ctx, map, flags, data, size).  With a packet in
+ * the context, Linux's bpf_xdp_event_output/bpf_skb_event_output: flags'
+ * bits 32-51 ask for that many bytes of the packet after the data (more
+ * than the packet has: -EFAULT, before the index is looked at). */
 static uint64_t h_perf_event_output(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 				    uint64_t r5, struct userbpf_call *c)
 {
 	struct userbpf_map *m = event_map(c, r2, UB_MAP_PERF_EVENT_ARRAY);
+	const uint8_t *pkt = NULL;
+	size_t pkt_len = 0;
+	uint64_t extra = 0;
 
-	(void)r1;
 	if (!m || !arg_ok(c, r4, r5, false, "the data lies outside the program's memory"))
 		return (uint64_t)-EFAULT;
-	return (uint64_t)ub_perf_output(m, r3, (const void *)(uintptr_t)r4, r5);
+	if ((r3 & UB_F_CTXLEN_MASK) && ctx_packet(c, r1, &pkt, &pkt_len)) {
+		if (r3 & ~(UB_F_CTXLEN_MASK | UB_F_INDEX_MASK))
+			return (uint64_t)-EINVAL;
+		extra = (r3 & UB_F_CTXLEN_MASK) >> 32;
+		if (extra > pkt_len)
+			return (uint64_t)-EFAULT;
+		r3 &= UB_F_INDEX_MASK;
+	}
+	return (uint64_t)ub_perf_output2(m, r3, (const void *)(uintptr_t)r4, r5, pkt, extra);
 }
 
 const struct ub_helper_def ub_map_helper_defs[] = {

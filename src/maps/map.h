@@ -227,6 +227,11 @@ int ub_ringbuf_consume(struct userbpf_map *m, ub_ringbuf_sample_fn fn, void *ctx
 #define UB_F_INDEX_MASK 0xffffffffull
 #define UB_F_CURRENT_CPU UB_F_INDEX_MASK
 long ub_perf_output(struct userbpf_map *m, uint64_t flags, const void *data, uint64_t size);
+/* As ub_perf_output, the sample being data then extra (Linux's
+ * bpf_xdp/skb_event_output: the helper's data, then the packet's first
+ * bytes). */
+long ub_perf_output2(struct userbpf_map *m, uint64_t flags, const void *data, uint64_t size,
+		     const void *extra, uint64_t extra_size);
 typedef void (*ub_perf_sample_fn)(void *ctx, int cpu, void *data, uint32_t size);
 typedef void (*ub_perf_lost_fn)(void *ctx, int cpu, uint64_t cnt);
 int ub_perf_consume(struct userbpf_map *m, uint32_t cpu, ub_perf_sample_fn sample,

@@ -198,6 +198,12 @@ static void ring_zero(uint8_t *data, uint64_t size, uint64_t pos, size_t len)
 
 long ub_perf_output(struct userbpf_map *m, uint64_t flags, const void *data, uint64_t size)
 {
+	return ub_perf_output2(m, flags, data, size, NULL, 0);
+}
+
+long ub_perf_output2(struct userbpf_map *m, uint64_t flags, const void *data, uint64_t size,
+		     const void *extra, uint64_t extra_size)
+{
 	uint64_t idx = flags & UB_F_INDEX_MASK, head, tail, lost, need, dsize, rec;
 	uint8_t *r, *d;
 	uint32_t *lock;
@@ -209,7 +215,9 @@ long ub_perf_output(struct userbpf_map *m, uint64_t flags, const void *data, uin
 		idx = ub_os_cpu();
 	if (idx >= m->def.max_entries)
 		return -E2BIG;
-	rec = sizeof(struct perf_header) + ((size + 4 + 7) & ~(uint64_t)7);
+	if (extra_size > UINT16_MAX)
+		return -E2BIG;
+	rec = sizeof(struct perf_header) + ((size + extra_size + 4 + 7) & ~(uint64_t)7);
 	if (rec > UINT16_MAX)
 		return -E2BIG;		/* perf's header cannot say the size */
 	if (m->readonly)
@@ -244,7 +252,9 @@ long ub_perf_output(struct userbpf_map *m, uint64_t flags, const void *data, uin
 		ring_write(d, dsize, head, &sh, sizeof(sh));
 		ring_write(d, dsize, head + 8, &raw, 4);
 		ring_write(d, dsize, head + 12, data, (size_t)size);
-		ring_zero(d, dsize, head + 12 + size, raw - (size_t)size);
+		if (extra_size)
+			ring_write(d, dsize, head + 12 + size, extra, (size_t)extra_size);
+		ring_zero(d, dsize, head + 12 + size + extra_size, raw - (size_t)(size + extra_size));
 		head += rec;
 	}
 	atomic_store_explicit(field64(r, OFF_DATA_HEAD), head, memory_order_release);
