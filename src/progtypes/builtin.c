@@ -114,8 +114,15 @@ static int skb_ctx(struct userbpf_test_ctx *t, bool l2)
 
 static int sk_filter_ctx(void *user, struct userbpf_test_ctx *t)
 {
+	int err;
+
 	(void)user;
-	return skb_ctx(t, false);
+	err = skb_ctx(t, false);
+	/* Linux hands back (data_out) the link-layer header of a non-L2
+	 * program zeroed; the program never sees it */
+	if (!err)
+		memset(t->data, 0, ETH_HLEN);
+	return err;
 }
 
 static int tc_ctx(void *user, struct userbpf_test_ctx *t)
