@@ -647,12 +647,11 @@ static int do_dump(struct cli_ctx *x, int argc, char **argv)
 		uint8_t *t;
 
 		if (err) {
-			if (errno != ENOENT) {
-				if (x->c->json)
-					jw_end_array(&x->jw), jw_finish(&x->jw);
-				rc = cli_fail(x, CLI_BPFTOOL_ERR, "can't get next key: %s", strerror(errno));
-				goto out;
-			}
+			/* bpftool ends the dump quietly on any error (a queue,
+			 * stack, bloom filter or ring buffer has no keys) and
+			 * exits with it */
+			if (errno != ENOENT)
+				rc = cli_errno_rc(-errno);
 			break;
 		}
 		first = false;
