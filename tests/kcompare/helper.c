@@ -1,0 +1,460 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * helper.c - what tests/kcompare/kcompare.sh cannot do with bpftool and
+ * the userbpf CLI alone (built as build/tests/kcompare_helper):
+ *
+ *   oneproc OBJ OUTDIR PROG:DATA:REPEAT...
+ *       userbpf's side of an object whose maps hold program or map ids
+ *       (PROG_ARRAY, ARRAY_OF_MAPS, HASH_OF_MAPS): ids belong to one
+ *       process, so the object is loaded, run and dumped in this one
+ *       (through the embedding API).  Prints bpftool's "Return value: N"
+ *       per run and writes every map as `bpftool -j map dump` prints it
+ *       to OUTDIR/NAME ('.' as '_', as pinmaps names pins).  KC_ENGINE=
+ *       interpreter runs them in the interpreter.
+ *   pop PIN                   pops a userbpf QUEUE/STACK empty: one value
+ *                             per line, in hex
+ *   uring PIN | kring PIN     consumes a ring buffer (userbpf's pin, or the
+ *                             kernel's through bpf(2) and mmap, as libbpf's
+ *                             ring_buffer does): one sample per line, in hex
+ *   krun PIN CTX [CTX_OUT]   the kernel's BPF_PROG_TEST_RUN of a
+ *                             context-only program (BPF_PROG_TYPE_SYSCALL
+ *                             takes ctx_in alone: bpftool's prog run
+ *                             always passes data_in and repeat, which it
+ *                             refuses); prints bpftool's "Return value: N"
+ *                             and writes the context back to CTX_OUT
+ *   ubloom PIN N | kbloom PIN N
+ *                             which of the u32 values 0..N-1 a bloom filter
+ *                             says may be present: a string of 0s and 1s
+ *
+ * Run without arguments (as tests/run.sh does), it checks its own dump
+ * format against bpftool's on a map it makes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "maps/map.h"
+#include "testlib.h"
+
+#define MAX_RUNS 64
+
+static void hex_line(FILE *f, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%02x", i ? " " : "", p[i]);
+	fputc('\n', f);
+}
+
+static void json_bytes(FILE *f, const uint8_t *p, size_t n)
+{
+	fputc('[', f);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s\"0x%02x\"", i ? "," : "", p[i]);
+	fputc(']', f);
+}
+
+static bool is_percpu(uint32_t t)
+{
+	return t == UB_MAP_PERCPU_HASH || t == UB_MAP_PERCPU_ARRAY || t == UB_MAP_LRU_PERCPU_HASH;
+}
+
+/* The map as `bpftool -j map dump` prints it (without BTF's "formatted"). */
+static int dump_json(FILE *f, struct userbpf_map *m)
+{
+	uint32_t ks = userbpf_map__key_size(m), vs = userbpf_map__value_size(m);
+	size_t uvs = userbpf_map__user_value_size(m);
+	uint8_t *key = calloc(1, ks + 1), *next = calloc(1, ks + 1), *val = calloc(1, uvs + 8);
+	bool first = true, percpu = is_percpu(userbpf_map__type(m));
+	int err = 0, rc;
+
+	if (!key || !next || !val) {
+		err = -ENOMEM;
+		goto out;
+	}
+	fputc('[', f);
+	for (rc = userbpf_map__get_next_key(m, NULL, next); rc == 0;
+	     rc = userbpf_map__get_next_key(m, key, next)) {
+		memcpy(key, next, ks);
+		if (userbpf_map__lookup_elem(m, key, val, 0))
+			continue;	/* gone, or an empty slot */
+		fprintf(f, "%s{\"key\":", first ? "" : ",");
+		first = false;
+		json_bytes(f, key, ks);
+		if (percpu) {
+			unsigned n = userbpf_num_possible_cpus();
+			size_t stride = (vs + 7) & ~7u;
+
+			fputs(",\"values\":[", f);
+			for (unsigned c = 0; c < n; c++) {
+				fprintf(f, "%s{\"cpu\":%u,\"value\":", c ? "," : "", c);
+				json_bytes(f, val + c * stride, vs);
+				fputc('}', f);
+			}
+			fputs("]}", f);
+		} else {
+			fputs(",\"value\":", f);
+			json_bytes(f, val, vs);
+			fputc('}', f);
+		}
+	}
+	fputs("]\n", f);
+	if (rc != -ENOENT)
+		err = rc;
+out:
+	free(key);
+	free(next);
+	free(val);
+	return err;
+}
+
+static struct userbpf_rt *new_rt(void)
+{
+	struct userbpf_rt_opts o = { .sz = sizeof(o), .log_level = USERBPF_LOG_WARN };
+
+	return userbpf_rt__new(&o);
+}
+
+static void *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+		buf = malloc((size_t)n + 1);
+		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		}
+		*len = (size_t)n;
+	}
+	fclose(f);
+	return buf;
+}
+
+static int oneproc(int argc, char **argv)
+{
+	struct userbpf_rt *rt = new_rt();
+	struct userbpf_obj *obj = NULL;
+	int rc = 1;
+
+	if (!rt) {
+		fprintf(stderr, "oneproc: no runtime: %s\n", strerror(errno));
+		return 1;
+	}
+	obj = userbpf_obj__open_file(rt, argv[0], NULL);
+	if (!obj || userbpf_obj__load(obj)) {
+		fprintf(stderr, "oneproc: %s: cannot load: %s\n", argv[0], strerror(errno));
+		goto out;
+	}
+	for (int i = 2; i < argc; i++) {
+		char spec[512], *data_path, *rep;
+		struct userbpf_test_run_opts to = { .sz = sizeof(to) };
+		struct userbpf_prog *prog;
+		uint8_t *data;
+		size_t len = 0;
+
+		snprintf(spec, sizeof(spec), "%s", argv[i]);
+		data_path = strchr(spec, ':');
+		rep = data_path ? strchr(data_path + 1, ':') : NULL;
+		if (!rep) {
+			fprintf(stderr, "oneproc: bad run '%s' (PROG:DATA:REPEAT)\n", argv[i]);
+			goto out;
+		}
+		*data_path++ = 0;
+		*rep++ = 0;
+		prog = userbpf_obj__find_prog(obj, spec);
+		data = read_file(data_path, &len);
+		if (!prog || !data) {
+			fprintf(stderr, "oneproc: no program '%s' or no data '%s'\n", spec, data_path);
+			free(data);
+			goto out;
+		}
+		to.data_in = data;
+		to.data_size_in = len;
+		to.data_out = data;
+		to.data_size_out = len;
+		to.repeat = (uint32_t)strtoul(rep, NULL, 10);
+		if (getenv("KC_ENGINE") && !strcmp(getenv("KC_ENGINE"), "interpreter"))
+			to.engine = USERBPF_ENGINE_INTERPRETER;
+		if (userbpf_prog__test_run(prog, &to))
+			printf("Error: failed to run program %s: %s\n", spec, strerror(errno));
+		else
+			printf("Return value: %u\n", to.retval);
+		free(data);
+	}
+	for (size_t i = 0; i < userbpf_obj__map_cnt(obj); i++) {
+		struct userbpf_map *m = userbpf_obj__map(obj, i);
+		char path[4096];
+		const char *name;
+		FILE *f;
+		int n;
+
+		if (!m)
+			continue;
+		name = userbpf_map__name(m);
+		n = snprintf(path, sizeof(path), "%s/", argv[1]);
+		for (const char *c = name; *c && n < (int)sizeof(path) - 1; c++)
+			path[n++] = *c == '.' ? '_' : *c;
+		path[n] = 0;
+		f = fopen(path, "w");
+		if (!f) {
+			fprintf(stderr, "oneproc: %s: %s\n", path, strerror(errno));
+			goto out;
+		}
+		if (dump_json(f, m))
+			fprintf(f, "{\"error\":\"can't dump map %s\"}\n", name);
+		fclose(f);
+	}
+	rc = 0;
+out:
+	userbpf_obj__close(obj);
+	userbpf_rt__free(rt);
+	return rc;
+}
+
+static struct userbpf_map *open_pin(struct userbpf_rt *rt, const char *pin)
+{
+	char real[4096];
+
+	if (userbpf_store__path(pin, real, sizeof(real), 0))
+		return NULL;
+	return userbpf_map__open_pinned(rt, real);
+}
+
+static int print_sample(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	hex_line(stdout, data, size);
+	return 0;
+}
+
+/* pop, uring, ubloom: userbpf's pins */
+static int user_side(const char *cmd, const char *pin, unsigned n)
+{
+	struct userbpf_rt *rt = new_rt();
+	struct userbpf_map *m = rt ? open_pin(rt, pin) : NULL;
+	int rc = 1;
+
+	if (!m) {
+		fprintf(stderr, "%s: cannot open %s: %s\n", cmd, pin, strerror(errno));
+		goto out;
+	}
+	if (!strcmp(cmd, "pop")) {
+		uint8_t v[4096];
+
+		if (userbpf_map__value_size(m) > sizeof(v))
+			goto out;
+		for (int i = 0; i < 4096 && !userbpf_map__lookup_and_delete_elem(m, NULL, v); i++)
+			hex_line(stdout, v, userbpf_map__value_size(m));
+	} else if (!strcmp(cmd, "uring")) {
+		if (ub_ringbuf_consume(m, print_sample, NULL) < 0)
+			goto out;
+	} else {
+		for (uint32_t v = 0; v < n; v++) {
+			uint8_t buf[64] = { 0 };
+
+			memcpy(buf, &v, 4);
+			putchar(userbpf_map__lookup_elem(m, NULL, buf, 0) == 0 ? '1' : '0');
+		}
+		putchar('\n');
+	}
+	rc = 0;
+out:
+	userbpf_map__free(m);
+	userbpf_rt__free(rt);
+	return rc;
+}
+
+static long sys_bpf(int cmd, union bpf_attr *a)
+{
+	return syscall(__NR_bpf, cmd, a, sizeof(*a));
+}
+
+/* krun: the context-only test run, as libbpf's bpf_prog_test_run_opts
+ * with ctx_in alone */
+static int kernel_run(const char *pin, const char *ctx_path, const char *out_path)
+{
+	union bpf_attr a;
+	uint8_t *ctx;
+	size_t len = 0;
+	int fd, rc = 1;
+
+	ctx = read_file(ctx_path, &len);
+	if (!ctx) {
+		fprintf(stderr, "krun: %s: %s\n", ctx_path, strerror(errno));
+		return 1;
+	}
+	memset(&a, 0, sizeof(a));
+	a.pathname = (uint64_t)(uintptr_t)pin;
+	fd = (int)sys_bpf(BPF_OBJ_GET, &a);
+	if (fd < 0) {
+		fprintf(stderr, "krun: bpf obj get (%s): %s\n", pin, strerror(errno));
+		goto out;
+	}
+	memset(&a, 0, sizeof(a));
+	a.test.prog_fd = (uint32_t)fd;
+	a.test.ctx_in = (uint64_t)(uintptr_t)ctx;
+	a.test.ctx_size_in = (uint32_t)len;
+	if (sys_bpf(BPF_PROG_TEST_RUN, &a)) {
+		printf("Error: failed to run program: %s\n", strerror(errno));
+	} else {
+		FILE *f = out_path ? fopen(out_path, "wb") : NULL;
+
+		printf("Return value: %u, duration: %uns\n", a.test.retval, a.test.duration);
+		if (f) {
+			fwrite(ctx, 1, len, f);
+			fclose(f);
+		}
+		rc = 0;
+	}
+	close(fd);
+out:
+	free(ctx);
+	return rc;
+}
+
+/* kring, kbloom: the kernel's pins */
+static int kernel_side(const char *cmd, const char *pin, unsigned n)
+{
+	union bpf_attr a;
+	struct bpf_map_info info;
+	int fd, rc = 1;
+
+	memset(&a, 0, sizeof(a));
+	a.pathname = (uint64_t)(uintptr_t)pin;
+	fd = (int)sys_bpf(BPF_OBJ_GET, &a);
+	if (fd < 0) {
+		fprintf(stderr, "%s: bpf obj get (%s): %s\n", cmd, pin, strerror(errno));
+		return 1;
+	}
+	memset(&info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = (uint32_t)fd;
+	a.info.info_len = sizeof(info);
+	a.info.info = (uint64_t)(uintptr_t)&info;
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a)) {
+		fprintf(stderr, "%s: get info: %s\n", cmd, strerror(errno));
+		goto out;
+	}
+	if (!strcmp(cmd, "kring")) {
+		size_t page = (size_t)sysconf(_SC_PAGESIZE), size = info.max_entries;
+		uint64_t *cons = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		uint8_t *prod = mmap(NULL, page + 2 * size, PROT_READ, MAP_SHARED, fd, (off_t)page);
+		uint64_t c, p;
+
+		if (cons == MAP_FAILED || prod == MAP_FAILED) {
+			fprintf(stderr, "kring: mmap: %s\n", strerror(errno));
+			goto out;
+		}
+		c = __atomic_load_n(cons, __ATOMIC_ACQUIRE);
+		p = __atomic_load_n((uint64_t *)(void *)prod, __ATOMIC_ACQUIRE);
+		while (c < p) {
+			uint8_t *h = prod + page + (c & (size - 1));
+			uint32_t len = __atomic_load_n((uint32_t *)(void *)h, __ATOMIC_ACQUIRE);
+
+			if (len & BPF_RINGBUF_BUSY_BIT)
+				break;
+			c += ((len & ~(uint32_t)BPF_RINGBUF_DISCARD_BIT) + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
+			if (!(len & BPF_RINGBUF_DISCARD_BIT))
+				hex_line(stdout, h + BPF_RINGBUF_HDR_SZ, len);
+			__atomic_store_n(cons, c, __ATOMIC_RELEASE);
+		}
+		munmap(cons, page);
+		munmap(prod, page + 2 * size);
+	} else {
+		for (uint32_t v = 0; v < n; v++) {
+			uint8_t buf[64] = { 0 };
+
+			memcpy(buf, &v, 4);
+			memset(&a, 0, sizeof(a));
+			a.map_fd = (uint32_t)fd;
+			a.value = (uint64_t)(uintptr_t)buf;
+			putchar(sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) == 0 ? '1' : '0');
+		}
+		putchar('\n');
+	}
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+/* No arguments: the dump format, on a map made here, is bpftool's. */
+static int self_test(void)
+{
+	struct userbpf_rt *rt = new_rt();
+	struct userbpf_map *m = rt ? userbpf_map__create(rt, UB_MAP_ARRAY, "t", 4, 2, 2, NULL)
+				   : NULL;
+	struct userbpf_map *pc = rt ? userbpf_map__create(rt, UB_MAP_PERCPU_ARRAY, "pc", 4, 4, 1,
+							  NULL) : NULL;
+	char buf[4096] = "";
+	FILE *f = tmpfile();
+	uint32_t k = 1;
+	uint8_t v[2] = { 0xab, 7 }, pv[8 * 512] = { 0 };
+	size_t n;
+
+	if (!m || !pc || !f) {
+		tl_fail("kcompare helper: setup", "%s", strerror(errno));
+		goto out;
+	}
+	userbpf_map__update_elem(m, &k, v, 0);
+	dump_json(f, m);
+	n = (size_t)ftell(f);
+	rewind(f);
+	buf[fread(buf, 1, n < sizeof(buf) - 1 ? n : sizeof(buf) - 1, f)] = 0;
+	if (!strcmp(buf, "[{\"key\":[\"0x00\",\"0x00\",\"0x00\",\"0x00\"],\"value\":[\"0x00\",\"0x00\"]},"
+			 "{\"key\":[\"0x01\",\"0x00\",\"0x00\",\"0x00\"],\"value\":[\"0xab\",\"0x07\"]}]\n"))
+		tl_ok("kcompare helper: an array dumps as bpftool -j prints it");
+	else
+		tl_fail("kcompare helper: an array dumps as bpftool -j prints it", "got %s", buf);
+	k = 0;
+	pv[8] = 5;	/* CPU 1's slot */
+	userbpf_map__update_elem(pc, &k, pv, 0);
+	rewind(f);
+	dump_json(f, pc);
+	n = (size_t)ftell(f);
+	rewind(f);
+	buf[fread(buf, 1, n < sizeof(buf) - 1 ? n : sizeof(buf) - 1, f)] = 0;
+	if (strstr(buf, "\"values\":[{\"cpu\":0,\"value\":[\"0x00\",\"0x00\",\"0x00\",\"0x00\"]}") &&
+	    (userbpf_num_possible_cpus() < 2 ||
+	     strstr(buf, "{\"cpu\":1,\"value\":[\"0x05\",\"0x00\",\"0x00\",\"0x00\"]}")))
+		tl_ok("kcompare helper: a per-CPU array dumps one value per CPU");
+	else
+		tl_fail("kcompare helper: a per-CPU array dumps one value per CPU", "got %s", buf);
+out:
+	if (f)
+		fclose(f);
+	userbpf_map__free(m);
+	userbpf_map__free(pc);
+	userbpf_rt__free(rt);
+	return tl_exit();
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+	unsigned n = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 0;
+
+	if (!cmd)
+		return self_test();
+	if (!strcmp(cmd, "oneproc") && argc >= 4)
+		return oneproc(argc - 2, argv + 2);
+	if ((!strcmp(cmd, "pop") || !strcmp(cmd, "uring")) && argc == 3)
+		return user_side(cmd, argv[2], 0);
+	if (!strcmp(cmd, "ubloom") && argc == 4)
+		return user_side(cmd, argv[2], n);
+	if (!strcmp(cmd, "krun") && (argc == 4 || argc == 5))
+		return kernel_run(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	if ((!strcmp(cmd, "kring") && argc == 3) || (!strcmp(cmd, "kbloom") && argc == 4))
+		return kernel_side(cmd, argv[2], n);
+	fprintf(stderr, "usage: %s [oneproc OBJ OUTDIR PROG:DATA:REPEAT... | pop PIN | "
+			"uring PIN | kring PIN | krun PIN CTX [OUT] | ubloom PIN N | kbloom PIN N]\n", argv[0]);
+	return 2;
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+# kc_norm.py - what kcompare.sh compares, in one canonical text form:
+#   packets DIR             writes the test frames pkt_a..pkt_e, the
+#                           contexts ctx_1..ctx_3 and `empty` into DIR
+#   dump FILE [sum|ids]     a `bpftool -j map dump`: one line per entry,
+#                           sorted by key; "formatted" (BTF) is dropped;
+#                           sum: per-CPU values summed over the CPUs (the
+#                           CPU a test run lands on differs), as
+#                           little-endian words; ids: values are object ids
+#                           (different on each side): only the keys
+#   dumps MODE IN OUT...    the same for several files, each IN to its OUT
+#   pops FILE               `bpftool -j map pop` outputs, one per line:
+#                           the values in hex, one per line
+import json
+import sys
+
+
+def hexs(bs):
+    return " ".join("%02x" % int(b, 16) for b in bs)
+
+
+def words(bs):
+    raw = bytes(int(b, 16) for b in bs)
+    w = 8 if len(raw) % 8 == 0 else 4 if len(raw) % 4 == 0 else 1
+    return [int.from_bytes(raw[i:i + w], "little") for i in range(0, len(raw), w)], w
+
+
+def dump(path, mode):
+    with open(path) as f:
+        text = f.read().strip()
+    d = json.loads(text) if text else []
+    if isinstance(d, dict):
+        return ["error: " + str(d.get("error"))]
+    out = []
+    for e in d:
+        k = hexs(e.get("key", []))
+        if "values" in e:
+            if mode == "sum":
+                tot, w = None, 8
+                for c in e["values"]:
+                    ws, w = words(c["value"])
+                    tot = ws if tot is None else [(a + b) % (1 << (8 * w)) for a, b in zip(tot, ws)]
+                v = "sum over %d CPUs: %s" % (len(e["values"]), " ".join(
+                    "%d" % x for x in (tot or [])))
+            else:
+                v = " | ".join(hexs(c["value"]) for c in e["values"])
+        elif isinstance(e.get("value"), dict):
+            v = "(error: %s)" % e["value"].get("error")
+        elif mode == "ids":
+            v = "(an id)"
+        else:
+            v = hexs(e.get("value", []))
+        out.append("key %s value %s" % (k, v))
+    return sorted(out)
+
+
+def packets(d):
+    # (name, destination, source, length, payload seed)
+    frames = [("a", (10, 1, 2, 3), (10, 9, 9, 1), 64, 1),
+              ("b", (192, 168, 7, 9), (172, 16, 0, 2), 80, 2),
+              ("c", (10, 200, 0, 7), (10, 0, 0, 5), 128, 3),
+              ("d", (8, 8, 8, 8), (1, 2, 3, 4), 64, 4),
+              ("e", (10, 1, 2, 200), (192, 168, 1, 1), 96, 5)]
+    for name, dst, src, n, seed in frames:
+        eth = bytes([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0])
+        ip = bytes([0x45, 0, 0, n - 14, 0, seed, 0, 0, 64, 17, 0, 0]) + bytes(src) + bytes(dst)
+        pay = bytes((seed * 37 + i * 11) & 0xff for i in range(n - 34))
+        with open("%s/pkt_%s" % (d, name), "wb") as f:
+            f.write(eth + ip + pay)
+    # contexts of the context-only programs: {u64 a; u32 b; u32 out}
+    for i, (a, b) in enumerate([(0x0807060504030201, 9), (1, 0xffffffff),
+                                (0xfedcba9876543210, 6)]):
+        with open("%s/ctx_%d" % (d, i + 1), "wb") as f:
+            f.write(a.to_bytes(8, "little") + b.to_bytes(4, "little") + bytes(4))
+    open("%s/empty" % d, "wb").close()
+
+
+def main():
+    cmd = sys.argv[1]
+    if cmd == "packets":
+        packets(sys.argv[2])
+    elif cmd == "dump":
+        print("\n".join(dump(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "")))
+    elif cmd == "dumps":
+        # dumps MODE IN OUT IN OUT...: several at once (one start-up)
+        mode = sys.argv[2] if sys.argv[2] != "-" else ""
+        for i in range(3, len(sys.argv) - 1, 2):
+            with open(sys.argv[i + 1], "w") as f:
+                f.write("".join(line + "\n" for line in dump(sys.argv[i], mode)))
+    elif cmd == "pops":
+        with open(sys.argv[2]) as f:
+            for line in f:
+                line = line.strip()
+                if line and line != "null":
+                    print(hexs(json.loads(line)["value"]))
+    else:
+        sys.exit("kc_norm.py: unknown command " + cmd)
+
+
+main()
