@@ -27,6 +27,8 @@ struct userbpf_prog {
 	bool trusted;			/* proved safe: runs without checks */
 	bool jit_blind;			/* constant blinding asked at load */
 	uint32_t verified_mem;		/* verified for r1 = this many bytes, r2 = it */
+	uint32_t max_ctx_end;		/* verified: end of the furthest context byte
+					 * it touches (Linux's max_ctx_offset) */
 	void *jit_code;			/* sealed pages (W^X), or NULL */
 	size_t jit_size;
 	size_t jit_len;			/* bytes of code in jit_code */

@@ -174,6 +174,13 @@ int userbpf_prog__test_run(struct userbpf_prog *prog, struct userbpf_test_run_op
 	if ((o->data_size_in && !o->data_in) || (o->ctx_size_in && !o->ctx_in))
 		return ub_err(-EINVAL);
 	ctx_size = t->ctx_size;
+	if (!t->test_ctx && !ctx_size && prog->trusted && o->ctx_size_in < prog->max_ctx_end) {
+		/* Linux's bpf_prog_test_run_syscall: ctx_size_in < max_ctx_offset */
+		ub_log(rt, USERBPF_LOG_WARN,
+		       "prog '%s': ctx_in of %zu bytes, the program reads and writes %u",
+		       prog->name, o->ctx_size_in, prog->max_ctx_end);
+		return ub_err(-EINVAL);
+	}
 	if (!t->test_ctx && o->ctx_size_in > ctx_size)
 		ctx_size = o->ctx_size_in;
 	if (o->ctx_size_in > ctx_size) {

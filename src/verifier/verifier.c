@@ -867,6 +867,8 @@ static bool mem_access(struct venv *e, struct vstate *st, int preg, int16_t insn
 				return false;
 			}
 		}
+		if (hi > (int64_t)e->res->max_ctx_end)
+			e->res->max_ctx_end = (uint32_t)hi;
 		if (write && val && is_ptr(val->type)) {
 			refuse(e, st, preg, -1, "stores a pointer into the context");
 			return false;

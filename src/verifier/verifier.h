@@ -131,6 +131,8 @@ struct ub_vfy_result {
 	uint32_t max_stack;		/* deepest stack use over a call chain */
 	uint8_t *facts;			/* cnt entries, UB_FACT_*; ub_malloc'ed */
 	bool exit_reachable;		/* some path reaches a final exit */
+	uint32_t max_ctx_end;		/* end of the furthest context byte accessed
+					 * (Linux's max_ctx_offset) */
 };
 
 /*
