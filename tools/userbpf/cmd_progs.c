@@ -814,10 +814,10 @@ static int do_run(struct cli_ctx *x, int argc, char **argv)
 			      strerror(errno), cli_why(x));
 		goto out;
 	}
-	if (userbpf_prog__type(prog) && (userbpf_prog__type(prog)->ctx_size ||
-					  userbpf_prog__type(prog)->test_ctx)) {
+	if (userbpf_prog__type(prog)) {
 		/* A program with a type runs as BPF_PROG_TEST_RUN runs it:
-		 * the type builds its context (xdp_md, __sk_buff, ...). */
+		 * the type builds its context (xdp_md, __sk_buff, ...), or
+		 * takes ctx_in as it is (syscall). */
 		struct userbpf_test_run_opts to = { .sz = sizeof(to) };
 
 		if (userbpf_prog__verify(prog, NULL))
