@@ -3,13 +3,16 @@
  * helper.c - what tests/kcompare/kcompare.sh cannot do with bpftool and
  * the userbpf CLI alone (built as build/tests/kcompare_helper):
  *
- *   oneproc OBJ OUTDIR PROG:DATA:REPEAT...
+ *   oneproc OBJ OUTDIR PROG:[@]FILE:REPEAT...
  *       userbpf's side of an object whose maps hold program or map ids
  *       (PROG_ARRAY, ARRAY_OF_MAPS, HASH_OF_MAPS): ids belong to one
  *       process, so the object is loaded, run and dumped in this one
- *       (through the embedding API).  Prints bpftool's "Return value: N"
- *       per run and writes every map as `bpftool -j map dump` prints it
- *       to OUTDIR/NAME ('.' as '_', as pinmaps names pins).  KC_ENGINE=
+ *       (through the embedding API: each program verified, then
+ *       userbpf_prog__test_run on FILE as
+ *       data_in, or as ctx_in after '@').  Prints bpftool's "Return
+ *       value: N" per run, writes the frame or context after run N to
+ *       OUTDIR/out.N and every map as `bpftool -j map dump` prints it to
+ *       OUTDIR/NAME ('.' as '_', as pinmaps names pins).  KC_ENGINE=
  *       interpreter runs them in the interpreter.
  *   pop PIN                   pops a userbpf QUEUE/STACK empty: one value
  *                             per line, in hex
@@ -153,22 +156,31 @@ static int oneproc(int argc, char **argv)
 		fprintf(stderr, "oneproc: %s: cannot load: %s\n", argv[0], strerror(errno));
 		goto out;
 	}
+	/* as a loader that verifies (the kernel always does): verified
+	 * programs run unchecked, in the JIT when there is one */
+	for (size_t i = 0; i < userbpf_obj__prog_cnt(obj); i++)
+		if (userbpf_obj__prog(obj, i) && userbpf_prog__verify(userbpf_obj__prog(obj, i), NULL))
+			fprintf(stderr, "oneproc: %s: prog '%s' refused by the verifier\n", argv[0],
+				userbpf_obj__prog_name(obj, i));
 	for (int i = 2; i < argc; i++) {
 		char spec[512], *data_path, *rep;
 		struct userbpf_test_run_opts to = { .sz = sizeof(to) };
 		struct userbpf_prog *prog;
 		uint8_t *data;
 		size_t len = 0;
+		bool ctx;
 
 		snprintf(spec, sizeof(spec), "%s", argv[i]);
 		data_path = strchr(spec, ':');
 		rep = data_path ? strchr(data_path + 1, ':') : NULL;
 		if (!rep) {
-			fprintf(stderr, "oneproc: bad run '%s' (PROG:DATA:REPEAT)\n", argv[i]);
+			fprintf(stderr, "oneproc: bad run '%s' (PROG:[@]FILE:REPEAT)\n", argv[i]);
 			goto out;
 		}
 		*data_path++ = 0;
 		*rep++ = 0;
+		ctx = *data_path == '@';	/* a context, not a frame */
+		data_path += ctx;
 		prog = userbpf_obj__find_prog(obj, spec);
 		data = read_file(data_path, &len);
 		if (!prog || !data) {
@@ -176,17 +188,35 @@ static int oneproc(int argc, char **argv)
 			free(data);
 			goto out;
 		}
-		to.data_in = data;
-		to.data_size_in = len;
-		to.data_out = data;
-		to.data_size_out = len;
+		if (ctx) {
+			to.ctx_in = data;
+			to.ctx_size_in = len;
+			to.ctx_out = data;
+			to.ctx_size_out = len;
+		} else {
+			to.data_in = data;
+			to.data_size_in = len;
+			to.data_out = data;
+			to.data_size_out = len;
+		}
 		to.repeat = (uint32_t)strtoul(rep, NULL, 10);
 		if (getenv("KC_ENGINE") && !strcmp(getenv("KC_ENGINE"), "interpreter"))
 			to.engine = USERBPF_ENGINE_INTERPRETER;
-		if (userbpf_prog__test_run(prog, &to))
+		if (userbpf_prog__test_run(prog, &to)) {
 			printf("Error: failed to run program %s: %s\n", spec, strerror(errno));
-		else
+		} else {
+			/* the frame or context after the run: OUTDIR/out.N */
+			char path[4096];
+			FILE *f;
+
 			printf("Return value: %u\n", to.retval);
+			snprintf(path, sizeof(path), "%s/out.%d", argv[1], i - 1);
+			f = fopen(path, "wb");
+			if (f) {
+				fwrite(data, 1, ctx ? to.ctx_size_out : to.data_size_out, f);
+				fclose(f);
+			}
+		}
 		free(data);
 	}
 	for (size_t i = 0; i < userbpf_obj__map_cnt(obj); i++) {
@@ -454,7 +484,7 @@ int main(int argc, char **argv)
 		return kernel_run(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
 	if ((!strcmp(cmd, "kring") && argc == 3) || (!strcmp(cmd, "kbloom") && argc == 4))
 		return kernel_side(cmd, argv[2], n);
-	fprintf(stderr, "usage: %s [oneproc OBJ OUTDIR PROG:DATA:REPEAT... | pop PIN | "
+	fprintf(stderr, "usage: %s [oneproc OBJ OUTDIR PROG:[@]FILE:REPEAT... | pop PIN | "
 			"uring PIN | kring PIN | krun PIN CTX [OUT] | ubloom PIN N | kbloom PIN N]\n", argv[0]);
 	return 2;
 }

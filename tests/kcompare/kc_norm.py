@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # kc_norm.py - what kcompare.sh compares, in one canonical text form:
 #   packets DIR             writes the test frames pkt_a..pkt_e, the
-#                           contexts ctx_1..ctx_3 and `empty` into DIR
+#                           contexts ctx_1..ctx_4 and `empty` into DIR
 #   dump FILE [sum|ids]     a `bpftool -j map dump`: one line per entry,
 #                           sorted by key; "formatted" (BTF) is dropped;
 #                           sum: per-CPU values summed over the CPUs (the
@@ -72,6 +72,9 @@ def packets(d):
                                 (0xfedcba9876543210, 6)]):
         with open("%s/ctx_%d" % (d, i + 1), "wb") as f:
             f.write(a.to_bytes(8, "little") + b.to_bytes(4, "little") + bytes(4))
+    # shorter than what the program reads: refused (EINVAL)
+    with open("%s/ctx_4" % d, "wb") as f:
+        f.write(bytes(8))
     open("%s/empty" % d, "wb").close()
 
 

@@ -82,6 +82,7 @@ show_diff() { # kernel file, userbpf file
 # bpftool's noise about strict mode
 quiet() { grep -v -E '^Warning: bpftool is now running|^If it used to work|^$' "$1" | head -3; }
 retval() { sed -n 's/^Return value: \([0-9-]*\).*/\1/p' "$1" | head -1; }
+runerr() { sed -n 's/.*failed to run program[^:]*: \([A-Za-z][A-Za-z ]*[a-z]\).*/\1/p' "$1" | head -1; }
 
 # build NAME [CFLAGS...]: progs/NAME.bpf.c -> $tmp/NAME.o
 build() {
@@ -112,9 +113,9 @@ compare_map() {
 			"$ub" -j map dump pinned "$kp" >"$tmp/u.d" 2>/dev/null
 			echo "exit $?" >>"$tmp/u.d"
 			if cmp -s "$tmp/k.d" "$tmp/u.d"; then
-				ok "$o map $m ($t): -j map dump as bpftool's ($(tr '\n' ' ' <"$tmp/k.d"))"
+				ok "$lbl map $m ($t): -j map dump as bpftool's ($(tr '\n' ' ' <"$tmp/k.d"))"
 			else
-				notok "$o map $m ($t): -j map dump differs from bpftool's"
+				notok "$lbl map $m ($t): -j map dump differs from bpftool's"
 				show_diff "$tmp/k.d" "$tmp/u.d"
 			fi
 		fi
@@ -160,10 +161,10 @@ compare_map() {
 		;;
 	esac
 	if cmp -s "$tmp/k.m" "$tmp/u.m"; then
-		ok "$o map $m ($t, $what)"
+		ok "$lbl map $m ($t, $what)"
 		[ -n "${KC_VERBOSE:-}" ] && sed 's/^/#     /' "$tmp/k.m"
 	else
-		notok "$o map $m ($t, $what): differs"
+		notok "$lbl map $m ($t, $what): differs"
 		show_diff "$tmp/k.m" "$tmp/u.m"
 	fi
 }
@@ -174,6 +175,8 @@ compare_map() {
 object() {
 	o=$1 mode=$2
 	shift 2
+	lbl=$o
+	[ "$mode" = oneproc ] && lbl="$o(api)"
 	[ -f "$tmp/$o.o" ] || return 0
 	progs=$((progs + 1))
 	mkdir -p "$K/$o"
@@ -186,7 +189,11 @@ object() {
 		mkdir -p "$tmp/u/$o"
 		specs=
 		for r in "$@"; do
-			specs="$specs ${r%%:*}:$tmp/pkt_$(echo "$r" | cut -d: -f2):${r##*:}"
+			f=$(echo "$r" | cut -d: -f2)
+			case "$f" in
+			@*) specs="$specs ${r%%:*}:@$tmp/ctx_${f#@}:${r##*:}" ;;
+			*) specs="$specs ${r%%:*}:$tmp/pkt_$f:${r##*:}" ;;
+			esac
 		done
 		# shellcheck disable=SC2086
 		if ! KC_ENGINE=$eng "$helper" oneproc "$tmp/$o.o" "$tmp/u/$o" $specs >"$tmp/u.runs" 2>"$tmp/ul"; then
@@ -215,8 +222,13 @@ object() {
 		@*)	# a context-only program: ctx_in alone (see kcompare_helper krun)
 			c=$tmp/ctx_${f#@}
 			"$helper" krun "$K/$o/p/$p" "$c" "$tmp/k.ctx" >"$tmp/kr" 2>&1
-			ubrun prog run pinned "$K/$o/p/$p" data_in "$tmp/empty" ctx_in "$c" \
-				ctx_out "$tmp/u.ctx" >"$tmp/ur" 2>&1
+			if [ "$mode" = oneproc ]; then
+				sed -n "${i}p" "$tmp/u.runs" >"$tmp/ur"
+				cp "$tmp/u/$o/out.$i" "$tmp/u.ctx" 2>/dev/null
+			else
+				ubrun prog run pinned "$K/$o/p/$p" data_in "$tmp/empty" ctx_in "$c" \
+					ctx_out "$tmp/u.ctx" >"$tmp/ur" 2>&1
+			fi
 			what="context $f"
 			;;
 		*)
@@ -224,7 +236,7 @@ object() {
 				data_out "$tmp/k.out" >"$tmp/kr" 2>&1
 			if [ "$mode" = oneproc ]; then
 				sed -n "${i}p" "$tmp/u.runs" >"$tmp/ur"
-				cp "$tmp/k.out" "$tmp/u.out"	# oneproc keeps no frame
+				cp "$tmp/u/$o/out.$i" "$tmp/u.out" 2>/dev/null
 			else
 				ubrun prog run pinned "$K/$o/p/$p" data_in "$tmp/pkt_$f" repeat "$n" \
 					data_out "$tmp/u.out" >"$tmp/ur" 2>&1
@@ -233,27 +245,30 @@ object() {
 			;;
 		esac
 		kv=$(retval "$tmp/kr") uv=$(retval "$tmp/ur")
+		ke=$(runerr "$tmp/kr") ue=$(runerr "$tmp/ur")
 		runs=$((runs + 1))
-		if [ -z "$kv" ] || [ "$kv" != "$uv" ]; then
-			notok "$o run $i: $p on $what: kernel '${kv:-$(quiet "$tmp/kr" | head -1)}', userbpf '${uv:-$(head -1 "$tmp/ur")}'"
+		if [ -z "$kv" ] && [ -n "$ke" ] && [ "$ke" = "$ue" ]; then
+			ok "$lbl run $i: $p on $what fails on both: $ke"
+		elif [ -z "$kv" ] || [ "$kv" != "$uv" ]; then
+			notok "$lbl run $i: $p on $what: kernel '${kv:-$(quiet "$tmp/kr" | head -1)}', userbpf '${uv:-$(head -1 "$tmp/ur")}'"
 		elif [ "$f" = "${f#@}" ] && ! cmp -s "$tmp/k.out" "$tmp/u.out"; then
-			notok "$o run $i: $p on $what: returns $kv on both, but the frames after differ"
+			notok "$lbl run $i: $p on $what: returns $kv on both, but the frames after differ"
 		elif [ "$f" != "${f#@}" ] && ! cmp -s "$tmp/k.ctx" "$tmp/u.ctx"; then
-			notok "$o run $i: $p on $what: returns $kv on both, but the contexts after differ"
+			notok "$lbl run $i: $p on $what: returns $kv on both, but the contexts after differ"
 			show_diff "$tmp/k.ctx" "$tmp/u.ctx"
 		else
-			ok "$o run $i: $p on $what returns $kv on both"
+			ok "$lbl run $i: $p on $what returns $kv on both"
 		fi
 		rm -f "$tmp/k.out" "$tmp/u.out" "$tmp/k.ctx" "$tmp/u.ctx"
 	done
-	for m in $(ls "$K/$o/m"); do
+	for m in $(ls "$K/$o/m" 2>/dev/null); do
 		if [ "$mode" = oneproc ]; then
 			compare_map "$o" "$m" oneproc
 		elif [ -e "$USERBPF_ROOT/kcmp-$$/$o/m/$m" ]; then
 			compare_map "$o" "$m" ""
 		else
 			maps=$((maps + 1))
-			notok "$o map $m: the kernel pinned it, userbpf did not"
+			notok "$lbl map $m: the kernel pinned it, userbpf did not"
 		fi
 	done
 	rm -rf "$K/$o" "$USERBPF_ROOT/kcmp-$$/$o"
@@ -291,7 +306,9 @@ for eng in default interpreter; do
 		kc_atomics:d:1 kc_atomics:e:5
 	object ringbuf cli kc_ring:a:1 kc_ring:b:2 kc_ring:c:1 kc_ring:e:3
 	object perf cli kc_perf:a:1
-	object sys cli kc_sys:@1:1 kc_sys:@2:1 kc_sys:@3:1 kc_sys:@1:1
+	object sys cli kc_sys:@1:1 kc_sys:@2:1 kc_sys:@3:1 kc_sys:@4:1 kc_sys:@1:1
+	# ... and through the embedding API's test run, verified
+	object sys oneproc kc_sys:@1:1 kc_sys:@3:1 kc_sys:@4:1 kc_sys:@2:1
 	# maps holding program and map ids: userbpf's side in one process
 	object tail oneproc kc_chain:a:1 kc_self:a:1 kc_chain:b:3 kc_self:c:2 kc_t1:d:1
 	object mim oneproc kc_mim:a:1 kc_mim:b:2 kc_mim:c:1 kc_mim:d:1 kc_mim:e:3
