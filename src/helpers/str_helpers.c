@@ -337,34 +337,51 @@ static uint64_t h_strtoul(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, ui
 	return strto(r1, r2, r3, r4, c, false);
 }
 
-/* bpf_csum_diff(from, from_size, to, to_size, seed): the 32-bit one's
- * complement sum of ~from words and to words, added to seed (Linux's
- * csum_partial arithmetic); sizes are multiples of 4. */
+/* csum_partial's words of p[0, n): 4-byte little-endian words, then a
+ * 2-byte and a 1-byte tail, each complemented (32-bit) when neg. */
+static uint64_t csum_words(const uint8_t *p, uint64_t n, bool neg)
+{
+	uint64_t s = 0, i = 0;
+	uint32_t w;
+
+	for (; i + 4 <= n; i += 4) {
+		memcpy(&w, p + i, 4);
+		s += neg ? (uint32_t)~w : w;
+	}
+	if (n - i >= 2) {
+		uint16_t h;
+
+		memcpy(&h, p + i, 2);
+		s += neg ? (uint32_t)~(uint32_t)h : h;
+		i += 2;
+	}
+	if (n - i)
+		s += neg ? (uint32_t)~(uint32_t)p[i] : p[i];
+	return s;
+}
+
+/* bpf_csum_diff(from, from_size, to, to_size, seed), as Linux (6.13 on):
+ * seed plus the one's complement sum of to minus that of from, any sizes,
+ * folded to 16 bits (csum_from32to16), so the answer is the same on every
+ * architecture. */
 static uint64_t h_csum_diff(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
 			    struct userbpf_call *c)
 {
 	uint64_t sum = (uint32_t)r5;
+	uint32_t x;
 
-	if (r2 % 4 || r4 % 4 || r2 > 512 || r4 > 512 || (!r2 && !r4))
-		return (uint64_t)-EINVAL;
 	if ((r2 && !ub_helper_mem_ok(c, r1, r2, false)) ||
 	    (r4 && !ub_helper_mem_ok(c, r3, r4, false))) {
 		userbpf_call__abort(c, -EFAULT, "a buffer lies outside the program's memory");
 		return (uint64_t)-EFAULT;
 	}
-	for (uint64_t i = 0; i < r2; i += 4) {
-		uint32_t w;
-		memcpy(&w, (const uint8_t *)(uintptr_t)r1 + i, 4);
-		sum += (uint32_t)~w;
-	}
-	for (uint64_t i = 0; i < r4; i += 4) {
-		uint32_t w;
-		memcpy(&w, (const uint8_t *)(uintptr_t)r3 + i, 4);
-		sum += w;
-	}
+	sum += csum_words((const uint8_t *)(uintptr_t)r1, r2, true);
+	sum += csum_words((const uint8_t *)(uintptr_t)r3, r4, false);
 	while (sum >> 32)
 		sum = (sum & 0xffffffffu) + (sum >> 32);
-	return sum;
+	x = (uint32_t)sum;
+	x += (x >> 16) | (x << 16);
+	return x >> 16;
 }
 
 const struct ub_helper_def ub_str_helper_defs[] = {
