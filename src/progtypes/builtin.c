@@ -82,13 +82,41 @@ static const struct userbpf_ctx_field tc_fields[] = {
 	{ SKB_GSO_SIZE, 4, R }, { SKB_HWTSTAMP, 8, R },
 };
 
+/* The __sk_buff bytes a test run's ctx_in may set and that come back in
+ * ctx_out (Linux's convert___skb_to_skb and convert_skb_to___skb: mark,
+ * priority, ingress_ifindex, ifindex, cb, tstamp, wire_len, gso_segs,
+ * gso_size, hwtstamp); ctx_in must hold zeros everywhere else. */
+static const uint32_t skb_io[][2] = {
+	{ SKB_MARK, SKB_MARK + 4 }, { SKB_PRIORITY, SKB_TC_INDEX }, { SKB_CB, SKB_HASH },
+	{ SKB_TSTAMP, SKB_GSO_SEGS + 4 }, { SKB_GSO_SIZE, SKB_GSO_SIZE + 4 },
+	{ SKB_HWTSTAMP, SKB_SIZE },
+};
+
+static bool skb_io_byte(size_t off)
+{
+	for (size_t i = 0; i < sizeof(skb_io) / sizeof(skb_io[0]); i++)
+		if (off >= skb_io[i][0] && off < skb_io[i][1])
+			return true;
+	return false;
+}
+
+void ub_progtypes_ctx_out(const struct userbpf_prog_type *t, void *ctx, size_t size)
+{
+	if (!t || (t->linux_type != 1 && t->linux_type != 3 && t->linux_type != 4) ||
+	    t->ctx_size != SKB_SIZE)
+		return;
+	for (size_t i = 0; i < size; i++)
+		if (!skb_io_byte(i))
+			((uint8_t *)ctx)[i] = 0;
+}
+
 static void put32(void *ctx, uint32_t off, uint32_t v)
 {
 	memcpy((uint8_t *)ctx + off, &v, 4);
 }
 
-/* ctx_in may set the fields Linux lets a test run set (mark, priority,
- * cb, tc_index, ...); the pointers and len come from the packet. */
+/* ctx_in may set the fields Linux lets a test run set (skb_io), nothing
+ * else; the pointers and len come from the packet. */
 static int skb_ctx(struct userbpf_test_ctx *t, bool l2)
 {
 	uint32_t off = l2 ? 0 : ETH_HLEN;
@@ -96,6 +124,9 @@ static int skb_ctx(struct userbpf_test_ctx *t, bool l2)
 
 	if (t->data_len < ETH_HLEN)
 		return -EINVAL;
+	for (size_t i = 0; t->ctx_in && i < t->ctx_in_len; i++)
+		if (((const uint8_t *)t->ctx_in)[i] && !(i < SKB_SIZE && skb_io_byte(i)))
+			return -EINVAL;
 	if (t->ctx_in)
 		memcpy(t->ctx, t->ctx_in, t->ctx_in_len < SKB_SIZE ? t->ctx_in_len : SKB_SIZE);
 	memcpy(&proto, t->data + 12, 2);	/* network order, as skb->protocol */
@@ -104,9 +135,24 @@ static int skb_ctx(struct userbpf_test_ctx *t, bool l2)
 	put32(t->ctx, SKB_DATA, (uint32_t)(uintptr_t)(t->data + off));
 	put32(t->ctx, SKB_DATA_END, (uint32_t)(uintptr_t)(t->data + t->data_len));
 	put32(t->ctx, SKB_DATA_META, (uint32_t)(uintptr_t)(t->data + off));
-	put32(t->ctx, SKB_WIRE_LEN, (uint32_t)t->data_len);
+	/* eth_type_trans on the loopback device (address and broadcast
+	 * 00:00:00:00:00:00): PACKET_HOST, _MULTICAST or _OTHERHOST */
+	{
+		static const uint8_t zero[6];
+		uint32_t pt = !memcmp(t->data, zero, 6) ? 0 : (t->data[0] & 1) ? 2 : 3;
+
+		put32(t->ctx, SKB_PKT_TYPE, pt);
+	}
+	/* Linux takes ingress_ifindex and wire_len from ctx_in only (a
+	 * wire_len of 0 there means skb->len); the device is lo. */
+	if (t->ctx_in) {
+		uint32_t wl;
+
+		memcpy(&wl, (const uint8_t *)t->ctx + SKB_WIRE_LEN, 4);
+		if (!wl)
+			put32(t->ctx, SKB_WIRE_LEN, (uint32_t)(t->data_len - off));
+	}
 	put32(t->ctx, SKB_IFINDEX, 1);
-	put32(t->ctx, SKB_INGRESS_IFINDEX, 1);
 	t->pkt = t->data + off;
 	t->pkt_len = t->data_len - off;
 	return 0;

@@ -260,6 +260,8 @@ int userbpf_prog__test_run(struct userbpf_prog *prog, struct userbpf_test_run_op
 		o->data_size_out = tc.data_len;
 	if (o->ctx_out) {
 		size_t n = ctx_size < o->ctx_size_out ? ctx_size : o->ctx_size_out;
+
+		ub_progtypes_ctx_out(t, tc.ctx, ctx_size);
 		memcpy(o->ctx_out, tc.ctx, n);
 		o->ctx_size_out = n;
 	}
