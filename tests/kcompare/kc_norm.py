@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # kc_norm.py - what kcompare.sh compares, in one canonical text form:
 #   packets DIR             writes the test frames pkt_a..pkt_e, the
-#                           contexts ctx_1..ctx_4 and `empty` into DIR
+#                           contexts ctx_1..ctx_4, ctx_skb, ctx_skbbad and
+#                           `empty` into DIR
 #   dump FILE [sum|ids]     a `bpftool -j map dump`: one line per entry,
 #                           sorted by key; "formatted" (BTF) is dropped;
 #                           sum: per-CPU values summed over the CPUs (the
@@ -72,6 +73,17 @@ def packets(d):
                                 (0xfedcba9876543210, 6)]):
         with open("%s/ctx_%d" % (d, i + 1), "wb") as f:
             f.write(a.to_bytes(8, "little") + b.to_bytes(4, "little") + bytes(4))
+    # a __sk_buff for ctx_in: mark 5, priority 7, cb[0], wire_len 0
+    skb = bytearray(192)
+    skb[8:12] = (5).to_bytes(4, "little")
+    skb[32:36] = (7).to_bytes(4, "little")
+    skb[48:52] = (0x11223344).to_bytes(4, "little")
+    with open("%s/ctx_skb" % d, "wb") as f:
+        f.write(bytes(skb))
+    # ... with a field a test run may not set (tc_index): refused
+    skb[44:48] = (1).to_bytes(4, "little")
+    with open("%s/ctx_skbbad" % d, "wb") as f:
+        f.write(bytes(skb))
     # shorter than what the program reads: refused (EINVAL)
     with open("%s/ctx_4" % d, "wb") as f:
         f.write(bytes(8))

@@ -73,11 +73,8 @@ notok() { echo "not ok kcompare $eng $*"; bad=$((bad + 1)); }
 ubrun() {
 	if [ "$eng" = default ]; then "$ub" "$@"; else "$ub" --engine "$eng" "$@"; fi
 }
-show_diff() { # kernel file, userbpf file
-	echo "#   kernel:"
-	sed 's/^/#     /' "$1" | head -12
-	echo "#   userbpf:"
-	sed 's/^/#     /' "$2" | head -12
+show_diff() { # kernel file, userbpf file: the lines that differ
+	diff "$1" "$2" | sed -n 's/^</#   kernel: /p; s/^>/#   userbpf:/p' | head -24
 }
 # bpftool's noise about strict mode
 quiet() { grep -v -E '^Warning: bpftool is now running|^If it used to work|^$' "$1" | head -3; }
@@ -231,6 +228,14 @@ object() {
 			fi
 			what="context $f"
 			;;
+		*+*)	# a frame and a context (ctx_in FILE, ctx_out compared too)
+			c=$tmp/ctx_${f#*+}
+			"$bt" prog run pinned "$K/$o/p/$p" data_in "$tmp/pkt_${f%%+*}" repeat "$n" \
+				data_out "$tmp/k.out" ctx_in "$c" ctx_out "$tmp/k.ctx" >"$tmp/kr" 2>&1
+			ubrun prog run pinned "$K/$o/p/$p" data_in "$tmp/pkt_${f%%+*}" repeat "$n" \
+				data_out "$tmp/u.out" ctx_in "$c" ctx_out "$tmp/u.ctx" >"$tmp/ur" 2>&1
+			what="frame ${f%%+*} and context ${f#*+} x$n"
+			;;
 		*)
 			"$bt" prog run pinned "$K/$o/p/$p" data_in "$tmp/pkt_$f" repeat "$n" \
 				data_out "$tmp/k.out" >"$tmp/kr" 2>&1
@@ -253,9 +258,11 @@ object() {
 			notok "$lbl run $i: $p on $what: kernel '${kv:-$(quiet "$tmp/kr" | head -1)}', userbpf '${uv:-$(head -1 "$tmp/ur")}'"
 		elif [ "$f" = "${f#@}" ] && ! cmp -s "$tmp/k.out" "$tmp/u.out"; then
 			notok "$lbl run $i: $p on $what: returns $kv on both, but the frames after differ"
-		elif [ "$f" != "${f#@}" ] && ! cmp -s "$tmp/k.ctx" "$tmp/u.ctx"; then
+		elif { [ -f "$tmp/k.ctx" ] || [ -f "$tmp/u.ctx" ]; } && ! cmp -s "$tmp/k.ctx" "$tmp/u.ctx"; then
 			notok "$lbl run $i: $p on $what: returns $kv on both, but the contexts after differ"
-			show_diff "$tmp/k.ctx" "$tmp/u.ctx"
+			od -An -tx1 -v "$tmp/k.ctx" >"$tmp/k.x" 2>/dev/null
+			od -An -tx1 -v "$tmp/u.ctx" >"$tmp/u.x" 2>/dev/null
+			show_diff "$tmp/k.x" "$tmp/u.x"
 		else
 			ok "$lbl run $i: $p on $what returns $kv on both"
 		fi
@@ -289,6 +296,8 @@ build perf
 build sys
 build tail
 build mim
+build misc
+build skb
 
 # every object on both sides, once per userbpf engine (the kernel's runs are
 # repeated: each pass starts from fresh maps)
@@ -310,7 +319,10 @@ for eng in default interpreter; do
 	# ... and through the embedding API's test run, verified
 	object sys oneproc kc_sys:@1:1 kc_sys:@3:1 kc_sys:@4:1 kc_sys:@2:1
 	# maps holding program and map ids: userbpf's side in one process
-	object tail oneproc kc_chain:a:1 kc_self:a:1 kc_chain:b:3 kc_self:c:2 kc_t1:d:1
+	object misc cli kc_misc:a:1 kc_misc:b:2 kc_misc:c:1 kc_misc:e:3
+	object skb cli kc_tc:a:1 kc_tc:b:1 kc_tc:c:3 kc_tc:a+skb:1 kc_tc:c+skbbad:1 kc_tc:e:2
+	object tail oneproc kc_chain:a:1 kc_self:a:1 kc_chain:b:3 kc_self:c:2 kc_t1:d:1 \
+		kc_subtail:e:1 kc_subtail:a:2
 	object mim oneproc kc_mim:a:1 kc_mim:b:2 kc_mim:c:1 kc_mim:d:1 kc_mim:e:3
 done
 

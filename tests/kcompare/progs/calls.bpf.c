@@ -1,7 +1,8 @@
 /* calls.bpf.c - bpf2bpf calls four levels deep, each frame with its own
  * stack array (so every frame's stack is used, and the callers' survive
- * the calls), a call with five arguments, and a global (non-static)
- * function, which the kernel verifies on its own. */
+ * the calls), a call with five arguments, and global (non-static)
+ * functions, which the kernel verifies on their own (one with scalar
+ * arguments, one taking the context). */
 #include "kc.h"
 
 KC_ARRAY(out, 8, __u64);
@@ -63,6 +64,16 @@ __noinline int kc_global_mix(__u32 x, __u32 y)
 	return (buf[0] * 7 + buf[1] * 13 + buf[2] + buf[3]) & 0xffff;
 }
 
+/* global, taking the context: verified alone with r1 a context */
+__noinline int kc_global_ctx(struct xdp_md *ctx)
+{
+	unsigned char *d = (void *)(long)ctx->data, *e = (void *)(long)ctx->data_end;
+
+	if (!ctx || d + 40 > e)
+		return -2;
+	return d[KC_IP_DST] + d[39];
+}
+
 SEC("xdp")
 int kc_calls(struct xdp_md *ctx)
 {
@@ -86,6 +97,10 @@ int kc_calls(struct xdp_md *ctx)
 	o = bpf_map_lookup_elem(&out, &k);
 	if (o)
 		*o = kc_global_mix(2000, 1);
+	k = 3;
+	o = bpf_map_lookup_elem(&out, &k);
+	if (o)
+		*o = kc_global_ctx(ctx);
 	return (r & 0xff) + kc_global_mix(d[KC_IP_SRC + 3], 3);
 }
 

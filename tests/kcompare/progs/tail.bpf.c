@@ -1,7 +1,8 @@
 /* tail.bpf.c - tail calls through a PROG_ARRAY filled by libbpf's static
  * initialisation: a chain of three, an empty slot and an out-of-range
- * index (both fall through), and a program that tail-calls itself until
- * the 33-call limit stops it; each program counts its runs in `cnt`. */
+ * index (both fall through), a program that tail-calls itself until the
+ * 33-call limit stops it, and tail calls from a subprogram; each program
+ * counts its runs in `cnt`. */
 #include "kc.h"
 
 KC_ARRAY(cnt, 8, __u64);
@@ -54,6 +55,28 @@ int kc_chain(struct xdp_md *ctx)
 	bpf_tail_call(ctx, &jmp, 100);	/* past the end: falls through */
 	bpf_tail_call(ctx, &jmp, 1);
 	return 7;
+}
+
+/* a tail call from a subprogram: the target replaces the subprogram's
+ * frame, and its return value comes back to the caller */
+static __noinline int sub_tail(struct xdp_md *ctx, __u32 slot)
+{
+	volatile __u64 pad[4] = { slot, 1, 2, 3 };
+
+	count(5);
+	bpf_tail_call(ctx, &jmp, slot);
+	return 500 + pad[0];		/* the slot was empty */
+}
+
+SEC("xdp")
+int kc_subtail(struct xdp_md *ctx)
+{
+	int a, b;
+
+	count(6);
+	a = sub_tail(ctx, 2);		/* kc_t2: 42 */
+	b = sub_tail(ctx, 4);		/* empty: 504 */
+	return a * 1000 + b;
 }
 
 SEC("xdp")
