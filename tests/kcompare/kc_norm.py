@@ -9,7 +9,8 @@
 #                           CPU a test run lands on differs), as
 #                           little-endian words; ids: values are object ids
 #                           (different on each side): only the keys
-#   dumps MODE IN OUT...    the same for several files, each IN to its OUT
+#   batch MODE IN OUT...    dump (MODE plain, sum or ids) or pops (MODE
+#                           pops) of several files, each IN to its OUT
 #   pops FILE               `bpftool -j map pop` outputs, one per line:
 #                           the values in hex, one per line
 import json
@@ -55,6 +56,16 @@ def dump(path, mode):
     return sorted(out)
 
 
+def pops(path):
+    out = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line and line != "null":
+                out.append(hexs(json.loads(line)["value"]))
+    return out
+
+
 def packets(d):
     # (name, destination, source, length, payload seed)
     frames = [("a", (10, 1, 2, 3), (10, 9, 9, 1), 64, 1),
@@ -96,18 +107,22 @@ def main():
         packets(sys.argv[2])
     elif cmd == "dump":
         print("\n".join(dump(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "")))
-    elif cmd == "dumps":
-        # dumps MODE IN OUT IN OUT...: several at once (one start-up)
-        mode = sys.argv[2] if sys.argv[2] != "-" else ""
-        for i in range(3, len(sys.argv) - 1, 2):
-            with open(sys.argv[i + 1], "w") as f:
-                f.write("".join(line + "\n" for line in dump(sys.argv[i], mode)))
+    elif cmd == "batch":
+        # batch MODE IN OUT...: several at once (one start-up); MODE plain,
+        # sum, ids (dumps) or pops
+        for i in range(2, len(sys.argv) - 2, 3):
+            mode, src, dst = sys.argv[i:i + 3]
+            try:
+                if mode == "pops":
+                    lines = pops(src)
+                else:
+                    lines = dump(src, "" if mode == "plain" else mode)
+            except (OSError, ValueError, KeyError) as e:
+                lines = ["(cannot read %s: %s)" % (src, e)]
+            with open(dst, "w") as f:
+                f.write("".join(line + "\n" for line in lines))
     elif cmd == "pops":
-        with open(sys.argv[2]) as f:
-            for line in f:
-                line = line.strip()
-                if line and line != "null":
-                    print(hexs(json.loads(line)["value"]))
+        print("\n".join(pops(sys.argv[2])))
     else:
         sys.exit("kc_norm.py: unknown command " + cmd)
 

@@ -1,23 +1,28 @@
 #!/bin/sh
-# kcompare.sh - the same BPF C programs, built once with clang, run by the
-# Linux kernel (bpftool prog loadall / prog run / map dump) and by userbpf
-# (the CLI with the same words; for objects whose maps hold program or map
-# ids, the embedding API in one process: kcompare_helper oneproc), on the
-# same frames: every return value and the final content of every map must
-# be equal.  Prints "ok/not ok kcompare OBJ ..." per run and per map.
+# kcompare.sh - the same BPF C programs (progs/*.bpf.c), built once with
+# clang, run by the Linux kernel (bpftool prog loadall / prog run / map
+# dump) and by userbpf (the CLI with the same words; for objects whose maps
+# hold program or map ids, and once more for the syscall program, the
+# embedding API in one process: kcompare_helper oneproc) on the same frames
+# and contexts.  Every return value (or refusal), the frame and context
+# after each run, and the final content of every map must be equal.
+# Prints "ok/not ok kcompare ENGINE OBJ ..." per object, run and map.
 #
-# Maps are compared as `bpftool -j map dump` prints them, sorted by key
-# (kc_norm.py), without BTF's "formatted"; per-CPU values summed over the
-# CPUs (a test run's CPU differs); program and map ids (values of
-# PROG_ARRAY and map-in-maps) by their keys only.  QUEUE and STACK are
-# popped empty, RINGBUF consumed, BLOOM_FILTER asked about 0..1023
-# (kcompare_helper), a PERF_EVENT_ARRAY compared through what the program
-# recorded.
+# The kernel's side runs once; userbpf's twice, once per engine (default,
+# i.e. the JIT for verified programs, and the interpreter), each from
+# fresh maps.  Maps are compared as `bpftool -j map dump` prints them,
+# sorted by key (kc_norm.py), without BTF's "formatted"; per-CPU values
+# summed over the CPUs (a test run's CPU differs); program and map ids
+# (PROG_ARRAY and map-in-map values) by their keys only.  QUEUE and STACK
+# are popped empty, RINGBUF consumed, BLOOM_FILTER asked about 0..1023
+# (kcompare_helper), and for those key-less maps `map dump` itself too; a
+# PERF_EVENT_ARRAY through what the program recorded.  Verifier verdicts
+# (`userbpf verify`) are compared once per object.
 #
 # Skips, saying why, unless we are root with bpftool, a bpf file system,
-# clang's BPF target, python3 and a kernel that answers bpf().  Kernel pins
-# live under /sys/fs/bpf/kcmp-PID, userbpf's in a private store; both are
-# removed at the end.
+# clang's BPF target, libbpf's headers, python3 and a kernel that answers
+# bpf().  Kernel pins live under /sys/fs/bpf/kcmp-PID, userbpf's in a
+# private store (USERBPF_ROOT=$(mktemp -d)); both are removed.
 set -u
 ub="$UB_BUILD/userbpf"
 helper="$UB_BUILD/tests/kcompare_helper"
@@ -47,7 +52,7 @@ if [ -z "$bt" ]; then
 		fi
 	done
 fi
-[ -n "$bt" ] || skip_all "bpftool is not installed (set BPFTOOL=path)"
+[ -n "$bt" ] && [ -x "$bt" ] || skip_all "bpftool is not installed (set BPFTOOL=path)"
 command -v clang >/dev/null 2>&1 || skip_all "clang is not installed"
 command -v python3 >/dev/null 2>&1 || skip_all "python3 is not installed"
 [ -x "$ub" ] || skip_all "$ub is not built"
@@ -59,6 +64,11 @@ mkdir -p "$K" 2>/dev/null || skip_all "cannot make $K in bpffs"
 "$bt" map create "$K/probe" type array key 4 value 4 entries 1 name probe >"$tmp/probe" 2>&1 ||
 	skip_all "bpf() does not answer: $(grep -v '^Warning\|^If it' "$tmp/probe" | head -1)"
 rm -f "$K/probe"
+
+[ -f /usr/include/bpf/bpf_helpers.h ] || skip_all "libbpf's headers are not installed (/usr/include/bpf)"
+printf 'int x(void *c) { return 0; }\n' >"$tmp/probe.c"
+clang -O2 -target bpf -c "$tmp/probe.c" -o "$tmp/probe.o" >/dev/null 2>&1 ||
+	skip_all "clang cannot build BPF objects (-target bpf)"
 
 norm() { python3 "$here/kc_norm.py" "$@"; }
 norm packets "$tmp" || skip_all "python3 cannot write the test frames"
@@ -93,192 +103,245 @@ build() {
 	return 1
 }
 
-# compare_map OBJ PIN MODE: the map pinned at $K/OBJ/m/PIN on both sides
-# (userbpf's: the CLI's pin, or oneproc's dump file $tmp/u/OBJ/PIN)
-compare_map() {
-	o=$1 m=$2 cmode=$3
-	kp="$K/$o/m/$m"
-	"$bt" -j map show pinned "$kp" >"$tmp/show" 2>/dev/null
-	t=$(sed -n 's/^{"id":[0-9]*,"type":"\([a-z_]*\)".*/\1/p' "$tmp/show")
-	maps=$((maps + 1))
-	case "$t" in
-	queue | stack | ringbuf | bloom_filter)
-		# no keys: `map dump` ends at once, with the error as exit code
-		if [ "$cmode" != oneproc ]; then
-			"$bt" -j map dump pinned "$kp" >"$tmp/k.d" 2>/dev/null
-			echo "exit $?" >>"$tmp/k.d"
-			"$ub" -j map dump pinned "$kp" >"$tmp/u.d" 2>/dev/null
-			echo "exit $?" >>"$tmp/u.d"
-			if cmp -s "$tmp/k.d" "$tmp/u.d"; then
-				ok "$lbl map $m ($t): -j map dump as bpftool's ($(tr '\n' ' ' <"$tmp/k.d"))"
-			else
-				notok "$lbl map $m ($t): -j map dump differs from bpftool's"
-				show_diff "$tmp/k.d" "$tmp/u.d"
-			fi
-		fi
-		;;
-	esac
-	case "$t" in
-	queue | stack)
-		: >"$tmp/k.pops"
-		i=0
-		while [ $i -lt 300 ] && "$bt" -j map pop pinned "$kp" >>"$tmp/k.pops" 2>/dev/null; do
-			echo >>"$tmp/k.pops"
-			i=$((i + 1))
-		done
-		norm pops "$tmp/k.pops" >"$tmp/k.m"
-		"$helper" pop "$kp" >"$tmp/u.m" 2>&1
-		what="popped empty"
-		;;
-	ringbuf)
-		"$helper" kring "$kp" >"$tmp/k.m" 2>&1
-		"$helper" uring "$kp" >"$tmp/u.m" 2>&1
-		what="consumed"
-		;;
-	bloom_filter)
-		"$helper" kbloom "$kp" 1024 >"$tmp/k.m" 2>&1
-		"$helper" ubloom "$kp" 1024 >"$tmp/u.m" 2>&1
-		what="asked about 0..1023"
-		;;
-	*)
-		"$bt" -j map dump pinned "$kp" >"$tmp/k.json" 2>/dev/null
-		if [ "$cmode" = oneproc ]; then
-			cp "$tmp/u/$o/$m" "$tmp/u.json" 2>/dev/null || echo '{"error":"no dump"}' >"$tmp/u.json"
-		else
-			"$ub" -j map dump pinned "$kp" >"$tmp/u.json" 2>/dev/null
-		fi
-		cmode=
-		case "$t" in
-		percpu_* | lru_percpu_*) cmode=sum ;;
-		prog_array | array_of_maps | hash_of_maps) cmode=ids ;;
-		esac
-		norm dumps "${cmode:--}" "$tmp/k.json" "$tmp/k.m" "$tmp/u.json" "$tmp/u.m" 2>"$tmp/n.err" ||
-			cat "$tmp/n.err" >>"$tmp/u.m"
-		what="$(wc -l <"$tmp/k.m" | tr -d ' ') entries${cmode:+, $cmode}"
-		;;
-	esac
-	if cmp -s "$tmp/k.m" "$tmp/u.m"; then
-		ok "$lbl map $m ($t, $what)"
-		[ -n "${KC_VERBOSE:-}" ] && sed 's/^/#     /' "$tmp/k.m"
-	else
-		notok "$lbl map $m ($t, $what): differs"
-		show_diff "$tmp/k.m" "$tmp/u.m"
-	fi
+# run_parts RUN: p (program), f (frame or context), n (repeat)
+run_parts() {
+	p=${1%%:*} n=${1##*:}
+	f=${1#*:}
+	f=${f%:*}
 }
 
-# object NAME MODE RUN...: loads $tmp/NAME.o on both sides (MODE cli or
-# oneproc), runs each RUN (PROG:FRAME:REPEAT; FRAME a..e), compares each
-# return value, then every map pinmaps pinned.
+# kernel_side OBJ RUN...: the kernel loads, runs and reads the object once;
+# what it answered is kept in $kc for every userbpf pass.
+kernel_side() {
+	o=$1
+	shift
+	mkdir -p "$kc" "$K/$o"
+	if ! "$bt" prog loadall "$tmp/$o.o" "$K/$o/p" pinmaps "$K/$o/m" >"$tmp/kl" 2>&1; then
+		quiet "$tmp/kl" | tr '\n' ' ' >"$kc/refused"
+		rm -rf "$K/$o"
+		return
+	fi
+	i=0
+	for r in "$@"; do
+		i=$((i + 1))
+		run_parts "$r"
+		case "$f" in
+		@*)	# context-only: ctx_in alone (bpftool always passes data_in)
+			"$helper" krun "$K/$o/p/$p" "$tmp/ctx_${f#@}" "$kc/ctx.$i" >"$kc/run.$i" 2>&1 ;;
+		*+*)
+			"$bt" prog run pinned "$K/$o/p/$p" data_in "$tmp/pkt_${f%%+*}" repeat "$n" \
+				data_out "$kc/out.$i" ctx_in "$tmp/ctx_${f#*+}" ctx_out "$kc/ctx.$i" \
+				>"$kc/run.$i" 2>&1 ;;
+		*)
+			"$bt" prog run pinned "$K/$o/p/$p" data_in "$tmp/pkt_$f" repeat "$n" \
+				data_out "$kc/out.$i" >"$kc/run.$i" 2>&1 ;;
+		esac
+	done
+	ls "$K/$o/m" >"$kc/maps" 2>/dev/null
+	while read -r m; do
+		kp="$K/$o/m/$m"
+		"$bt" -j map show pinned "$kp" >"$tmp/show" 2>/dev/null
+		t=$(sed -n 's/^{"id":[0-9]*,"type":"\([a-z_]*\)".*/\1/p' "$tmp/show")
+		echo "$t" >"$kc/$m.type"
+		case "$t" in
+		queue | stack | ringbuf | bloom_filter)
+			"$bt" -j map dump pinned "$kp" >"$kc/$m.d" 2>/dev/null
+			echo "exit $?" >>"$kc/$m.d"
+			;;
+		esac
+		case "$t" in
+		queue | stack)
+			: >"$kc/$m.pops"
+			j=0
+			while [ $j -lt 300 ] && "$bt" -j map pop pinned "$kp" >>"$kc/$m.pops" 2>/dev/null; do
+				echo >>"$kc/$m.pops"
+				j=$((j + 1))
+			done
+			;;
+		ringbuf) "$helper" kring "$kp" >"$kc/$m.m" 2>&1 ;;
+		bloom_filter) "$helper" kbloom "$kp" 1024 >"$kc/$m.m" 2>&1 ;;
+		*) "$bt" -j map dump pinned "$kp" >"$kc/$m.json" 2>/dev/null ;;
+		esac
+	done <"$kc/maps"
+	rm -rf "$K/$o"
+}
+
+# how a map's dump is compared (kc_norm.py's modes)
+map_mode() {
+	case "$1" in
+	queue | stack) echo pops ;;
+	percpu_* | lru_percpu_*) echo sum ;;
+	prog_array | array_of_maps | hash_of_maps) echo ids ;;
+	*) echo plain ;;
+	esac
+}
+
+# object NAME MODE RUN...: $tmp/NAME.o on both sides (MODE cli: the
+# userbpf CLI; oneproc: the embedding API in one process); each RUN is
+# PROG:FRAME:REPEAT (FRAME a..e; @N: context ctx_N alone; F+C: frame F
+# with ctx_in ctx_C); every return value, frame and context after, and
+# every map pinmaps pinned are compared.
 object() {
 	o=$1 mode=$2
 	shift 2
 	lbl=$o
 	[ "$mode" = oneproc ] && lbl="$o(api)"
 	[ -f "$tmp/$o.o" ] || return 0
+	kc=$tmp/k/$lbl u=$tmp/u/$lbl
+	first=0
+	if [ ! -d "$kc" ]; then
+		first=1
+		kernel_side "$o" "$@"
+	fi
 	progs=$((progs + 1))
-	mkdir -p "$K/$o"
-	if ! "$bt" prog loadall "$tmp/$o.o" "$K/$o/p" pinmaps "$K/$o/m" >"$tmp/kl" 2>&1; then
-		notok "$o: the kernel refuses it: $(quiet "$tmp/kl" | tr '\n' ' ')"
-		rm -rf "$K/$o"
+	if [ -f "$kc/refused" ]; then
+		notok "$lbl: the kernel refuses it: $(cat "$kc/refused")"
 		return
 	fi
+	rm -rf "$u"
+	mkdir -p "$u"
 	if [ "$mode" = oneproc ]; then
-		mkdir -p "$tmp/u/$o"
 		specs=
 		for r in "$@"; do
-			f=$(echo "$r" | cut -d: -f2)
+			run_parts "$r"
 			case "$f" in
-			@*) specs="$specs ${r%%:*}:@$tmp/ctx_${f#@}:${r##*:}" ;;
-			*) specs="$specs ${r%%:*}:$tmp/pkt_$f:${r##*:}" ;;
+			@*) specs="$specs $p:@$tmp/ctx_${f#@}:$n" ;;
+			*) specs="$specs $p:$tmp/pkt_$f:$n" ;;
 			esac
 		done
 		# shellcheck disable=SC2086
-		if ! KC_ENGINE=$eng "$helper" oneproc "$tmp/$o.o" "$tmp/u/$o" $specs >"$tmp/u.runs" 2>"$tmp/ul"; then
-			notok "$o: userbpf refuses it: $(head -3 "$tmp/ul" | tr '\n' ' ')"
-			rm -rf "$K/$o"
+		if ! KC_ENGINE=$eng "$helper" oneproc "$tmp/$o.o" "$u" $specs >"$u/runs" 2>"$tmp/ul"; then
+			notok "$lbl: userbpf refuses it: $(head -3 "$tmp/ul" | tr '\n' ' ')"
 			return
 		fi
 	elif ! "$ub" prog loadall "$tmp/$o.o" "$K/$o/p" pinmaps "$K/$o/m" >"$tmp/ul" 2>&1; then
-		notok "$o: userbpf refuses it: $(head -3 "$tmp/ul" | tr '\n' ' ')"
-		rm -rf "$K/$o"
+		notok "$lbl: userbpf refuses it: $(head -3 "$tmp/ul" | tr '\n' ' ')"
+		rm -rf "$USERBPF_ROOT/kcmp-$$/$o"
 		return
 	fi
-	ok "$o: loaded by both"
+	ok "$lbl: loaded by both"
 	# userbpf's loader runs what its verifier refuses in the checked
-	# interpreter: the verdicts are compared on their own
-	if "$ub" verify "$tmp/$o.o" >"$tmp/uv" 2>&1; then
-		ok "$o: every program accepted by both verifiers"
-	else
-		notok "$o: the kernel's verifier accepts it, userbpf's refuses: $(grep -m1 refused: "$tmp/uv")"
+	# interpreter: the verdicts are compared on their own (once)
+	if [ $first = 1 ]; then
+		if "$ub" verify "$tmp/$o.o" >"$tmp/uv" 2>&1; then
+			ok "$lbl: every program accepted by both verifiers"
+		else
+			notok "$lbl: the kernel's verifier accepts it, userbpf's refuses: $(grep -m1 refused: "$tmp/uv")"
+		fi
 	fi
 	i=0
 	for r in "$@"; do
 		i=$((i + 1))
-		p=${r%%:*} f=$(echo "$r" | cut -d: -f2) n=${r##*:}
+		run_parts "$r"
+		ur=$u/run.$i
 		case "$f" in
-		@*)	# a context-only program: ctx_in alone (see kcompare_helper krun)
-			c=$tmp/ctx_${f#@}
-			"$helper" krun "$K/$o/p/$p" "$c" "$tmp/k.ctx" >"$tmp/kr" 2>&1
-			if [ "$mode" = oneproc ]; then
-				sed -n "${i}p" "$tmp/u.runs" >"$tmp/ur"
-				cp "$tmp/u/$o/out.$i" "$tmp/u.ctx" 2>/dev/null
-			else
-				ubrun prog run pinned "$K/$o/p/$p" data_in "$tmp/empty" ctx_in "$c" \
-					ctx_out "$tmp/u.ctx" >"$tmp/ur" 2>&1
-			fi
+		@*)
 			what="context $f"
+			[ "$mode" = oneproc ] || ubrun prog run pinned "$K/$o/p/$p" data_in "$tmp/empty" \
+				ctx_in "$tmp/ctx_${f#@}" ctx_out "$u/out.$i" >"$ur" 2>&1
 			;;
-		*+*)	# a frame and a context (ctx_in FILE, ctx_out compared too)
-			c=$tmp/ctx_${f#*+}
-			"$bt" prog run pinned "$K/$o/p/$p" data_in "$tmp/pkt_${f%%+*}" repeat "$n" \
-				data_out "$tmp/k.out" ctx_in "$c" ctx_out "$tmp/k.ctx" >"$tmp/kr" 2>&1
-			ubrun prog run pinned "$K/$o/p/$p" data_in "$tmp/pkt_${f%%+*}" repeat "$n" \
-				data_out "$tmp/u.out" ctx_in "$c" ctx_out "$tmp/u.ctx" >"$tmp/ur" 2>&1
+		*+*)
 			what="frame ${f%%+*} and context ${f#*+} x$n"
+			ubrun prog run pinned "$K/$o/p/$p" data_in "$tmp/pkt_${f%%+*}" repeat "$n" \
+				data_out "$u/out.$i" ctx_in "$tmp/ctx_${f#*+}" ctx_out "$u/ctx.$i" >"$ur" 2>&1
 			;;
 		*)
-			"$bt" prog run pinned "$K/$o/p/$p" data_in "$tmp/pkt_$f" repeat "$n" \
-				data_out "$tmp/k.out" >"$tmp/kr" 2>&1
-			if [ "$mode" = oneproc ]; then
-				sed -n "${i}p" "$tmp/u.runs" >"$tmp/ur"
-				cp "$tmp/u/$o/out.$i" "$tmp/u.out" 2>/dev/null
-			else
-				ubrun prog run pinned "$K/$o/p/$p" data_in "$tmp/pkt_$f" repeat "$n" \
-					data_out "$tmp/u.out" >"$tmp/ur" 2>&1
-			fi
 			what="frame $f x$n"
+			[ "$mode" = oneproc ] || ubrun prog run pinned "$K/$o/p/$p" data_in "$tmp/pkt_$f" \
+				repeat "$n" data_out "$u/out.$i" >"$ur" 2>&1
 			;;
 		esac
-		kv=$(retval "$tmp/kr") uv=$(retval "$tmp/ur")
-		ke=$(runerr "$tmp/kr") ue=$(runerr "$tmp/ur")
+		[ "$mode" = oneproc ] && sed -n "${i}p" "$u/runs" >"$ur"
+		# the frame, or for a context-only program the context, after it
+		ko=$kc/out.$i
+		[ "$f" != "${f#@}" ] && ko=$kc/ctx.$i
+		kv=$(retval "$kc/run.$i") uv=$(retval "$ur")
+		ke=$(runerr "$kc/run.$i") ue=$(runerr "$ur")
 		runs=$((runs + 1))
 		if [ -z "$kv" ] && [ -n "$ke" ] && [ "$ke" = "$ue" ]; then
 			ok "$lbl run $i: $p on $what fails on both: $ke"
 		elif [ -z "$kv" ] || [ "$kv" != "$uv" ]; then
-			notok "$lbl run $i: $p on $what: kernel '${kv:-$(quiet "$tmp/kr" | head -1)}', userbpf '${uv:-$(head -1 "$tmp/ur")}'"
-		elif [ "$f" = "${f#@}" ] && ! cmp -s "$tmp/k.out" "$tmp/u.out"; then
-			notok "$lbl run $i: $p on $what: returns $kv on both, but the frames after differ"
-		elif { [ -f "$tmp/k.ctx" ] || [ -f "$tmp/u.ctx" ]; } && ! cmp -s "$tmp/k.ctx" "$tmp/u.ctx"; then
+			notok "$lbl run $i: $p on $what: kernel '${kv:-$(quiet "$kc/run.$i" | head -1)}', userbpf '${uv:-$(head -1 "$ur")}'"
+		elif ! cmp -s "$ko" "$u/out.$i"; then
+			notok "$lbl run $i: $p on $what: returns $kv on both, but the $([ "$ko" = "$kc/out.$i" ] && echo frames || echo contexts) after differ"
+		elif { [ -f "$kc/ctx.$i" ] || [ -f "$u/ctx.$i" ]; } && [ "$f" = "${f#@}" ] &&
+			! cmp -s "$kc/ctx.$i" "$u/ctx.$i"; then
 			notok "$lbl run $i: $p on $what: returns $kv on both, but the contexts after differ"
-			od -An -tx1 -v "$tmp/k.ctx" >"$tmp/k.x" 2>/dev/null
-			od -An -tx1 -v "$tmp/u.ctx" >"$tmp/u.x" 2>/dev/null
+			od -An -tx1 -v "$kc/ctx.$i" >"$tmp/k.x" 2>/dev/null
+			od -An -tx1 -v "$u/ctx.$i" >"$tmp/u.x" 2>/dev/null
 			show_diff "$tmp/k.x" "$tmp/u.x"
 		else
 			ok "$lbl run $i: $p on $what returns $kv on both"
 		fi
-		rm -f "$tmp/k.out" "$tmp/u.out" "$tmp/k.ctx" "$tmp/u.ctx"
 	done
-	for m in $(ls "$K/$o/m" 2>/dev/null); do
-		if [ "$mode" = oneproc ]; then
-			compare_map "$o" "$m" oneproc
-		elif [ -e "$USERBPF_ROOT/kcmp-$$/$o/m/$m" ]; then
-			compare_map "$o" "$m" ""
-		else
-			maps=$((maps + 1))
-			notok "$lbl map $m: the kernel pinned it, userbpf did not"
+	# userbpf's maps; then every dump normalized by one kc_norm.py
+	batch=
+	while read -r m; do
+		t=$(cat "$kc/$m.type")
+		kp="$K/$o/m/$m"
+		if [ "$mode" != oneproc ] && [ ! -e "$USERBPF_ROOT/kcmp-$$/$o/m/$m" ]; then
+			echo "missing" >"$u/$m.missing"
+			continue
 		fi
-	done
-	rm -rf "$K/$o" "$USERBPF_ROOT/kcmp-$$/$o"
+		if [ -f "$kc/$m.d" ] && [ "$mode" != oneproc ]; then
+			"$ub" -j map dump pinned "$kp" >"$u/$m.d" 2>/dev/null
+			echo "exit $?" >>"$u/$m.d"
+		fi
+		case "$t" in
+		queue | stack) "$helper" pop "$kp" >"$u/$m.m" 2>&1 ;;
+		ringbuf) "$helper" uring "$kp" >"$u/$m.m" 2>&1 ;;
+		bloom_filter) "$helper" ubloom "$kp" 1024 >"$u/$m.m" 2>&1 ;;
+		*)
+			if [ "$mode" = oneproc ]; then
+				cp "$u/$m" "$u/$m.json" 2>/dev/null || echo '{"error":"no dump"}' >"$u/$m.json"
+			else
+				"$ub" -j map dump pinned "$kp" >"$u/$m.json" 2>/dev/null
+			fi
+			batch="$batch $(map_mode "$t") $u/$m.json $u/$m.m"
+			;;
+		esac
+		mm=$(map_mode "$t")
+		[ "$mm" = pops ] && [ ! -f "$kc/$m.m" ] && batch="$batch pops $kc/$m.pops $kc/$m.m"
+		[ -f "$kc/$m.json" ] && [ ! -f "$kc/$m.m" ] && batch="$batch $mm $kc/$m.json $kc/$m.m"
+	done <"$kc/maps"
+	# shellcheck disable=SC2086
+	[ -n "$batch" ] && norm batch $batch 2>"$tmp/n.err"
+	while read -r m; do
+		t=$(cat "$kc/$m.type")
+		maps=$((maps + 1))
+		if [ -f "$u/$m.missing" ]; then
+			notok "$lbl map $m: the kernel pinned it, userbpf did not"
+			continue
+		fi
+		if [ -f "$u/$m.d" ]; then
+			# no keys: `map dump` ends at once, the error as exit code
+			if cmp -s "$kc/$m.d" "$u/$m.d"; then
+				ok "$lbl map $m ($t): -j map dump as bpftool's ($(tr '\n' ' ' <"$kc/$m.d"))"
+			else
+				notok "$lbl map $m ($t): -j map dump differs from bpftool's"
+				show_diff "$kc/$m.d" "$u/$m.d"
+			fi
+		fi
+		case "$t" in
+		queue | stack) what="popped empty" ;;
+		ringbuf) what="consumed" ;;
+		bloom_filter) what="asked about 0..1023" ;;
+		*)
+			mm=$(map_mode "$t")
+			what="$(wc -l <"$kc/$m.m" | tr -d ' ') entries"
+			[ "$mm" = plain ] || what="$what, $mm"
+			;;
+		esac
+		if [ -f "$kc/$m.m" ] && cmp -s "$kc/$m.m" "$u/$m.m"; then
+			ok "$lbl map $m ($t, $what)"
+			[ -n "${KC_VERBOSE:-}" ] && sed 's/^/#     /' "$kc/$m.m"
+		else
+			notok "$lbl map $m ($t, $what): differs"
+			show_diff "$kc/$m.m" "$u/$m.m"
+			sed 's/^/#   /' "$tmp/n.err" | head -3
+		fi
+	done <"$kc/maps"
+	rm -rf "$USERBPF_ROOT/kcmp-$$/$o"
 }
 
 # ---- the programs ----------------------------------------------------------
