@@ -41,6 +41,9 @@ static int xdp_ctx(void *user, struct userbpf_test_ctx *t)
 		memcpy(f, t->ctx_in, t->ctx_in_len < sizeof(f) ? t->ctx_in_len : sizeof(f));
 		if (f[0] != 0 || (f[1] && f[1] != t->data_len) || f[2] || f[5])
 			return -EINVAL;
+		/* a queue needs a device (xdp_convert_md_to_buff) */
+		if (!f[3] && f[4])
+			return -EINVAL;
 	}
 	f[0] = (uint32_t)(uintptr_t)t->data;
 	f[1] = (uint32_t)(uintptr_t)(t->data + t->data_len);
@@ -102,6 +105,18 @@ static bool skb_io_byte(size_t off)
 
 void ub_progtypes_ctx_out(const struct userbpf_prog_type *t, void *ctx, size_t size)
 {
+	if (t && t->linux_type == 6 && !strcmp(t->name, "xdp") && size >= 12) {
+		/* xdp_convert_buff_to_md: data and data_end as offsets from
+		 * data_meta, which comes back as ctx_in gave it (0) */
+		uint32_t f[3];
+
+		memcpy(f, ctx, sizeof(f));
+		f[0] -= f[2];
+		f[1] -= f[2];
+		f[2] = 0;
+		memcpy(ctx, f, sizeof(f));
+		return;
+	}
 	if (!t || (t->linux_type != 1 && t->linux_type != 3 && t->linux_type != 4) ||
 	    t->ctx_size != SKB_SIZE)
 		return;

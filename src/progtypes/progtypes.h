@@ -12,8 +12,9 @@
 /* Registers xdp, socket_filter, sched_cls, sched_act, tracepoint,
  * raw_tracepoint and syscall. */
 int ub_progtypes_install_builtin(struct userbpf_rt *rt);
-/* What a test run hands back as ctx_out of a context of type t: for the
- * __sk_buff types, Linux's fields only (the rest zeroed in place). */
+/* What a test run hands back as ctx_out of a context of type t, made in
+ * place: for the __sk_buff types, Linux's fields only (the rest zeroed);
+ * for xdp_md, the packet pointers as offsets, as Linux gives them. */
 void ub_progtypes_ctx_out(const struct userbpf_prog_type *t, void *ctx, size_t size);
 /* Frees the registry. */
 void ub_progtypes_free(struct userbpf_rt *rt);
