@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # kc_norm.py - what kcompare.sh compares, in one canonical text form:
 #   packets DIR             writes the test frames pkt_a..pkt_e, the
-#                           contexts ctx_1..ctx_4, ctx_skb, ctx_skbbad and
+#                           contexts ctx_1..ctx_4, ctx_skb, ctx_skbbad,
+#                           ctx_xdp, ctx_xdpbad and
 #                           `empty` into DIR
 #   dump FILE [sum|ids]     a `bpftool -j map dump`: one line per entry,
 #                           sorted by key; "formatted" (BTF) is dropped;
@@ -95,6 +96,13 @@ def packets(d):
     skb[44:48] = (1).to_bytes(4, "little")
     with open("%s/ctx_skbbad" % d, "wb") as f:
         f.write(bytes(skb))
+    # an xdp_md for ctx_in: data 0, data_end the frame's length (a),
+    # ingress_ifindex 1 (lo), rx_queue_index 0
+    with open("%s/ctx_xdp" % d, "wb") as f:
+        f.write(b"".join(v.to_bytes(4, "little") for v in (0, 64, 0, 1, 0, 0)))
+    # ... with an rx_queue_index but no device: refused
+    with open("%s/ctx_xdpbad" % d, "wb") as f:
+        f.write(b"".join(v.to_bytes(4, "little") for v in (0, 64, 0, 0, 1, 0)))
     # shorter than what the program reads: refused (EINVAL)
     with open("%s/ctx_4" % d, "wb") as f:
         f.write(bytes(8))

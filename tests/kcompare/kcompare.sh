@@ -366,7 +366,8 @@ build skb
 # repeated: each pass starts from fresh maps)
 for eng in default interpreter; do
 	object maps cli kc_maps:a:1 kc_maps:b:3 kc_maps:c:2 kc_maps:a:5 kc_maps:d:1 \
-		kc_maps:e:4 kc_sock:a:1 kc_sock:c:2
+		kc_maps:e:4 kc_sock:a:1 kc_sock:c:2 kc_maps:a+xdp:2 kc_maps:a+xdpbad:1 \
+		kc_sock:b+skb:1
 	object lpm cli kc_lpm:a:1 kc_lpm_fill:a:1 kc_lpm:a:2 kc_lpm:b:1 kc_lpm:c:3 \
 		kc_lpm:d:1 kc_lpm:e:1
 	object qsb cli kc_qsb:a:1 kc_qsb:b:2 kc_qsb:c:1 kc_qsb:d:1 kc_drain:a:1 \

@@ -122,6 +122,9 @@ int kc_maps(struct xdp_md *ctx)
 		*pv += 1;
 	else
 		err_at(5, bpf_map_update_elem(&lru, &lk, &k, BPF_ANY));
+	/* the context's other fields (ctx_in may set them) */
+	err_at(6, ctx->ingress_ifindex);
+	err_at(7, ctx->rx_queue_index);
 	return 2 + (d[KC_PAYLOAD] & 1);
 }
 
