@@ -47,6 +47,24 @@ struct {
 	__type(value, __u64);
 } lrupc SEC(".maps");
 
+/* small hashes that fill up: -E2BIG past max_entries, preallocated or not */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u32);
+} hfull SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u32);
+} hfullnp SEC(".maps");
+
+KC_ARRAY(full, 1, __u64);
+
 static __always_inline void err_at(__u32 i, long e)
 {
 	__s64 *v = bpf_map_lookup_elem(&errs, &i);
@@ -122,6 +140,27 @@ int kc_maps(struct xdp_md *ctx)
 		*pv += 1;
 	else
 		err_at(5, bpf_map_update_elem(&lru, &lk, &k, BPF_ANY));
+	/* fill the small hashes: three new keys per run */
+	{
+		__u32 big = 0, other = 0, fine = 0, differ = 0, kk, vv = d[KC_IP_DST + 3];
+		long e1, e2;
+		__s64 *c;
+
+#pragma unroll
+		for (i = 0; i < 3; i++) {
+			kk = d[KC_PAYLOAD + 9] + i;
+			e1 = bpf_map_update_elem(&hfull, &kk, &vv, BPF_NOEXIST);
+			e2 = bpf_map_update_elem(&hfullnp, &kk, &vv, BPF_NOEXIST);
+			big += e1 == -7;	/* -E2BIG */
+			other += e1 && e1 != -7;
+			fine += !e1;
+			differ += e1 != e2;
+		}
+		k = 0;
+		c = bpf_map_lookup_elem(&full, &k);
+		if (c)
+			*c += big | other << 8 | fine << 16 | (__u64)differ << 24;
+	}
 	/* the context's other fields (ctx_in may set them) */
 	err_at(6, ctx->ingress_ifindex);
 	err_at(7, ctx->rx_queue_index);
