@@ -91,11 +91,12 @@ quiet() { grep -v -E '^Warning: bpftool is now running|^If it used to work|^$' "
 retval() { sed -n 's/^Return value: \([0-9-]*\).*/\1/p' "$1" | head -1; }
 runerr() { sed -n 's/.*failed to run program[^:]*: \([A-Za-z][A-Za-z ]*[a-z]\).*/\1/p' "$1" | head -1; }
 
-# build NAME [CFLAGS...]: progs/NAME.bpf.c -> $tmp/NAME.o
+# build NAME [CFLAGS...]: progs/NAME.bpf.c -> $tmp/NAME.o; NAME=SRC builds
+# progs/SRC.bpf.c as $tmp/NAME.o (the same source, other flags)
 build() {
-	n=$1
+	n=${1%%=*} src=${1#*=}
 	shift
-	if clang -O2 -g -target bpf -I"$arch_inc" "$@" -c "$here/progs/$n.bpf.c" \
+	if clang -O2 -g -target bpf -I"$arch_inc" "$@" -c "$here/progs/$src.bpf.c" \
 		-o "$tmp/$n.o" 2>"$tmp/cc.err"; then
 		return 0
 	fi
@@ -361,6 +362,11 @@ build tail
 build mim
 build misc
 build skb
+# clang's default is -mcpu=v1; v3 brings 32-bit ALU and jumps
+build loops3=loops -mcpu=v3
+build calls3=calls -mcpu=v3
+build lpm3=lpm -mcpu=v3
+build glob3=glob -mcpu=v3
 
 # every object on both sides, once per userbpf engine (the kernel's runs are
 # repeated: each pass starts from fresh maps)
@@ -383,6 +389,10 @@ for eng in default interpreter; do
 	# ... and through the embedding API's test run, verified
 	object sys oneproc kc_sys:@1:1 kc_sys:@3:1 kc_sys:@4:1 kc_sys:@2:1
 	# maps holding program and map ids: userbpf's side in one process
+	object loops3 cli kc_loops:a:1 kc_loops:c:2 kc_loops:e:1
+	object calls3 cli kc_calls:a:1 kc_calls:d:3
+	object lpm3 cli kc_lpm_fill:a:1 kc_lpm:a:2 kc_lpm:b:1 kc_lpm:c:3 kc_lpm:d:1 kc_lpm:e:1
+	object glob3 cli kc_glob:a:1 kc_glob:b:4 kc_glob:e:3
 	object misc cli kc_misc:a:1 kc_misc:b:2 kc_misc:c:1 kc_misc:e:3
 	object skb cli kc_tc:a:1 kc_tc:b:1 kc_tc:c:3 kc_tc:a+skb:1 kc_tc:c+skbbad:1 kc_tc:e:2
 	object tail oneproc kc_chain:a:1 kc_self:a:1 kc_chain:b:3 kc_self:c:2 kc_t1:d:1 \
@@ -397,5 +407,5 @@ if [ ! -e "$K" ] && [ -z "$(ls -A "$USERBPF_ROOT/kcmp-$$" 2>/dev/null)" ]; then
 else
 	eng=all notok "cleanup: pins left behind"
 fi
-echo "# kcompare: $progs objects, $runs runs, $maps maps compared (over 2 userbpf engines); $bad disagreements"
+echo "# kcompare: $progs object loads, $runs runs, $maps map comparisons (every object once per userbpf engine against one kernel run); $bad disagreements"
 exit 0
