@@ -15,7 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#if defined(__linux__)
 #include <linux/types.h>
+#else
+typedef uint32_t __u32;
+typedef uint64_t __u64;
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,12 +30,11 @@ extern "C" {
 #define LIBBPF_API __attribute__((visibility("default")))
 #endif
 
-/* Element flags (uapi linux/bpf.h), for programs that do not include it. */
-#ifndef BPF_ANY
-#define BPF_ANY 0
-#define BPF_NOEXIST 1
-#define BPF_EXIST 2
-#define BPF_F_LOCK 4
+/* The uapi: map and program types, flags.  Elsewhere, the element flags. */
+#if defined(__linux__)
+#include <linux/bpf.h>
+#else
+enum { BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2, BPF_F_LOCK = 4 };
 #endif
 
 LIBBPF_API int bpf_map_update_elem(int fd, const void *key, const void *value, __u64 flags);

@@ -274,6 +274,9 @@ struct userbpf_obj_opts {
 	 * is pinned there (a different one fails the load), else created and
 	 * pinned there.  NULL: such maps are not pinned. */
 	const char *pin_root_path;
+	/* Every map (not only those whose definition asks for
+	 * LIBBPF_PIN_BY_NAME) is reused from, or pinned at, pin_root_path/NAME. */
+	bool pin_all_maps;
 };
 
 /* Opens an object file (read and copied; the file is not kept open).

@@ -329,9 +329,12 @@ int ub_map_pin(struct userbpf_map *m, const char *path)
 	char *p;
 
 	if (m->pin_path) {
-		ub_log(m->rt, USERBPF_LOG_WARN, "map '%s' is pinned at %s already", m->def.name,
-		       m->pin_path);
-		return -EBUSY;
+		/* A second name for the same file, as bpffs allows. */
+		err = userbpf_store__link(m->pin_path, path);
+		if (err)
+			ub_log(m->rt, USERBPF_LOG_WARN, "%s: cannot pin map '%s' (pinned at %s): %s",
+			       path, m->def.name, m->pin_path, userbpf_strerror(err));
+		return err;
 	}
 	p = ub_strdup(m->rt, path);
 	if (!p)

@@ -187,6 +187,13 @@ int cmd_run(const struct cli *c, int argc, char **argv)
 	}
 	if (exec_env(root, sizeof(root)))
 		goto out;
+	/* The object's maps, pinned for the traced processes to share. */
+	err = ub_link_pin_maps(obj, root, rec->maps, sizeof(rec->maps));
+	if (err) {
+		cli_err("%s: cannot pin the object's maps in %s: %s", argv[0], root, strerror(-err));
+		rec->maps[0] = 0;
+		goto out;
+	}
 	for (size_t i = 0; i < cnt; i++) {
 		const char *sec = userbpf_obj__prog_section(obj, i), *name = userbpf_obj__prog_name(obj, i);
 		struct ub_attach at;
@@ -271,6 +278,8 @@ int cmd_run(const struct cli *c, int argc, char **argv)
 out:
 	for (size_t i = 0; i < nlinks; i++)
 		ub_link_remove(root, links[i]);
+	if (rec && rec->maps[0])
+		ub_link_unpin_maps(rec->maps);
 	if (pfd >= 0)
 		close(pfd);
 	free(links);

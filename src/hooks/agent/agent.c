@@ -530,7 +530,17 @@ static void load_link(struct epoch *e, const char *path)
 		warnf("%s: cannot read object '%s': %s", path, r->obj, strerror((int)-n));
 		return;
 	}
-	obj = userbpf_obj__open_mem(e->rt, data, (size_t)n, NULL);
+	{
+		/* The attacher's maps, shared: every map is found by name in
+		 * the link's folder. */
+		struct userbpf_obj_opts oo = { .sz = sizeof(oo), .name = r->obj };
+
+		if (r->maps[0]) {
+			oo.pin_root_path = r->maps;
+			oo.pin_all_maps = true;
+		}
+		obj = userbpf_obj__open_mem(e->rt, data, (size_t)n, &oo);
+	}
 	if (!obj || userbpf_obj__load(obj)) {
 		warnf("%s: cannot load object '%s'", path, r->obj);
 		return;
