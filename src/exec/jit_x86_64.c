@@ -75,6 +75,22 @@ static const uint8_t bpf2x[11] = { RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R
 #define FRAME 512		/* BPF stack per frame */
 #define WIN64_OUT 48		/* shadow space + 5th and 6th argument */
 
+/*
+ * What one function of the program needs from its frame, found by a scan
+ * of its instructions before it is emitted (fn_scan).  A function saves
+ * only the callee-saved registers it writes: the BPF registers it names
+ * (r6..r9 in rbx, r13..r15; r10 in rbp, which also asks for the BPF
+ * stack), r12 in the main function when the program calls out at all
+ * (the run state lives there), and rdi/rsi in the Win64 main function.
+ * A leaf function that names none of them has no prologue at all.
+ */
+struct jx_frame {
+	uint16_t save;		/* bit per x86 register pushed */
+	int32_t size;		/* subtracted from rsp after the pushes */
+	int32_t out;		/* bytes at the bottom for Win64 helper calls */
+	bool fp;		/* r10 used: rbp = top of a BPF stack */
+};
+
 struct jx {
 	const struct userbpf_prog *prog;
 	struct userbpf_rt *rt;
@@ -98,6 +114,9 @@ struct jx {
 	bool blind;
 	uint64_t seed;		/* blinding keys derive from it */
 	size_t cur;		/* index of the instruction being emitted */
+	bool need_ctx;		/* some instruction calls out: r12 holds c */
+	struct jx_frame main;	/* the main function's frame */
+	struct jx_frame fn;	/* the frame of the callee being emitted */
 };
 
 /* jk[i]: the kind of insn i's variable jump, and its condition code
@@ -425,80 +444,120 @@ static void jump_insn(struct jx *j, int cc, size_t target_insn)
 
 /* ---- prologues and epilogues ---- */
 
+/* The order of the pushes; pops go the other way. */
+static const uint8_t push_order[] = { RBP, RBX, RDI, RSI, R12, R13, R14, R15 };
+
 /*
- * The main frame, from high to low addresses: the saved registers, 8 bytes
- * of padding (6 or 8 pushes leave rsp 8 off 16-byte alignment), the BPF
- * stack (rbp points at its top), then j->out bytes for Win64 calls.
+ * The frame, from high to low addresses: the saved registers, padding to
+ * keep rsp 16-byte aligned at calls, the BPF stack when r10 is used (rbp
+ * points at its top), then j->out bytes for Win64 helper calls.
  */
+static void fn_scan(struct jx *j, size_t start, bool is_main, struct jx_frame *f)
+{
+	const struct userbpf_prog *p = j->prog;
+	uint16_t used = 0;	/* BPF registers named */
+	bool calls = false, helpers = false;
+	int npush = 0;
+
+	for (size_t i = start; i < p->cnt && (i == start || !j->entry[i]); i++) {
+		const struct ub_dinsn *d = &p->d[i];
+		uint8_t fmt;
+
+		if (d->op >= UB_OP__COUNT)
+			continue;
+		fmt = ub_opinfo[d->op].fmt;
+		used |= (uint16_t)(1u << d->dst | 1u << d->src);
+		if (fmt == F_CALL || fmt == F_CALLX || fmt == F_LDABS || fmt == F_LDIND)
+			helpers = calls = true;
+		else if (fmt == F_CALL_LOCAL)
+			calls = true;
+	}
+	f->save = 0;
+	f->fp = (used >> 10) & 1;
+	for (int r = 6; r <= 10; r++)
+		if ((used >> r) & 1)
+			f->save |= (uint16_t)(1u << bpf2x[r]);
+	if (is_main && j->need_ctx)
+		f->save |= 1u << CTX;
+	if (is_main && j->win64)
+		f->save |= 1u << RDI | 1u << RSI;
+	for (int r = 0; r < 16; r++)
+		npush += (f->save >> r) & 1;
+	f->out = helpers ? j->out : 0;
+	f->size = (f->fp ? FRAME : 0) + f->out;
+	/* rsp is 8 off alignment on entry (the return address) */
+	if (calls && (8 + 8 * npush + f->size) % 16)
+		f->size += 8;
+}
+
+static void frame_enter(struct jx *j, const struct jx_frame *f)
+{
+	for (size_t k = 0; k < sizeof(push_order); k++)
+		if ((f->save >> push_order[k]) & 1)
+			push(j, push_order[k]);
+}
+
+static void frame_alloc(struct jx *j, const struct jx_frame *f)
+{
+	if (f->size)
+		alu_ri(j, true, 5, RSP, f->size);
+	if (f->fp)
+		x_mem(j, false, true, 0x8d, RBP, RSP, FRAME + f->out, false);
+}
+
+static void frame_leave(struct jx *j, const struct jx_frame *f)
+{
+	if (f->size)
+		alu_ri(j, true, 0, RSP, f->size);
+	for (size_t k = sizeof(push_order); k-- > 0;)
+		if ((f->save >> push_order[k]) & 1)
+			pop(j, push_order[k]);
+	emit1(j, 0xc3);
+}
+
 static void main_prologue(struct jx *j)
 {
-	push(j, RBP);
-	push(j, RBX);
-	if (j->win64) {
-		push(j, RDI);
-		push(j, RSI);
-	}
-	push(j, R12);
-	push(j, R13);
-	push(j, R14);
-	push(j, R15);
-	if (j->win64) {
-		/* above the 8 pushes and the return address: shadow space,
-		 * then the 5th and 6th arguments */
-		int32_t above = 8 * 8 + 8 + 32;
+	const struct jx_frame *f = &j->main;
 
+	frame_enter(j, f);
+	if (j->win64) {
+		/* above the pushes and the return address: shadow space,
+		 * then the 5th and 6th arguments */
+		int32_t above = 8 + 32;
+
+		for (int r = 0; r < 16; r++)
+			above += 8 * ((f->save >> r) & 1);
 		mov_rr(j, true, RDI, RCX);
 		mov_rr(j, true, RSI, RDX);
 		mov_rr(j, true, RDX, R8);
 		mov_rr(j, true, RCX, R9);
 		x_mem(j, false, true, 0x8b, R8, RSP, above, false);
-		x_mem(j, false, true, 0x8b, CTX, RSP, above + 8, false);
-	} else {
+		if (j->need_ctx)
+			x_mem(j, false, true, 0x8b, CTX, RSP, above + 8, false);
+	} else if (j->need_ctx) {
 		mov_rr(j, true, CTX, R9);
 	}
-	alu_ri(j, true, 5, RSP, FRAME + j->out + 8);
-	x_mem(j, false, true, 0x8d, RBP, RSP, FRAME + j->out, false);
-	x_mem(j, false, true, 0x89, RSP, CTX, (int32_t)offsetof(struct userbpf_call, jit_rsp), false);
+	frame_alloc(j, f);
+	if (j->need_ctx)
+		x_mem(j, false, true, 0x89, RSP, CTX,
+		      (int32_t)offsetof(struct userbpf_call, jit_rsp), false);
 }
 
 static void main_epilogue(struct jx *j)
 {
-	alu_ri(j, true, 0, RSP, FRAME + j->out + 8);
-	pop(j, R15);
-	pop(j, R14);
-	pop(j, R13);
-	pop(j, R12);
-	if (j->win64) {
-		pop(j, RSI);
-		pop(j, RDI);
-	}
-	pop(j, RBX);
-	pop(j, RBP);
-	emit1(j, 0xc3);
+	frame_leave(j, &j->main);
 }
 
-/* A callee entered with rsp 8 off alignment: 5 pushes realign it, and
- * the frame (a multiple of 16) keeps it. */
+/* A callee: entered with rsp 8 off alignment, like any function. */
 static void sub_prologue(struct jx *j)
 {
-	push(j, RBP);
-	push(j, RBX);
-	push(j, R13);
-	push(j, R14);
-	push(j, R15);
-	alu_ri(j, true, 5, RSP, FRAME + j->out);
-	x_mem(j, false, true, 0x8d, RBP, RSP, FRAME + j->out, false);
+	frame_enter(j, &j->fn);
+	frame_alloc(j, &j->fn);
 }
 
 static void sub_epilogue(struct jx *j)
 {
-	alu_ri(j, true, 0, RSP, FRAME + j->out);
-	pop(j, R15);
-	pop(j, R14);
-	pop(j, R13);
-	pop(j, RBX);
-	pop(j, RBP);
-	emit1(j, 0xc3);
+	frame_leave(j, &j->fn);
 }
 
 /* After a helper: leave through the unwind stub when it set c->pending. */
@@ -965,9 +1024,10 @@ static void emit_insn(struct jx *j, size_t i, bool in_main)
 		check_pending(j);
 		break;
 	case F_CALL_LOCAL:
+		/* No check of c->pending after it: a callee whose helper sets
+		 * it unwinds from there, and so never returns here. */
 		emit1(j, 0xe8);
 		rel32_fn(j, (size_t)d->off);
-		check_pending(j);
 		break;
 	case F_CALLX: {
 		/* A helper id goes through the C trampoline; anything else is a
@@ -1176,14 +1236,24 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
+		const struct ub_dinsn *d = &prog->d[i];
+		uint8_t fmt = d->op < UB_OP__COUNT ? ub_opinfo[d->op].fmt : F_LDDW;
+
+		if (fmt == F_CALL || fmt == F_CALLX || fmt == F_LDABS || fmt == F_LDIND)
+			j.need_ctx = true;
+	}
+	fn_scan(&j, 0, true, &j.main);
+	for (i = 0; i < n; i++) {
 		/* Calls land on the prologue, jumps on the body. */
 		j.ncaddr[i] = (uint32_t)j.len;
 		if (j.entry[i]) {
 			in_main = i == 0;
-			if (in_main)
+			if (in_main) {
 				main_prologue(&j);
-			else
+			} else {
+				fn_scan(&j, i, false, &j.fn);
 				sub_prologue(&j);
+			}
 		}
 		j.naddr[i] = (uint32_t)j.len;
 		j.cur = i;
