@@ -91,6 +91,15 @@ struct jx_frame {
 	bool fp;		/* r10 used: rbp = top of a BPF stack */
 };
 
+/* The flags as an ALU operation left them: they describe the value of
+ * x86 register reg (-1: nothing known), 64 or 32 bits wide (w); after
+ * and/or/xor (logic) exactly as `test reg, reg` would set them, after
+ * add/sub only ZF and SF are those of the value. */
+struct jx_flags {
+	int reg;
+	bool w, logic;
+};
+
 struct jx {
 	const struct userbpf_prog *prog;
 	struct userbpf_rt *rt;
@@ -115,6 +124,10 @@ struct jx {
 	uint64_t seed;		/* blinding keys derive from it */
 	size_t cur;		/* index of the instruction being emitted */
 	bool need_ctx;		/* some instruction calls out: r12 holds c */
+	uint8_t *iflag;		/* IF_* of insn i */
+	size_t fused;		/* insn emitted with the one before it: skip */
+	struct jx_flags flags;	/* what the flags say after the insn emitted last */
+	struct jx_flags prev;	/* ... after the one before it */
 	struct jx_frame main;	/* the main function's frame */
 	struct jx_frame fn;	/* the frame of the callee being emitted */
 };
@@ -122,6 +135,15 @@ struct jx {
 /* jk[i]: the kind of insn i's variable jump, and its condition code
  * in the high 4 bits */
 enum { JK_JMP = 1, JK_JCC = 2, JK_STUB = 4, JK_SHORT = 8 };
+
+/* iflag[i]: insn i is a jump target or a function entry (IF_TARGET), the
+ * head of a loop (IF_HEAD: a jump at or after it goes to it), its jump
+ * must stay long (IF_LONG: the alignment of loop heads moved code so that
+ * the short form no longer fitted). */
+enum { IF_TARGET = 1, IF_HEAD = 2, IF_LONG = 4 };
+
+/* Loop heads start at a multiple of this, padded with NOPs. */
+#define LOOP_ALIGN 32
 
 /* ---- bytes ---- */
 
@@ -275,6 +297,22 @@ static void alu_ri(struct jx *j, bool w, int digit, int dst, int32_t imm)
 		modrm(j, 3, digit, dst);
 		emit4(j, (uint32_t)imm);
 	}
+}
+
+/* lea dst, [base + index + disp] (w: 64-bit result, else zero-extended
+ * 32); index is not rsp, which holds no BPF register. */
+static void x_lea(struct jx *j, bool w, int dst, int base, int index, int32_t disp)
+{
+	int mod = (disp == 0 && (base & 7) != RBP) ? 0 : (disp >= -128 && disp <= 127) ? 1 : 2;
+
+	rex(j, w, dst, index, base, false);
+	emit1(j, 0x8d);
+	modrm(j, mod, dst, 4);
+	emit1(j, (uint8_t)(((index & 7) << 3) | (base & 7)));
+	if (mod == 1)
+		emit1(j, (uint8_t)disp);
+	else if (mod == 2)
+		emit4(j, (uint32_t)disp);
 }
 
 /* ---- constant blinding ---- */
@@ -722,6 +760,7 @@ static void emit_alu(struct jx *j, const struct ub_dinsn *d)
 		} else {
 			x_rr(j, w, alu_rr_op[op >> 4], src, dst);
 		}
+		j->flags = (struct jx_flags){ dst, w, op >= 0x40 };
 		return;
 	case 0x20: /* mul */
 		if (k && j->blind) {
@@ -956,7 +995,13 @@ static void emit_jcc(struct jx *j, const struct ub_dinsn *d)
 	case 0xc0: cc = CC_L; break;
 	default: cc = CC_LE; break;
 	}
-	if (oi->fmt == F_JMP_K && j->blind && !(d->imm == 0 && (cc == CC_E || cc == CC_NE))) {
+	if (oi->fmt == F_JMP_K && d->imm == 0 && (oi->code & 0xf0) != 0x40 &&
+	    j->prev.reg == dst &&
+	    (cc == CC_E || cc == CC_NE ? j->prev.w == w || !j->prev.w
+				       : j->prev.logic && j->prev.w == w)) {
+		/* the ALU operation just before set the flags as a compare
+		 * with 0 would: nothing to emit */
+	} else if (oi->fmt == F_JMP_K && j->blind && !(d->imm == 0 && (cc == CC_E || cc == CC_NE))) {
 		load_imm32(j, w, TMP, (int32_t)d->imm);
 		x_rr(j, w, (oi->code & 0xf0) == 0x40 ? 0x85 : 0x39, TMP, dst);
 	} else if ((oi->code & 0xf0) == 0x40) {
@@ -979,14 +1024,59 @@ static void emit_jcc(struct jx *j, const struct ub_dinsn *d)
 	jump_insn(j, cc, (size_t)d->off);
 }
 
+/*
+ * Pairs of instructions with one x86 equivalent, when nothing jumps to the
+ * second (so it only ever runs right after the first):
+ *   mov a, b; add a, c|imm   ->  lea a, [b + c|imm]   (64 and 32 bits)
+ *   a <<= 32; a >>= 32       ->  mov a32, a32
+ *   a <<= 32; a s>>= 32      ->  movsxd a, a32
+ * Returns whether it emitted insn i and i + 1 (which then emits nothing).
+ */
+static bool emit_fused(struct jx *j, size_t i)
+{
+	const struct ub_dinsn *d = &j->prog->d[i], *e = d + 1;
+	int a, b;
+
+	if (i + 1 >= j->prog->cnt || (j->iflag[i + 1] & IF_TARGET) || e->dst != d->dst)
+		return false;
+	a = bpf2x[d->dst];
+	b = bpf2x[d->src];
+	if ((d->op == UB_OP_MOV64_X && e->op == UB_OP_ADD64_X) ||
+	    (d->op == UB_OP_MOV32_X && e->op == UB_OP_ADD32_X)) {
+		int c = e->src == e->dst ? b : bpf2x[e->src];
+
+		if ((b & 7) == RBP && (c & 7) != RBP)
+			x_lea(j, d->op == UB_OP_MOV64_X, a, c, b, 0); /* no disp8 */
+		else
+			x_lea(j, d->op == UB_OP_MOV64_X, a, b, c, 0);
+	} else if (!j->blind && ((d->op == UB_OP_MOV64_X && e->op == UB_OP_ADD64_K) ||
+				 (d->op == UB_OP_MOV32_X && e->op == UB_OP_ADD32_K))) {
+		x_mem(j, false, d->op == UB_OP_MOV64_X, 0x8d, a, b, (int32_t)e->imm, false);
+	} else if (d->op == UB_OP_LSH64_K && d->imm == 32 && e->op == UB_OP_RSH64_K &&
+		   e->imm == 32) {
+		mov_rr(j, false, a, a);
+	} else if (d->op == UB_OP_LSH64_K && d->imm == 32 && e->op == UB_OP_ARSH64_K &&
+		   e->imm == 32) {
+		x_rr(j, true, 0x63, a, a);
+	} else {
+		return false;
+	}
+	j->fused = i + 1;
+	return true;
+}
+
 /* Emits instruction i; in_main tells which epilogue exit uses. */
 static void emit_insn(struct jx *j, size_t i, bool in_main)
 {
 	const struct ub_dinsn *d = &j->prog->d[i];
 	const struct ub_opinfo *oi;
 
-	if (d->op >= UB_OP__COUNT)
-		return; /* second half of lddw */
+	j->prev = j->flags;
+	j->flags.reg = -1;
+	if (d->op >= UB_OP__COUNT || (i && j->fused == i))
+		return; /* second half of lddw, or emitted with insn i - 1 */
+	if (emit_fused(j, i))
+		return;
 	oi = &ub_opinfo[d->op];
 	switch (oi->fmt) {
 	case F_ALU_K: case F_ALU_X: case F_NEG: case F_MOVSX:
@@ -1091,52 +1181,123 @@ static bool cpu_has_bmi2(void)
 #endif
 }
 
+/* Lays the code out with the jumps sized as jk[] says now; loop heads
+ * get the padding that aligns them.  Leaves the addresses in j->addr,
+ * j->caddr and j->abort_stub. */
+static void jx_place(struct jx *j, size_t stub0)
+{
+	size_t n = j->prog->cnt, c = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t end0 = i + 1 < n ? j->ncaddr[i + 1] : stub0;
+		size_t body = end0 - j->naddr[i];
+
+		if (j->jk[i] & JK_SHORT)
+			body -= (j->jk[i] & JK_JMP ? 5 : 6) - 2;
+		j->caddr[i] = (uint32_t)c;
+		if ((j->iflag[i] & IF_HEAD) && !j->entry[i])
+			c += (0 - c) & (LOOP_ALIGN - 1);
+		else
+			c += j->naddr[i] - j->ncaddr[i]; /* the prologue, if any */
+		j->addr[i] = (uint32_t)c;
+		c += body;
+	}
+	j->abort_stub = c;
+}
+
+/* The displacement of insn i's short jump in the current layout. */
+static int64_t jx_rel8(const struct jx *j, size_t i)
+{
+	int64_t to = j->jk[i] & JK_STUB ? (int64_t)j->abort_stub
+					 : (int64_t)j->addr[j->prog->d[i].off];
+
+	return to - (int64_t)(j->addr[i] + j->jpos[i] + 2);
+}
+
 /*
  * Sizes the variable jumps from what the measuring pass saw (every one
  * long; the rest of the code does not depend on addresses).  Each sweep
- * lays the code out and shortens every jump whose rel8 fits; shortening
- * only brings code closer together, so a jump that fits keeps fitting and
- * the sweeps can stop at any point with a correct layout.  A cap on sweeps
- * keeps a pathological chain of jumps from costing n^2.  Leaves the
- * final addresses in j->addr, j->caddr and j->abort_stub.
+ * lays the code out and shortens every jump whose rel8 fits.  Without
+ * loop alignment, shortening only brings code closer together, so a jump
+ * that fits keeps fitting; the padding of a loop head, though, can grow
+ * by up to LOOP_ALIGN - 1 bytes when the code before it shrinks.  So
+ * after the sweeps every short jump is checked in the final layout, and
+ * one that no longer fits is made long for good (IF_LONG) and the sizing
+ * done again; each round fixes at least one jump, and after a few rounds
+ * every jump goes long, which always fits.  A cap on sweeps keeps a
+ * pathological chain of jumps from costing n^2.  Leaves the final
+ * addresses in j->addr, j->caddr and j->abort_stub.
  */
 static void jx_layout(struct jx *j, size_t stub0)
 {
-	size_t n = j->prog->cnt;
+	size_t n = j->prog->cnt, i;
 
-	for (int sweep = 0;; sweep++) {
-		size_t c = 0, i;
-		bool changed = false;
+	for (int round = 0;; round++) {
+		bool bad = false;
 
-		for (i = 0; i < n; i++) {
-			size_t end0 = i + 1 < n ? j->ncaddr[i + 1] : stub0;
-			size_t body = end0 - j->naddr[i];
+		for (int sweep = 0;; sweep++) {
+			bool changed = false;
 
-			if (j->jk[i] & JK_SHORT)
-				body -= (j->jk[i] & JK_JMP ? 5 : 6) - 2;
-			j->caddr[i] = (uint32_t)c;
-			c += j->naddr[i] - j->ncaddr[i]; /* the prologue, if any */
-			j->addr[i] = (uint32_t)c;
-			c += body;
+			jx_place(j, stub0);
+			if (sweep == 32)
+				break;
+			for (i = 0; i < n; i++) {
+				int64_t rel;
+
+				if (!j->jk[i] || (j->jk[i] & JK_SHORT) || (j->iflag[i] & IF_LONG))
+					continue;
+				rel = jx_rel8(j, i);
+				if (rel >= -128 && rel <= 127) {
+					j->jk[i] |= JK_SHORT;
+					changed = true;
+				}
+			}
+			if (!changed)
+				break;
 		}
-		j->abort_stub = c;
-		if (sweep == 32)
-			break;
 		for (i = 0; i < n; i++) {
-			uint8_t k = j->jk[i];
-			int64_t to, rel;
+			int64_t rel;
 
-			if (!k || (k & JK_SHORT))
+			if (!(j->jk[i] & JK_SHORT))
 				continue;
-			to = k & JK_STUB ? (int64_t)j->abort_stub : (int64_t)j->addr[j->prog->d[i].off];
-			rel = to - (int64_t)(j->addr[i] + j->jpos[i] + 2);
-			if (rel >= -128 && rel <= 127) {
-				j->jk[i] |= JK_SHORT;
-				changed = true;
+			rel = jx_rel8(j, i);
+			if (rel < -128 || rel > 127 || round == 8) {
+				j->jk[i] &= (uint8_t)~JK_SHORT;
+				j->iflag[i] |= IF_LONG;
+				bad = true;
 			}
 		}
-		if (!changed)
+		if (!bad)
 			break;
+		if (round == 8) {
+			jx_place(j, stub0); /* every jump long */
+			break;
+		}
+	}
+}
+
+/* Multi-byte NOPs (as the optimisation manuals of Intel and AMD list
+ * them), n bytes at p. */
+static void jx_nops(uint8_t *p, size_t n)
+{
+	static const uint8_t nop[9][9] = {
+		{ 0x90 },
+		{ 0x66, 0x90 },
+		{ 0x0f, 0x1f, 0x00 },
+		{ 0x0f, 0x1f, 0x40, 0x00 },
+		{ 0x0f, 0x1f, 0x44, 0x00, 0x00 },
+		{ 0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00 },
+		{ 0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00 },
+		{ 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
+		{ 0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
+	};
+
+	while (n) {
+		size_t k = n > 9 ? 9 : n;
+
+		memcpy(p, nop[k - 1], k);
+		p += k;
+		n -= k;
 	}
 }
 
@@ -1157,6 +1318,16 @@ static void jx_relocate(struct jx *j)
 		if (dst != j->caddr[i]) {
 			j->err = -EFAULT;
 			return;
+		}
+		if ((j->iflag[i] & IF_HEAD) && !j->entry[i]) {
+			/* a loop head: its padding replaces the placeholder */
+			if (j->addr[i] - dst > LOOP_ALIGN - 1) {
+				j->err = -EFAULT;
+				return;
+			}
+			jx_nops(j->buf + dst, j->addr[i] - dst);
+			dst = j->addr[i];
+			from = j->naddr[i];
 		}
 		if (!j->jk[i]) {
 			memmove(j->buf + dst, j->buf + from, end - from);
@@ -1219,8 +1390,10 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 	j.jk = ub_calloc(j.rt, n, sizeof(*j.jk));
 	j.jpos = ub_calloc(j.rt, n, sizeof(*j.jpos));
 	j.rpos = ub_calloc(j.rt, n, sizeof(*j.rpos));
+	j.iflag = ub_calloc(j.rt, n, sizeof(*j.iflag));
+	j.flags.reg = -1;
 	if (!j.addr || !j.naddr || !j.caddr || !j.ncaddr || !j.entry || !j.jk || !j.jpos ||
-	    !j.rpos) {
+	    !j.rpos || !j.iflag) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -1241,6 +1414,10 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 
 		if (fmt == F_CALL || fmt == F_CALLX || fmt == F_LDABS || fmt == F_LDIND)
 			j.need_ctx = true;
+		if (fmt == F_JA || fmt == F_JA32 || fmt == F_JMP_K || fmt == F_JMP_X)
+			j.iflag[d->off] |= (uint8_t)(IF_TARGET | ((size_t)d->off <= i ? IF_HEAD : 0));
+		if (j.entry[i])
+			j.iflag[i] |= IF_TARGET;
 	}
 	fn_scan(&j, 0, true, &j.main);
 	for (i = 0; i < n; i++) {
@@ -1254,6 +1431,10 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 				fn_scan(&j, i, false, &j.fn);
 				sub_prologue(&j);
 			}
+		} else if (j.iflag[i] & IF_HEAD) {
+			/* room for the padding, sized by jx_layout() */
+			for (int k = 0; k < LOOP_ALIGN - 1; k++)
+				emit1(&j, 0x90);
 		}
 		j.naddr[i] = (uint32_t)j.len;
 		j.cur = i;
@@ -1291,5 +1472,6 @@ out:
 	ub_free(j.rt, j.jk);
 	ub_free(j.rt, j.jpos);
 	ub_free(j.rt, j.rpos);
+	ub_free(j.rt, j.iflag);
 	return err;
 }
