@@ -1072,6 +1072,8 @@ static void emit_insn(struct jx *j, size_t i, bool in_main)
 	const struct ub_opinfo *oi;
 
 	j->prev = j->flags;
+	if (j->iflag[i] & IF_TARGET)
+		j->prev.reg = -1; /* reached from elsewhere too */
 	j->flags.reg = -1;
 	if (d->op >= UB_OP__COUNT || (i && j->fused == i))
 		return; /* second half of lddw, or emitted with insn i - 1 */
