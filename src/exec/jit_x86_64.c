@@ -64,6 +64,7 @@
 #include <string.h>
 #include "exec/jit_internal.h"
 #include "platform/platform.h"
+#include "verifier/verifier.h"
 
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
 
@@ -365,6 +366,42 @@ static void load_imm64(struct jx *j, int reg, uint64_t v)
 	mov_ri(j, true, reg, (int64_t)(v ^ k));
 	mov_ri(j, true, TMP, (int64_t)k);
 	x_rr(j, true, 0x31, TMP, reg);
+}
+
+/* The facts of the instruction being emitted; without facts, every
+ * zero-extension is needed and no index is known to be bounded. */
+static uint8_t jx_facts(const struct jx *j, size_t i)
+{
+	const struct userbpf_prog *p = j->prog;
+
+	if (!p->facts)
+		return UB_FACT_ZEXT_NEEDED;
+	return p->fact_bound ? p->facts[i] : (uint8_t)(p->facts[i] & ~UB_FACT_INDEX_BOUNDED);
+}
+
+/*
+ * `dst += idx` (or -=) with idx proved to lie in [0, bound]: idx goes
+ * through TMP, clamped so that a mispredicted bounds check cannot steer
+ * a speculative access outside (Spectre v1).  With bound 2^k - 1 an and
+ * does it; else a compare and cmova to 0 (cmov is not predicted).  Only
+ * the out-of-range case, which the verifier ruled out, changes.  The
+ * bound is a program constant, so it is blinded like one.
+ */
+static void emit_index_clamp(struct jx *j, bool sub, int dst, int idx, uint32_t bound)
+{
+	if (!j->blind && bound <= INT32_MAX && !(bound & (bound + 1))) {
+		mov_rr(j, true, TMP, idx);
+		alu_ri(j, true, 4, TMP, (int32_t)bound);
+	} else {
+		load_imm32(j, false, TMP2, (int32_t)bound);	/* zero-extended */
+		x_rr(j, true, 0x39, TMP2, idx);			/* cmp idx, bound */
+		mov_rr(j, true, TMP, idx);
+		rex(j, false, 0, 0, TMP2, false);		/* mov r11d, 0: */
+		emit1(j, (uint8_t)(0xb8 + (TMP2 & 7)));		/* keeps the flags */
+		emit4(j, 0);
+		x_rr(j, true, 0x0f47, TMP, TMP2);		/* cmova */
+	}
+	x_rr(j, true, sub ? 0x29 : 0x01, TMP, dst);
 }
 
 static void push(struct jx *j, int r)
@@ -752,7 +789,10 @@ static void emit_alu(struct jx *j, const struct ub_dinsn *d)
 
 	switch (op) {
 	case 0x00: case 0x10: case 0x40: case 0x50: case 0xa0:
-		if (k && j->blind) {
+		if ((op == 0x00 || op == 0x10) && w && !k &&
+		    (jx_facts(j, j->cur) & UB_FACT_INDEX_BOUNDED)) {
+			emit_index_clamp(j, op == 0x10, dst, src, j->prog->fact_bound[j->cur]);
+		} else if (k && j->blind) {
 			load_imm32(j, w, TMP, imm);
 			x_rr(j, w, alu_rr_op[op >> 4], TMP, dst);
 		} else if (k) {
@@ -814,6 +854,8 @@ static void emit_alu(struct jx *j, const struct ub_dinsn *d)
 			case 16: x_rr(j, w, 0x0fbf, dst, src); break;
 			default: x_rr(j, true, 0x63, dst, src); break; /* movsxd */
 			}
+		} else if (!w && dst == src && !(jx_facts(j, j->cur) & UB_FACT_ZEXT_NEEDED)) {
+			/* w = w only zero-extends, and nothing reads the upper half */
 		} else {
 			mov_rr(j, w, dst, src);
 		}
@@ -845,7 +887,7 @@ static void emit_end(struct jx *j, const struct ub_dinsn *d)
 			rex(j, false, 0, 0, dst, false);
 			emit1(j, 0x0f);
 			emit1(j, (uint8_t)(0xc8 + (dst & 7)));
-		} else {
+		} else if (jx_facts(j, j->cur) & UB_FACT_ZEXT_NEEDED) {
 			mov_rr(j, false, dst, dst);
 		}
 		break;
@@ -946,7 +988,7 @@ static void emit_atomic(struct jx *j, const struct ub_dinsn *d)
 	case 0xf1: /* lock cmpxchg: compares rax (r0), leaves the old value there */
 		emit1(j, 0xf0);
 		x_mem(j, false, w, 0x0fb1, src, dst, off, false);
-		if (!w)
+		if (!w && (jx_facts(j, j->cur) & UB_FACT_ZEXT_NEEDED))
 			mov_rr(j, false, RAX, RAX);
 		return;
 	case 0x41: case 0x51: case 0xa1: {
@@ -1037,7 +1079,8 @@ static bool emit_fused(struct jx *j, size_t i)
 	const struct ub_dinsn *d = &j->prog->d[i], *e = d + 1;
 	int a, b;
 
-	if (i + 1 >= j->prog->cnt || (j->iflag[i + 1] & IF_TARGET) || e->dst != d->dst)
+	if (i + 1 >= j->prog->cnt || (j->iflag[i + 1] & IF_TARGET) || e->dst != d->dst ||
+	    (jx_facts(j, i + 1) & UB_FACT_INDEX_BOUNDED))
 		return false;
 	a = bpf2x[d->dst];
 	b = bpf2x[d->src];
