@@ -126,7 +126,7 @@ struct jx {
 	size_t cur;		/* index of the instruction being emitted */
 	bool need_ctx;		/* some instruction calls out: r12 holds c */
 	uint8_t *iflag;		/* IF_* of insn i */
-	size_t fused;		/* insn emitted with the one before it: skip */
+	size_t fused_end;	/* insns before it were emitted already */
 	struct jx_flags flags;	/* what the flags say after the insn emitted last */
 	struct jx_flags prev;	/* ... after the one before it */
 	struct jx_frame main;	/* the main function's frame */
@@ -256,6 +256,31 @@ static void x_mem(struct jx *j, bool pfx66, bool w, unsigned op, int reg, int ba
 		emit1(j, (uint8_t)(op >> 8));
 	emit1(j, (uint8_t)op);
 	mem(j, reg, base, disp);
+}
+
+/* op reg, [base + index + disp]; index < 0 for none.  index is never
+ * rsp, which holds no BPF register. */
+static void x_memx(struct jx *j, bool pfx66, bool w, unsigned op, int reg, int base,
+		   int index, int32_t disp, bool force_rex)
+{
+	int mod = (disp == 0 && (base & 7) != RBP) ? 0 : (disp >= -128 && disp <= 127) ? 1 : 2;
+
+	if (index < 0) {
+		x_mem(j, pfx66, w, op, reg, base, disp, force_rex);
+		return;
+	}
+	if (pfx66)
+		emit1(j, 0x66);
+	rex(j, w, reg, index, base, force_rex);
+	if (op > 0xff)
+		emit1(j, (uint8_t)(op >> 8));
+	emit1(j, (uint8_t)op);
+	modrm(j, mod, reg, 4);
+	emit1(j, (uint8_t)(((index & 7) << 3) | (base & 7)));
+	if (mod == 1)
+		emit1(j, (uint8_t)disp);
+	else if (mod == 2)
+		emit4(j, (uint32_t)disp);
 }
 
 static void mov_rr(struct jx *j, bool w, int dst, int src)
@@ -901,6 +926,28 @@ static void emit_end(struct jx *j, const struct ub_dinsn *d)
 	}
 }
 
+/* The load d (ldx or ldxs) from [base + index + off] (index < 0: none). */
+static void emit_load(struct jx *j, const struct ub_dinsn *d, int base, int index, int32_t off)
+{
+	const struct ub_opinfo *oi = &ub_opinfo[d->op];
+	int dst = bpf2x[d->dst];
+
+	if (oi->fmt == F_LDX) {
+		switch (oi->width) {
+		case 1: x_memx(j, false, false, 0x0fb6, dst, base, index, off, false); break;
+		case 2: x_memx(j, false, false, 0x0fb7, dst, base, index, off, false); break;
+		case 4: x_memx(j, false, false, 0x8b, dst, base, index, off, false); break;
+		default: x_memx(j, false, true, 0x8b, dst, base, index, off, false); break;
+		}
+	} else {
+		switch (oi->width) {
+		case 1: x_memx(j, false, true, 0x0fbe, dst, base, index, off, false); break;
+		case 2: x_memx(j, false, true, 0x0fbf, dst, base, index, off, false); break;
+		default: x_memx(j, false, true, 0x63, dst, base, index, off, false); break;
+		}
+	}
+}
+
 static void emit_mem(struct jx *j, const struct ub_dinsn *d)
 {
 	const struct ub_opinfo *oi = &ub_opinfo[d->op];
@@ -908,20 +955,8 @@ static void emit_mem(struct jx *j, const struct ub_dinsn *d)
 	int32_t off = d->off;
 
 	switch (oi->fmt) {
-	case F_LDX:
-		switch (oi->width) {
-		case 1: x_mem(j, false, false, 0x0fb6, dst, src, off, false); break;
-		case 2: x_mem(j, false, false, 0x0fb7, dst, src, off, false); break;
-		case 4: x_mem(j, false, false, 0x8b, dst, src, off, false); break;
-		default: x_mem(j, false, true, 0x8b, dst, src, off, false); break;
-		}
-		break;
-	case F_LDXS:
-		switch (oi->width) {
-		case 1: x_mem(j, false, true, 0x0fbe, dst, src, off, false); break;
-		case 2: x_mem(j, false, true, 0x0fbf, dst, src, off, false); break;
-		default: x_mem(j, false, true, 0x63, dst, src, off, false); break;
-		}
+	case F_LDX: case F_LDXS:
+		emit_load(j, d, src, -1, off);
 		break;
 	case F_STX:
 		switch (oi->width) {
@@ -1066,24 +1101,66 @@ static void emit_jcc(struct jx *j, const struct ub_dinsn *d)
 	jump_insn(j, cc, (size_t)d->off);
 }
 
-/*
- * Pairs of instructions with one x86 equivalent, when nothing jumps to the
- * second (so it only ever runs right after the first):
- *   mov a, b; add a, c|imm   ->  lea a, [b + c|imm]   (64 and 32 bits)
- *   a <<= 32; a >>= 32       ->  mov a32, a32
- *   a <<= 32; a s>>= 32      ->  movsxd a, a32
- * Returns whether it emitted insn i and i + 1 (which then emits nothing).
- */
-static bool emit_fused(struct jx *j, size_t i)
+/* Whether insn k may be emitted together with the one before it: only
+ * reached from it (no jump lands on it) and no fact asks for its own code. */
+static bool fusable(const struct jx *j, size_t k)
 {
-	const struct ub_dinsn *d = &j->prog->d[i], *e = d + 1;
+	return k < j->prog->cnt && !(j->iflag[k] & IF_TARGET) &&
+	       !(jx_facts(j, k) & UB_FACT_INDEX_BOUNDED) && j->prog->d[k].op < UB_OP__COUNT;
+}
+
+static bool is_load_into(const struct ub_dinsn *e, unsigned reg)
+{
+	uint8_t fmt = ub_opinfo[e->op].fmt;
+
+	return (fmt == F_LDX || fmt == F_LDXS) && e->dst == reg && e->src == reg;
+}
+
+/*
+ * Runs of instructions with a shorter x86 equivalent, when nothing jumps
+ * into the run (so its later instructions only ever run right after the
+ * first), as local rewrites that need no liveness:
+ *   mov a, b; add a, c|imm; a = *(a + off) ->  mov a, [b + c|imm + off]
+ *   a += c; a = *(a + off)                  ->  mov a, [a + c + off]
+ *   mov a, b; a <<= 32; a >>= 32            ->  mov a32, b32
+ *   mov a, b; add a, c|imm                  ->  lea a, [b + c|imm] (64, 32)
+ *   a <<= 32; a >>= 32                      ->  mov a32, a32
+ *   a <<= 32; a s>>= 32                     ->  movsxd a, a32
+ * (the loads overwrite a, so the address they leave out is never seen).
+ * Immediates are only folded without blinding.  Returns how many
+ * instructions after i it emitted too (they then emit nothing).
+ */
+static size_t emit_fused(struct jx *j, size_t i)
+{
+	const struct ub_dinsn *d = &j->prog->d[i], *e = d + 1, *f = d + 2;
 	int a, b;
 
-	if (i + 1 >= j->prog->cnt || (j->iflag[i + 1] & IF_TARGET) || e->dst != d->dst ||
-	    (jx_facts(j, i + 1) & UB_FACT_INDEX_BOUNDED))
-		return false;
+	if (!fusable(j, i + 1) || e->dst != d->dst || (jx_facts(j, i) & UB_FACT_INDEX_BOUNDED))
+		return 0;
 	a = bpf2x[d->dst];
 	b = bpf2x[d->src];
+	if (d->op == UB_OP_MOV64_X && fusable(j, i + 2) && is_load_into(f, d->dst)) {
+		if (e->op == UB_OP_ADD64_X) {
+			int c = e->src == e->dst ? b : bpf2x[e->src];
+
+			emit_load(j, f, b, c, f->off);
+			return 2;
+		}
+		if (e->op == UB_OP_ADD64_K && !j->blind && (int64_t)e->imm + f->off >= INT32_MIN &&
+		    (int64_t)e->imm + f->off <= INT32_MAX) {
+			emit_load(j, f, b, -1, (int32_t)(e->imm + f->off));
+			return 2;
+		}
+	}
+	if (d->op == UB_OP_ADD64_X && is_load_into(e, d->dst)) {
+		emit_load(j, e, a, b, e->off);
+		return 1;
+	}
+	if (d->op == UB_OP_MOV64_X && e->op == UB_OP_LSH64_K && e->imm == 32 && fusable(j, i + 2) &&
+	    f->op == UB_OP_RSH64_K && f->imm == 32 && f->dst == d->dst) {
+		mov_rr(j, false, a, b);
+		return 2;
+	}
 	if ((d->op == UB_OP_MOV64_X && e->op == UB_OP_ADD64_X) ||
 	    (d->op == UB_OP_MOV32_X && e->op == UB_OP_ADD32_X)) {
 		int c = e->src == e->dst ? b : bpf2x[e->src];
@@ -1092,20 +1169,22 @@ static bool emit_fused(struct jx *j, size_t i)
 			x_lea(j, d->op == UB_OP_MOV64_X, a, c, b, 0); /* no disp8 */
 		else
 			x_lea(j, d->op == UB_OP_MOV64_X, a, b, c, 0);
-	} else if (!j->blind && ((d->op == UB_OP_MOV64_X && e->op == UB_OP_ADD64_K) ||
-				 (d->op == UB_OP_MOV32_X && e->op == UB_OP_ADD32_K))) {
-		x_mem(j, false, d->op == UB_OP_MOV64_X, 0x8d, a, b, (int32_t)e->imm, false);
-	} else if (d->op == UB_OP_LSH64_K && d->imm == 32 && e->op == UB_OP_RSH64_K &&
-		   e->imm == 32) {
-		mov_rr(j, false, a, a);
-	} else if (d->op == UB_OP_LSH64_K && d->imm == 32 && e->op == UB_OP_ARSH64_K &&
-		   e->imm == 32) {
-		x_rr(j, true, 0x63, a, a);
-	} else {
-		return false;
+		return 1;
 	}
-	j->fused = i + 1;
-	return true;
+	if (!j->blind && ((d->op == UB_OP_MOV64_X && e->op == UB_OP_ADD64_K) ||
+			  (d->op == UB_OP_MOV32_X && e->op == UB_OP_ADD32_K))) {
+		x_mem(j, false, d->op == UB_OP_MOV64_X, 0x8d, a, b, (int32_t)e->imm, false);
+		return 1;
+	}
+	if (d->op == UB_OP_LSH64_K && d->imm == 32 && e->op == UB_OP_RSH64_K && e->imm == 32) {
+		mov_rr(j, false, a, a);
+		return 1;
+	}
+	if (d->op == UB_OP_LSH64_K && d->imm == 32 && e->op == UB_OP_ARSH64_K && e->imm == 32) {
+		x_rr(j, true, 0x63, a, a);
+		return 1;
+	}
+	return 0;
 }
 
 /* Emits instruction i; in_main tells which epilogue exit uses. */
@@ -1118,9 +1197,10 @@ static void emit_insn(struct jx *j, size_t i, bool in_main)
 	if (j->iflag[i] & IF_TARGET)
 		j->prev.reg = -1; /* reached from elsewhere too */
 	j->flags.reg = -1;
-	if (d->op >= UB_OP__COUNT || (i && j->fused == i))
-		return; /* second half of lddw, or emitted with insn i - 1 */
-	if (emit_fused(j, i))
+	if (d->op >= UB_OP__COUNT || i < j->fused_end)
+		return; /* second half of lddw, or emitted with an insn before */
+	j->fused_end = i + 1 + emit_fused(j, i);
+	if (j->fused_end > i + 1)
 		return;
 	oi = &ub_opinfo[d->op];
 	switch (oi->fmt) {

@@ -5,14 +5,17 @@
  *
  * The JIT turns `mov a, b; add a, c|imm` into one lea (64 and 32 bits),
  * `a <<= 32; a >>= 32` into a 32-bit mov and `a <<= 32; a s>>= 32` into
- * movsxd, and leaves out the compare of `if a OP 0` when the ALU operation
+ * movsxd, `a = b; a += c; a = *(a + off)` into one load, and leaves out the compare of `if a OP 0` when the ALU operation
  * just before left the flags as that compare would.  Each rewrite is only
  * right when nothing jumps to the second instruction, and the flags one
  * only for some conditions and widths.  Random programs built mostly of
  * exactly those pairs, with forward jumps that often land on the second
  * instruction of a pair, and backward jumps (bounded loops) so that the
  * loop-head padding and the re-sizing of jumps around it run, must give
- * the interpreter's r0 in the JIT, plain and blinded.  Small programs
+ * the interpreter's r0 in the JIT, plain and blinded.  Loads whose
+ * address an add before them computes are folded into one addressing
+ * mode: those runs are in the programs too, reading a stack of known
+ * values.  Small programs
  * check that each rewrite does happen (their bytes are in the code).
  */
 #include <errno.h>
@@ -70,8 +73,10 @@ static void gen(struct pp *p, uint64_t seed)
 		put(p, 0x18, k, 0, 0, (int32_t)(uint32_t)v);
 		put(p, 0, 0, 0, 0, (int32_t)(v >> 32));
 	}
+	for (unsigned k = 1; k <= 8; k++)
+		put(p, 0x7b, 10, k, -8 * (int)k, 0);	/* the stack: known values */
 	for (size_t u = 0; u < units && p->n + 40 < MAXN; u++) {
-		unsigned a = wreg(r), kind = tl_rn(r, 10);
+		unsigned a = wreg(r), kind = tl_rn(r, 12);
 		bool w = tl_rn(r, 2);
 
 		if (a == 9)
@@ -123,6 +128,34 @@ static void gen(struct pp *p, uint64_t seed)
 			}
 			put(p, 0x07, 9, 0, 0, -1);
 			put(p, 0x55, 9, 0, (int)(head - (p->n + 1)), 0);
+			break;
+		}
+		case 10: case 11: { /* a = r10; a += k|rK; [a += rK;] a = *(a + off) */
+			static const uint8_t ld[] = { 0x71, 0x69, 0x61, 0x79, 0x91, 0x89, 0x81 };
+			unsigned rk = a == 1 ? 2 : 1, sz = ld[tl_rn(r, CNT(ld))];
+			int slot = -8 * (int)(1 + tl_rn(r, 7));
+
+			/* three times: forward jumps land on one of these at worst */
+			for (int t = 0; t < 3; t++)
+				put(p, 0xbf, a, 10, 0, 0);
+			switch (tl_rn(r, 3)) {
+			case 0:
+				put(p, 0x07, a, 0, 0, slot);
+				put(p, sz, a, a, sz == 0x79 ? 0 : (int)tl_rn(r, 2) * 4, 0);
+				break;
+			case 1:
+				put(p, 0xb7, rk, 0, 0, slot - 8);
+				put(p, 0xbf, a, 10, 0, 0);
+				put(p, 0x0f, a, rk, 0, 0);
+				put(p, sz, a, a, 8, 0);
+				break;
+			default:
+				put(p, 0x07, a, 0, 0, -64);
+				put(p, 0xb7, rk, 0, 0, 16);
+				put(p, 0x0f, a, rk, 0, 0);
+				put(p, sz, a, a, slot + 64 - 16, 0);
+				break;
+			}
 			break;
 		}
 		default: /* filler that moves code (and loop heads) about */
