@@ -113,6 +113,7 @@ struct jx {
 	uint32_t *ncaddr;	/* ... as emitted */
 	uint8_t *jk;		/* insn i's jump of variable size: JK_* */
 	uint16_t *jpos;		/* where that jump starts in insn i's body */
+	uint32_t *jt;		/* the insn that jump goes to */
 	uint8_t *rpos;		/* where a rel32 to a function ends in it */
 	bool *entry;		/* insn i starts a function */
 	bool final;		/* false: the measuring pass */
@@ -501,6 +502,7 @@ static void jump_var(struct jx *j, int cc, bool stub, size_t target)
 		}
 		j->jk[i] = (uint8_t)(cc < 0 ? JK_JMP : JK_JCC | cc << 4) | (stub ? JK_STUB : 0);
 		j->jpos[i] = (uint16_t)pos;
+		j->jt[i] = (uint32_t)target;
 		to = (int64_t)j->len;
 	} else {
 		to = stub ? (int64_t)j->abort_stub : (int64_t)j->addr[target];
@@ -1052,11 +1054,30 @@ static void emit_atomic(struct jx *j, const struct ub_dinsn *d)
 	}
 }
 
+/*
+ * `if cond goto L; goto M; L:` (clang ends many loops so) is one jump
+ * `if !cond goto M` when nothing else jumps to the goto, which then emits
+ * nothing.  Returns the target, and inverts *cc when it rewrote.
+ */
+static size_t jcc_target(struct jx *j, int *cc, const struct ub_dinsn *d)
+{
+	size_t i = j->cur;
+	const struct ub_dinsn *e = d + 1;
+
+	if ((size_t)d->off != i + 2 || i + 1 >= j->prog->cnt || (j->iflag[i + 1] & IF_TARGET) ||
+	    (e->op != UB_OP_JA && e->op != UB_OP_JA32))
+		return (size_t)d->off;
+	*cc ^= 1; /* x86 condition codes come in pairs */
+	j->fused_end = i + 2;
+	return (size_t)e->off;
+}
+
 static void emit_jcc(struct jx *j, const struct ub_dinsn *d)
 {
 	const struct ub_opinfo *oi = &ub_opinfo[d->op];
 	bool w = UB_CLASS(oi->code) == UB_CLS_JMP;
 	int dst = bpf2x[d->dst], src = bpf2x[d->src];
+	size_t target;
 	int cc;
 
 	switch (oi->code & 0xf0) {
@@ -1098,7 +1119,8 @@ static void emit_jcc(struct jx *j, const struct ub_dinsn *d)
 	} else {
 		x_rr(j, w, 0x39, src, dst);
 	}
-	jump_insn(j, cc, (size_t)d->off);
+	target = jcc_target(j, &cc, d);
+	jump_insn(j, cc, target);
 }
 
 /* Whether insn k may be emitted together with the one before it: only
@@ -1334,7 +1356,7 @@ static void jx_place(struct jx *j, size_t stub0)
 static int64_t jx_rel8(const struct jx *j, size_t i)
 {
 	int64_t to = j->jk[i] & JK_STUB ? (int64_t)j->abort_stub
-					 : (int64_t)j->addr[j->prog->d[i].off];
+					 : (int64_t)j->addr[j->jt[i]];
 
 	return to - (int64_t)(j->addr[i] + j->jpos[i] + 2);
 }
@@ -1464,7 +1486,7 @@ static void jx_relocate(struct jx *j)
 		j->len = dst + (end - from);
 		j->cur = i;
 		jump_var(j, j->jk[i] & JK_JMP ? -1 : j->jk[i] >> 4, (j->jk[i] & JK_STUB) != 0,
-			 (size_t)j->prog->d[i].off);
+			 j->jt[i]);
 		dst = j->len;
 	}
 	if (dst != j->abort_stub) {
@@ -1514,11 +1536,12 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 	j.entry = ub_calloc(j.rt, n, sizeof(*j.entry));
 	j.jk = ub_calloc(j.rt, n, sizeof(*j.jk));
 	j.jpos = ub_calloc(j.rt, n, sizeof(*j.jpos));
+	j.jt = ub_calloc(j.rt, n, sizeof(*j.jt));
 	j.rpos = ub_calloc(j.rt, n, sizeof(*j.rpos));
 	j.iflag = ub_calloc(j.rt, n, sizeof(*j.iflag));
 	j.flags.reg = -1;
 	if (!j.addr || !j.naddr || !j.caddr || !j.ncaddr || !j.entry || !j.jk || !j.jpos ||
-	    !j.rpos || !j.iflag) {
+	    !j.rpos || !j.iflag || !j.jt) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -1596,6 +1619,7 @@ out:
 	ub_free(j.rt, j.entry);
 	ub_free(j.rt, j.jk);
 	ub_free(j.rt, j.jpos);
+	ub_free(j.rt, j.jt);
 	ub_free(j.rt, j.rpos);
 	ub_free(j.rt, j.iflag);
 	return err;
