@@ -13,7 +13,8 @@
  * shortens to rel8 every jump that fits, sweeping over those small arrays
  * until nothing changes, and jx_relocate() slides the code down into the
  * final layout in place, re-emitting only the jumps and the rel32s of
- * local calls.  That keeps compilation near one emitting pass (over 10 M
+ * local calls (and the padding of aligned loop heads, for which the
+ * measuring pass leaves room).  That keeps compilation near one emitting pass (over 10 M
  * instructions per second; tests/jit/x86_cover.c prints the figure).
  *
  * BPF registers live in x86 registers, as in Linux's JIT:
@@ -53,9 +54,22 @@
  * the OS's random source per compile.
  *
  * Each function of the program (the main one, then each bpf2bpf callee) is
- * a native function with its own 512-byte frame; callees save r6..r9.
- * The main prologue stores its rsp in the run state so that a helper abort
- * or a tail call can unwind to it from any depth.
+ * a native function; it saves only the callee-saved registers it writes
+ * and has a 512-byte BPF stack only when it uses r10 (struct jx_frame).
+ * When the program calls out, the main prologue stores its rsp in the run
+ * state so that a helper abort or a tail call can unwind to it from any
+ * depth (which is also why a local call needs no check afterwards).
+ *
+ * Code quality, all by local rules that need no liveness: runs of
+ * instructions with a shorter x86 form are emitted as one (emit_fused:
+ * mov+add as lea, an address add folded into the load that uses it,
+ * shift pairs that only zero- or sign-extend), a compare with 0 is left
+ * out when the ALU operation just before set the flags the same way, a
+ * conditional jump over a goto becomes the inverted jump, and loop heads
+ * (targets of backward jumps) are aligned to LOOP_ALIGN bytes with NOPs.
+ * None of these applies across a jump target.  Facts from the verifier
+ * (jit_internal.h), when given, drop zero-extensions nobody reads and
+ * clamp proved-bounded indexes against Spectre v1.
  *
  * Only programs marked trusted are compiled: there are no bounds checks.
  */
