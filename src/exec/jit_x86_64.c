@@ -141,6 +141,7 @@ struct jx {
 	size_t cur;		/* index of the instruction being emitted */
 	bool need_ctx;		/* some instruction calls out: r12 holds c */
 	uint8_t *iflag;		/* IF_* of insn i */
+	uint16_t *live;		/* BPF registers (bit per r0-r9) live after insn i */
 	size_t fused_end;	/* insns before it were emitted already */
 	struct jx_flags flags;	/* what the flags say after the insn emitted last */
 	struct jx_flags prev;	/* ... after the one before it */
@@ -273,11 +274,19 @@ static void x_mem(struct jx *j, bool pfx66, bool w, unsigned op, int reg, int ba
 	mem(j, reg, base, disp);
 }
 
-/* op reg, [base + index + disp]; index < 0 for none.  index is never
- * rsp, which holds no BPF register. */
-static void x_memx(struct jx *j, bool pfx66, bool w, unsigned op, int reg, int base,
-		   int index, int32_t disp, bool force_rex)
+/* A memory operand [base + index * 2^scale + off]; index < 0 for none.
+ * index is never rsp, which holds no BPF register. */
+struct jx_addr {
+	int base, index, scale;
+	int32_t off;
+};
+
+/* op reg, a */
+static void x_mema(struct jx *j, bool pfx66, bool w, unsigned op, int reg, struct jx_addr a,
+		   bool force_rex)
 {
+	int base = a.base, index = a.index;
+	int32_t disp = a.off;
 	int mod = (disp == 0 && (base & 7) != RBP) ? 0 : (disp >= -128 && disp <= 127) ? 1 : 2;
 
 	if (index < 0) {
@@ -291,7 +300,7 @@ static void x_memx(struct jx *j, bool pfx66, bool w, unsigned op, int reg, int b
 		emit1(j, (uint8_t)(op >> 8));
 	emit1(j, (uint8_t)op);
 	modrm(j, mod, reg, 4);
-	emit1(j, (uint8_t)(((index & 7) << 3) | (base & 7)));
+	emit1(j, (uint8_t)((a.scale << 6) | ((index & 7) << 3) | (base & 7)));
 	if (mod == 1)
 		emit1(j, (uint8_t)disp);
 	else if (mod == 2)
@@ -942,44 +951,35 @@ static void emit_end(struct jx *j, const struct ub_dinsn *d)
 	}
 }
 
-/* The load d (ldx or ldxs) from [base + index + off] (index < 0: none). */
-static void emit_load(struct jx *j, const struct ub_dinsn *d, int base, int index, int32_t off)
-{
-	const struct ub_opinfo *oi = &ub_opinfo[d->op];
-	int dst = bpf2x[d->dst];
-
-	if (oi->fmt == F_LDX) {
-		switch (oi->width) {
-		case 1: x_memx(j, false, false, 0x0fb6, dst, base, index, off, false); break;
-		case 2: x_memx(j, false, false, 0x0fb7, dst, base, index, off, false); break;
-		case 4: x_memx(j, false, false, 0x8b, dst, base, index, off, false); break;
-		default: x_memx(j, false, true, 0x8b, dst, base, index, off, false); break;
-		}
-	} else {
-		switch (oi->width) {
-		case 1: x_memx(j, false, true, 0x0fbe, dst, base, index, off, false); break;
-		case 2: x_memx(j, false, true, 0x0fbf, dst, base, index, off, false); break;
-		default: x_memx(j, false, true, 0x63, dst, base, index, off, false); break;
-		}
-	}
-}
-
-static void emit_mem(struct jx *j, const struct ub_dinsn *d)
+/* The load or store d at address a (its own register and offset, or an
+ * address folded in from instructions before it). */
+static void emit_mem_at(struct jx *j, const struct ub_dinsn *d, struct jx_addr a)
 {
 	const struct ub_opinfo *oi = &ub_opinfo[d->op];
 	int dst = bpf2x[d->dst], src = bpf2x[d->src];
-	int32_t off = d->off;
 
 	switch (oi->fmt) {
-	case F_LDX: case F_LDXS:
-		emit_load(j, d, src, -1, off);
+	case F_LDX:
+		switch (oi->width) {
+		case 1: x_mema(j, false, false, 0x0fb6, dst, a, false); break;
+		case 2: x_mema(j, false, false, 0x0fb7, dst, a, false); break;
+		case 4: x_mema(j, false, false, 0x8b, dst, a, false); break;
+		default: x_mema(j, false, true, 0x8b, dst, a, false); break;
+		}
+		break;
+	case F_LDXS:
+		switch (oi->width) {
+		case 1: x_mema(j, false, true, 0x0fbe, dst, a, false); break;
+		case 2: x_mema(j, false, true, 0x0fbf, dst, a, false); break;
+		default: x_mema(j, false, true, 0x63, dst, a, false); break;
+		}
 		break;
 	case F_STX:
 		switch (oi->width) {
-		case 1: x_mem(j, false, false, 0x88, src, dst, off, src >= RSP && src <= RDI); break;
-		case 2: x_mem(j, true, false, 0x89, src, dst, off, false); break;
-		case 4: x_mem(j, false, false, 0x89, src, dst, off, false); break;
-		default: x_mem(j, false, true, 0x89, src, dst, off, false); break;
+		case 1: x_mema(j, false, false, 0x88, src, a, src >= RSP && src <= RDI); break;
+		case 2: x_mema(j, true, false, 0x89, src, a, false); break;
+		case 4: x_mema(j, false, false, 0x89, src, a, false); break;
+		default: x_mema(j, false, true, 0x89, src, a, false); break;
 		}
 		break;
 	case F_ST:
@@ -987,25 +987,25 @@ static void emit_mem(struct jx *j, const struct ub_dinsn *d)
 			/* the value goes through TMP, then as stx */
 			load_imm32(j, oi->width == 8, TMP, (int32_t)d->imm);
 			switch (oi->width) {
-			case 1: x_mem(j, false, false, 0x88, TMP, dst, off, false); break;
-			case 2: x_mem(j, true, false, 0x89, TMP, dst, off, false); break;
-			case 4: x_mem(j, false, false, 0x89, TMP, dst, off, false); break;
-			default: x_mem(j, false, true, 0x89, TMP, dst, off, false); break;
+			case 1: x_mema(j, false, false, 0x88, TMP, a, false); break;
+			case 2: x_mema(j, true, false, 0x89, TMP, a, false); break;
+			case 4: x_mema(j, false, false, 0x89, TMP, a, false); break;
+			default: x_mema(j, false, true, 0x89, TMP, a, false); break;
 			}
 			break;
 		}
 		switch (oi->width) {
 		case 1:
-			x_mem(j, false, false, 0xc6, 0, dst, off, false);
+			x_mema(j, false, false, 0xc6, 0, a, false);
 			emit1(j, (uint8_t)d->imm);
 			break;
 		case 2:
-			x_mem(j, true, false, 0xc7, 0, dst, off, false);
+			x_mema(j, true, false, 0xc7, 0, a, false);
 			emit1(j, (uint8_t)d->imm);
 			emit1(j, (uint8_t)(d->imm >> 8));
 			break;
 		default:
-			x_mem(j, false, oi->width == 8, 0xc7, 0, dst, off, false);
+			x_mema(j, false, oi->width == 8, 0xc7, 0, a, false);
 			emit4(j, (uint32_t)d->imm);
 			break;
 		}
@@ -1013,6 +1013,20 @@ static void emit_mem(struct jx *j, const struct ub_dinsn *d)
 	default:
 		j->err = j->err ? j->err : -EINVAL;
 	}
+}
+
+/* The load d (ldx or ldxs) from [base + index + off] (index < 0: none). */
+static void emit_load(struct jx *j, const struct ub_dinsn *d, int base, int index, int32_t off)
+{
+	emit_mem_at(j, d, (struct jx_addr){ base, index, 0, off });
+}
+
+static void emit_mem(struct jx *j, const struct ub_dinsn *d)
+{
+	uint8_t fmt = ub_opinfo[d->op].fmt;
+	int base = bpf2x[fmt == F_LDX || fmt == F_LDXS ? d->src : d->dst];
+
+	emit_mem_at(j, d, (struct jx_addr){ base, -1, 0, d->off });
 }
 
 static void emit_atomic(struct jx *j, const struct ub_dinsn *d)
@@ -1137,6 +1151,102 @@ static void emit_jcc(struct jx *j, const struct ub_dinsn *d)
 	jump_insn(j, cc, target);
 }
 
+/* ---- liveness ---- */
+
+#define R1_R5 0x3eu
+#define R0_R9 0x3ffu
+
+/*
+ * What insn d reads (*use) and writes in full (*def), bit per r0-r9 (r10
+ * is always live).  Reads may be over-stated and writes under-stated:
+ * either only keeps more registers live.  Helper and local calls read
+ * r1-r5 (local calls r1-r9: the callee's code is not looked into), an exit
+ * r0-r5 (a callee's r1-r5 stay visible to its caller).
+ */
+static void insn_use_def(const struct ub_dinsn *d, uint16_t *use, uint16_t *def)
+{
+	uint16_t dst = (uint16_t)(1u << d->dst), src = (uint16_t)(1u << d->src);
+	const struct ub_opinfo *oi;
+
+	*use = 0;
+	*def = 0;
+	if (d->op >= UB_OP__COUNT)
+		return;
+	oi = &ub_opinfo[d->op];
+	switch (oi->fmt) {
+	case F_LDDW: *def = dst; break;
+	case F_ALU_K:
+		*def = dst;
+		*use = (oi->code & 0xf0) == 0xb0 ? 0 : dst;
+		break;
+	case F_ALU_X:
+		*def = dst;
+		*use = (uint16_t)(src | ((oi->code & 0xf0) == 0xb0 ? 0 : dst));
+		break;
+	case F_MOVSX: *use = src; *def = dst; break;
+	case F_NEG: case F_END: case F_BSWAP: *use = dst; *def = dst; break;
+	case F_LDX: case F_LDXS: *use = src; *def = dst; break;
+	case F_ST: *use = dst; break;
+	case F_STX: *use = (uint16_t)(dst | src); break;
+	case F_ATOMIC: *use = (uint16_t)(dst | src | 1u); break;
+	case F_JA: case F_JA32: break;
+	case F_JMP_K: *use = dst; break;
+	case F_JMP_X: *use = (uint16_t)(dst | src); break;
+	case F_CALL: case F_LDABS: case F_LDIND:
+		*use = (uint16_t)(R1_R5 | src | (1u << 6));
+		*def = 1;
+		break;
+	case F_CALL_LOCAL: *use = R0_R9 & ~1u; *def = 1; break;
+	case F_EXIT: *use = 0x3f; break;
+	default: *use = R0_R9; break; /* callx, anything new */
+	}
+	*use &= R0_R9;
+	*def &= R0_R9;
+}
+
+/*
+ * j->live[i]: the registers that may be read after insn i, by backward
+ * sweeps from "everything live".  That start makes every sweep's answer
+ * an over-statement of the truth, so the cap on sweeps (for programs with
+ * deep loop nests) costs precision, never correctness.
+ */
+static void jx_liveness(struct jx *j, uint16_t *in)
+{
+	const struct userbpf_prog *p = j->prog;
+	size_t n = p->cnt;
+
+	for (size_t i = 0; i < n; i++)
+		in[i] = R0_R9;
+	for (int sweep = 0; sweep < 16; sweep++) {
+		bool changed = false;
+
+		for (size_t i = n; i-- > 0;) {
+			const struct ub_dinsn *d = &p->d[i];
+			uint8_t fmt = d->op < UB_OP__COUNT ? ub_opinfo[d->op].fmt : F_LDDW;
+			uint16_t out = 0, use, def, v;
+
+			if (fmt != F_JA && fmt != F_JA32 && fmt != F_EXIT && i + 1 < n)
+				out = in[i + 1];
+			if (fmt == F_JA || fmt == F_JA32 || fmt == F_JMP_K || fmt == F_JMP_X)
+				out |= in[d->off];
+			insn_use_def(d, &use, &def);
+			v = (uint16_t)(use | (out & ~def));
+			j->live[i] = out;
+			if (v != in[i]) {
+				in[i] = v;
+				changed = true;
+			}
+		}
+		if (!changed)
+			break;
+	}
+}
+
+static bool dead_after(const struct jx *j, size_t i, unsigned reg)
+{
+	return reg < 10 && !((j->live[i] >> reg) & 1);
+}
+
 /* Whether insn k may be emitted together with the one before it: only
  * reached from it (no jump lands on it) and no fact asks for its own code. */
 static bool fusable(const struct jx *j, size_t k)
@@ -1150,6 +1260,158 @@ static bool is_load_into(const struct ub_dinsn *e, unsigned reg)
 	uint8_t fmt = ub_opinfo[e->op].fmt;
 
 	return (fmt == F_LDX || fmt == F_LDXS) && e->dst == reg && e->src == reg;
+}
+
+static bool is_mem(const struct ub_dinsn *d)
+{
+	uint8_t fmt = ub_opinfo[d->op].fmt;
+
+	return fmt == F_LDX || fmt == F_LDXS || fmt == F_ST || fmt == F_STX;
+}
+
+/*
+ * Address arithmetic folded into the accesses that use it, when liveness
+ * shows the register holding the address is not read afterwards:
+ *   [[x = y;] x <<= s;]  [a = b;]  a += x|c|imm;  1-4 accesses through a
+ * becomes the accesses alone, at [b + y * 2^s + off] (or [a + c + off]
+ * ...; s is 1-3, or `x <<= 32; x >>= 32; [x <<= s]`, for which x gets
+ * the zero-extended y first; without `x = y`, y is x).  Needs: nothing jumps into the run, no
+ * access writes a register the address is made of (but the last may
+ * load into a), a and x are dead after the run, no store stores a or x.
+ * Returns how many instructions after i it emitted too.
+ */
+static size_t emit_fold(struct jx *j, size_t i)
+{
+	const struct ub_dinsn *d = j->prog->d;
+	size_t k = i, first, m;
+	int xr = -1, yr = -1, scale = 0, br, ir = -1;
+	bool zext = false;
+	unsigned a, rd[4];	/* BPF registers the address is made of */
+	int nrd = 0;
+	int64_t disp = 0;
+	struct jx_addr ad;
+
+	/* [x = y;] x <<= s  or  [x = y;] x <<= 32; x >>= 32; [x <<= s] */
+	{
+		size_t q = k;
+		int cand = -1, ysrc = -1;
+
+		if (d[k].op == UB_OP_MOV64_X && d[k].dst != d[k].src && fusable(j, k + 1) &&
+		    d[k + 1].op == UB_OP_LSH64_K && d[k + 1].dst == d[k].dst) {
+			cand = d[k].dst;
+			ysrc = d[k].src;
+			q = k + 1;
+		} else if (d[k].op == UB_OP_LSH64_K) {
+			cand = ysrc = d[k].dst;
+		}
+		if (cand >= 0 && d[q].imm == 32 && fusable(j, q + 1) &&
+		    d[q + 1].op == UB_OP_RSH64_K && d[q + 1].dst == cand && d[q + 1].imm == 32) {
+			zext = true;
+			q += 2;
+			if (fusable(j, q) && d[q].op == UB_OP_LSH64_K && d[q].dst == cand &&
+			    d[q].imm >= 1 && d[q].imm <= 3)
+				scale = (int)d[q++].imm;
+		} else if (cand >= 0 && d[q].imm >= 1 && d[q].imm <= 3) {
+			scale = (int)d[q++].imm;
+		} else {
+			cand = -1;
+		}
+		if (cand >= 0) {
+			xr = cand;
+			yr = ysrc;
+			k = q;
+			if (!fusable(j, k))
+				return 0;
+		}
+	}
+	/* [a = b;] a += x|c|imm */
+	if (d[k].op == UB_OP_MOV64_X && (int)d[k].dst != xr && fusable(j, k + 1) &&
+	    d[k + 1].dst == d[k].dst) {
+		br = d[k].src;
+		k++;
+	} else {
+		br = d[k].dst;
+	}
+	a = d[k].dst;
+	if (d[k].op == UB_OP_ADD64_X && xr >= 0) {
+		if ((int)d[k].src != xr || (int)a == xr || br == xr)
+			return 0;
+		ir = zext ? xr : yr;
+	} else if (d[k].op == UB_OP_ADD64_X && xr < 0) {
+		ir = d[k].src == a ? br : d[k].src;
+		scale = 0;
+	} else if (d[k].op == UB_OP_ADD64_K && xr < 0 && !j->blind) {
+		disp = d[k].imm;
+	} else {
+		return 0;
+	}
+	if (jx_facts(j, k) & UB_FACT_INDEX_BOUNDED)
+		return 0;
+	/* the accesses through a */
+	rd[nrd++] = (unsigned)br;
+	if (ir >= 0)
+		rd[nrd++] = (unsigned)ir;
+	if (xr >= 0)
+		rd[nrd++] = (unsigned)xr;
+	rd[nrd++] = a;
+	first = k + 1;
+	for (m = first; m < first + 4 && fusable(j, m) && is_mem(&d[m]); m++) {
+		uint8_t fmt = ub_opinfo[d[m].op].fmt;
+		bool load = fmt == F_LDX || fmt == F_LDXS, last;
+
+		if ((load ? d[m].src : d[m].dst) != a)
+			break;
+		if (fmt == F_STX && (d[m].src == a || (int)d[m].src == xr))
+			break;
+		if (fmt == F_ST && j->blind)
+			break;
+		if ((int64_t)d[m].off + disp < INT32_MIN || (int64_t)d[m].off + disp > INT32_MAX)
+			break;
+		last = false;
+		if (load) {
+			bool hits = false;
+
+			for (int q = 0; q < nrd; q++)
+				hits |= d[m].dst == rd[q];
+			if (hits) {
+				/* the access still reads the old registers; later
+				 * ones would not: the run ends here */
+				m++;
+				last = true;
+			}
+		}
+		if (last)
+			break;
+	}
+	if (m == first)
+		return 0;
+	/* m is one past the last access */
+	if (!(ub_opinfo[d[m - 1].op].fmt == F_LDX || ub_opinfo[d[m - 1].op].fmt == F_LDXS) ||
+	    d[m - 1].dst != a) {
+		if (!dead_after(j, m - 1, a))
+			return 0;
+	}
+	if (xr >= 0 && !dead_after(j, m - 1, (unsigned)xr) &&
+	    !(ub_opinfo[d[m - 1].op].fmt != F_ST && ub_opinfo[d[m - 1].op].fmt != F_STX &&
+	      d[m - 1].dst == (unsigned)xr))
+		return 0;
+	/* emit */
+	if (zext)
+		mov_rr(j, false, bpf2x[xr], bpf2x[yr]);
+	ad.base = bpf2x[br];
+	ad.index = ir >= 0 ? bpf2x[ir] : -1;
+	ad.scale = ir >= 0 ? scale : 0;
+	if (ad.index >= 0 && ad.scale == 0 && (ad.base & 7) == RBP && (ad.index & 7) != RBP) {
+		int t = ad.base; /* rbp/r13 as base would need a disp8 */
+
+		ad.base = ad.index;
+		ad.index = t;
+	}
+	for (size_t q = first; q < m; q++) {
+		ad.off = (int32_t)(d[q].off + disp);
+		emit_mem_at(j, &d[q], ad);
+	}
+	return m - 1 - i;
 }
 
 /*
@@ -1169,8 +1431,11 @@ static bool is_load_into(const struct ub_dinsn *e, unsigned reg)
 static size_t emit_fused(struct jx *j, size_t i)
 {
 	const struct ub_dinsn *d = &j->prog->d[i], *e = d + 1, *f = d + 2;
+	size_t folded = emit_fold(j, i);
 	int a, b;
 
+	if (folded)
+		return folded;
 	if (!fusable(j, i + 1) || e->dst != d->dst || (jx_facts(j, i) & UB_FACT_INDEX_BOUNDED))
 		return 0;
 	a = bpf2x[d->dst];
@@ -1525,6 +1790,7 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 		  struct ub_jit_out *out)
 {
 	struct jx j;
+	uint16_t *live_in = NULL;
 	size_t n = prog->cnt, i;
 	bool in_main = true;
 	int err = 0;
@@ -1553,9 +1819,11 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 	j.jt = ub_calloc(j.rt, n, sizeof(*j.jt));
 	j.rpos = ub_calloc(j.rt, n, sizeof(*j.rpos));
 	j.iflag = ub_calloc(j.rt, n, sizeof(*j.iflag));
+	j.live = ub_calloc(j.rt, n, sizeof(*j.live));
+	live_in = ub_calloc(j.rt, n, sizeof(*live_in));
 	j.flags.reg = -1;
 	if (!j.addr || !j.naddr || !j.caddr || !j.ncaddr || !j.entry || !j.jk || !j.jpos ||
-	    !j.rpos || !j.iflag || !j.jt) {
+	    !j.rpos || !j.iflag || !j.jt || !j.live || !live_in) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -1581,6 +1849,7 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 		if (j.entry[i])
 			j.iflag[i] |= IF_TARGET;
 	}
+	jx_liveness(&j, live_in);
 	fn_scan(&j, 0, true, &j.main);
 	for (i = 0; i < n; i++) {
 		/* Calls land on the prologue, jumps on the body. */
@@ -1636,5 +1905,7 @@ out:
 	ub_free(j.rt, j.jt);
 	ub_free(j.rt, j.rpos);
 	ub_free(j.rt, j.iflag);
+	ub_free(j.rt, j.live);
+	ub_free(j.rt, live_in);
 	return err;
 }

@@ -76,7 +76,7 @@ static void gen(struct pp *p, uint64_t seed)
 	for (unsigned k = 1; k <= 8; k++)
 		put(p, 0x7b, 10, k, -8 * (int)k, 0);	/* the stack: known values */
 	for (size_t u = 0; u < units && p->n + 40 < MAXN; u++) {
-		unsigned a = wreg(r), kind = tl_rn(r, 12);
+		unsigned a = wreg(r), kind = tl_rn(r, 15);
 		bool w = tl_rn(r, 2);
 
 		if (a == 9)
@@ -155,6 +155,61 @@ static void gen(struct pp *p, uint64_t seed)
 				put(p, 0x0f, a, rk, 0, 0);
 				put(p, sz, a, a, slot + 64 - 16, 0);
 				break;
+			}
+			break;
+		}
+		case 12: case 13: case 14: {
+			/* an address made of r10 and a scaled index, used by 1-3
+			 * accesses, then dead or still used (folding is only
+			 * allowed in the first case) */
+			unsigned kr, x, b, t, na = 1 + tl_rn(r, 3), v = tl_rn(r, 5);
+			int32_t kval = (int32_t)tl_rn(r, 6);
+
+			a = 1 + tl_rn(r, 8);
+			do kr = tl_rn(r, 9); while (kr == a);
+			do x = tl_rn(r, 9); while (x == a || x == kr);
+			for (int q = 0; q < 3; q++) /* landing pad for jumps */
+				put(p, 0xb7, kr, 0, 0, kval);
+			if (v == 1 || v == 4) { /* garbage above bit 31: only zext uses it */
+				put(p, 0x18, kr, 0, 0, kval);
+				put(p, 0, 0, 0, 0, (int32_t)tl_rnd(r) | 1);
+			}
+			if (v == 2) { /* the add without a mov: a is the base */
+				put(p, 0xbf, a, 10, 0, 0);
+				put(p, 0x07, 0, 0, 0, 1);
+			}
+			put(p, 0xbf, x, kr, 0, 0);
+			if (v >= 3) /* the shifts alone, without the mov */
+				put(p, 0x07, 0, 0, 0, 1);
+			if (v == 1 || v == 4) {
+				put(p, 0x67, x, 0, 0, 32);
+				put(p, 0x77, x, 0, 0, 32);
+			}
+			put(p, 0x67, x, 0, 0, 3);
+			if (v != 2)
+				put(p, 0xbf, a, 10, 0, 0);
+			put(p, 0x0f, a, x, 0, 0);
+			for (unsigned q = 0; q < na; q++) {
+				static const uint8_t ld[] = { 0x71, 0x69, 0x61, 0x79, 0x91, 0x89, 0x81 };
+				static const uint8_t st[] = { 0x73, 0x6b, 0x63, 0x7b };
+
+				t = tl_rn(r, 2);
+				if (tl_rn(r, 3)) {
+					do b = tl_rn(r, 9); while (b == a);
+					put(p, ld[tl_rn(r, CNT(ld))], b, a, -64 + 8 * (int)t, 0);
+				} else {
+					do b = tl_rn(r, 9); while (b == a);
+					put(p, st[tl_rn(r, CNT(st))], a, b, -64 + 8 * (int)t, 0);
+				}
+			}
+			if (tl_rn(r, 2)) {
+				put(p, 0xb7, a, 0, 0, 7);
+				put(p, 0xb7, x, 0, 0, 9);
+			} else {
+				put(p, 0x07, 0, 0, 0, 1);
+				put(p, 0x79, 0, a, -64, 0);
+				put(p, 0x0f, 0, x, 0, 0);
+				put(p, 0xb7, a, 0, 0, 7);
 			}
 			break;
 		}
