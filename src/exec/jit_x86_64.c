@@ -141,7 +141,6 @@ struct jx {
 	size_t cur;		/* index of the instruction being emitted */
 	bool need_ctx;		/* some instruction calls out: r12 holds c */
 	uint8_t *iflag;		/* IF_* of insn i */
-	uint16_t *live;		/* BPF registers (bit per r0-r9) live after insn i */
 	size_t fused_end;	/* insns before it were emitted already */
 	struct jx_flags flags;	/* what the flags say after the insn emitted last */
 	struct jx_flags prev;	/* ... after the one before it */
@@ -1151,7 +1150,7 @@ static void emit_jcc(struct jx *j, const struct ub_dinsn *d)
 	jump_insn(j, cc, target);
 }
 
-/* ---- liveness ---- */
+/* ---- liveness, looked up where a rewrite needs it ---- */
 
 #define R1_R5 0x3eu
 #define R0_R9 0x3ffu
@@ -1205,46 +1204,60 @@ static void insn_use_def(const struct ub_dinsn *d, uint16_t *use, uint16_t *def)
 }
 
 /*
- * j->live[i]: the registers that may be read after insn i, by backward
- * sweeps from "everything live".  That start makes every sweep's answer
- * an over-statement of the truth, so the cap on sweeps (for programs with
- * deep loop nests) costs precision, never correctness.
+ * Whether BPF register reg is certainly not read after insn i: a search
+ * along every path from i that stops at a write of reg (dead on that
+ * path) and answers "read" at a read of it, at a helper/local call that
+ * might read it, or when it runs out of steps (64) or of room for
+ * branches (8 pending): a bounded look that can only err towards "read".
+ * Only the few runs emit_fold() considers ask, so no pass over the whole
+ * program is needed.
  */
-static void jx_liveness(struct jx *j, uint16_t *in)
-{
-	const struct userbpf_prog *p = j->prog;
-	size_t n = p->cnt;
-
-	for (size_t i = 0; i < n; i++)
-		in[i] = R0_R9;
-	for (int sweep = 0; sweep < 16; sweep++) {
-		bool changed = false;
-
-		for (size_t i = n; i-- > 0;) {
-			const struct ub_dinsn *d = &p->d[i];
-			uint8_t fmt = d->op < UB_OP__COUNT ? ub_opinfo[d->op].fmt : F_LDDW;
-			uint16_t out = 0, use, def, v;
-
-			if (fmt != F_JA && fmt != F_JA32 && fmt != F_EXIT && i + 1 < n)
-				out = in[i + 1];
-			if (fmt == F_JA || fmt == F_JA32 || fmt == F_JMP_K || fmt == F_JMP_X)
-				out |= in[d->off];
-			insn_use_def(d, &use, &def);
-			v = (uint16_t)(use | (out & ~def));
-			j->live[i] = out;
-			if (v != in[i]) {
-				in[i] = v;
-				changed = true;
-			}
-		}
-		if (!changed)
-			break;
-	}
-}
-
 static bool dead_after(const struct jx *j, size_t i, unsigned reg)
 {
-	return reg < 10 && !((j->live[i] >> reg) & 1);
+	const struct userbpf_prog *p = j->prog;
+	size_t stack[8], sp = 0, pc;
+	uint16_t bit = (uint16_t)(1u << reg);
+	int steps = 0;
+	uint8_t fmt = ub_opinfo[p->d[i].op].fmt;
+
+	if (reg >= 10)
+		return false;
+	if (fmt == F_JMP_K || fmt == F_JMP_X)
+		stack[sp++] = (size_t)p->d[i].off;
+	if (fmt == F_JA || fmt == F_JA32)
+		stack[sp++] = (size_t)p->d[i].off;
+	else if (fmt != F_EXIT)
+		stack[sp++] = i + 1;
+	while (sp) {
+		pc = stack[--sp];
+		for (;;) {
+			const struct ub_dinsn *d;
+			uint16_t use, def;
+
+			if (pc >= p->cnt || ++steps > 64)
+				return false;
+			d = &p->d[pc];
+			insn_use_def(d, &use, &def);
+			if (use & bit)
+				return false;
+			if (def & bit)
+				break;
+			fmt = d->op < UB_OP__COUNT ? ub_opinfo[d->op].fmt : F_LDDW;
+			if (fmt == F_EXIT)
+				break;
+			if (fmt == F_JA || fmt == F_JA32) {
+				pc = (size_t)d->off;
+				continue;
+			}
+			if (fmt == F_JMP_K || fmt == F_JMP_X) {
+				if (sp == 8)
+					return false;
+				stack[sp++] = (size_t)d->off;
+			}
+			pc++;
+		}
+	}
+	return true;
 }
 
 /* Whether insn k may be emitted together with the one before it: only
@@ -1431,9 +1444,13 @@ static size_t emit_fold(struct jx *j, size_t i)
 static size_t emit_fused(struct jx *j, size_t i)
 {
 	const struct ub_dinsn *d = &j->prog->d[i], *e = d + 1, *f = d + 2;
-	size_t folded = emit_fold(j, i);
+	size_t folded;
 	int a, b;
 
+	if (d->op != UB_OP_MOV64_X && d->op != UB_OP_MOV32_X && d->op != UB_OP_ADD64_X &&
+	    d->op != UB_OP_ADD64_K && d->op != UB_OP_LSH64_K)
+		return 0; /* what every rule starts with */
+	folded = emit_fold(j, i);
 	if (folded)
 		return folded;
 	if (!fusable(j, i + 1) || e->dst != d->dst || (jx_facts(j, i) & UB_FACT_INDEX_BOUNDED))
@@ -1632,7 +1649,7 @@ static void jx_place(struct jx *j, size_t stub0)
 }
 
 /* The displacement of insn i's short jump in the current layout. */
-static int64_t jx_rel8(const struct jx *j, size_t i)
+static inline int64_t jx_rel8(const struct jx *j, size_t i)
 {
 	int64_t to = j->jk[i] & JK_STUB ? (int64_t)j->abort_stub
 					 : (int64_t)j->addr[j->jt[i]];
@@ -1790,7 +1807,6 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 		  struct ub_jit_out *out)
 {
 	struct jx j;
-	uint16_t *live_in = NULL;
 	size_t n = prog->cnt, i;
 	bool in_main = true;
 	int err = 0;
@@ -1819,11 +1835,10 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 	j.jt = ub_calloc(j.rt, n, sizeof(*j.jt));
 	j.rpos = ub_calloc(j.rt, n, sizeof(*j.rpos));
 	j.iflag = ub_calloc(j.rt, n, sizeof(*j.iflag));
-	j.live = ub_calloc(j.rt, n, sizeof(*j.live));
-	live_in = ub_calloc(j.rt, n, sizeof(*live_in));
+
 	j.flags.reg = -1;
 	if (!j.addr || !j.naddr || !j.caddr || !j.ncaddr || !j.entry || !j.jk || !j.jpos ||
-	    !j.rpos || !j.iflag || !j.jt || !j.live || !live_in) {
+	    !j.rpos || !j.iflag || !j.jt) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -1849,7 +1864,6 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 		if (j.entry[i])
 			j.iflag[i] |= IF_TARGET;
 	}
-	jx_liveness(&j, live_in);
 	fn_scan(&j, 0, true, &j.main);
 	for (i = 0; i < n; i++) {
 		/* Calls land on the prologue, jumps on the body. */
@@ -1905,7 +1919,6 @@ out:
 	ub_free(j.rt, j.jt);
 	ub_free(j.rt, j.rpos);
 	ub_free(j.rt, j.iflag);
-	ub_free(j.rt, j.live);
-	ub_free(j.rt, live_in);
+
 	return err;
 }

@@ -202,7 +202,17 @@ static void gen(struct pp *p, uint64_t seed)
 					put(p, st[tl_rn(r, CNT(st))], a, b, -64 + 8 * (int)t, 0);
 				}
 			}
-			if (tl_rn(r, 2)) {
+			t = tl_rn(r, 3);
+			if (t == 0) {
+				put(p, 0xb7, a, 0, 0, 7);
+				put(p, 0xb7, x, 0, 0, 9);
+			} else if (t == 1) {
+				/* a is dead where the branch falls through, read
+				 * where it is taken (always) */
+				put(p, 0x1d, 0, 0, 2, 0);	/* if r0 == r0 goto +2 */
+				put(p, 0xb7, a, 0, 0, 7);
+				put(p, 0x05, 0, 0, 1, 0);
+				put(p, 0x79, 0, a, -64, 0);
 				put(p, 0xb7, a, 0, 0, 7);
 				put(p, 0xb7, x, 0, 0, 9);
 			} else {
