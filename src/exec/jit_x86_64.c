@@ -60,10 +60,13 @@
  * state so that a helper abort or a tail call can unwind to it from any
  * depth (which is also why a local call needs no check afterwards).
  *
- * Code quality, all by local rules that need no liveness: runs of
- * instructions with a shorter x86 form are emitted as one (emit_fused:
- * mov+add as lea, an address add folded into the load that uses it,
- * shift pairs that only zero- or sign-extend), a compare with 0 is left
+ * Code quality, by local rules: runs of instructions with a shorter x86
+ * form are emitted as one (emit_fused: mov+add as lea, an address add
+ * folded into the load that uses it, shift pairs that only zero- or
+ * sign-extend; emit_fold: address arithmetic, scaled index included,
+ * folded into the accesses after it when a bounded search along the
+ * paths that follow (dead_after) shows nothing reads the address
+ * register again), a compare with 0 is left
  * out when the ALU operation just before set the flags the same way, a
  * conditional jump over a goto becomes the inverted jump, and loop heads
  * (targets of backward jumps) are aligned to LOOP_ALIGN bytes with NOPs.
