@@ -27,6 +27,7 @@
 #define CNT(a) (sizeof(a) / sizeof((a)[0]))
 #define NOFACT 0xff	/* in fact_at: no facts array at all */
 
+#if defined(__x86_64__)
 static struct userbpf_rt *rt;
 static bool no_bounds;	/* run_facts: facts without the bounds array */
 
@@ -191,6 +192,8 @@ static void clamp(void)
 	      run_facts(p, CNT(p), at, UB_FACT_INDEX_BOUNDED, 4, false, NULL, 0), 15, -1);
 	no_bounds = false;
 }
+
+#endif
 
 int main(void)
 {

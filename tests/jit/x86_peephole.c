@@ -27,6 +27,7 @@
 #define CNT(a) (sizeof(a) / sizeof((a)[0]))
 #define MAXN 1200
 
+#if defined(__x86_64__)
 static struct userbpf_rt *rt;
 
 struct pp {
@@ -377,6 +378,8 @@ static void rewrites_happen(void)
 	    INSN(0x0f, 1, 2, 0, 0), INSN(0x65, 1, 0, 1, 0), INSN(0xb7, 1, 0, 0, 1),
 	    INSN(0xbf, 0, 1, 0, 0), EXIT);
 }
+
+#endif
 
 int main(void)
 {
