@@ -1278,6 +1278,78 @@ static bool is_load_into(const struct ub_dinsn *e, unsigned reg)
 	return (fmt == F_LDX || fmt == F_LDXS) && e->dst == reg && e->src == reg;
 }
 
+/*
+ * A 16-bit value read a byte at a time, as parsers of network headers do:
+ * two byte loads from one base at off and off + 1 into h and l, h <<= 8
+ * and h |= l (32 or 64 bits), in any of the orders clang emits
+ *   h = b[o]; l = b[o']; h <<= 8; h |= l      l = b[o']; h = b[o]; ...
+ *   h = b[o]; h <<= 8; l = b[o']; h |= l
+ * is one 16-bit load (o' = o - 1: little-endian) or a 16-bit load and a
+ * rotate (o' = o + 1: network order), when l is dead after it.  Finds the
+ * four at i: *hp and *lp get the two loads.
+ */
+static bool match_u16(const struct jx *j, size_t i, const struct ub_dinsn **hp,
+		      const struct ub_dinsn **lp)
+{
+	const struct ub_dinsn *d = j->prog->d, *ld1 = &d[i];
+	const struct ub_dinsn *q1, *lh, *ll, *sh, *orr;
+
+	if (ld1->op != UB_OP_LDXB || !fusable(j, i + 1) || !fusable(j, i + 2) ||
+	    !fusable(j, i + 3))
+		return false;
+	q1 = &d[i + 1];
+	orr = &d[i + 3];
+	if (q1->op == UB_OP_LDXB) {
+		sh = &d[i + 2];
+		lh = sh->dst == ld1->dst ? ld1 : q1;
+		ll = lh == ld1 ? q1 : ld1;
+	} else {
+		sh = q1;
+		lh = ld1;
+		ll = &d[i + 2];
+		if (ll->op != UB_OP_LDXB)
+			return false;
+	}
+	if ((sh->op != UB_OP_LSH32_K && sh->op != UB_OP_LSH64_K) || sh->imm != 8 ||
+	    sh->dst != lh->dst || (orr->op != UB_OP_OR32_X && orr->op != UB_OP_OR64_X) ||
+	    orr->dst != lh->dst || orr->src != ll->dst || lh->dst == ll->dst ||
+	    lh->src != ll->src || lh->dst == lh->src || ll->dst == ll->src ||
+	    (ll->off != lh->off - 1 && ll->off != lh->off + 1) ||
+	    !dead_after(j, i + 3, ll->dst))
+		return false;
+	*hp = lh;
+	*lp = ll;
+	return true;
+}
+
+/* The four of match_u16() as one load from a (its off is added). */
+static void emit_u16_at(struct jx *j, const struct ub_dinsn *lh, const struct ub_dinsn *ll,
+			struct jx_addr a)
+{
+	int h = bpf2x[lh->dst];
+
+	a.off += ll->off < lh->off ? ll->off : lh->off;
+	x_mema(j, false, false, 0x0fb7, h, a, false);
+	if (ll->off > lh->off) {
+		emit1(j, 0x66); /* rol r16, 8: network order */
+		rex(j, false, 0, 0, h, false);
+		emit1(j, 0xc1);
+		modrm(j, 3, 0, h);
+		emit1(j, 8);
+	}
+}
+
+/* Emits match_u16()'s four at i on their own; returns 3 (or 0: no match). */
+static size_t emit_u16(struct jx *j, size_t i)
+{
+	const struct ub_dinsn *lh, *ll;
+
+	if (!match_u16(j, i, &lh, &ll))
+		return 0;
+	emit_u16_at(j, lh, ll, (struct jx_addr){ bpf2x[lh->src], -1, 0, 0 });
+	return 3;
+}
+
 static bool is_mem(const struct ub_dinsn *d)
 {
 	uint8_t fmt = ub_opinfo[d->op].fmt;
@@ -1303,6 +1375,7 @@ static size_t emit_fold(struct jx *j, size_t i)
 	int xr = -1, yr = -1, scale = 0, br, ir = -1;
 	bool zext = false;
 	unsigned a, rd[4];	/* BPF registers the address is made of */
+	unsigned last_dst = 10;	/* what the last access loaded into */
 	int nrd = 0;
 	int64_t disp = 0;
 	struct jx_addr ad;
@@ -1371,45 +1444,43 @@ static size_t emit_fold(struct jx *j, size_t i)
 		rd[nrd++] = (unsigned)xr;
 	rd[nrd++] = a;
 	first = k + 1;
-	for (m = first; m < first + 4 && fusable(j, m) && is_mem(&d[m]); m++) {
+	m = first;
+	while (m < first + 8 && fusable(j, m)) {
 		uint8_t fmt = ub_opinfo[d[m].op].fmt;
-		bool load = fmt == F_LDX || fmt == F_LDXS, last;
+		bool load = fmt == F_LDX || fmt == F_LDXS, hits = false;
+		const struct ub_dinsn *lh, *ll;
+		unsigned w1, w2 = 10;	/* registers the unit writes */
 
-		if ((load ? d[m].src : d[m].dst) != a)
+		if (!is_mem(&d[m]) || (load ? d[m].src : d[m].dst) != a)
 			break;
 		if (fmt == F_STX && (d[m].src == a || (int)d[m].src == xr))
 			break;
 		if (fmt == F_ST && j->blind)
 			break;
-		if ((int64_t)d[m].off + disp < INT32_MIN || (int64_t)d[m].off + disp > INT32_MAX)
+		if ((int64_t)d[m].off + disp < INT32_MIN + 1 ||
+		    (int64_t)d[m].off + disp > INT32_MAX - 1)
 			break;
-		last = false;
-		if (load) {
-			bool hits = false;
-
-			for (int q = 0; q < nrd; q++)
-				hits |= d[m].dst == rd[q];
-			if (hits) {
-				/* the access still reads the old registers; later
-				 * ones would not: the run ends here */
-				m++;
-				last = true;
-			}
+		if (d[m].op == UB_OP_LDXB && match_u16(j, m, &lh, &ll)) {
+			w1 = lh->dst;
+			w2 = ll->dst;
+			m += 4;
+		} else {
+			w1 = load ? d[m].dst : 10;
+			m++;
 		}
-		if (last)
-			break;
+		last_dst = w1;
+		for (int q = 0; q < nrd; q++)
+			hits |= w1 == rd[q] || w2 == rd[q];
+		if (hits)
+			break; /* later accesses would see the new value: stop */
 	}
 	if (m == first)
 		return 0;
-	/* m is one past the last access */
-	if (!(ub_opinfo[d[m - 1].op].fmt == F_LDX || ub_opinfo[d[m - 1].op].fmt == F_LDXS) ||
-	    d[m - 1].dst != a) {
-		if (!dead_after(j, m - 1, a))
-			return 0;
-	}
-	if (xr >= 0 && !dead_after(j, m - 1, (unsigned)xr) &&
-	    !(ub_opinfo[d[m - 1].op].fmt != F_ST && ub_opinfo[d[m - 1].op].fmt != F_STX &&
-	      d[m - 1].dst == (unsigned)xr))
+	/* m is one past the last access; the last may have loaded into a
+	 * or x, which then need not be dead */
+	if (last_dst != a && !dead_after(j, m - 1, a))
+		return 0;
+	if (xr >= 0 && last_dst != (unsigned)xr && !dead_after(j, m - 1, (unsigned)xr))
 		return 0;
 	/* emit */
 	if (zext)
@@ -1423,9 +1494,18 @@ static size_t emit_fold(struct jx *j, size_t i)
 		ad.base = ad.index;
 		ad.index = t;
 	}
-	for (size_t q = first; q < m; q++) {
-		ad.off = (int32_t)(d[q].off + disp);
-		emit_mem_at(j, &d[q], ad);
+	for (size_t q = first; q < m;) {
+		const struct ub_dinsn *lh, *ll;
+
+		ad.off = (int32_t)disp;
+		if (d[q].op == UB_OP_LDXB && match_u16(j, q, &lh, &ll)) {
+			emit_u16_at(j, lh, ll, ad);
+			q += 4;
+		} else {
+			ad.off = (int32_t)(d[q].off + disp);
+			emit_mem_at(j, &d[q], ad);
+			q++;
+		}
 	}
 	return m - 1 - i;
 }
@@ -1450,6 +1530,8 @@ static size_t emit_fused(struct jx *j, size_t i)
 	size_t folded;
 	int a, b;
 
+	if (d->op == UB_OP_LDXB)
+		return emit_u16(j, i);
 	if (d->op != UB_OP_MOV64_X && d->op != UB_OP_MOV32_X && d->op != UB_OP_ADD64_X &&
 	    d->op != UB_OP_ADD64_K && d->op != UB_OP_LSH64_K)
 		return 0; /* what every rule starts with */

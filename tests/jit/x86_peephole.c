@@ -54,6 +54,38 @@ static int32_t small_imm(struct tl_rng *r)
 }
 
 /*
+ * A 16-bit value read a byte at a time from base + off (and off + 1), as
+ * the JIT turns into one 16-bit load: h and l distinct, neither the base;
+ * one of clang's three orders, either byte order, 32- or 64-bit shift
+ * and or.
+ */
+static void put_u16(struct pp *p, struct tl_rng *r, unsigned h, unsigned l, unsigned base,
+		    int off)
+{
+	int oh = tl_rn(r, 2) ? off : off + 1, ol = oh == off ? off + 1 : off;
+	unsigned sh = tl_rn(r, 2) ? 0x64 : 0x67, orr = tl_rn(r, 2) ? 0x4c : 0x4f;
+
+	switch (tl_rn(r, 3)) {
+	case 0:
+		put(p, 0x71, h, base, oh, 0);
+		put(p, 0x71, l, base, ol, 0);
+		put(p, sh, h, 0, 0, 8);
+		break;
+	case 1:
+		put(p, 0x71, l, base, ol, 0);
+		put(p, 0x71, h, base, oh, 0);
+		put(p, sh, h, 0, 0, 8);
+		break;
+	default:
+		put(p, 0x71, h, base, oh, 0);
+		put(p, sh, h, 0, 0, 8);
+		put(p, 0x71, l, base, ol, 0);
+		break;
+	}
+	put(p, orr, h, l, 0, 0);
+}
+
+/*
  * One random program: registers start with distinct values (r10 is only
  * read, as an address), then units that are mostly the rewritten pairs;
  * jumps go forward by 1-3 instructions (often onto the second of a pair)
@@ -77,7 +109,7 @@ static void gen(struct pp *p, uint64_t seed)
 	for (unsigned k = 1; k <= 8; k++)
 		put(p, 0x7b, 10, k, -8 * (int)k, 0);	/* the stack: known values */
 	for (size_t u = 0; u < units && p->n + 40 < MAXN; u++) {
-		unsigned a = wreg(r), kind = tl_rn(r, 15);
+		unsigned a = wreg(r), kind = tl_rn(r, 17);
 		bool w = tl_rn(r, 2);
 
 		if (a == 9)
@@ -195,7 +227,13 @@ static void gen(struct pp *p, uint64_t seed)
 				static const uint8_t st[] = { 0x73, 0x6b, 0x63, 0x7b };
 
 				t = tl_rn(r, 2);
-				if (tl_rn(r, 3)) {
+				if (!tl_rn(r, 4)) {
+					unsigned h, l;
+
+					do h = tl_rn(r, 9); while (h == a);
+					do l = tl_rn(r, 9); while (l == a || l == h);
+					put_u16(p, r, h, l, a, -64 + 8 * (int)t + (int)tl_rn(r, 7));
+				} else if (tl_rn(r, 3)) {
 					do b = tl_rn(r, 9); while (b == a);
 					put(p, ld[tl_rn(r, CNT(ld))], b, a, -64 + 8 * (int)t, 0);
 				} else {
@@ -222,6 +260,15 @@ static void gen(struct pp *p, uint64_t seed)
 				put(p, 0x0f, 0, x, 0, 0);
 				put(p, 0xb7, a, 0, 0, 7);
 			}
+			break;
+		}
+		case 15: case 16: { /* a 16-bit value byte by byte off r10 */
+			unsigned l;
+
+			do l = tl_rn(r, 9); while (l == a || a == 9);
+			put_u16(p, r, a == 9 ? 8 : a, l, 10, -64 + (int)tl_rn(r, 63));
+			if (tl_rn(r, 2))
+				put(p, 0x0f, 0, l, 0, 0);	/* l still read */
 			break;
 		}
 		default: /* filler that moves code (and loop heads) about */
