@@ -145,6 +145,7 @@ struct jx {
 	bool need_ctx;		/* some instruction calls out: r12 holds c */
 	uint8_t *iflag;		/* IF_* of insn i */
 	size_t fused_end;	/* insns before it were emitted already */
+	size_t deferred;	/* insn + 1 of a load left to the compare after it */
 	struct jx_flags flags;	/* what the flags say after the insn emitted last */
 	struct jx_flags prev;	/* ... after the one before it */
 	struct jx_frame main;	/* the main function's frame */
@@ -1123,7 +1124,30 @@ static void emit_jcc(struct jx *j, const struct ub_dinsn *d)
 	case 0xc0: cc = CC_L; break;
 	default: cc = CC_LE; break;
 	}
-	if (oi->fmt == F_JMP_K && d->imm == 0 && (oi->code & 0xf0) != 0x40 &&
+	if (j->deferred && j->deferred == j->cur) {
+		/* the load just before was left out: compare with memory */
+		const struct ub_dinsn *ld = &j->prog->d[j->cur - 1];
+		struct jx_addr m = { bpf2x[ld->src], -1, 0, ld->off };
+		bool set = (oi->code & 0xf0) == 0x40;
+
+		j->deferred = 0;
+		if (oi->fmt == F_JMP_K) {			/* [m] OP imm */
+			if (set) {
+				x_mema(j, false, w, 0xf7, 0, m, false);
+				emit4(j, (uint32_t)d->imm);
+			} else if (d->imm >= -128 && d->imm <= 127) {
+				x_mema(j, false, w, 0x83, 7, m, false);
+				emit1(j, (uint8_t)d->imm);
+			} else {
+				x_mema(j, false, w, 0x81, 7, m, false);
+				emit4(j, (uint32_t)d->imm);
+			}
+		} else if (d->dst == ld->dst) {			/* [m] OP src */
+			x_mema(j, false, w, set ? 0x85 : 0x39, src, m, false);
+		} else {					/* dst OP [m] */
+			x_mema(j, false, w, set ? 0x85 : 0x3b, dst, m, false);
+		}
+	} else if (oi->fmt == F_JMP_K && d->imm == 0 && (oi->code & 0xf0) != 0x40 &&
 	    j->prev.reg == dst &&
 	    (cc == CC_E || cc == CC_NE ? j->prev.w == w || !j->prev.w
 				       : j->prev.logic && j->prev.w == w)) {
@@ -1590,6 +1614,31 @@ static size_t emit_fused(struct jx *j, size_t i)
 	return 0;
 }
 
+/*
+ * `r = *(u64 *)(b + off); if x OP r` (or r OP x, r OP imm; u32 loads with
+ * 32-bit jumps) compares with memory directly when r is dead after the
+ * jump: the load emits nothing and emit_jcc() takes its operand.  Clang
+ * reloads spilled loop bounds so.
+ */
+static bool defer_load(struct jx *j, size_t i)
+{
+	const struct ub_dinsn *d = &j->prog->d[i], *e = d + 1;
+	uint8_t fmt;
+	bool w;
+
+	if ((d->op != UB_OP_LDXDW && d->op != UB_OP_LDXW) || !fusable(j, i + 1))
+		return false;
+	fmt = ub_opinfo[e->op].fmt;
+	w = UB_CLASS(ub_opinfo[e->op].code) == UB_CLS_JMP;
+	if ((fmt != F_JMP_X && fmt != F_JMP_K) || w != (d->op == UB_OP_LDXDW) ||
+	    (fmt == F_JMP_K && (e->dst != d->dst || j->blind)) ||
+	    (fmt == F_JMP_X && (e->dst == d->dst) == (e->src == d->dst)) ||
+	    !dead_after(j, i + 1, d->dst))
+		return false;
+	j->deferred = i + 1;
+	return true;
+}
+
 /* Emits instruction i; in_main tells which epilogue exit uses. */
 static void emit_insn(struct jx *j, size_t i, bool in_main)
 {
@@ -1603,7 +1652,7 @@ static void emit_insn(struct jx *j, size_t i, bool in_main)
 	if (d->op >= UB_OP__COUNT || i < j->fused_end)
 		return; /* second half of lddw, or emitted with an insn before */
 	j->fused_end = i + 1 + emit_fused(j, i);
-	if (j->fused_end > i + 1)
+	if (j->fused_end > i + 1 || defer_load(j, i))
 		return;
 	oi = &ub_opinfo[d->op];
 	switch (oi->fmt) {

@@ -109,7 +109,7 @@ static void gen(struct pp *p, uint64_t seed)
 	for (unsigned k = 1; k <= 8; k++)
 		put(p, 0x7b, 10, k, -8 * (int)k, 0);	/* the stack: known values */
 	for (size_t u = 0; u < units && p->n + 40 < MAXN; u++) {
-		unsigned a = wreg(r), kind = tl_rn(r, 17);
+		unsigned a = wreg(r), kind = tl_rn(r, 19);
 		bool w = tl_rn(r, 2);
 
 		if (a == 9)
@@ -260,6 +260,27 @@ static void gen(struct pp *p, uint64_t seed)
 				put(p, 0x0f, 0, x, 0, 0);
 				put(p, 0xb7, a, 0, 0, 7);
 			}
+			break;
+		}
+		case 17: case 18: { /* a loaded value compared at once */
+			bool dw = tl_rn(r, 2);
+			unsigned o = wreg(r), op = jcc[tl_rn(r, CNT(jcc))];
+			int off = -8 * (int)(1 + tl_rn(r, 8));
+
+			if (a == 9)
+				a = 8;
+			put(p, dw ? 0x79 : 0x61, a, 10, off, 0);
+			switch (tl_rn(r, 3)) {
+			case 0: put(p, (dw ? 0x0d : 0x0e) | op, o, a, (int)tl_rn(r, 3), 0); break;
+			case 1: put(p, (dw ? 0x0d : 0x0e) | op, a, o, (int)tl_rn(r, 3), 0); break;
+			default:
+				put(p, (dw ? 0x05 : 0x06) | op, a, 0, (int)tl_rn(r, 3), small_imm(r));
+				break;
+			}
+			if (tl_rn(r, 2))
+				put(p, 0x0f, 0, a, 0, 0);	/* still read */
+			else
+				put(p, 0xb7, a, 0, 0, 3);
 			break;
 		}
 		case 15: case 16: { /* a 16-bit value byte by byte off r10 */
