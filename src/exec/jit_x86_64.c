@@ -66,7 +66,9 @@
  * sign-extend; emit_fold: address arithmetic, scaled index included,
  * folded into the accesses after it when a bounded search along the
  * paths that follow (dead_after) shows nothing reads the address
- * register again), a compare with 0 is left
+ * register again; emit_u16: a 16-bit value read a byte at a time; a
+ * load that only feeds the compare after it becomes a compare with
+ * memory, defer_load), a compare with 0 is left
  * out when the ALU operation just before set the flags the same way, a
  * conditional jump over a goto becomes the inverted jump, and loop heads
  * (targets of backward jumps) are aligned to LOOP_ALIGN bytes with NOPs.
