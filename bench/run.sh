@@ -48,7 +48,7 @@ for src in "$SRC"/progs/*.c; do
 	[ -n "$addr" ] || die "$name: no symbol bench_$name in the BPF object"
 	[ "$((0x$addr))" -eq 0 ] || die "$name: bench_$name is not at the start of section xdp"
 	"$OBJCOPY" -O binary --only-section=xdp "$OUT/$name.bpf.o" "$OUT/$name.bin"
-	"$CLANG" -O2 -fno-builtin -Wall -Werror -c "$src" -o "$OUT/$name.native.o" ||
+	"$CLANG" -O2 -fno-builtin -falign-functions=64 -falign-loops=32 -Wall -Werror -c "$src" -o "$OUT/$name.native.o" ||
 		die "$src: native build failed"
 	NATIVE_OBJS="$NATIVE_OBJS $OUT/$name.native.o"
 done

@@ -27,6 +27,13 @@ struct userbpf_prog {
 	bool trusted;			/* proved safe: runs without checks */
 	bool jit_blind;			/* constant blinding asked at load */
 	uint32_t verified_mem;		/* verified for r1 = this many bytes, r2 = it */
+	/* What the verifier proved, for the JIT (src/exec/jit_internal.h
+	 * says how each back end uses it), or NULL: per instruction (cnt
+	 * entries) UB_FACT_* bits, and for UB_FACT_INDEX_BOUNDED the bound.
+	 * Not owned: whoever sets them keeps them alive while the program
+	 * may still be compiled. */
+	const uint8_t *facts;
+	const uint32_t *fact_bound;
 	void *jit_code;			/* sealed pages (W^X), or NULL */
 	size_t jit_size;
 	size_t jit_len;			/* bytes of code in jit_code */
