@@ -26,6 +26,7 @@ static void prog_free(struct userbpf_prog *prog)
 	for (size_t i = 0; i < prog->map_cnt; i++)
 		ub_map_put(prog->maps[i]);
 	ub_free(rt, prog->maps);
+	ub_free(rt, prog->vfy_facts);
 	ub_free(rt, prog->name);
 	ub_free(rt, prog->insns);
 	ub_free(rt, prog->d);
@@ -366,6 +367,11 @@ int userbpf_prog__verify(struct userbpf_prog *prog, const struct userbpf_verify_
 		err = -EACCES;
 	}
 	if (!err) {
+		/* The verifier's facts, for the JIT (zero-extensions). */
+		ub_free(prog->rt, prog->vfy_facts);
+		prog->vfy_facts = res.facts;
+		prog->facts = res.facts;
+		res.facts = NULL;
 		prog->trusted = true;
 		prog->verified_mem = mem;
 		ub_log(prog->rt, USERBPF_LOG_DEBUG, "prog '%s': verified, %llu instructions processed",
