@@ -9,7 +9,8 @@
 # and natively, linked into the harness as the baseline.  Everything goes
 # to BUILD/bench/.  ARGS go to the harness (-b BATCH_MS, -n BATCHES,
 # -p PROGRAM, -s median|min).  Variables: CC (harness), CLANG, BPF_CPU
-# (v3), OBJCOPY, NM, READELF.
+# (v3), OBJCOPY, NM, READELF.  Then the map benchmark runs
+# (bench/maps/run.sh), with its own table.
 set -eu
 
 BUILD=${1:-build}
@@ -60,3 +61,8 @@ $CC -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wshadow -Werror \
 
 echo "bench: $(uname -m), $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //')"
 "$OUT/bench" "$OUT" "$@"
+
+# Map operations from a BPF program, and the empty test run, against the
+# kernel (bench/maps/maps_bench.c; its own table).
+echo
+sh "$SRC/maps/run.sh" "$BUILD"
