@@ -504,24 +504,22 @@ void *userbpf_call__user(const struct userbpf_call *c)
  * with more maps than this share them between programs rarely). */
 #define UB_RUN_EPOCH_MAPS 64
 
-/* The read section a run holds on one map: the hash families' epoch, an
- * LPM trie's reader counters. */
+/* The read section a run holds on one map: the hash families' epoch.
+ * An LPM trie protects a lookup's value only during the lookup (a run that
+ * held the trie's section could not recycle nodes its own writes free:
+ * map_lpm.c), so a value a run keeps may be reused after a concurrent
+ * delete, as with Linux's preallocated hash maps. */
 struct run_section {
 	uint32_t tok;
-	unsigned idx;
-	void *lpm;
 };
 
 static void section_enter(struct userbpf_map *m, struct run_section *s)
 {
 	s->tok = ub_map_epoch_enter(m);
-	s->lpm = m->def.type == UB_MAP_LPM_TRIE ? ub_lpm_read_lock(m, &s->idx) : NULL;
 }
 
 static void section_exit(struct userbpf_map *m, struct run_section *s)
 {
-	if (s->lpm)
-		ub_lpm_read_unlock(s->lpm, s->idx);
 	ub_map_epoch_exit(m, s->tok);
 }
 
