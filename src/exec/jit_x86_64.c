@@ -82,6 +82,7 @@
 #include <stddef.h>
 #include <string.h>
 #include "exec/jit_internal.h"
+#include "maps/map.h"
 #include "platform/platform.h"
 #include "verifier/verifier.h"
 
@@ -1642,6 +1643,86 @@ static bool defer_load(struct jx *j, size_t i)
 }
 
 /* Emits instruction i; in_main tells which epilogue exit uses. */
+/*
+ * bpf_map_lookup_elem(map, key) on an ARRAY map that a lddw names in the
+ * same block (nothing jumps in between, nothing else writes r1): the map
+ * the call sees is known at compile time, so the JIT inlines the lookup,
+ * as Linux's array_map_gen_lookup does.  Returns the map, or NULL.
+ */
+static const struct userbpf_map *inline_array(const struct jx *j, size_t i)
+{
+	const struct userbpf_prog *p = j->prog;
+
+	if (p->insns[i].imm != 1 || j->blind)
+		return NULL;
+	for (size_t k = i; k-- > 0 && i - k <= 16;) {
+		const struct ub_dinsn *e = &p->d[k];
+		uint16_t use, def;
+		uint8_t fmt;
+
+		if (j->iflag[k + 1] & IF_TARGET)
+			return NULL;
+		if (e->op == UB_OP__LDDW_HI)
+			continue;
+		if ((e->op == UB_OP_LDDW_MAP_FD || e->op == UB_OP_LDDW_MAP_IDX) && e->dst == 1) {
+			const struct userbpf_map *m = (const struct userbpf_map *)(uintptr_t)e->imm;
+
+			return m->def.type == UB_MAP_ARRAY ? m : NULL;
+		}
+		fmt = ub_opinfo[e->op].fmt;
+		if (fmt == F_CALL || fmt == F_CALL_LOCAL || fmt == F_CALLX)
+			return NULL;
+		insn_use_def(e, &use, &def);
+		if (def & 2)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* cmp r10d, max_entries */
+static void cmp_max(struct jx *j, uint32_t max)
+{
+	if (max <= INT32_MAX) {
+		alu_ri(j, false, 7, TMP, (int32_t)max);
+	} else {
+		mov_ri(j, false, TMP2, max);
+		x_rr(j, false, 0x39, TMP2, TMP);
+	}
+}
+
+/*
+ * r0 = key < max_entries ? data + key * elem : NULL.  After the bounds
+ * check the index is masked (sbb: all ones when below, else zero), so a
+ * mispredicted check cannot read past the array (Spectre v1).
+ */
+static void emit_array_lookup(struct jx *j, const struct userbpf_map *m)
+{
+	int r0 = bpf2x[0];
+	uint32_t max = m->def.max_entries;
+	uint64_t elem = ub_map_percpu_stride(m->def.value_size);
+	size_t l_null, l_done;
+
+	x_mem(j, false, false, 0x8b, TMP, bpf2x[2], 0, false);	/* mov r10d, [key] */
+	cmp_max(j, max);
+	l_null = jcc8_fwd(j, CC_AE);
+	cmp_max(j, max);
+	x_rr(j, true, 0x19, TMP2, TMP2);			/* sbb r11, r11 */
+	x_rr(j, true, 0x21, TMP2, TMP);				/* and r10, r11 */
+	if (elem <= INT32_MAX) {
+		x_rr(j, true, 0x69, TMP, TMP);			/* imul r10, r10, elem */
+		emit4(j, (uint32_t)elem);
+	} else {
+		load_imm64(j, TMP2, elem);
+		x_rr(j, true, 0x0faf, TMP, TMP2);		/* imul r10, r11 */
+	}
+	load_imm64(j, r0, (uint64_t)(uintptr_t)m->data);
+	x_rr(j, true, 0x01, TMP, r0);				/* add r0, r10 */
+	l_done = jmp8_fwd(j);
+	label_here(j, l_null);
+	mov_ri(j, true, r0, 0);
+	label_here(j, l_done);
+}
+
 static void emit_insn(struct jx *j, size_t i, bool in_main)
 {
 	const struct ub_dinsn *d = &j->prog->d[i];
@@ -1688,10 +1769,17 @@ static void emit_insn(struct jx *j, size_t i, bool in_main)
 	case F_JMP_K: case F_JMP_X:
 		emit_jcc(j, d);
 		break;
-	case F_CALL:
+	case F_CALL: {
+		const struct userbpf_map *m = inline_array(j, i);
+
+		if (m) {
+			emit_array_lookup(j, m);
+			break;
+		}
 		call_abs(j, (const void *)(uintptr_t)d->imm);
 		check_pending(j);
 		break;
+	}
 	case F_CALL_LOCAL:
 		/* No check of c->pending after it: a callee whose helper sets
 		 * it unwinds from there, and so never returns here. */
