@@ -93,6 +93,11 @@ int ub_interp_fast_switch(struct userbpf_call *c, const uint64_t args[5], uint64
 enum ub_dispatch { UB_DISPATCH_GOTO, UB_DISPATCH_SWITCH };
 int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opts *opts,
 			 enum ub_dispatch dispatch, uint64_t *ret);
+/* Runs the program `repeat` times in one invocation set-up (a test run's
+ * loop, as Linux's bpf_test_run): r0 of the last run in *ret, the time of
+ * all runs in *elapsed_ns (may be NULL).  0 or a negative errno. */
+int ub_prog_run_n(struct userbpf_prog *prog, const struct userbpf_run_opts *opts,
+		  enum ub_dispatch dispatch, uint32_t repeat, uint64_t *ret, uint64_t *elapsed_ns);
 
 /* Loads a program; pseudo_ok allows the lddw forms whose imm the object
  * loader has already resolved to a map or value address. */
