@@ -45,6 +45,9 @@ struct cli_progs {
 	size_t cnt;
 };
 int cli_open_progs(struct userbpf_rt *rt, const char *path, bool load, struct cli_progs *p);
+/* The same, giving every program the type (NULL: as its SEC name says). */
+int cli_open_progs_typed(struct userbpf_rt *rt, const char *path, bool load, const char *type,
+			 struct cli_progs *p);
 struct userbpf_prog *cli_prog_at(const struct cli_progs *p, size_t i);
 const char *cli_prog_name(const struct cli_progs *p, size_t i);
 const char *cli_prog_section(const struct cli_progs *p, size_t i);
