@@ -45,6 +45,22 @@ LIBBPF_API int bpf_map_delete_elem(int fd, const void *key);
 LIBBPF_API int bpf_map_get_next_key(int fd, const void *key, void *next_key);
 LIBBPF_API int bpf_map_freeze(int fd);
 
+struct bpf_map_batch_opts {
+	size_t sz;
+	__u64 elem_flags;
+	__u64 flags;
+};
+LIBBPF_API int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys,
+				    void *values, __u32 *count,
+				    const struct bpf_map_batch_opts *opts);
+LIBBPF_API int bpf_map_lookup_and_delete_batch(int fd, void *in_batch, void *out_batch,
+					       void *keys, void *values, __u32 *count,
+					       const struct bpf_map_batch_opts *opts);
+LIBBPF_API int bpf_map_update_batch(int fd, const void *keys, const void *values, __u32 *count,
+				    const struct bpf_map_batch_opts *opts);
+LIBBPF_API int bpf_map_delete_batch(int fd, const void *keys, __u32 *count,
+				    const struct bpf_map_batch_opts *opts);
+
 /* Pins the map or program behind fd at pathname (a path under
  * /sys/fs/bpf/ lands in the userbpf store); bpf_obj_get opens it again,
  * from this process or another. */

@@ -402,6 +402,25 @@ USERBPF_API int userbpf_map__get_next_key(struct userbpf_map *map, const void *k
 /* Queues and stacks: key NULL pops. */
 USERBPF_API int userbpf_map__lookup_and_delete_elem(struct userbpf_map *map, const void *key,
 						    void *value);
+/*
+ * Batches, as BPF_MAP_LOOKUP_BATCH and friends: the cursor (in_batch,
+ * out_batch) is key_size bytes; in_batch NULL starts at the first element.
+ * *count is the room in keys/values going in, the elements done coming
+ * out.  -ENOENT once the walk has reached the end (with *count valid).
+ */
+USERBPF_API int userbpf_map__lookup_batch(struct userbpf_map *map, const void *in_batch,
+					  void *out_batch, void *keys, void *values,
+					  uint32_t *count, uint64_t elem_flags);
+USERBPF_API int userbpf_map__lookup_and_delete_batch(struct userbpf_map *map,
+						     const void *in_batch, void *out_batch,
+						     void *keys, void *values, uint32_t *count,
+						     uint64_t elem_flags);
+USERBPF_API int userbpf_map__update_batch(struct userbpf_map *map, const void *keys,
+					  const void *values, uint32_t *count,
+					  uint64_t elem_flags);
+USERBPF_API int userbpf_map__delete_batch(struct userbpf_map *map, const void *keys,
+					  uint32_t *count);
+
 /* User space may no longer write the map; programs still may (unless
  * BPF_F_RDONLY_PROG).  Seen by every process that maps it. */
 USERBPF_API int userbpf_map__freeze(struct userbpf_map *map);

@@ -230,6 +230,55 @@ int bpf_map_freeze(int fd)
 	return userbpf_map__freeze(m) ? -errno : 0;
 }
 
+static __u64 batch_flags(const struct bpf_map_batch_opts *o)
+{
+	return o && o->sz >= offsetof(struct bpf_map_batch_opts, flags) ? o->elem_flags : 0;
+}
+
+int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values,
+			 __u32 *count, const struct bpf_map_batch_opts *opts)
+{
+	struct userbpf_map *m = map_of(fd);
+
+	if (!m)
+		return ret_err(-EBADF);
+	return userbpf_map__lookup_batch(m, in_batch, out_batch, keys, values, count,
+					 batch_flags(opts)) ? -errno : 0;
+}
+
+int bpf_map_lookup_and_delete_batch(int fd, void *in_batch, void *out_batch, void *keys,
+				    void *values, __u32 *count,
+				    const struct bpf_map_batch_opts *opts)
+{
+	struct userbpf_map *m = map_of(fd);
+
+	if (!m)
+		return ret_err(-EBADF);
+	return userbpf_map__lookup_and_delete_batch(m, in_batch, out_batch, keys, values, count,
+						    batch_flags(opts)) ? -errno : 0;
+}
+
+int bpf_map_update_batch(int fd, const void *keys, const void *values, __u32 *count,
+			 const struct bpf_map_batch_opts *opts)
+{
+	struct userbpf_map *m = map_of(fd);
+
+	if (!m)
+		return ret_err(-EBADF);
+	return userbpf_map__update_batch(m, keys, values, count, batch_flags(opts)) ? -errno : 0;
+}
+
+int bpf_map_delete_batch(int fd, const void *keys, __u32 *count,
+			 const struct bpf_map_batch_opts *opts)
+{
+	struct userbpf_map *m = map_of(fd);
+
+	(void)opts;
+	if (!m)
+		return ret_err(-EBADF);
+	return userbpf_map__delete_batch(m, keys, count) ? -errno : 0;
+}
+
 /* A path as the store sees it: /sys/fs/bpf/X lands under the store root. */
 static int store_path(const char *path, char *out, size_t size)
 {
