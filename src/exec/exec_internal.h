@@ -133,6 +133,14 @@ static inline bool ub_pkt_load(const struct userbpf_call *c, int64_t off, unsign
 int ub_call_callback(struct userbpf_call *c, uint64_t fn, const uint64_t args[5],
 		     uint64_t *ret);
 
+/*
+ * Runs the program's function at code address fn (lddw src=4) as a run of
+ * its own, in the interpreter (fast when the program is trusted, else
+ * checked with regs), with r1..r5 = args: timer callbacks.
+ */
+int ub_prog_run_at(struct userbpf_prog *prog, uint64_t fn, const uint64_t args[5],
+		   const struct userbpf_region *regs, size_t nregs, uint64_t *ret);
+
 /* Reports a run-time fault at the current instruction and returns err. */
 int ub_run_fault(struct userbpf_call *c, int err, const char *fmt, ...) UB_PRINTF(3, 4);
 

@@ -20,6 +20,7 @@ static void prog_free(struct userbpf_prog *prog)
 	if (!prog)
 		return;
 	rt = prog->rt;
+	ub_timers_forget(rt, prog, NULL);
 	ub_jit_free(prog);
 	if (prog->id)
 		ub_rt_id_del(rt, prog->id);
@@ -655,6 +656,36 @@ int ub_prog_run_n(struct userbpf_prog *prog, const struct userbpf_run_opts *opts
 		return err;
 	*ret = r0;
 	return 0;
+}
+
+int ub_prog_run_at(struct userbpf_prog *prog, uint64_t fn, const uint64_t args[5],
+		   const struct userbpf_region *regs, size_t nregs, uint64_t *ret)
+{
+	const struct ub_dinsn *t = (const struct ub_dinsn *)(uintptr_t)fn;
+	struct run_section sect[UB_RUN_EPOCH_MAPS];
+	struct userbpf_call c;
+	int err;
+
+	if ((uintptr_t)t < (uintptr_t)prog->d || (uintptr_t)t >= (uintptr_t)(prog->d + prog->cnt) ||
+	    ((uintptr_t)t - (uintptr_t)prog->d) % sizeof(*t) || t->op == UB_OP__LDDW_HI) {
+		ub_log(prog->rt, USERBPF_LOG_WARN, "prog '%s': callback is not a code address of it",
+		       prog->name);
+		return -EINVAL;
+	}
+	memset(&c, 0, sizeof(c));
+	c.rt = prog->rt;
+	c.prog = prog;
+	c.user_regions = regs;
+	c.user_region_cnt = nregs;
+	c.fast = prog->trusted;
+	c.entry = t;
+	for (size_t i = 0; i < prog->map_cnt && i < UB_RUN_EPOCH_MAPS; i++)
+		section_enter(prog->maps[i], &sect[i]);
+	err = (c.fast ? ub_interp_fast_goto : ub_interp_checked_goto)(&c, args, ret);
+	for (size_t i = 0; i < prog->map_cnt && i < UB_RUN_EPOCH_MAPS; i++)
+		section_exit(prog->maps[i], &sect[i]);
+	ub_free(prog->rt, c.regions);
+	return err;
 }
 
 int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opts *opts,

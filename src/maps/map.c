@@ -174,6 +174,7 @@ static void map_free(struct userbpf_map *m)
 	if (!m)
 		return;
 	rt = m->rt;
+	ub_timers_forget(rt, NULL, m);
 	if (m->id)
 		ub_rt_id_del(rt, m->id);
 	if (m->hdr && m->ops && m->ops->detach)
