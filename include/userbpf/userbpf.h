@@ -673,6 +673,10 @@ USERBPF_API const struct userbpf_prog_info *userbpf_prog_pin__info(struct userbp
 USERBPF_API struct userbpf_prog *userbpf_prog_pin__load(struct userbpf_prog_pin *pin);
 /* Accepts NULL. */
 USERBPF_API void userbpf_prog_pin__close(struct userbpf_prog_pin *pin);
+/* The pin's shared run statistics (NULL when the file is read-only), for
+ * userbpf_prog__set_stats() on a program loaded another way (the syscall
+ * agent loads attached programs from their object); valid until close. */
+USERBPF_API struct userbpf_prog_stats *userbpf_prog_pin__stats(struct userbpf_prog_pin *pin);
 
 /* ---- text forms --------------------------------------------------------- */
 

@@ -51,6 +51,7 @@ struct bpf_link {
 	struct bpf_object *obj;
 	char root[PATH_MAX];
 	char path[PATH_MAX + 64];	/* the link file */
+	char pin[PATH_MAX];		/* the program's pin (run statistics) */
 	int fd;
 };
 
@@ -125,6 +126,11 @@ static struct bpf_link *attach_at(const struct bpf_program *p, const char *point
 		o->maps_dir[0] = 0;
 	if (!err)
 		err = object_file(o, l->root, rec->obj, sizeof(rec->obj));
+	if (!err)
+		err = ub_link_pin_prog(ub_compat_prog(p), bpf_program__section_name(p), l->root,
+				       l->pin, sizeof(l->pin));
+	if (!err)
+		snprintf(rec->pin, sizeof(rec->pin), "%s", l->pin);
 	if (!err) {
 		snprintf(rec->prog, sizeof(rec->prog), "%s", bpf_program__name(p));
 		snprintf(rec->attach, sizeof(rec->attach), "%s", at.canon);
@@ -141,6 +147,8 @@ static struct bpf_link *attach_at(const struct bpf_program *p, const char *point
 		}
 	}
 	if (err) {
+		if (l->pin[0])
+			unlink(l->pin);
 		free(l);
 		return ret_null(err);
 	}
@@ -172,6 +180,8 @@ int bpf_link__destroy(struct bpf_link *l)
 	if (!l)
 		return 0;
 	err = ub_link_remove(l->root, l->path);
+	if (l->pin[0])
+		unlink(l->pin);
 	ub_compat_fd_close(l->fd);
 	l->obj->links--;
 	free(l);

@@ -67,6 +67,9 @@ struct ub_link_rec {
 	/* Where the object's maps are pinned, one file per map name, so that
 	 * every traced process (and the attacher) shares them; "" : none. */
 	char maps[UB_LINK_FIELD_MAX];
+	/* The program's pin (src/store), whose run statistics every traced
+	 * process bumps, so `prog show` counts runs; "" : none. */
+	char pin[UB_LINK_FIELD_MAX];
 };
 
 /* Parses the text of a .link file (key=value lines).  Returns 0 or -EINVAL. */
@@ -91,7 +94,15 @@ int ub_link_create(const char *root, const struct ub_link_rec *r, char *path, si
  * dir receives the folder.  Returns 0 or a negative errno.
  */
 struct userbpf_obj;
+struct userbpf_prog;
 int ub_link_pin_maps(struct userbpf_obj *obj, const char *root, char *dir, size_t sz);
+/*
+ * Pins prog as ROOT/.progs/<pid>-<n>-NAME (type from its SEC name) for a
+ * link to name: its statistics count the runs in traced processes.  path
+ * receives the pin.  Returns 0 or a negative errno.
+ */
+int ub_link_pin_prog(struct userbpf_prog *prog, const char *sec, const char *root, char *path,
+		     size_t sz);
 /* Removes such a folder and the map names in it. */
 void ub_link_unpin_maps(const char *dir);
 /* Removes a link file and bumps the generation. */

@@ -56,6 +56,8 @@ int ub_link_parse(const char *text, size_t len, struct ub_link_rec *r)
 				err = copy_field(r->attach, sizeof(r->attach), v, vl);
 			else if (kl == 4 && !memcmp(l, "maps", 4))
 				err = copy_field(r->maps, sizeof(r->maps), v, vl);
+			else if (kl == 3 && !memcmp(l, "pin", 3))
+				err = copy_field(r->pin, sizeof(r->pin), v, vl);
 			else if (kl == 5 && !memcmp(l, "owner", 5)) {
 				long o = 0;
 
@@ -73,9 +75,10 @@ int ub_link_parse(const char *text, size_t len, struct ub_link_rec *r)
 
 int ub_link_format(const struct ub_link_rec *r, char *buf, size_t sz)
 {
-	int n = snprintf(buf, sz, "obj=%s\nprog=%s\nattach=%s\nowner=%ld\n%s%s%s", r->obj, r->prog,
-			 r->attach, r->owner, r->maps[0] ? "maps=" : "", r->maps,
-			 r->maps[0] ? "\n" : "");
+	int n = snprintf(buf, sz, "obj=%s\nprog=%s\nattach=%s\nowner=%ld\n%s%s%s%s%s%s", r->obj,
+			 r->prog, r->attach, r->owner, r->maps[0] ? "maps=" : "", r->maps,
+			 r->maps[0] ? "\n" : "", r->pin[0] ? "pin=" : "", r->pin,
+			 r->pin[0] ? "\n" : "");
 
 	return n < 0 || (size_t)n >= sz ? -ENAMETOOLONG : n;
 }
@@ -238,6 +241,28 @@ int ub_link_pin_maps(struct userbpf_obj *obj, const char *root, char *dir, size_
 		}
 	}
 	return 0;
+}
+
+int ub_link_pin_prog(struct userbpf_prog *prog, const char *sec, const char *root, char *path,
+		     size_t sz)
+{
+	static int seq;
+	struct userbpf_prog_pin_opts po = { .sz = sizeof(po), .type = "tracepoint",
+					    .license = "GPL" };
+	int n, err;
+
+	if (sec && (!strncmp(sec, "raw_tracepoint/", 15) || !strncmp(sec, "raw_tp/", 7)))
+		po.type = "raw_tracepoint";
+	n = snprintf(path, sz, "%s/.progs", root);
+	if (n < 0 || (size_t)n >= sz)
+		return -ENAMETOOLONG;
+	if ((err = mkdir_0700(path)))
+		return err;
+	n = snprintf(path, sz, "%s/.progs/%ld-%d-%s", root, (long)getpid(), ++seq,
+		     userbpf_prog__name(prog));
+	if (n < 0 || (size_t)n >= sz)
+		return -ENAMETOOLONG;
+	return userbpf_prog__pin(prog, path, &po) ? -errno : 0;
 }
 
 void ub_link_unpin_maps(const char *dir)

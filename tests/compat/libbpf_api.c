@@ -162,6 +162,10 @@ int main(void)
 	TL_EQ_U64("commands run under userbpf exec", sh(cmd), 0);
 	TL_EQ_U64("bpf_map_lookup_elem on the shared counts", bpf_map_lookup_elem(bpf_map__fd(counts), &k, &count), 0);
 	TL_CHECK("traced processes counted each execve in our map", count >= 3);
+	snprintf(cmd, sizeof(cmd),
+		 "%s/userbpf prog show | grep -qE '^[0-9]+: tracepoint  name on_execve  tag [0-9a-f]+  gpl run_time_ns [0-9]+ run_cnt %llu$'",
+		 build, (unsigned long long)count);
+	TL_EQ_U64("prog show counts the runs in the traced processes", sh(cmd), 0);
 	n = rb ? ring_buffer__poll(rb, 1000) : -1;
 	TL_CHECK("ring_buffer__poll delivers the events", n >= 3 && rb_events == (int)count);
 	TL_CHECK("events carry the filenames", rb_true >= 3);

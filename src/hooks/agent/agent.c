@@ -550,6 +550,13 @@ static void load_link(struct epoch *e, const char *path)
 		warnf("%s: object '%s' has no program '%s'", path, r->obj, r->prog);
 		return;
 	}
+	if (r->pin[0]) {
+		/* Runs here count in the program's pin, for `prog show`. */
+		struct userbpf_prog_pin *pin = userbpf_prog_pin__open(e->rt, r->pin);
+
+		if (pin)
+			userbpf_prog__set_stats(prog, userbpf_prog_pin__stats(pin));
+	}
 	{
 		struct userbpf_verify_opts vo = { .sz = sizeof(vo) };
 
