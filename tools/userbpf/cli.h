@@ -98,6 +98,13 @@ int cli_real_path(const char *pin, char *buf, size_t size, bool mkdir);
 void cli_display_path(const char *real, char *buf, size_t size);
 /* Finds a pinned object by id: its first real path (and 0), or -ENOENT. */
 int cli_find_by_id(enum userbpf_pin_kind kind, uint64_t id, char *buf, size_t size);
+#define PATH_SZ 4096	/* room for a path */
+
+/* bpftool's handles at argv[0..1]: `pinned FILE`, `id ID` or `name NAME`
+ * of a map or program (want); real (size bytes) receives the pin's path.
+ * Returns 0, or bpftool's exit status after one line. */
+int cli_resolve_handle(struct cli_ctx *x, int argc, char **argv, enum userbpf_pin_kind want,
+		       char *real, size_t size);
 /* bpftool's fprint_hex: bytes in hex, a double space every 8, a newline
  * every 16. */
 void cli_print_hex(FILE *f, const uint8_t *p, size_t n);

@@ -14,7 +14,6 @@
 #include <string.h>
 #include "cli.h"
 
-#define PATH_SZ 4096
 
 /* Linux's numbers the CLI needs by name. */
 enum {
@@ -77,86 +76,19 @@ static void map_usage(void)
 
 /* ---- finding maps --------------------------------------------------------- */
 
-struct by_name {
-	const char *name;
-	struct userbpf_rt *rt;
-	char path[PATH_SZ];
-	uint64_t id;
-	int found;
-};
-
-static int by_name_cb(const char *path, enum userbpf_pin_kind kind, uint64_t id, void *user)
-{
-	struct by_name *b = user;
-	struct userbpf_map *m;
-
-	if (kind != USERBPF_PIN_MAP || (b->found && id == b->id))
-		return 0;
-	m = userbpf_map__open_pinned(b->rt, path);
-	if (!m)
-		return 0;
-	if (!strcmp(userbpf_map__name(m), b->name)) {
-		if (!b->found)
-			snprintf(b->path, sizeof(b->path), "%s", path);
-		b->id = id;
-		b->found++;
-	}
-	userbpf_map__free(m);
-	return 0;
-}
-
 /* Opens the map `pinned FILE`, `id ID` or `name NAME` at (*argv)[0..1] and
  * moves past it.  Returns 0, or bpftool's exit status after one line. */
 static int open_map(struct cli_ctx *x, int *argc, char ***argv, struct userbpf_map **out,
 		    char *real_out)
 {
 	char real[PATH_SZ];
-	const char *how, *what;
-	int kind;
+	const char *what = *argc > 1 ? (*argv)[1] : "";
+	int rc;
 
 	*out = NULL;
-	if (*argc < 2) {
-		if (*argc == 1 && (cli_is_prefix((*argv)[0], "pinned") ||
-				   cli_is_prefix((*argv)[0], "id") || cli_is_prefix((*argv)[0], "name")))
-			return cli_fail(x, CLI_BPFTOOL_ERR, "'%s' needs a value", (*argv)[0]);
-		return cli_fail(x, CLI_BPFTOOL_ERR,
-				"expected a map: id MAP_ID, pinned FILE or name MAP_NAME");
-	}
-	how = (*argv)[0];
-	what = (*argv)[1];
-	if (cli_is_prefix(how, "id")) {
-		uint32_t id;
-		int err;
-
-		if (!cli_parse_u32(what, &id))
-			return cli_fail(x, CLI_BPFTOOL_ERR, "can't parse %s as ID", what);
-		err = cli_find_by_id(USERBPF_PIN_MAP, id, real, sizeof(real));
-		if (err)
-			return cli_fail(x, CLI_BPFTOOL_ERR, "get map by id (%u): %s", id, strerror(-err));
-	} else if (cli_is_prefix(how, "pinned")) {
-		int err = cli_real_path(what, real, sizeof(real), false);
-
-		if (err)
-			return cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): %s", what, strerror(-err));
-	} else if (cli_is_prefix(how, "name")) {
-		struct by_name b = { .name = what, .rt = x->rt };
-
-		userbpf_store__walk(NULL, by_name_cb, &b);
-		if (!b.found)
-			return cli_fail(x, CLI_BPFTOOL_ERR, "no map with name %s found", what);
-		if (b.found > 1)
-			return cli_fail(x, CLI_BPFTOOL_ERR, "several maps match this handle");
-		snprintf(real, sizeof(real), "%s", b.path);
-	} else {
-		return cli_fail(x, CLI_BPFTOOL_ERR, "expected 'id', 'name' or 'pinned', got: '%s'?", how);
-	}
-	kind = userbpf_store__kind(real);
-	if (kind < 0)
-		return cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): %s", what, strerror(errno));
-	if (kind == USERBPF_PIN_PROG)
-		return cli_fail(x, CLI_BPFTOOL_ERR, "incorrect object type: prog");
-	if (kind != USERBPF_PIN_MAP)
-		return cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): not a pinned userbpf map", what);
+	rc = cli_resolve_handle(x, *argc, *argv, USERBPF_PIN_MAP, real, sizeof(real));
+	if (rc)
+		return rc;
 	*out = userbpf_map__open_pinned(x->rt, real);
 	if (!*out)
 		return cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): %s%s", what, strerror(errno),

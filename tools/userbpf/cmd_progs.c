@@ -20,7 +20,6 @@
 #include <time.h>
 #include "cli.h"
 
-#define PATH_SZ 4096
 
 static void prog_usage(void)
 {
@@ -45,86 +44,18 @@ static void prog_usage(void)
 
 /* ---- finding programs ---------------------------------------------------- */
 
-struct by_name {
-	const char *name;
-	struct userbpf_rt *rt;
-	char path[PATH_SZ];
-	uint64_t id;
-	int found;
-};
-
-static int by_name_cb(const char *path, enum userbpf_pin_kind kind, uint64_t id, void *user)
-{
-	struct by_name *b = user;
-	struct userbpf_prog_pin *pin;
-
-	if (kind != USERBPF_PIN_PROG || (b->found && id == b->id))
-		return 0;
-	pin = userbpf_prog_pin__open(b->rt, path);
-	if (!pin)
-		return 0;
-	if (!strcmp(userbpf_prog_pin__info(pin)->name, b->name)) {
-		if (!b->found)
-			snprintf(b->path, sizeof(b->path), "%s", path);
-		b->id = id;
-		b->found++;
-	}
-	userbpf_prog_pin__close(pin);
-	return 0;
-}
-
 /* Opens PROG (`pinned FILE`, `id ID`, `name NAME`) and moves past it. */
 static int open_prog(struct cli_ctx *x, int *argc, char ***argv, struct userbpf_prog_pin **out,
 		     char *real_out)
 {
 	char real[PATH_SZ];
-	const char *how, *what;
-	int kind;
+	const char *what = *argc > 1 ? (*argv)[1] : "";
+	int rc;
 
 	*out = NULL;
-	if (*argc < 2) {
-		if (*argc == 1 && (cli_is_prefix((*argv)[0], "pinned") ||
-				   cli_is_prefix((*argv)[0], "id") || cli_is_prefix((*argv)[0], "name")))
-			return cli_fail(x, CLI_BPFTOOL_ERR, "'%s' needs a value", (*argv)[0]);
-		return cli_fail(x, CLI_BPFTOOL_ERR,
-				"expected a program: id PROG_ID, pinned FILE or name PROG_NAME");
-	}
-	how = (*argv)[0];
-	what = (*argv)[1];
-	if (cli_is_prefix(how, "id")) {
-		uint32_t id;
-		int err;
-
-		if (!cli_parse_u32(what, &id))
-			return cli_fail(x, CLI_BPFTOOL_ERR, "can't parse %s as ID", what);
-		err = cli_find_by_id(USERBPF_PIN_PROG, id, real, sizeof(real));
-		if (err)
-			return cli_fail(x, CLI_BPFTOOL_ERR, "get by id (%u): %s", id, strerror(-err));
-	} else if (cli_is_prefix(how, "pinned")) {
-		int err = cli_real_path(what, real, sizeof(real), false);
-
-		if (err)
-			return cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): %s", what, strerror(-err));
-	} else if (cli_is_prefix(how, "name")) {
-		struct by_name b = { .name = what, .rt = x->rt };
-
-		userbpf_store__walk(NULL, by_name_cb, &b);
-		if (!b.found)
-			return cli_fail(x, CLI_BPFTOOL_ERR, "no program with name %s found", what);
-		if (b.found > 1)
-			return cli_fail(x, CLI_BPFTOOL_ERR, "several programs match this handle");
-		snprintf(real, sizeof(real), "%s", b.path);
-	} else {
-		return cli_fail(x, CLI_BPFTOOL_ERR, "expected 'id', 'name' or 'pinned', got: '%s'?", how);
-	}
-	kind = userbpf_store__kind(real);
-	if (kind < 0)
-		return cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): %s", what, strerror(errno));
-	if (kind == USERBPF_PIN_MAP)
-		return cli_fail(x, CLI_BPFTOOL_ERR, "incorrect object type: map");
-	if (kind != USERBPF_PIN_PROG)
-		return cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): not a pinned userbpf program",
-				what);
+	rc = cli_resolve_handle(x, *argc, *argv, USERBPF_PIN_PROG, real, sizeof(real));
+	if (rc)
+		return rc;
 	*out = userbpf_prog_pin__open(x->rt, real);
 	if (!*out)
 		return cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): %s%s", what, strerror(errno),
