@@ -135,6 +135,16 @@ struct cli_listing {
 };
 int cli_list_pins(enum userbpf_pin_kind kind, struct cli_listing *l);
 void cli_list_free(struct cli_listing *l);
+/*
+ * `show` of bpftool's prog and map verbs: with a handle, that object with
+ * all its names; without, every pinned object of that kind (a JSON array
+ * with -j).  show() prints one object: path is the handle's pin (NULL when
+ * listing: skip an object that cannot be opened), paths its names.
+ */
+typedef int (*cli_show_fn)(struct cli_ctx *x, const char *path, uint64_t id, char **paths,
+			   size_t npaths);
+int cli_show_pins(struct cli_ctx *x, int argc, char **argv, enum userbpf_pin_kind kind,
+		  cli_show_fn show);
 /* Pins in the store's hidden .maps directory are not shown. */
 bool cli_hidden_pin(const char *real);
 

@@ -368,3 +368,51 @@ int cli_resolve_handle(struct cli_ctx *x, int argc, char **argv, enum userbpf_pi
 				map ? "map" : "program");
 	return 0;
 }
+
+int cli_show_pins(struct cli_ctx *x, int argc, char **argv, enum userbpf_pin_kind kind,
+		  cli_show_fn show)
+{
+	struct cli_listing l;
+	int err, rc = 0;
+
+	if (argc > 0) {
+		char real[PATH_SZ];
+		uint64_t id = 0;
+		size_t k;
+
+		rc = cli_resolve_handle(x, argc, argv, kind, real, sizeof(real));
+		if (rc)
+			return rc;
+		if (argc > 2)
+			return cli_fail(x, CLI_BPFTOOL_ERR, "extra argument '%s'", argv[2]);
+		userbpf_store__id(real, &id);
+		/* every name of this object */
+		err = cli_list_pins(kind, &l);
+		for (k = 0; !err && k < l.n && l.e[k].id != id; k++)
+			;
+		if (!err && k < l.n) {
+			rc = show(x, real, id, l.e[k].paths, l.e[k].npaths);
+		} else {
+			char *one = real;
+			rc = show(x, real, id, &one, 1);
+		}
+		if (!err)
+			cli_list_free(&l);
+		if (!rc && x->c->json)
+			jw_finish(&x->jw);
+		return rc;
+	}
+	err = cli_list_pins(kind, &l);
+	if (err)
+		return cli_fail(x, CLI_BPFTOOL_ERR, "cannot list the store: %s", strerror(-err));
+	if (x->c->json)
+		jw_start_array(&x->jw);
+	for (size_t i = 0; i < l.n; i++)
+		show(x, NULL, l.e[i].id, l.e[i].paths, l.e[i].npaths);
+	if (x->c->json) {
+		jw_end_array(&x->jw);
+		jw_finish(&x->jw);
+	}
+	cli_list_free(&l);
+	return 0;
+}

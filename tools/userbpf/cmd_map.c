@@ -485,61 +485,22 @@ static void show_map(struct cli_ctx *x, struct userbpf_map *m, uint64_t id, char
 		printf("\tfrozen\n");
 }
 
+/* One object for cli_show_pins(). */
+static int show_one(struct cli_ctx *x, const char *path, uint64_t id, char **paths, size_t npaths)
+{
+	struct userbpf_map *o = userbpf_map__open_pinned(x->rt, path ? path : paths[0]);
+
+	if (!o)
+		return path ? cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): %s%s", path,
+				       strerror(errno), cli_why(x)) : 0;
+	show_map(x, o, id, paths, npaths);
+	userbpf_map__free(o);
+	return 0;
+}
+
 static int do_show(struct cli_ctx *x, int argc, char **argv)
 {
-	struct cli_listing l;
-	int err;
-
-	if (argc > 0) {
-		struct userbpf_map *m;
-		char real[PATH_SZ];
-		uint64_t id = 0;
-		size_t k;
-		int rc = open_map(x, &argc, &argv, &m, real);
-
-		if (rc)
-			return rc;
-		if (argc > 0) {
-			userbpf_map__free(m);
-			return cli_fail(x, CLI_BPFTOOL_ERR, "extra argument '%s'", argv[0]);
-		}
-		userbpf_store__id(real, &id);
-		/* all the names of this map */
-		err = cli_list_pins(USERBPF_PIN_MAP, &l);
-		for (k = 0; !err && k < l.n && l.e[k].id != id; k++)
-			;
-		if (!err && k < l.n) {
-			show_map(x, m, id, l.e[k].paths, l.e[k].npaths);
-		} else {
-			char *one = real;
-			show_map(x, m, id, &one, 1);
-		}
-		if (x->c->json)
-			jw_finish(&x->jw);
-		if (!err)
-			cli_list_free(&l);
-		userbpf_map__free(m);
-		return 0;
-	}
-	err = cli_list_pins(USERBPF_PIN_MAP, &l);
-	if (err)
-		return cli_fail(x, CLI_BPFTOOL_ERR, "cannot list the store: %s", strerror(-err));
-	if (x->c->json)
-		jw_start_array(&x->jw);
-	for (size_t i = 0; i < l.n; i++) {
-		struct userbpf_map *m = userbpf_map__open_pinned(x->rt, l.e[i].paths[0]);
-
-		if (!m)
-			continue;
-		show_map(x, m, l.e[i].id, l.e[i].paths, l.e[i].npaths);
-		userbpf_map__free(m);
-	}
-	if (x->c->json) {
-		jw_end_array(&x->jw);
-		jw_finish(&x->jw);
-	}
-	cli_list_free(&l);
-	return 0;
+	return cli_show_pins(x, argc, argv, USERBPF_PIN_MAP, show_one);
 }
 
 static int alloc_kv(struct cli_ctx *x, struct userbpf_map *m, uint8_t **key, uint8_t **next,

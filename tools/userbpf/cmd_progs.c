@@ -377,60 +377,22 @@ static void show_prog(struct cli_ctx *x, struct userbpf_prog_pin *pin, uint64_t 
 	free(ids);
 }
 
+/* One object for cli_show_pins(). */
+static int show_one(struct cli_ctx *x, const char *path, uint64_t id, char **paths, size_t npaths)
+{
+	struct userbpf_prog_pin *o = userbpf_prog_pin__open(x->rt, path ? path : paths[0]);
+
+	if (!o)
+		return path ? cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): %s%s", path,
+				       strerror(errno), cli_why(x)) : 0;
+	show_prog(x, o, id, paths, npaths);
+	userbpf_prog_pin__close(o);
+	return 0;
+}
+
 static int do_show(struct cli_ctx *x, int argc, char **argv)
 {
-	struct cli_listing l;
-	int err;
-
-	if (argc > 0) {
-		struct userbpf_prog_pin *pin;
-		char real[PATH_SZ];
-		uint64_t id = 0;
-		size_t k;
-		int rc = open_prog(x, &argc, &argv, &pin, real);
-
-		if (rc)
-			return rc;
-		if (argc > 0) {
-			userbpf_prog_pin__close(pin);
-			return cli_fail(x, CLI_BPFTOOL_ERR, "extra argument '%s'", argv[0]);
-		}
-		userbpf_store__id(real, &id);
-		err = cli_list_pins(USERBPF_PIN_PROG, &l);
-		for (k = 0; !err && k < l.n && l.e[k].id != id; k++)
-			;
-		if (!err && k < l.n) {
-			show_prog(x, pin, id, l.e[k].paths, l.e[k].npaths);
-		} else {
-			char *one = real;
-			show_prog(x, pin, id, &one, 1);
-		}
-		if (x->c->json)
-			jw_finish(&x->jw);
-		if (!err)
-			cli_list_free(&l);
-		userbpf_prog_pin__close(pin);
-		return 0;
-	}
-	err = cli_list_pins(USERBPF_PIN_PROG, &l);
-	if (err)
-		return cli_fail(x, CLI_BPFTOOL_ERR, "cannot list the store: %s", strerror(-err));
-	if (x->c->json)
-		jw_start_array(&x->jw);
-	for (size_t i = 0; i < l.n; i++) {
-		struct userbpf_prog_pin *pin = userbpf_prog_pin__open(x->rt, l.e[i].paths[0]);
-
-		if (!pin)
-			continue;
-		show_prog(x, pin, l.e[i].id, l.e[i].paths, l.e[i].npaths);
-		userbpf_prog_pin__close(pin);
-	}
-	if (x->c->json) {
-		jw_end_array(&x->jw);
-		jw_finish(&x->jw);
-	}
-	cli_list_free(&l);
-	return 0;
+	return cli_show_pins(x, argc, argv, USERBPF_PIN_PROG, show_one);
 }
 
 /* ---- dump ---------------------------------------------------------------- */
