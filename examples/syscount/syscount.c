@@ -96,7 +96,8 @@ static int print_table(int fd, int top, bool by_latency)
 			n++;
 		}
 	}
-	qsort(rows, n, sizeof(*rows), by_latency ? by_time : by_count);
+	if (n)
+		qsort(rows, n, sizeof(*rows), by_latency ? by_time : by_count);
 	printf("%-22s %8s %13s %11s\n", "SYSCALL", "COUNT", "TOTAL (us)", "AVG (us)");
 	for (size_t i = 0; i < n && (int)i < top; i++) {
 		const struct data_t *d = &rows[i].d;
