@@ -599,185 +599,165 @@ out:
 	return rc;
 }
 
-static int do_lookup(struct cli_ctx *x, int argc, char **argv)
-{
+/* What lookup, update, delete and getnext share: the map and the
+ * element the command line names. */
+struct elem_cmd {
 	struct userbpf_map *m;
-	uint8_t *key = NULL, *next = NULL, *value = NULL;
-	bool hk, hv;
-	int rc = open_map(x, &argc, &argv, &m, NULL);
+	uint8_t *key, *next, *value;	/* malloc'ed, the map's sizes */
+	uint64_t flags;			/* any|noexist|exist (update) */
+	bool hk, hv;			/* a key, a value was given */
+};
 
+/* Opens MAP and parses `key ... [value ...] [flags]` (value and flags
+ * only when with_value).  Returns 0, or bpftool's status after one line
+ * (everything freed). */
+static int elem_begin(struct cli_ctx *x, int argc, char **argv, bool with_value,
+		      struct elem_cmd *e)
+{
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	rc = open_map(x, &argc, &argv, &e->m, NULL);
 	if (rc)
 		return rc;
-	rc = alloc_kv(x, m, &key, &next, &value);
+	rc = alloc_kv(x, e->m, &e->key, &e->next, &e->value);
 	if (!rc)
-		rc = parse_elem(x, m, argc, argv, key, NULL, NULL, &hk, &hv);
-	if (rc)
-		goto out;
-	if (!hk && userbpf_map__key_size(m)) {
-		rc = cli_fail(x, CLI_BPFTOOL_ERR, "did not find key");
-		goto out;
+		rc = parse_elem(x, e->m, argc, argv, e->key, with_value ? e->value : NULL,
+				with_value ? &e->flags : NULL, &e->hk, &e->hv);
+	return rc;
+}
+
+static int elem_end(struct elem_cmd *e, int rc)
+{
+	free(e->key);
+	free(e->next);
+	free(e->value);
+	userbpf_map__free(e->m);
+	return rc;
+}
+
+/* bpftool's JSON answer to a command with nothing to say. */
+static void json_null(struct cli_ctx *x)
+{
+	if (x->c->json) {
+		jw_null(&x->jw);
+		jw_finish(&x->jw);
 	}
-	if (userbpf_map__lookup_elem(m, key, value, 0)) {
+}
+
+static int do_lookup(struct cli_ctx *x, int argc, char **argv)
+{
+	struct elem_cmd e;
+	int rc = elem_begin(x, argc, argv, false, &e);
+
+	if (rc)
+		return elem_end(&e, rc);
+	if (!e.hk && userbpf_map__key_size(e.m))
+		return elem_end(&e, cli_fail(x, CLI_BPFTOOL_ERR, "did not find key"));
+	if (userbpf_map__lookup_elem(e.m, e.key, e.value, 0)) {
 		int err = errno;
 
-		if (err == ENOENT) {
-			if (x->c->json) {
-				jw_null(&x->jw);
-				jw_finish(&x->jw);
-			} else {
-				printf("key:\n");
-				cli_print_hex(stdout, key, userbpf_map__key_size(m));
-				printf("\n\nNot found\n");
-			}
-			rc = cli_errno_rc(-ENOENT);
+		if (err != ENOENT)
+			return elem_end(&e, cli_fail(x, cli_errno_rc(-err), "lookup failed: %s%s",
+						     strerror(err), cli_why(x)));
+		if (x->c->json) {
+			jw_null(&x->jw);
+			jw_finish(&x->jw);
 		} else {
-			rc = cli_fail(x, cli_errno_rc(-err), "lookup failed: %s%s", strerror(err),
-				      cli_why(x));
+			printf("key:\n");
+			cli_print_hex(stdout, e.key, userbpf_map__key_size(e.m));
+			printf("\n\nNot found\n");
 		}
-		goto out;
+		return elem_end(&e, cli_errno_rc(-ENOENT));
 	}
 	if (x->c->json) {
-		print_entry_json(x, m, key, value);
+		print_entry_json(x, e.m, e.key, e.value);
 		jw_finish(&x->jw);
 	} else {
-		print_entry_plain(m, key, value);
+		print_entry_plain(e.m, e.key, e.value);
 	}
-out:
-	free(key);
-	free(next);
-	free(value);
-	userbpf_map__free(m);
-	return rc;
+	return elem_end(&e, 0);
 }
 
 static int do_update(struct cli_ctx *x, int argc, char **argv)
 {
-	struct userbpf_map *m;
-	uint8_t *key = NULL, *next = NULL, *value = NULL;
-	uint64_t flags = 0;
-	bool hk, hv;
-	int rc = open_map(x, &argc, &argv, &m, NULL);
+	struct elem_cmd e;
+	int rc = elem_begin(x, argc, argv, true, &e);
 
 	if (rc)
-		return rc;
-	rc = alloc_kv(x, m, &key, &next, &value);
-	if (!rc)
-		rc = parse_elem(x, m, argc, argv, key, value, &flags, &hk, &hv);
-	if (rc)
-		goto out;
-	if (!hk && userbpf_map__key_size(m)) {
-		rc = cli_fail(x, CLI_BPFTOOL_ERR, "did not find key");
-		goto out;
-	}
-	if (!hv) {
-		rc = cli_fail(x, CLI_BPFTOOL_ERR, "did not find value");
-		goto out;
-	}
-	if (userbpf_map__update_elem(m, key, value, flags)) {
+		return elem_end(&e, rc);
+	if (!e.hk && userbpf_map__key_size(e.m))
+		return elem_end(&e, cli_fail(x, CLI_BPFTOOL_ERR, "did not find key"));
+	if (!e.hv)
+		return elem_end(&e, cli_fail(x, CLI_BPFTOOL_ERR, "did not find value"));
+	if (userbpf_map__update_elem(e.m, e.key, e.value, e.flags)) {
 		int err = errno;
 
-		rc = cli_fail(x, cli_errno_rc(-err), "update failed: %s%s", strerror(err), cli_why(x));
-		goto out;
+		return elem_end(&e, cli_fail(x, cli_errno_rc(-err), "update failed: %s%s",
+					     strerror(err), cli_why(x)));
 	}
-	if (x->c->json) {
-		jw_null(&x->jw);
-		jw_finish(&x->jw);
-	}
-out:
-	free(key);
-	free(next);
-	free(value);
-	userbpf_map__free(m);
-	return rc;
+	json_null(x);
+	return elem_end(&e, 0);
 }
 
 static int do_delete(struct cli_ctx *x, int argc, char **argv)
 {
-	struct userbpf_map *m;
-	uint8_t *key = NULL, *next = NULL, *value = NULL;
-	bool hk, hv;
-	int rc = open_map(x, &argc, &argv, &m, NULL);
+	struct elem_cmd e;
+	int rc = elem_begin(x, argc, argv, false, &e);
 
 	if (rc)
-		return rc;
-	rc = alloc_kv(x, m, &key, &next, &value);
-	if (!rc)
-		rc = parse_elem(x, m, argc, argv, key, NULL, NULL, &hk, &hv);
-	if (rc)
-		goto out;
-	if (!hk) {
-		rc = cli_fail(x, CLI_BPFTOOL_ERR, "did not find key");
-		goto out;
-	}
-	if (userbpf_map__delete_elem(m, key)) {
+		return elem_end(&e, rc);
+	if (!e.hk)
+		return elem_end(&e, cli_fail(x, CLI_BPFTOOL_ERR, "did not find key"));
+	if (userbpf_map__delete_elem(e.m, e.key)) {
 		int err = errno;
 
-		rc = cli_fail(x, cli_errno_rc(-err), "delete failed: %s%s", strerror(err), cli_why(x));
-		goto out;
+		return elem_end(&e, cli_fail(x, cli_errno_rc(-err), "delete failed: %s%s",
+					     strerror(err), cli_why(x)));
 	}
-	if (x->c->json) {
-		jw_null(&x->jw);
-		jw_finish(&x->jw);
-	}
-out:
-	free(key);
-	free(next);
-	free(value);
-	userbpf_map__free(m);
-	return rc;
+	json_null(x);
+	return elem_end(&e, 0);
 }
 
 static int do_getnext(struct cli_ctx *x, int argc, char **argv)
 {
-	struct userbpf_map *m;
-	uint8_t *key = NULL, *next = NULL, *value = NULL;
+	struct elem_cmd e;
 	uint32_t ks;
-	bool hk, hv;
-	int rc = open_map(x, &argc, &argv, &m, NULL);
+	int rc = elem_begin(x, argc, argv, false, &e);
 
 	if (rc)
-		return rc;
-	ks = userbpf_map__key_size(m);
-	rc = alloc_kv(x, m, &key, &next, &value);
-	if (!rc)
-		rc = parse_elem(x, m, argc, argv, key, NULL, NULL, &hk, &hv);
-	if (rc)
-		goto out;
-	if (userbpf_map__get_next_key(m, hk ? key : NULL, next)) {
+		return elem_end(&e, rc);
+	ks = userbpf_map__key_size(e.m);
+	if (userbpf_map__get_next_key(e.m, e.hk ? e.key : NULL, e.next)) {
 		int err = errno;
 
-		rc = cli_fail(x, cli_errno_rc(-err), "can't get next key: %s", strerror(err));
-		goto out;
+		return elem_end(&e, cli_fail(x, cli_errno_rc(-err), "can't get next key: %s",
+					     strerror(err)));
 	}
 	if (x->c->json) {
 		jw_start_object(&x->jw);
 		jw_name(&x->jw, "key");
-		if (hk)
-			cli_json_hex(&x->jw, key, ks);
+		if (e.hk)
+			cli_json_hex(&x->jw, e.key, ks);
 		else
 			jw_null(&x->jw);
 		jw_name(&x->jw, "next_key");
-		cli_json_hex(&x->jw, next, ks);
+		cli_json_hex(&x->jw, e.next, ks);
 		jw_end_object(&x->jw);
 		jw_finish(&x->jw);
 	} else {
-		if (hk) {
+		if (e.hk) {
 			printf("key:\n");
-			cli_print_hex(stdout, key, ks);
+			cli_print_hex(stdout, e.key, ks);
 			printf("\n");
 		} else {
 			printf("key: None\n");
 		}
 		printf("next key:\n");
-		cli_print_hex(stdout, next, ks);
+		cli_print_hex(stdout, e.next, ks);
 		printf("\n");
 	}
-out:
-	free(key);
-	free(next);
-	free(value);
-	userbpf_map__free(m);
-	return rc;
+	return elem_end(&e, 0);
 }
 
 static int do_pin(struct cli_ctx *x, int argc, char **argv)
