@@ -105,6 +105,10 @@ int cli_find_by_id(enum userbpf_pin_kind kind, uint64_t id, char *buf, size_t si
  * Returns 0, or bpftool's exit status after one line. */
 int cli_resolve_handle(struct cli_ctx *x, int argc, char **argv, enum userbpf_pin_kind want,
 		       char *real, size_t size);
+/* The same, moving past the handle; real has PATH_SZ bytes, *what is the
+ * handle's value as given (for messages). */
+int cli_take_handle(struct cli_ctx *x, int *argc, char ***argv, enum userbpf_pin_kind want,
+		    char *real, const char **what);
 /* bpftool's fprint_hex: bytes in hex, a double space every 8, a newline
  * every 16. */
 void cli_print_hex(FILE *f, const uint8_t *p, size_t n);

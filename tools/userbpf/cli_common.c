@@ -416,3 +416,16 @@ int cli_show_pins(struct cli_ctx *x, int argc, char **argv, enum userbpf_pin_kin
 	cli_list_free(&l);
 	return 0;
 }
+
+int cli_take_handle(struct cli_ctx *x, int *argc, char ***argv, enum userbpf_pin_kind want,
+		    char *real, const char **what)
+{
+	int rc = cli_resolve_handle(x, *argc, *argv, want, real, PATH_SZ);
+
+	if (rc)
+		return rc;
+	*what = (*argv)[1];
+	*argc -= 2;
+	*argv += 2;
+	return 0;
+}

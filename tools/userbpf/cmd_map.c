@@ -82,11 +82,11 @@ static int open_map(struct cli_ctx *x, int *argc, char ***argv, struct userbpf_m
 		    char *real_out)
 {
 	char real[PATH_SZ];
-	const char *what = *argc > 1 ? (*argv)[1] : "";
+	const char *what = "";
 	int rc;
 
 	*out = NULL;
-	rc = cli_resolve_handle(x, *argc, *argv, USERBPF_PIN_MAP, real, sizeof(real));
+	rc = cli_take_handle(x, argc, argv, USERBPF_PIN_MAP, real, &what);
 	if (rc)
 		return rc;
 	*out = userbpf_map__open_pinned(x->rt, real);
@@ -95,8 +95,6 @@ static int open_map(struct cli_ctx *x, int *argc, char ***argv, struct userbpf_m
 				cli_why(x));
 	if (real_out)
 		snprintf(real_out, PATH_SZ, "%s", real);
-	*argc -= 2;
-	*argv += 2;
 	return 0;
 }
 

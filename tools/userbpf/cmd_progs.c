@@ -49,11 +49,11 @@ static int open_prog(struct cli_ctx *x, int *argc, char ***argv, struct userbpf_
 		     char *real_out)
 {
 	char real[PATH_SZ];
-	const char *what = *argc > 1 ? (*argv)[1] : "";
+	const char *what = "";
 	int rc;
 
 	*out = NULL;
-	rc = cli_resolve_handle(x, *argc, *argv, USERBPF_PIN_PROG, real, sizeof(real));
+	rc = cli_take_handle(x, argc, argv, USERBPF_PIN_PROG, real, &what);
 	if (rc)
 		return rc;
 	*out = userbpf_prog_pin__open(x->rt, real);
@@ -62,8 +62,6 @@ static int open_prog(struct cli_ctx *x, int *argc, char ***argv, struct userbpf_
 				cli_why(x));
 	if (real_out)
 		snprintf(real_out, PATH_SZ, "%s", real);
-	*argc -= 2;
-	*argv += 2;
 	return 0;
 }
 
