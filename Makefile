@@ -90,8 +90,36 @@ $(BUILD)/tests/$(subst /,_,$(patsubst tests/%.c,%,$(1))): $(BUILD)/obj/$(1:.c=.o
 endef
 $(foreach s,$(TEST_SRCS),$(eval $(call TEST_RULE,$(s))))
 
+# Examples (examples/NAME/, README "Examples"): each user side (its *.c
+# but *.bpf.c) links with the static library into $(BUILD)/examples/NAME;
+# the BPF sides build with clang into $(BUILD)/examples/, beside them,
+# where the programs look first, when clang is installed.
+EXAMPLES := execsnoop opensnoop syscount host_hook
+EXAMPLE_SRCS := $(filter-out %.bpf.c,$(foreach e,$(EXAMPLES),$(wildcard examples/$(e)/*.c)))
+all: $(EXAMPLES:%=$(BUILD)/examples/%)
+define EXAMPLE_RULE
+$(BUILD)/examples/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(filter examples/$(1)/%,$(EXAMPLE_SRCS))) $(BUILD)/libuserbpf.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) -o $$@ $$^ $$(LDLIBS_ALL)
+endef
+$(foreach e,$(EXAMPLES),$(eval $(call EXAMPLE_RULE,$(e))))
+BPF_CLANG ?= clang
+BPF_ARCH ?= $(shell gcc -dumpmachine 2>/dev/null || uname -m)
+ifneq ($(shell command -v $(BPF_CLANG) 2>/dev/null),)
+EXAMPLE_BPF_SRCS := $(foreach e,$(EXAMPLES),$(wildcard examples/$(e)/*.bpf.c))
+all: $(foreach s,$(EXAMPLE_BPF_SRCS),$(BUILD)/examples/$(notdir $(s:.c=.o)))
+define EXAMPLE_BPF_RULE
+$(BUILD)/examples/$(notdir $(1:.c=.o)): $(1)
+	@mkdir -p $$(dir $$@)
+	$(BPF_CLANG) -O2 -g -target bpf -Wall -Werror -Iinclude -I/usr/include/$(BPF_ARCH) \
+		-MMD -MP -c $$< -o $$@
+endef
+$(foreach s,$(EXAMPLE_BPF_SRCS),$(eval $(call EXAMPLE_BPF_RULE,$(s))))
+-include $(foreach s,$(EXAMPLE_BPF_SRCS),$(BUILD)/examples/$(notdir $(s:.c=.d)))
+endif
+
 -include $(LIB_OBJS:.o=.d) $(AGENT_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(PLUGIN_OBJS:.o=.d) $(TESTLIB_OBJS:.o=.d) \
-	$(TEST_SRCS:%.c=$(BUILD)/obj/%.d)
+	$(TEST_SRCS:%.c=$(BUILD)/obj/%.d) $(EXAMPLE_SRCS:%.c=$(BUILD)/obj/%.d)
 
 deps:
 	@sh scripts/deps.sh

@@ -9,7 +9,8 @@
 # and natively, linked into the harness as the baseline.  Everything goes
 # to BUILD/bench/.  ARGS go to the harness (-b BATCH_MS, -n BATCHES,
 # -p PROGRAM, -s median|min).  Variables: CC (harness), CLANG, BPF_CPU
-# (v3), OBJCOPY, NM, READELF.
+# (v3), OBJCOPY, NM, READELF.  Then the map benchmark runs
+# (bench/maps/run.sh), with its own table.
 set -eu
 
 BUILD=${1:-build}
@@ -48,7 +49,7 @@ for src in "$SRC"/progs/*.c; do
 	[ -n "$addr" ] || die "$name: no symbol bench_$name in the BPF object"
 	[ "$((0x$addr))" -eq 0 ] || die "$name: bench_$name is not at the start of section xdp"
 	"$OBJCOPY" -O binary --only-section=xdp "$OUT/$name.bpf.o" "$OUT/$name.bin"
-	"$CLANG" -O2 -fno-builtin -Wall -Werror -c "$src" -o "$OUT/$name.native.o" ||
+	"$CLANG" -O2 -fno-builtin -falign-functions=64 -falign-loops=32 -Wall -Werror -c "$src" -o "$OUT/$name.native.o" ||
 		die "$src: native build failed"
 	NATIVE_OBJS="$NATIVE_OBJS $OUT/$name.native.o"
 done
@@ -60,3 +61,8 @@ $CC -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wshadow -Werror \
 
 echo "bench: $(uname -m), $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //')"
 "$OUT/bench" "$OUT" "$@"
+
+# Map operations from a BPF program, and the empty test run, against the
+# kernel (bench/maps/maps_bench.c; its own table).
+echo
+sh "$SRC/maps/run.sh" "$BUILD"

@@ -15,7 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#if defined(__linux__)
 #include <linux/types.h>
+#else
+typedef uint32_t __u32;
+typedef uint64_t __u64;
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,12 +30,11 @@ extern "C" {
 #define LIBBPF_API __attribute__((visibility("default")))
 #endif
 
-/* Element flags (uapi linux/bpf.h), for programs that do not include it. */
-#ifndef BPF_ANY
-#define BPF_ANY 0
-#define BPF_NOEXIST 1
-#define BPF_EXIST 2
-#define BPF_F_LOCK 4
+/* The uapi: map and program types, flags.  Elsewhere, the element flags. */
+#if defined(__linux__)
+#include <linux/bpf.h>
+#else
+enum { BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2, BPF_F_LOCK = 4 };
 #endif
 
 LIBBPF_API int bpf_map_update_elem(int fd, const void *key, const void *value, __u64 flags);
@@ -40,6 +44,22 @@ LIBBPF_API int bpf_map_lookup_and_delete_elem(int fd, const void *key, void *val
 LIBBPF_API int bpf_map_delete_elem(int fd, const void *key);
 LIBBPF_API int bpf_map_get_next_key(int fd, const void *key, void *next_key);
 LIBBPF_API int bpf_map_freeze(int fd);
+
+struct bpf_map_batch_opts {
+	size_t sz;
+	__u64 elem_flags;
+	__u64 flags;
+};
+LIBBPF_API int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys,
+				    void *values, __u32 *count,
+				    const struct bpf_map_batch_opts *opts);
+LIBBPF_API int bpf_map_lookup_and_delete_batch(int fd, void *in_batch, void *out_batch,
+					       void *keys, void *values, __u32 *count,
+					       const struct bpf_map_batch_opts *opts);
+LIBBPF_API int bpf_map_update_batch(int fd, const void *keys, const void *values, __u32 *count,
+				    const struct bpf_map_batch_opts *opts);
+LIBBPF_API int bpf_map_delete_batch(int fd, const void *keys, __u32 *count,
+				    const struct bpf_map_batch_opts *opts);
 
 /* Pins the map or program behind fd at pathname (a path under
  * /sys/fs/bpf/ lands in the userbpf store); bpf_obj_get opens it again,

@@ -274,6 +274,9 @@ struct userbpf_obj_opts {
 	 * is pinned there (a different one fails the load), else created and
 	 * pinned there.  NULL: such maps are not pinned. */
 	const char *pin_root_path;
+	/* Every map (not only those whose definition asks for
+	 * LIBBPF_PIN_BY_NAME) is reused from, or pinned at, pin_root_path/NAME. */
+	bool pin_all_maps;
 };
 
 /* Opens an object file (read and copied; the file is not kept open).
@@ -399,6 +402,25 @@ USERBPF_API int userbpf_map__get_next_key(struct userbpf_map *map, const void *k
 /* Queues and stacks: key NULL pops. */
 USERBPF_API int userbpf_map__lookup_and_delete_elem(struct userbpf_map *map, const void *key,
 						    void *value);
+/*
+ * Batches, as BPF_MAP_LOOKUP_BATCH and friends: the cursor (in_batch,
+ * out_batch) is key_size bytes; in_batch NULL starts at the first element.
+ * *count is the room in keys/values going in, the elements done coming
+ * out.  -ENOENT once the walk has reached the end (with *count valid).
+ */
+USERBPF_API int userbpf_map__lookup_batch(struct userbpf_map *map, const void *in_batch,
+					  void *out_batch, void *keys, void *values,
+					  uint32_t *count, uint64_t elem_flags);
+USERBPF_API int userbpf_map__lookup_and_delete_batch(struct userbpf_map *map,
+						     const void *in_batch, void *out_batch,
+						     void *keys, void *values, uint32_t *count,
+						     uint64_t elem_flags);
+USERBPF_API int userbpf_map__update_batch(struct userbpf_map *map, const void *keys,
+					  const void *values, uint32_t *count,
+					  uint64_t elem_flags);
+USERBPF_API int userbpf_map__delete_batch(struct userbpf_map *map, const void *keys,
+					  uint32_t *count);
+
 /* User space may no longer write the map; programs still may (unless
  * BPF_F_RDONLY_PROG).  Seen by every process that maps it. */
 USERBPF_API int userbpf_map__freeze(struct userbpf_map *map);
@@ -651,6 +673,10 @@ USERBPF_API const struct userbpf_prog_info *userbpf_prog_pin__info(struct userbp
 USERBPF_API struct userbpf_prog *userbpf_prog_pin__load(struct userbpf_prog_pin *pin);
 /* Accepts NULL. */
 USERBPF_API void userbpf_prog_pin__close(struct userbpf_prog_pin *pin);
+/* The pin's shared run statistics (NULL when the file is read-only), for
+ * userbpf_prog__set_stats() on a program loaded another way (the syscall
+ * agent loads attached programs from their object); valid until close. */
+USERBPF_API struct userbpf_prog_stats *userbpf_prog_pin__stats(struct userbpf_prog_pin *pin);
 
 /* ---- text forms --------------------------------------------------------- */
 

@@ -96,6 +96,7 @@ struct userbpf_rt {
 	userbpf_trace_fn trace_fn;	/* bpf_trace_printk's sink, or NULL */
 	void *trace_user;
 	struct ub_prog_types *prog_types; /* progtypes/progtype.c; owned */
+	struct ub_timers *timers;	/* helpers/timer_helpers.c; owned, made lazily */
 	struct ub_rt_obj *objs;		/* id - 1 -> object; owned array */
 	uint32_t nobjs, objs_cap;
 };
@@ -135,6 +136,14 @@ bool ub_rt_id_has(const struct userbpf_rt *rt, int kind, const void *obj);
 const char *ub_helper_linux_name(uint32_t id);
 /* The runtime's helper for id, or NULL. */
 const struct ub_helper *ub_rt_helper(const struct userbpf_rt *rt, uint32_t id);
+/* bpf_timer (helpers/timer_helpers.c): stops the runtime's timer thread
+ * and frees its timers; forgets the timers of a program or a map that is
+ * going away (either may be NULL). */
+struct userbpf_map;
+void ub_timers_free(struct userbpf_rt *rt);
+void ub_timers_forget(struct userbpf_rt *rt, const struct userbpf_prog *prog,
+		      const struct userbpf_map *map);
+
 /* Installs the default helpers (src/helpers). */
 int ub_helpers_install_defaults(struct userbpf_rt *rt);
 

@@ -160,6 +160,7 @@ void userbpf_rt__free(struct userbpf_rt *rt)
 	for (uint32_t i = 0; i < rt->helper_cap; i++)
 		ub_free(rt, rt->helpers[i].name);
 	ub_free(rt, rt->helpers);
+	ub_timers_free(rt);
 	ub_free(rt, rt->objs);
 	ub_progtypes_free(rt);
 	rt->alloc(rt->alloc_user, rt, sizeof(*rt), 0);

@@ -29,6 +29,14 @@ struct userbpf_prog {
 	uint32_t verified_mem;		/* verified for r1 = this many bytes, r2 = it */
 	uint32_t max_ctx_end;		/* verified: end of the furthest context byte
 					 * it touches (Linux's max_ctx_offset) */
+	/* What the verifier proved, for the JIT (src/exec/jit_internal.h
+	 * says how each back end uses it), or NULL: per instruction (cnt
+	 * entries) UB_FACT_* bits, and for UB_FACT_INDEX_BOUNDED the bound.
+	 * Not owned: whoever sets them keeps them alive while the program
+	 * may still be compiled. */
+	const uint8_t *facts;
+	const uint32_t *fact_bound;
+	uint8_t *vfy_facts;		/* owned: the verifier's, which facts points to */
 	void *jit_code;			/* sealed pages (W^X), or NULL */
 	size_t jit_size;
 	size_t jit_len;			/* bytes of code in jit_code */
@@ -87,6 +95,11 @@ int ub_interp_fast_switch(struct userbpf_call *c, const uint64_t args[5], uint64
 enum ub_dispatch { UB_DISPATCH_GOTO, UB_DISPATCH_SWITCH };
 int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opts *opts,
 			 enum ub_dispatch dispatch, uint64_t *ret);
+/* Runs the program `repeat` times in one invocation set-up (a test run's
+ * loop, as Linux's bpf_test_run): r0 of the last run in *ret, the time of
+ * all runs in *elapsed_ns (may be NULL).  0 or a negative errno. */
+int ub_prog_run_n(struct userbpf_prog *prog, const struct userbpf_run_opts *opts,
+		  enum ub_dispatch dispatch, uint32_t repeat, uint64_t *ret, uint64_t *elapsed_ns);
 
 /* Loads a program; pseudo_ok allows the lddw forms whose imm the object
  * loader has already resolved to a map or value address. */
@@ -121,6 +134,14 @@ static inline bool ub_pkt_load(const struct userbpf_call *c, int64_t off, unsign
  */
 int ub_call_callback(struct userbpf_call *c, uint64_t fn, const uint64_t args[5],
 		     uint64_t *ret);
+
+/*
+ * Runs the program's function at code address fn (lddw src=4) as a run of
+ * its own, in the interpreter (fast when the program is trusted, else
+ * checked with regs), with r1..r5 = args: timer callbacks.
+ */
+int ub_prog_run_at(struct userbpf_prog *prog, uint64_t fn, const uint64_t args[5],
+		   const struct userbpf_region *regs, size_t nregs, uint64_t *ret);
 
 /* Reports a run-time fault at the current instruction and returns err. */
 int ub_run_fault(struct userbpf_call *c, int err, const char *fmt, ...) UB_PRINTF(3, 4);

@@ -19,6 +19,26 @@
 
 #include "exec/exec_internal.h"
 
+/*
+ * Facts (prog->facts, prog->fact_bound; both may be NULL).  The bits are
+ * the verifier's (UB_FACT_*, src/verifier/verifier.h); a back end reads
+ * them so:
+ *   UB_FACT_ZEXT_NEEDED - on an instruction whose result is 32 bits wide
+ *     (ALU32, le32/be32-style truncations, 32-bit cmpxchg into r0): set
+ *     when some later instruction reads the upper half of that result.
+ *     With facts given and the bit clear, the JIT may skip the explicit
+ *     zero-extension it would emit (x86: `w = w`, le32, the mov eax, eax
+ *     after a 32-bit cmpxchg); with no facts every such zero-extension
+ *     stays.
+ *   UB_FACT_INDEX_BOUNDED - on `ptr += idx` or `ptr -= idx` (ALU64, a
+ *     register source): idx was proved to lie in [0, fact_bound[i]] on
+ *     every path.  The JIT then clamps idx so that also under
+ *     speculation (Spectre v1: a mispredicted bounds check) it stays
+ *     in range: `and` with the bound when the bound is 2^k - 1, else a
+ *     compare and cmov that makes it 0.  Same result architecturally.
+ *     Ignored when fact_bound is NULL.
+ *   UB_FACT_CONST_DST - not used by the JITs.
+ */
 typedef uint64_t (*ub_jit_entry)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 				 uint64_t r5, struct userbpf_call *c);
 

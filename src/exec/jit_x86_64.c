@@ -13,7 +13,8 @@
  * shortens to rel8 every jump that fits, sweeping over those small arrays
  * until nothing changes, and jx_relocate() slides the code down into the
  * final layout in place, re-emitting only the jumps and the rel32s of
- * local calls.  That keeps compilation near one emitting pass (over 10 M
+ * local calls (and the padding of aligned loop heads, for which the
+ * measuring pass leaves room).  That keeps compilation near one emitting pass (over 10 M
  * instructions per second; tests/jit/x86_cover.c prints the figure).
  *
  * BPF registers live in x86 registers, as in Linux's JIT:
@@ -53,9 +54,27 @@
  * the OS's random source per compile.
  *
  * Each function of the program (the main one, then each bpf2bpf callee) is
- * a native function with its own 512-byte frame; callees save r6..r9.
- * The main prologue stores its rsp in the run state so that a helper abort
- * or a tail call can unwind to it from any depth.
+ * a native function; it saves only the callee-saved registers it writes
+ * and has a 512-byte BPF stack only when it uses r10 (struct jx_frame).
+ * When the program calls out, the main prologue stores its rsp in the run
+ * state so that a helper abort or a tail call can unwind to it from any
+ * depth (which is also why a local call needs no check afterwards).
+ *
+ * Code quality, by local rules: runs of instructions with a shorter x86
+ * form are emitted as one (emit_fused: mov+add as lea, an address add
+ * folded into the load that uses it, shift pairs that only zero- or
+ * sign-extend; emit_fold: address arithmetic, scaled index included,
+ * folded into the accesses after it when a bounded search along the
+ * paths that follow (dead_after) shows nothing reads the address
+ * register again; emit_u16: a 16-bit value read a byte at a time; a
+ * load that only feeds the compare after it becomes a compare with
+ * memory, defer_load), a compare with 0 is left
+ * out when the ALU operation just before set the flags the same way, a
+ * conditional jump over a goto becomes the inverted jump, and loop heads
+ * (targets of backward jumps) are aligned to LOOP_ALIGN bytes with NOPs.
+ * None of these applies across a jump target.  Facts from the verifier
+ * (jit_internal.h), when given, drop zero-extensions nobody reads and
+ * clamp proved-bounded indexes against Spectre v1.
  *
  * Only programs marked trusted are compiled: there are no bounds checks.
  */
@@ -63,7 +82,9 @@
 #include <stddef.h>
 #include <string.h>
 #include "exec/jit_internal.h"
+#include "maps/map.h"
 #include "platform/platform.h"
+#include "verifier/verifier.h"
 
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
 
@@ -74,6 +95,31 @@ static const uint8_t bpf2x[11] = { RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R
 #define CTX R12
 #define FRAME 512		/* BPF stack per frame */
 #define WIN64_OUT 48		/* shadow space + 5th and 6th argument */
+
+/*
+ * What one function of the program needs from its frame, found by a scan
+ * of its instructions before it is emitted (fn_scan).  A function saves
+ * only the callee-saved registers it writes: the BPF registers it names
+ * (r6..r9 in rbx, r13..r15; r10 in rbp, which also asks for the BPF
+ * stack), r12 in the main function when the program calls out at all
+ * (the run state lives there), and rdi/rsi in the Win64 main function.
+ * A leaf function that names none of them has no prologue at all.
+ */
+struct jx_frame {
+	uint16_t save;		/* bit per x86 register pushed */
+	int32_t size;		/* subtracted from rsp after the pushes */
+	int32_t out;		/* bytes at the bottom for Win64 helper calls */
+	bool fp;		/* r10 used: rbp = top of a BPF stack */
+};
+
+/* The flags as an ALU operation left them: they describe the value of
+ * x86 register reg (-1: nothing known), 64 or 32 bits wide (w); after
+ * and/or/xor (logic) exactly as `test reg, reg` would set them, after
+ * add/sub only ZF and SF are those of the value. */
+struct jx_flags {
+	int reg;
+	bool w, logic;
+};
 
 struct jx {
 	const struct userbpf_prog *prog;
@@ -87,6 +133,7 @@ struct jx {
 	uint32_t *ncaddr;	/* ... as emitted */
 	uint8_t *jk;		/* insn i's jump of variable size: JK_* */
 	uint16_t *jpos;		/* where that jump starts in insn i's body */
+	uint32_t *jt;		/* the insn that jump goes to */
 	uint8_t *rpos;		/* where a rel32 to a function ends in it */
 	bool *entry;		/* insn i starts a function */
 	bool final;		/* false: the measuring pass */
@@ -98,11 +145,28 @@ struct jx {
 	bool blind;
 	uint64_t seed;		/* blinding keys derive from it */
 	size_t cur;		/* index of the instruction being emitted */
+	bool need_ctx;		/* some instruction calls out: r12 holds c */
+	uint8_t *iflag;		/* IF_* of insn i */
+	size_t fused_end;	/* insns before it were emitted already */
+	size_t deferred;	/* insn + 1 of a load left to the compare after it */
+	struct jx_flags flags;	/* what the flags say after the insn emitted last */
+	struct jx_flags prev;	/* ... after the one before it */
+	struct jx_frame main;	/* the main function's frame */
+	struct jx_frame fn;	/* the frame of the callee being emitted */
 };
 
 /* jk[i]: the kind of insn i's variable jump, and its condition code
  * in the high 4 bits */
 enum { JK_JMP = 1, JK_JCC = 2, JK_STUB = 4, JK_SHORT = 8 };
+
+/* iflag[i]: insn i is a jump target or a function entry (IF_TARGET), the
+ * head of a loop (IF_HEAD: a jump at or after it goes to it), its jump
+ * must stay long (IF_LONG: the alignment of loop heads moved code so that
+ * the short form no longer fitted). */
+enum { IF_TARGET = 1, IF_HEAD = 2, IF_LONG = 4 };
+
+/* Loop heads start at a multiple of this, padded with NOPs. */
+#define LOOP_ALIGN 32
 
 /* ---- bytes ---- */
 
@@ -216,6 +280,39 @@ static void x_mem(struct jx *j, bool pfx66, bool w, unsigned op, int reg, int ba
 	mem(j, reg, base, disp);
 }
 
+/* A memory operand [base + index * 2^scale + off]; index < 0 for none.
+ * index is never rsp, which holds no BPF register. */
+struct jx_addr {
+	int base, index, scale;
+	int32_t off;
+};
+
+/* op reg, a */
+static void x_mema(struct jx *j, bool pfx66, bool w, unsigned op, int reg, struct jx_addr a,
+		   bool force_rex)
+{
+	int base = a.base, index = a.index;
+	int32_t disp = a.off;
+	int mod = (disp == 0 && (base & 7) != RBP) ? 0 : (disp >= -128 && disp <= 127) ? 1 : 2;
+
+	if (index < 0) {
+		x_mem(j, pfx66, w, op, reg, base, disp, force_rex);
+		return;
+	}
+	if (pfx66)
+		emit1(j, 0x66);
+	rex(j, w, reg, index, base, force_rex);
+	if (op > 0xff)
+		emit1(j, (uint8_t)(op >> 8));
+	emit1(j, (uint8_t)op);
+	modrm(j, mod, reg, 4);
+	emit1(j, (uint8_t)((a.scale << 6) | ((index & 7) << 3) | (base & 7)));
+	if (mod == 1)
+		emit1(j, (uint8_t)disp);
+	else if (mod == 2)
+		emit4(j, (uint32_t)disp);
+}
+
 static void mov_rr(struct jx *j, bool w, int dst, int src)
 {
 	x_rr(j, w, 0x89, src, dst);
@@ -256,6 +353,22 @@ static void alu_ri(struct jx *j, bool w, int digit, int dst, int32_t imm)
 		modrm(j, 3, digit, dst);
 		emit4(j, (uint32_t)imm);
 	}
+}
+
+/* lea dst, [base + index + disp] (w: 64-bit result, else zero-extended
+ * 32); index is not rsp, which holds no BPF register. */
+static void x_lea(struct jx *j, bool w, int dst, int base, int index, int32_t disp)
+{
+	int mod = (disp == 0 && (base & 7) != RBP) ? 0 : (disp >= -128 && disp <= 127) ? 1 : 2;
+
+	rex(j, w, dst, index, base, false);
+	emit1(j, 0x8d);
+	modrm(j, mod, dst, 4);
+	emit1(j, (uint8_t)(((index & 7) << 3) | (base & 7)));
+	if (mod == 1)
+		emit1(j, (uint8_t)disp);
+	else if (mod == 2)
+		emit4(j, (uint32_t)disp);
 }
 
 /* ---- constant blinding ---- */
@@ -308,6 +421,42 @@ static void load_imm64(struct jx *j, int reg, uint64_t v)
 	mov_ri(j, true, reg, (int64_t)(v ^ k));
 	mov_ri(j, true, TMP, (int64_t)k);
 	x_rr(j, true, 0x31, TMP, reg);
+}
+
+/* The facts of the instruction being emitted; without facts, every
+ * zero-extension is needed and no index is known to be bounded. */
+static uint8_t jx_facts(const struct jx *j, size_t i)
+{
+	const struct userbpf_prog *p = j->prog;
+
+	if (!p->facts)
+		return UB_FACT_ZEXT_NEEDED;
+	return p->fact_bound ? p->facts[i] : (uint8_t)(p->facts[i] & ~UB_FACT_INDEX_BOUNDED);
+}
+
+/*
+ * `dst += idx` (or -=) with idx proved to lie in [0, bound]: idx goes
+ * through TMP, clamped so that a mispredicted bounds check cannot steer
+ * a speculative access outside (Spectre v1).  With bound 2^k - 1 an and
+ * does it; else a compare and cmova to 0 (cmov is not predicted).  Only
+ * the out-of-range case, which the verifier ruled out, changes.  The
+ * bound is a program constant, so it is blinded like one.
+ */
+static void emit_index_clamp(struct jx *j, bool sub, int dst, int idx, uint32_t bound)
+{
+	if (!j->blind && bound <= INT32_MAX && !(bound & (bound + 1))) {
+		mov_rr(j, true, TMP, idx);
+		alu_ri(j, true, 4, TMP, (int32_t)bound);
+	} else {
+		load_imm32(j, false, TMP2, (int32_t)bound);	/* zero-extended */
+		x_rr(j, true, 0x39, TMP2, idx);			/* cmp idx, bound */
+		mov_rr(j, true, TMP, idx);
+		rex(j, false, 0, 0, TMP2, false);		/* mov r11d, 0: */
+		emit1(j, (uint8_t)(0xb8 + (TMP2 & 7)));		/* keeps the flags */
+		emit4(j, 0);
+		x_rr(j, true, 0x0f47, TMP, TMP2);		/* cmova */
+	}
+	x_rr(j, true, sub ? 0x29 : 0x01, TMP, dst);
 }
 
 static void push(struct jx *j, int r)
@@ -382,6 +531,7 @@ static void jump_var(struct jx *j, int cc, bool stub, size_t target)
 		}
 		j->jk[i] = (uint8_t)(cc < 0 ? JK_JMP : JK_JCC | cc << 4) | (stub ? JK_STUB : 0);
 		j->jpos[i] = (uint16_t)pos;
+		j->jt[i] = (uint32_t)target;
 		to = (int64_t)j->len;
 	} else {
 		to = stub ? (int64_t)j->abort_stub : (int64_t)j->addr[target];
@@ -425,80 +575,120 @@ static void jump_insn(struct jx *j, int cc, size_t target_insn)
 
 /* ---- prologues and epilogues ---- */
 
+/* The order of the pushes; pops go the other way. */
+static const uint8_t push_order[] = { RBP, RBX, RDI, RSI, R12, R13, R14, R15 };
+
 /*
- * The main frame, from high to low addresses: the saved registers, 8 bytes
- * of padding (6 or 8 pushes leave rsp 8 off 16-byte alignment), the BPF
- * stack (rbp points at its top), then j->out bytes for Win64 calls.
+ * The frame, from high to low addresses: the saved registers, padding to
+ * keep rsp 16-byte aligned at calls, the BPF stack when r10 is used (rbp
+ * points at its top), then j->out bytes for Win64 helper calls.
  */
+static void fn_scan(struct jx *j, size_t start, bool is_main, struct jx_frame *f)
+{
+	const struct userbpf_prog *p = j->prog;
+	uint16_t used = 0;	/* BPF registers named */
+	bool calls = false, helpers = false;
+	int npush = 0;
+
+	for (size_t i = start; i < p->cnt && (i == start || !j->entry[i]); i++) {
+		const struct ub_dinsn *d = &p->d[i];
+		uint8_t fmt;
+
+		if (d->op >= UB_OP__COUNT)
+			continue;
+		fmt = ub_opinfo[d->op].fmt;
+		used |= (uint16_t)(1u << d->dst | 1u << d->src);
+		if (fmt == F_CALL || fmt == F_CALLX || fmt == F_LDABS || fmt == F_LDIND)
+			helpers = calls = true;
+		else if (fmt == F_CALL_LOCAL)
+			calls = true;
+	}
+	f->save = 0;
+	f->fp = (used >> 10) & 1;
+	for (int r = 6; r <= 10; r++)
+		if ((used >> r) & 1)
+			f->save |= (uint16_t)(1u << bpf2x[r]);
+	if (is_main && j->need_ctx)
+		f->save |= 1u << CTX;
+	if (is_main && j->win64)
+		f->save |= 1u << RDI | 1u << RSI;
+	for (int r = 0; r < 16; r++)
+		npush += (f->save >> r) & 1;
+	f->out = helpers ? j->out : 0;
+	f->size = (f->fp ? FRAME : 0) + f->out;
+	/* rsp is 8 off alignment on entry (the return address) */
+	if (calls && (8 + 8 * npush + f->size) % 16)
+		f->size += 8;
+}
+
+static void frame_enter(struct jx *j, const struct jx_frame *f)
+{
+	for (size_t k = 0; k < sizeof(push_order); k++)
+		if ((f->save >> push_order[k]) & 1)
+			push(j, push_order[k]);
+}
+
+static void frame_alloc(struct jx *j, const struct jx_frame *f)
+{
+	if (f->size)
+		alu_ri(j, true, 5, RSP, f->size);
+	if (f->fp)
+		x_mem(j, false, true, 0x8d, RBP, RSP, FRAME + f->out, false);
+}
+
+static void frame_leave(struct jx *j, const struct jx_frame *f)
+{
+	if (f->size)
+		alu_ri(j, true, 0, RSP, f->size);
+	for (size_t k = sizeof(push_order); k-- > 0;)
+		if ((f->save >> push_order[k]) & 1)
+			pop(j, push_order[k]);
+	emit1(j, 0xc3);
+}
+
 static void main_prologue(struct jx *j)
 {
-	push(j, RBP);
-	push(j, RBX);
-	if (j->win64) {
-		push(j, RDI);
-		push(j, RSI);
-	}
-	push(j, R12);
-	push(j, R13);
-	push(j, R14);
-	push(j, R15);
-	if (j->win64) {
-		/* above the 8 pushes and the return address: shadow space,
-		 * then the 5th and 6th arguments */
-		int32_t above = 8 * 8 + 8 + 32;
+	const struct jx_frame *f = &j->main;
 
+	frame_enter(j, f);
+	if (j->win64) {
+		/* above the pushes and the return address: shadow space,
+		 * then the 5th and 6th arguments */
+		int32_t above = 8 + 32;
+
+		for (int r = 0; r < 16; r++)
+			above += 8 * ((f->save >> r) & 1);
 		mov_rr(j, true, RDI, RCX);
 		mov_rr(j, true, RSI, RDX);
 		mov_rr(j, true, RDX, R8);
 		mov_rr(j, true, RCX, R9);
 		x_mem(j, false, true, 0x8b, R8, RSP, above, false);
-		x_mem(j, false, true, 0x8b, CTX, RSP, above + 8, false);
-	} else {
+		if (j->need_ctx)
+			x_mem(j, false, true, 0x8b, CTX, RSP, above + 8, false);
+	} else if (j->need_ctx) {
 		mov_rr(j, true, CTX, R9);
 	}
-	alu_ri(j, true, 5, RSP, FRAME + j->out + 8);
-	x_mem(j, false, true, 0x8d, RBP, RSP, FRAME + j->out, false);
-	x_mem(j, false, true, 0x89, RSP, CTX, (int32_t)offsetof(struct userbpf_call, jit_rsp), false);
+	frame_alloc(j, f);
+	if (j->need_ctx)
+		x_mem(j, false, true, 0x89, RSP, CTX,
+		      (int32_t)offsetof(struct userbpf_call, jit_rsp), false);
 }
 
 static void main_epilogue(struct jx *j)
 {
-	alu_ri(j, true, 0, RSP, FRAME + j->out + 8);
-	pop(j, R15);
-	pop(j, R14);
-	pop(j, R13);
-	pop(j, R12);
-	if (j->win64) {
-		pop(j, RSI);
-		pop(j, RDI);
-	}
-	pop(j, RBX);
-	pop(j, RBP);
-	emit1(j, 0xc3);
+	frame_leave(j, &j->main);
 }
 
-/* A callee entered with rsp 8 off alignment: 5 pushes realign it, and
- * the frame (a multiple of 16) keeps it. */
+/* A callee: entered with rsp 8 off alignment, like any function. */
 static void sub_prologue(struct jx *j)
 {
-	push(j, RBP);
-	push(j, RBX);
-	push(j, R13);
-	push(j, R14);
-	push(j, R15);
-	alu_ri(j, true, 5, RSP, FRAME + j->out);
-	x_mem(j, false, true, 0x8d, RBP, RSP, FRAME + j->out, false);
+	frame_enter(j, &j->fn);
+	frame_alloc(j, &j->fn);
 }
 
 static void sub_epilogue(struct jx *j)
 {
-	alu_ri(j, true, 0, RSP, FRAME + j->out);
-	pop(j, R15);
-	pop(j, R14);
-	pop(j, R13);
-	pop(j, RBX);
-	pop(j, RBP);
-	emit1(j, 0xc3);
+	frame_leave(j, &j->fn);
 }
 
 /* After a helper: leave through the unwind stub when it set c->pending. */
@@ -655,7 +845,10 @@ static void emit_alu(struct jx *j, const struct ub_dinsn *d)
 
 	switch (op) {
 	case 0x00: case 0x10: case 0x40: case 0x50: case 0xa0:
-		if (k && j->blind) {
+		if ((op == 0x00 || op == 0x10) && w && !k &&
+		    (jx_facts(j, j->cur) & UB_FACT_INDEX_BOUNDED)) {
+			emit_index_clamp(j, op == 0x10, dst, src, j->prog->fact_bound[j->cur]);
+		} else if (k && j->blind) {
 			load_imm32(j, w, TMP, imm);
 			x_rr(j, w, alu_rr_op[op >> 4], TMP, dst);
 		} else if (k) {
@@ -663,6 +856,7 @@ static void emit_alu(struct jx *j, const struct ub_dinsn *d)
 		} else {
 			x_rr(j, w, alu_rr_op[op >> 4], src, dst);
 		}
+		j->flags = (struct jx_flags){ dst, w, op >= 0x40 };
 		return;
 	case 0x20: /* mul */
 		if (k && j->blind) {
@@ -716,6 +910,8 @@ static void emit_alu(struct jx *j, const struct ub_dinsn *d)
 			case 16: x_rr(j, w, 0x0fbf, dst, src); break;
 			default: x_rr(j, true, 0x63, dst, src); break; /* movsxd */
 			}
+		} else if (!w && dst == src && !(jx_facts(j, j->cur) & UB_FACT_ZEXT_NEEDED)) {
+			/* w = w only zero-extends, and nothing reads the upper half */
 		} else {
 			mov_rr(j, w, dst, src);
 		}
@@ -747,7 +943,7 @@ static void emit_end(struct jx *j, const struct ub_dinsn *d)
 			rex(j, false, 0, 0, dst, false);
 			emit1(j, 0x0f);
 			emit1(j, (uint8_t)(0xc8 + (dst & 7)));
-		} else {
+		} else if (jx_facts(j, j->cur) & UB_FACT_ZEXT_NEEDED) {
 			mov_rr(j, false, dst, dst);
 		}
 		break;
@@ -761,34 +957,35 @@ static void emit_end(struct jx *j, const struct ub_dinsn *d)
 	}
 }
 
-static void emit_mem(struct jx *j, const struct ub_dinsn *d)
+/* The load or store d at address a (its own register and offset, or an
+ * address folded in from instructions before it). */
+static void emit_mem_at(struct jx *j, const struct ub_dinsn *d, struct jx_addr a)
 {
 	const struct ub_opinfo *oi = &ub_opinfo[d->op];
 	int dst = bpf2x[d->dst], src = bpf2x[d->src];
-	int32_t off = d->off;
 
 	switch (oi->fmt) {
 	case F_LDX:
 		switch (oi->width) {
-		case 1: x_mem(j, false, false, 0x0fb6, dst, src, off, false); break;
-		case 2: x_mem(j, false, false, 0x0fb7, dst, src, off, false); break;
-		case 4: x_mem(j, false, false, 0x8b, dst, src, off, false); break;
-		default: x_mem(j, false, true, 0x8b, dst, src, off, false); break;
+		case 1: x_mema(j, false, false, 0x0fb6, dst, a, false); break;
+		case 2: x_mema(j, false, false, 0x0fb7, dst, a, false); break;
+		case 4: x_mema(j, false, false, 0x8b, dst, a, false); break;
+		default: x_mema(j, false, true, 0x8b, dst, a, false); break;
 		}
 		break;
 	case F_LDXS:
 		switch (oi->width) {
-		case 1: x_mem(j, false, true, 0x0fbe, dst, src, off, false); break;
-		case 2: x_mem(j, false, true, 0x0fbf, dst, src, off, false); break;
-		default: x_mem(j, false, true, 0x63, dst, src, off, false); break;
+		case 1: x_mema(j, false, true, 0x0fbe, dst, a, false); break;
+		case 2: x_mema(j, false, true, 0x0fbf, dst, a, false); break;
+		default: x_mema(j, false, true, 0x63, dst, a, false); break;
 		}
 		break;
 	case F_STX:
 		switch (oi->width) {
-		case 1: x_mem(j, false, false, 0x88, src, dst, off, src >= RSP && src <= RDI); break;
-		case 2: x_mem(j, true, false, 0x89, src, dst, off, false); break;
-		case 4: x_mem(j, false, false, 0x89, src, dst, off, false); break;
-		default: x_mem(j, false, true, 0x89, src, dst, off, false); break;
+		case 1: x_mema(j, false, false, 0x88, src, a, src >= RSP && src <= RDI); break;
+		case 2: x_mema(j, true, false, 0x89, src, a, false); break;
+		case 4: x_mema(j, false, false, 0x89, src, a, false); break;
+		default: x_mema(j, false, true, 0x89, src, a, false); break;
 		}
 		break;
 	case F_ST:
@@ -796,25 +993,25 @@ static void emit_mem(struct jx *j, const struct ub_dinsn *d)
 			/* the value goes through TMP, then as stx */
 			load_imm32(j, oi->width == 8, TMP, (int32_t)d->imm);
 			switch (oi->width) {
-			case 1: x_mem(j, false, false, 0x88, TMP, dst, off, false); break;
-			case 2: x_mem(j, true, false, 0x89, TMP, dst, off, false); break;
-			case 4: x_mem(j, false, false, 0x89, TMP, dst, off, false); break;
-			default: x_mem(j, false, true, 0x89, TMP, dst, off, false); break;
+			case 1: x_mema(j, false, false, 0x88, TMP, a, false); break;
+			case 2: x_mema(j, true, false, 0x89, TMP, a, false); break;
+			case 4: x_mema(j, false, false, 0x89, TMP, a, false); break;
+			default: x_mema(j, false, true, 0x89, TMP, a, false); break;
 			}
 			break;
 		}
 		switch (oi->width) {
 		case 1:
-			x_mem(j, false, false, 0xc6, 0, dst, off, false);
+			x_mema(j, false, false, 0xc6, 0, a, false);
 			emit1(j, (uint8_t)d->imm);
 			break;
 		case 2:
-			x_mem(j, true, false, 0xc7, 0, dst, off, false);
+			x_mema(j, true, false, 0xc7, 0, a, false);
 			emit1(j, (uint8_t)d->imm);
 			emit1(j, (uint8_t)(d->imm >> 8));
 			break;
 		default:
-			x_mem(j, false, oi->width == 8, 0xc7, 0, dst, off, false);
+			x_mema(j, false, oi->width == 8, 0xc7, 0, a, false);
 			emit4(j, (uint32_t)d->imm);
 			break;
 		}
@@ -822,6 +1019,20 @@ static void emit_mem(struct jx *j, const struct ub_dinsn *d)
 	default:
 		j->err = j->err ? j->err : -EINVAL;
 	}
+}
+
+/* The load d (ldx or ldxs) from [base + index + off] (index < 0: none). */
+static void emit_load(struct jx *j, const struct ub_dinsn *d, int base, int index, int32_t off)
+{
+	emit_mem_at(j, d, (struct jx_addr){ base, index, 0, off });
+}
+
+static void emit_mem(struct jx *j, const struct ub_dinsn *d)
+{
+	uint8_t fmt = ub_opinfo[d->op].fmt;
+	int base = bpf2x[fmt == F_LDX || fmt == F_LDXS ? d->src : d->dst];
+
+	emit_mem_at(j, d, (struct jx_addr){ base, -1, 0, d->off });
 }
 
 static void emit_atomic(struct jx *j, const struct ub_dinsn *d)
@@ -848,7 +1059,7 @@ static void emit_atomic(struct jx *j, const struct ub_dinsn *d)
 	case 0xf1: /* lock cmpxchg: compares rax (r0), leaves the old value there */
 		emit1(j, 0xf0);
 		x_mem(j, false, w, 0x0fb1, src, dst, off, false);
-		if (!w)
+		if (!w && (jx_facts(j, j->cur) & UB_FACT_ZEXT_NEEDED))
 			mov_rr(j, false, RAX, RAX);
 		return;
 	case 0x41: case 0x51: case 0xa1: {
@@ -877,11 +1088,30 @@ static void emit_atomic(struct jx *j, const struct ub_dinsn *d)
 	}
 }
 
+/*
+ * `if cond goto L; goto M; L:` (clang ends many loops so) is one jump
+ * `if !cond goto M` when nothing else jumps to the goto, which then emits
+ * nothing.  Returns the target, and inverts *cc when it rewrote.
+ */
+static size_t jcc_target(struct jx *j, int *cc, const struct ub_dinsn *d)
+{
+	size_t i = j->cur;
+	const struct ub_dinsn *e = d + 1;
+
+	if ((size_t)d->off != i + 2 || i + 1 >= j->prog->cnt || (j->iflag[i + 1] & IF_TARGET) ||
+	    (e->op != UB_OP_JA && e->op != UB_OP_JA32))
+		return (size_t)d->off;
+	*cc ^= 1; /* x86 condition codes come in pairs */
+	j->fused_end = i + 2;
+	return (size_t)e->off;
+}
+
 static void emit_jcc(struct jx *j, const struct ub_dinsn *d)
 {
 	const struct ub_opinfo *oi = &ub_opinfo[d->op];
 	bool w = UB_CLASS(oi->code) == UB_CLS_JMP;
 	int dst = bpf2x[d->dst], src = bpf2x[d->src];
+	size_t target;
 	int cc;
 
 	switch (oi->code & 0xf0) {
@@ -897,7 +1127,36 @@ static void emit_jcc(struct jx *j, const struct ub_dinsn *d)
 	case 0xc0: cc = CC_L; break;
 	default: cc = CC_LE; break;
 	}
-	if (oi->fmt == F_JMP_K && j->blind && !(d->imm == 0 && (cc == CC_E || cc == CC_NE))) {
+	if (j->deferred && j->deferred == j->cur) {
+		/* the load just before was left out: compare with memory */
+		const struct ub_dinsn *ld = &j->prog->d[j->cur - 1];
+		struct jx_addr m = { bpf2x[ld->src], -1, 0, ld->off };
+		bool set = (oi->code & 0xf0) == 0x40;
+
+		j->deferred = 0;
+		if (oi->fmt == F_JMP_K) {			/* [m] OP imm */
+			if (set) {
+				x_mema(j, false, w, 0xf7, 0, m, false);
+				emit4(j, (uint32_t)d->imm);
+			} else if (d->imm >= -128 && d->imm <= 127) {
+				x_mema(j, false, w, 0x83, 7, m, false);
+				emit1(j, (uint8_t)d->imm);
+			} else {
+				x_mema(j, false, w, 0x81, 7, m, false);
+				emit4(j, (uint32_t)d->imm);
+			}
+		} else if (d->dst == ld->dst) {			/* [m] OP src */
+			x_mema(j, false, w, set ? 0x85 : 0x39, src, m, false);
+		} else {					/* dst OP [m] */
+			x_mema(j, false, w, set ? 0x85 : 0x3b, dst, m, false);
+		}
+	} else if (oi->fmt == F_JMP_K && d->imm == 0 && (oi->code & 0xf0) != 0x40 &&
+	    j->prev.reg == dst &&
+	    (cc == CC_E || cc == CC_NE ? j->prev.w == w || !j->prev.w
+				       : j->prev.logic && j->prev.w == w)) {
+		/* the ALU operation just before set the flags as a compare
+		 * with 0 would: nothing to emit */
+	} else if (oi->fmt == F_JMP_K && j->blind && !(d->imm == 0 && (cc == CC_E || cc == CC_NE))) {
 		load_imm32(j, w, TMP, (int32_t)d->imm);
 		x_rr(j, w, (oi->code & 0xf0) == 0x40 ? 0x85 : 0x39, TMP, dst);
 	} else if ((oi->code & 0xf0) == 0x40) {
@@ -917,17 +1176,567 @@ static void emit_jcc(struct jx *j, const struct ub_dinsn *d)
 	} else {
 		x_rr(j, w, 0x39, src, dst);
 	}
-	jump_insn(j, cc, (size_t)d->off);
+	target = jcc_target(j, &cc, d);
+	jump_insn(j, cc, target);
+}
+
+/* ---- liveness, looked up where a rewrite needs it ---- */
+
+#define R1_R5 0x3eu
+#define R0_R9 0x3ffu
+
+/*
+ * What insn d reads (*use) and writes in full (*def), bit per r0-r9 (r10
+ * is always live).  Reads may be over-stated and writes under-stated:
+ * either only keeps more registers live.  Helper and local calls read
+ * r1-r5 (local calls r1-r9: the callee's code is not looked into), an exit
+ * r0-r5 (a callee's r1-r5 stay visible to its caller).
+ */
+static void insn_use_def(const struct ub_dinsn *d, uint16_t *use, uint16_t *def)
+{
+	uint16_t dst = (uint16_t)(1u << d->dst), src = (uint16_t)(1u << d->src);
+	const struct ub_opinfo *oi;
+
+	*use = 0;
+	*def = 0;
+	if (d->op >= UB_OP__COUNT)
+		return;
+	oi = &ub_opinfo[d->op];
+	switch (oi->fmt) {
+	case F_LDDW: *def = dst; break;
+	case F_ALU_K:
+		*def = dst;
+		*use = (oi->code & 0xf0) == 0xb0 ? 0 : dst;
+		break;
+	case F_ALU_X:
+		*def = dst;
+		*use = (uint16_t)(src | ((oi->code & 0xf0) == 0xb0 ? 0 : dst));
+		break;
+	case F_MOVSX: *use = src; *def = dst; break;
+	case F_NEG: case F_END: case F_BSWAP: *use = dst; *def = dst; break;
+	case F_LDX: case F_LDXS: *use = src; *def = dst; break;
+	case F_ST: *use = dst; break;
+	case F_STX: *use = (uint16_t)(dst | src); break;
+	case F_ATOMIC: *use = (uint16_t)(dst | src | 1u); break;
+	case F_JA: case F_JA32: break;
+	case F_JMP_K: *use = dst; break;
+	case F_JMP_X: *use = (uint16_t)(dst | src); break;
+	case F_CALL: case F_LDABS: case F_LDIND:
+		*use = (uint16_t)(R1_R5 | src | (1u << 6));
+		*def = 1;
+		break;
+	case F_CALL_LOCAL: *use = R0_R9 & ~1u; *def = 1; break;
+	case F_EXIT: *use = 0x3f; break;
+	default: *use = R0_R9; break; /* callx, anything new */
+	}
+	*use &= R0_R9;
+	*def &= R0_R9;
+}
+
+/*
+ * Whether BPF register reg is certainly not read after insn i: a search
+ * along every path from i that stops at a write of reg (dead on that
+ * path) and answers "read" at a read of it, at a helper/local call that
+ * might read it, or when it runs out of steps (64) or of room for
+ * branches (8 pending): a bounded look that can only err towards "read".
+ * Only the few runs emit_fold() considers ask, so no pass over the whole
+ * program is needed.
+ */
+static bool dead_after(const struct jx *j, size_t i, unsigned reg)
+{
+	const struct userbpf_prog *p = j->prog;
+	size_t stack[8], sp = 0, pc;
+	uint16_t bit = (uint16_t)(1u << reg);
+	int steps = 0;
+	uint8_t fmt = ub_opinfo[p->d[i].op].fmt;
+
+	if (reg >= 10)
+		return false;
+	if (fmt == F_JMP_K || fmt == F_JMP_X)
+		stack[sp++] = (size_t)p->d[i].off;
+	if (fmt == F_JA || fmt == F_JA32)
+		stack[sp++] = (size_t)p->d[i].off;
+	else if (fmt != F_EXIT)
+		stack[sp++] = i + 1;
+	while (sp) {
+		pc = stack[--sp];
+		for (;;) {
+			const struct ub_dinsn *d;
+			uint16_t use, def;
+
+			if (pc >= p->cnt || ++steps > 64)
+				return false;
+			d = &p->d[pc];
+			insn_use_def(d, &use, &def);
+			if (use & bit)
+				return false;
+			if (def & bit)
+				break;
+			fmt = d->op < UB_OP__COUNT ? ub_opinfo[d->op].fmt : F_LDDW;
+			if (fmt == F_EXIT)
+				break;
+			if (fmt == F_JA || fmt == F_JA32) {
+				pc = (size_t)d->off;
+				continue;
+			}
+			if (fmt == F_JMP_K || fmt == F_JMP_X) {
+				if (sp == 8)
+					return false;
+				stack[sp++] = (size_t)d->off;
+			}
+			pc++;
+		}
+	}
+	return true;
+}
+
+/* Whether insn k may be emitted together with the one before it: only
+ * reached from it (no jump lands on it) and no fact asks for its own code. */
+static bool fusable(const struct jx *j, size_t k)
+{
+	return k < j->prog->cnt && !(j->iflag[k] & IF_TARGET) &&
+	       !(jx_facts(j, k) & UB_FACT_INDEX_BOUNDED) && j->prog->d[k].op < UB_OP__COUNT;
+}
+
+static bool is_load_into(const struct ub_dinsn *e, unsigned reg)
+{
+	uint8_t fmt = ub_opinfo[e->op].fmt;
+
+	return (fmt == F_LDX || fmt == F_LDXS) && e->dst == reg && e->src == reg;
+}
+
+/*
+ * A 16-bit value read a byte at a time, as parsers of network headers do:
+ * two byte loads from one base at off and off + 1 into h and l, h <<= 8
+ * and h |= l (32 or 64 bits), in any of the orders clang emits
+ *   h = b[o]; l = b[o']; h <<= 8; h |= l      l = b[o']; h = b[o]; ...
+ *   h = b[o]; h <<= 8; l = b[o']; h |= l
+ * is one 16-bit load (o' = o - 1: little-endian) or a 16-bit load and a
+ * rotate (o' = o + 1: network order), when l is dead after it.  Finds the
+ * four at i: *hp and *lp get the two loads.
+ */
+static bool match_u16(const struct jx *j, size_t i, const struct ub_dinsn **hp,
+		      const struct ub_dinsn **lp)
+{
+	const struct ub_dinsn *d = j->prog->d, *ld1 = &d[i];
+	const struct ub_dinsn *q1, *lh, *ll, *sh, *orr;
+
+	if (ld1->op != UB_OP_LDXB || !fusable(j, i + 1) || !fusable(j, i + 2) ||
+	    !fusable(j, i + 3))
+		return false;
+	q1 = &d[i + 1];
+	orr = &d[i + 3];
+	if (q1->op == UB_OP_LDXB) {
+		sh = &d[i + 2];
+		lh = sh->dst == ld1->dst ? ld1 : q1;
+		ll = lh == ld1 ? q1 : ld1;
+	} else {
+		sh = q1;
+		lh = ld1;
+		ll = &d[i + 2];
+		if (ll->op != UB_OP_LDXB)
+			return false;
+	}
+	if ((sh->op != UB_OP_LSH32_K && sh->op != UB_OP_LSH64_K) || sh->imm != 8 ||
+	    sh->dst != lh->dst || (orr->op != UB_OP_OR32_X && orr->op != UB_OP_OR64_X) ||
+	    orr->dst != lh->dst || orr->src != ll->dst || lh->dst == ll->dst ||
+	    lh->src != ll->src || lh->dst == lh->src || ll->dst == ll->src ||
+	    (ll->off != lh->off - 1 && ll->off != lh->off + 1) ||
+	    !dead_after(j, i + 3, ll->dst))
+		return false;
+	*hp = lh;
+	*lp = ll;
+	return true;
+}
+
+/* The four of match_u16() as one load from a (its off is added). */
+static void emit_u16_at(struct jx *j, const struct ub_dinsn *lh, const struct ub_dinsn *ll,
+			struct jx_addr a)
+{
+	int h = bpf2x[lh->dst];
+
+	a.off += ll->off < lh->off ? ll->off : lh->off;
+	x_mema(j, false, false, 0x0fb7, h, a, false);
+	if (ll->off > lh->off) {
+		emit1(j, 0x66); /* rol r16, 8: network order */
+		rex(j, false, 0, 0, h, false);
+		emit1(j, 0xc1);
+		modrm(j, 3, 0, h);
+		emit1(j, 8);
+	}
+}
+
+/* Emits match_u16()'s four at i on their own; returns 3 (or 0: no match). */
+static size_t emit_u16(struct jx *j, size_t i)
+{
+	const struct ub_dinsn *lh, *ll;
+
+	if (!match_u16(j, i, &lh, &ll))
+		return 0;
+	emit_u16_at(j, lh, ll, (struct jx_addr){ bpf2x[lh->src], -1, 0, 0 });
+	return 3;
+}
+
+static bool is_mem(const struct ub_dinsn *d)
+{
+	uint8_t fmt = ub_opinfo[d->op].fmt;
+
+	return fmt == F_LDX || fmt == F_LDXS || fmt == F_ST || fmt == F_STX;
+}
+
+/*
+ * Address arithmetic folded into the accesses that use it, when liveness
+ * shows the register holding the address is not read afterwards:
+ *   [[x = y;] x <<= s;]  [a = b;]  a += x|c|imm;  1-4 accesses through a
+ * becomes the accesses alone, at [b + y * 2^s + off] (or [a + c + off]
+ * ...; s is 1-3, or `x <<= 32; x >>= 32; [x <<= s]`, for which x gets
+ * the zero-extended y first; without `x = y`, y is x).  Needs: nothing jumps into the run, no
+ * access writes a register the address is made of (but the last may
+ * load into a), a and x are dead after the run, no store stores a or x.
+ * Returns how many instructions after i it emitted too.
+ */
+static size_t emit_fold(struct jx *j, size_t i)
+{
+	const struct ub_dinsn *d = j->prog->d;
+	size_t k = i, first, m;
+	int xr = -1, yr = -1, scale = 0, br, ir = -1;
+	bool zext = false;
+	unsigned a, rd[4];	/* BPF registers the address is made of */
+	unsigned last_dst = 10;	/* what the last access loaded into */
+	int nrd = 0;
+	int64_t disp = 0;
+	struct jx_addr ad;
+
+	/* [x = y;] x <<= s  or  [x = y;] x <<= 32; x >>= 32; [x <<= s] */
+	{
+		size_t q = k;
+		int cand = -1, ysrc = -1;
+
+		if (d[k].op == UB_OP_MOV64_X && d[k].dst != d[k].src && fusable(j, k + 1) &&
+		    d[k + 1].op == UB_OP_LSH64_K && d[k + 1].dst == d[k].dst) {
+			cand = d[k].dst;
+			ysrc = d[k].src;
+			q = k + 1;
+		} else if (d[k].op == UB_OP_LSH64_K) {
+			cand = ysrc = d[k].dst;
+		}
+		if (cand >= 0 && d[q].imm == 32 && fusable(j, q + 1) &&
+		    d[q + 1].op == UB_OP_RSH64_K && d[q + 1].dst == cand && d[q + 1].imm == 32) {
+			zext = true;
+			q += 2;
+			if (fusable(j, q) && d[q].op == UB_OP_LSH64_K && d[q].dst == cand &&
+			    d[q].imm >= 1 && d[q].imm <= 3)
+				scale = (int)d[q++].imm;
+		} else if (cand >= 0 && d[q].imm >= 1 && d[q].imm <= 3) {
+			scale = (int)d[q++].imm;
+		} else {
+			cand = -1;
+		}
+		if (cand >= 0) {
+			xr = cand;
+			yr = ysrc;
+			k = q;
+			if (!fusable(j, k))
+				return 0;
+		}
+	}
+	/* [a = b;] a += x|c|imm */
+	if (d[k].op == UB_OP_MOV64_X && (int)d[k].dst != xr && fusable(j, k + 1) &&
+	    d[k + 1].dst == d[k].dst) {
+		br = d[k].src;
+		k++;
+	} else {
+		br = d[k].dst;
+	}
+	a = d[k].dst;
+	if (d[k].op == UB_OP_ADD64_X && xr >= 0) {
+		if ((int)d[k].src != xr || (int)a == xr || br == xr)
+			return 0;
+		ir = zext ? xr : yr;
+	} else if (d[k].op == UB_OP_ADD64_X && xr < 0) {
+		ir = d[k].src == a ? br : d[k].src;
+		scale = 0;
+	} else if (d[k].op == UB_OP_ADD64_K && xr < 0 && !j->blind) {
+		disp = d[k].imm;
+	} else {
+		return 0;
+	}
+	if (jx_facts(j, k) & UB_FACT_INDEX_BOUNDED)
+		return 0;
+	/* the accesses through a */
+	rd[nrd++] = (unsigned)br;
+	if (ir >= 0)
+		rd[nrd++] = (unsigned)ir;
+	if (xr >= 0)
+		rd[nrd++] = (unsigned)xr;
+	rd[nrd++] = a;
+	first = k + 1;
+	m = first;
+	while (m < first + 8 && fusable(j, m)) {
+		uint8_t fmt = ub_opinfo[d[m].op].fmt;
+		bool load = fmt == F_LDX || fmt == F_LDXS, hits = false;
+		const struct ub_dinsn *lh, *ll;
+		unsigned w1, w2 = 10;	/* registers the unit writes */
+
+		if (!is_mem(&d[m]) || (load ? d[m].src : d[m].dst) != a)
+			break;
+		if (fmt == F_STX && (d[m].src == a || (int)d[m].src == xr))
+			break;
+		if (fmt == F_ST && j->blind)
+			break;
+		if ((int64_t)d[m].off + disp < INT32_MIN + 1 ||
+		    (int64_t)d[m].off + disp > INT32_MAX - 1)
+			break;
+		if (d[m].op == UB_OP_LDXB && match_u16(j, m, &lh, &ll)) {
+			w1 = lh->dst;
+			w2 = ll->dst;
+			m += 4;
+		} else {
+			w1 = load ? d[m].dst : 10;
+			m++;
+		}
+		last_dst = w1;
+		for (int q = 0; q < nrd; q++)
+			hits |= w1 == rd[q] || w2 == rd[q];
+		if (hits)
+			break; /* later accesses would see the new value: stop */
+	}
+	if (m == first)
+		return 0;
+	/* m is one past the last access; the last may have loaded into a
+	 * or x, which then need not be dead */
+	if (last_dst != a && !dead_after(j, m - 1, a))
+		return 0;
+	if (xr >= 0 && last_dst != (unsigned)xr && !dead_after(j, m - 1, (unsigned)xr))
+		return 0;
+	/* emit */
+	if (zext)
+		mov_rr(j, false, bpf2x[xr], bpf2x[yr]);
+	ad.base = bpf2x[br];
+	ad.index = ir >= 0 ? bpf2x[ir] : -1;
+	ad.scale = ir >= 0 ? scale : 0;
+	if (ad.index >= 0 && ad.scale == 0 && (ad.base & 7) == RBP && (ad.index & 7) != RBP) {
+		int t = ad.base; /* rbp/r13 as base would need a disp8 */
+
+		ad.base = ad.index;
+		ad.index = t;
+	}
+	for (size_t q = first; q < m;) {
+		const struct ub_dinsn *lh, *ll;
+
+		ad.off = (int32_t)disp;
+		if (d[q].op == UB_OP_LDXB && match_u16(j, q, &lh, &ll)) {
+			emit_u16_at(j, lh, ll, ad);
+			q += 4;
+		} else {
+			ad.off = (int32_t)(d[q].off + disp);
+			emit_mem_at(j, &d[q], ad);
+			q++;
+		}
+	}
+	return m - 1 - i;
+}
+
+/*
+ * Runs of instructions with a shorter x86 equivalent, when nothing jumps
+ * into the run (so its later instructions only ever run right after the
+ * first), as local rewrites that need no liveness:
+ *   mov a, b; add a, c|imm; a = *(a + off) ->  mov a, [b + c|imm + off]
+ *   a += c; a = *(a + off)                  ->  mov a, [a + c + off]
+ *   mov a, b; a <<= 32; a >>= 32            ->  mov a32, b32
+ *   mov a, b; add a, c|imm                  ->  lea a, [b + c|imm] (64, 32)
+ *   a <<= 32; a >>= 32                      ->  mov a32, a32
+ *   a <<= 32; a s>>= 32                     ->  movsxd a, a32
+ * (the loads overwrite a, so the address they leave out is never seen).
+ * Immediates are only folded without blinding.  Returns how many
+ * instructions after i it emitted too (they then emit nothing).
+ */
+static size_t emit_fused(struct jx *j, size_t i)
+{
+	const struct ub_dinsn *d = &j->prog->d[i], *e = d + 1, *f = d + 2;
+	size_t folded;
+	int a, b;
+
+	if (d->op == UB_OP_LDXB)
+		return emit_u16(j, i);
+	if (d->op != UB_OP_MOV64_X && d->op != UB_OP_MOV32_X && d->op != UB_OP_ADD64_X &&
+	    d->op != UB_OP_ADD64_K && d->op != UB_OP_LSH64_K)
+		return 0; /* what every rule starts with */
+	folded = emit_fold(j, i);
+	if (folded)
+		return folded;
+	if (!fusable(j, i + 1) || e->dst != d->dst || (jx_facts(j, i) & UB_FACT_INDEX_BOUNDED))
+		return 0;
+	a = bpf2x[d->dst];
+	b = bpf2x[d->src];
+	if (d->op == UB_OP_MOV64_X && fusable(j, i + 2) && is_load_into(f, d->dst)) {
+		if (e->op == UB_OP_ADD64_X) {
+			int c = e->src == e->dst ? b : bpf2x[e->src];
+
+			emit_load(j, f, b, c, f->off);
+			return 2;
+		}
+		if (e->op == UB_OP_ADD64_K && !j->blind && (int64_t)e->imm + f->off >= INT32_MIN &&
+		    (int64_t)e->imm + f->off <= INT32_MAX) {
+			emit_load(j, f, b, -1, (int32_t)(e->imm + f->off));
+			return 2;
+		}
+	}
+	if (d->op == UB_OP_ADD64_X && is_load_into(e, d->dst)) {
+		emit_load(j, e, a, b, e->off);
+		return 1;
+	}
+	if (d->op == UB_OP_MOV64_X && e->op == UB_OP_LSH64_K && e->imm == 32 && fusable(j, i + 2) &&
+	    f->op == UB_OP_RSH64_K && f->imm == 32 && f->dst == d->dst) {
+		mov_rr(j, false, a, b);
+		return 2;
+	}
+	if ((d->op == UB_OP_MOV64_X && e->op == UB_OP_ADD64_X) ||
+	    (d->op == UB_OP_MOV32_X && e->op == UB_OP_ADD32_X)) {
+		int c = e->src == e->dst ? b : bpf2x[e->src];
+
+		if ((b & 7) == RBP && (c & 7) != RBP)
+			x_lea(j, d->op == UB_OP_MOV64_X, a, c, b, 0); /* no disp8 */
+		else
+			x_lea(j, d->op == UB_OP_MOV64_X, a, b, c, 0);
+		return 1;
+	}
+	if (!j->blind && ((d->op == UB_OP_MOV64_X && e->op == UB_OP_ADD64_K) ||
+			  (d->op == UB_OP_MOV32_X && e->op == UB_OP_ADD32_K))) {
+		x_mem(j, false, d->op == UB_OP_MOV64_X, 0x8d, a, b, (int32_t)e->imm, false);
+		return 1;
+	}
+	if (d->op == UB_OP_LSH64_K && d->imm == 32 && e->op == UB_OP_RSH64_K && e->imm == 32) {
+		mov_rr(j, false, a, a);
+		return 1;
+	}
+	if (d->op == UB_OP_LSH64_K && d->imm == 32 && e->op == UB_OP_ARSH64_K && e->imm == 32) {
+		x_rr(j, true, 0x63, a, a);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * `r = *(u64 *)(b + off); if x OP r` (or r OP x, r OP imm; u32 loads with
+ * 32-bit jumps) compares with memory directly when r is dead after the
+ * jump: the load emits nothing and emit_jcc() takes its operand.  Clang
+ * reloads spilled loop bounds so.
+ */
+static bool defer_load(struct jx *j, size_t i)
+{
+	const struct ub_dinsn *d = &j->prog->d[i], *e = d + 1;
+	uint8_t fmt;
+	bool w;
+
+	if ((d->op != UB_OP_LDXDW && d->op != UB_OP_LDXW) || !fusable(j, i + 1))
+		return false;
+	fmt = ub_opinfo[e->op].fmt;
+	w = UB_CLASS(ub_opinfo[e->op].code) == UB_CLS_JMP;
+	if ((fmt != F_JMP_X && fmt != F_JMP_K) || w != (d->op == UB_OP_LDXDW) ||
+	    (fmt == F_JMP_K && (e->dst != d->dst || j->blind)) ||
+	    (fmt == F_JMP_X && (e->dst == d->dst) == (e->src == d->dst)) ||
+	    !dead_after(j, i + 1, d->dst))
+		return false;
+	j->deferred = i + 1;
+	return true;
 }
 
 /* Emits instruction i; in_main tells which epilogue exit uses. */
+/*
+ * bpf_map_lookup_elem(map, key) on an ARRAY map that a lddw names in the
+ * same block (nothing jumps in between, nothing else writes r1): the map
+ * the call sees is known at compile time, so the JIT inlines the lookup,
+ * as Linux's array_map_gen_lookup does.  Returns the map, or NULL.
+ */
+static const struct userbpf_map *inline_array(const struct jx *j, size_t i)
+{
+	const struct userbpf_prog *p = j->prog;
+
+	if (p->insns[i].imm != 1 || j->blind)
+		return NULL;
+	for (size_t k = i; k-- > 0 && i - k <= 16;) {
+		const struct ub_dinsn *e = &p->d[k];
+		uint16_t use, def;
+		uint8_t fmt;
+
+		if (j->iflag[k + 1] & IF_TARGET)
+			return NULL;
+		if (e->op == UB_OP__LDDW_HI)
+			continue;
+		if ((e->op == UB_OP_LDDW_MAP_FD || e->op == UB_OP_LDDW_MAP_IDX) && e->dst == 1) {
+			const struct userbpf_map *m = (const struct userbpf_map *)(uintptr_t)e->imm;
+
+			return m->def.type == UB_MAP_ARRAY ? m : NULL;
+		}
+		fmt = ub_opinfo[e->op].fmt;
+		if (fmt == F_CALL || fmt == F_CALL_LOCAL || fmt == F_CALLX)
+			return NULL;
+		insn_use_def(e, &use, &def);
+		if (def & 2)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* cmp r10d, max_entries */
+static void cmp_max(struct jx *j, uint32_t max)
+{
+	if (max <= INT32_MAX) {
+		alu_ri(j, false, 7, TMP, (int32_t)max);
+	} else {
+		mov_ri(j, false, TMP2, max);
+		x_rr(j, false, 0x39, TMP2, TMP);
+	}
+}
+
+/*
+ * r0 = key < max_entries ? data + key * elem : NULL.  After the bounds
+ * check the index is masked (sbb: all ones when below, else zero), so a
+ * mispredicted check cannot read past the array (Spectre v1).
+ */
+static void emit_array_lookup(struct jx *j, const struct userbpf_map *m)
+{
+	int r0 = bpf2x[0];
+	uint32_t max = m->def.max_entries;
+	uint64_t elem = ub_map_percpu_stride(m->def.value_size);
+	size_t l_null, l_done;
+
+	x_mem(j, false, false, 0x8b, TMP, bpf2x[2], 0, false);	/* mov r10d, [key] */
+	cmp_max(j, max);
+	l_null = jcc8_fwd(j, CC_AE);
+	cmp_max(j, max);
+	x_rr(j, true, 0x19, TMP2, TMP2);			/* sbb r11, r11 */
+	x_rr(j, true, 0x21, TMP2, TMP);				/* and r10, r11 */
+	if (elem <= INT32_MAX) {
+		x_rr(j, true, 0x69, TMP, TMP);			/* imul r10, r10, elem */
+		emit4(j, (uint32_t)elem);
+	} else {
+		load_imm64(j, TMP2, elem);
+		x_rr(j, true, 0x0faf, TMP, TMP2);		/* imul r10, r11 */
+	}
+	load_imm64(j, r0, (uint64_t)(uintptr_t)m->data);
+	x_rr(j, true, 0x01, TMP, r0);				/* add r0, r10 */
+	l_done = jmp8_fwd(j);
+	label_here(j, l_null);
+	mov_ri(j, true, r0, 0);
+	label_here(j, l_done);
+}
+
 static void emit_insn(struct jx *j, size_t i, bool in_main)
 {
 	const struct ub_dinsn *d = &j->prog->d[i];
 	const struct ub_opinfo *oi;
 
-	if (d->op >= UB_OP__COUNT)
-		return; /* second half of lddw */
+	j->prev = j->flags;
+	if (j->iflag[i] & IF_TARGET)
+		j->prev.reg = -1; /* reached from elsewhere too */
+	j->flags.reg = -1;
+	if (d->op >= UB_OP__COUNT || i < j->fused_end)
+		return; /* second half of lddw, or emitted with an insn before */
+	j->fused_end = i + 1 + emit_fused(j, i);
+	if (j->fused_end > i + 1 || defer_load(j, i))
+		return;
 	oi = &ub_opinfo[d->op];
 	switch (oi->fmt) {
 	case F_ALU_K: case F_ALU_X: case F_NEG: case F_MOVSX:
@@ -960,14 +1769,22 @@ static void emit_insn(struct jx *j, size_t i, bool in_main)
 	case F_JMP_K: case F_JMP_X:
 		emit_jcc(j, d);
 		break;
-	case F_CALL:
+	case F_CALL: {
+		const struct userbpf_map *m = inline_array(j, i);
+
+		if (m) {
+			emit_array_lookup(j, m);
+			break;
+		}
 		call_abs(j, (const void *)(uintptr_t)d->imm);
 		check_pending(j);
 		break;
+	}
 	case F_CALL_LOCAL:
+		/* No check of c->pending after it: a callee whose helper sets
+		 * it unwinds from there, and so never returns here. */
 		emit1(j, 0xe8);
 		rel32_fn(j, (size_t)d->off);
-		check_pending(j);
 		break;
 	case F_CALLX: {
 		/* A helper id goes through the C trampoline; anything else is a
@@ -1031,52 +1848,123 @@ static bool cpu_has_bmi2(void)
 #endif
 }
 
+/* Lays the code out with the jumps sized as jk[] says now; loop heads
+ * get the padding that aligns them.  Leaves the addresses in j->addr,
+ * j->caddr and j->abort_stub. */
+static void jx_place(struct jx *j, size_t stub0)
+{
+	size_t n = j->prog->cnt, c = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t end0 = i + 1 < n ? j->ncaddr[i + 1] : stub0;
+		size_t body = end0 - j->naddr[i];
+
+		if (j->jk[i] & JK_SHORT)
+			body -= (j->jk[i] & JK_JMP ? 5 : 6) - 2;
+		j->caddr[i] = (uint32_t)c;
+		if ((j->iflag[i] & IF_HEAD) && !j->entry[i])
+			c += (0 - c) & (LOOP_ALIGN - 1);
+		else
+			c += j->naddr[i] - j->ncaddr[i]; /* the prologue, if any */
+		j->addr[i] = (uint32_t)c;
+		c += body;
+	}
+	j->abort_stub = c;
+}
+
+/* The displacement of insn i's short jump in the current layout. */
+static inline int64_t jx_rel8(const struct jx *j, size_t i)
+{
+	int64_t to = j->jk[i] & JK_STUB ? (int64_t)j->abort_stub
+					 : (int64_t)j->addr[j->jt[i]];
+
+	return to - (int64_t)(j->addr[i] + j->jpos[i] + 2);
+}
+
 /*
  * Sizes the variable jumps from what the measuring pass saw (every one
  * long; the rest of the code does not depend on addresses).  Each sweep
- * lays the code out and shortens every jump whose rel8 fits; shortening
- * only brings code closer together, so a jump that fits keeps fitting and
- * the sweeps can stop at any point with a correct layout.  A cap on sweeps
- * keeps a pathological chain of jumps from costing n^2.  Leaves the
- * final addresses in j->addr, j->caddr and j->abort_stub.
+ * lays the code out and shortens every jump whose rel8 fits.  Without
+ * loop alignment, shortening only brings code closer together, so a jump
+ * that fits keeps fitting; the padding of a loop head, though, can grow
+ * by up to LOOP_ALIGN - 1 bytes when the code before it shrinks.  So
+ * after the sweeps every short jump is checked in the final layout, and
+ * one that no longer fits is made long for good (IF_LONG) and the sizing
+ * done again; each round fixes at least one jump, and after a few rounds
+ * every jump goes long, which always fits.  A cap on sweeps keeps a
+ * pathological chain of jumps from costing n^2.  Leaves the final
+ * addresses in j->addr, j->caddr and j->abort_stub.
  */
 static void jx_layout(struct jx *j, size_t stub0)
 {
-	size_t n = j->prog->cnt;
+	size_t n = j->prog->cnt, i;
 
-	for (int sweep = 0;; sweep++) {
-		size_t c = 0, i;
-		bool changed = false;
+	for (int round = 0;; round++) {
+		bool bad = false;
 
-		for (i = 0; i < n; i++) {
-			size_t end0 = i + 1 < n ? j->ncaddr[i + 1] : stub0;
-			size_t body = end0 - j->naddr[i];
+		for (int sweep = 0;; sweep++) {
+			bool changed = false;
 
-			if (j->jk[i] & JK_SHORT)
-				body -= (j->jk[i] & JK_JMP ? 5 : 6) - 2;
-			j->caddr[i] = (uint32_t)c;
-			c += j->naddr[i] - j->ncaddr[i]; /* the prologue, if any */
-			j->addr[i] = (uint32_t)c;
-			c += body;
+			jx_place(j, stub0);
+			if (sweep == 32)
+				break;
+			for (i = 0; i < n; i++) {
+				int64_t rel;
+
+				if (!j->jk[i] || (j->jk[i] & JK_SHORT) || (j->iflag[i] & IF_LONG))
+					continue;
+				rel = jx_rel8(j, i);
+				if (rel >= -128 && rel <= 127) {
+					j->jk[i] |= JK_SHORT;
+					changed = true;
+				}
+			}
+			if (!changed)
+				break;
 		}
-		j->abort_stub = c;
-		if (sweep == 32)
-			break;
 		for (i = 0; i < n; i++) {
-			uint8_t k = j->jk[i];
-			int64_t to, rel;
+			int64_t rel;
 
-			if (!k || (k & JK_SHORT))
+			if (!(j->jk[i] & JK_SHORT))
 				continue;
-			to = k & JK_STUB ? (int64_t)j->abort_stub : (int64_t)j->addr[j->prog->d[i].off];
-			rel = to - (int64_t)(j->addr[i] + j->jpos[i] + 2);
-			if (rel >= -128 && rel <= 127) {
-				j->jk[i] |= JK_SHORT;
-				changed = true;
+			rel = jx_rel8(j, i);
+			if (rel < -128 || rel > 127 || round == 8) {
+				j->jk[i] &= (uint8_t)~JK_SHORT;
+				j->iflag[i] |= IF_LONG;
+				bad = true;
 			}
 		}
-		if (!changed)
+		if (!bad)
 			break;
+		if (round == 8) {
+			jx_place(j, stub0); /* every jump long */
+			break;
+		}
+	}
+}
+
+/* Multi-byte NOPs (as the optimisation manuals of Intel and AMD list
+ * them), n bytes at p. */
+static void jx_nops(uint8_t *p, size_t n)
+{
+	static const uint8_t nop[9][9] = {
+		{ 0x90 },
+		{ 0x66, 0x90 },
+		{ 0x0f, 0x1f, 0x00 },
+		{ 0x0f, 0x1f, 0x40, 0x00 },
+		{ 0x0f, 0x1f, 0x44, 0x00, 0x00 },
+		{ 0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00 },
+		{ 0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00 },
+		{ 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
+		{ 0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
+	};
+
+	while (n) {
+		size_t k = n > 9 ? 9 : n;
+
+		memcpy(p, nop[k - 1], k);
+		p += k;
+		n -= k;
 	}
 }
 
@@ -1098,6 +1986,16 @@ static void jx_relocate(struct jx *j)
 			j->err = -EFAULT;
 			return;
 		}
+		if ((j->iflag[i] & IF_HEAD) && !j->entry[i]) {
+			/* a loop head: its padding replaces the placeholder */
+			if (j->addr[i] - dst > LOOP_ALIGN - 1) {
+				j->err = -EFAULT;
+				return;
+			}
+			jx_nops(j->buf + dst, j->addr[i] - dst);
+			dst = j->addr[i];
+			from = j->naddr[i];
+		}
 		if (!j->jk[i]) {
 			memmove(j->buf + dst, j->buf + from, end - from);
 			dst += end - from;
@@ -1108,7 +2006,7 @@ static void jx_relocate(struct jx *j)
 		j->len = dst + (end - from);
 		j->cur = i;
 		jump_var(j, j->jk[i] & JK_JMP ? -1 : j->jk[i] >> 4, (j->jk[i] & JK_STUB) != 0,
-			 (size_t)j->prog->d[i].off);
+			 j->jt[i]);
 		dst = j->len;
 	}
 	if (dst != j->abort_stub) {
@@ -1158,9 +2056,13 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 	j.entry = ub_calloc(j.rt, n, sizeof(*j.entry));
 	j.jk = ub_calloc(j.rt, n, sizeof(*j.jk));
 	j.jpos = ub_calloc(j.rt, n, sizeof(*j.jpos));
+	j.jt = ub_calloc(j.rt, n, sizeof(*j.jt));
 	j.rpos = ub_calloc(j.rt, n, sizeof(*j.rpos));
+	j.iflag = ub_calloc(j.rt, n, sizeof(*j.iflag));
+
+	j.flags.reg = -1;
 	if (!j.addr || !j.naddr || !j.caddr || !j.ncaddr || !j.entry || !j.jk || !j.jpos ||
-	    !j.rpos) {
+	    !j.rpos || !j.iflag || !j.jt) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -1176,14 +2078,32 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
+		const struct ub_dinsn *d = &prog->d[i];
+		uint8_t fmt = d->op < UB_OP__COUNT ? ub_opinfo[d->op].fmt : F_LDDW;
+
+		if (fmt == F_CALL || fmt == F_CALLX || fmt == F_LDABS || fmt == F_LDIND)
+			j.need_ctx = true;
+		if (fmt == F_JA || fmt == F_JA32 || fmt == F_JMP_K || fmt == F_JMP_X)
+			j.iflag[d->off] |= (uint8_t)(IF_TARGET | ((size_t)d->off <= i ? IF_HEAD : 0));
+		if (j.entry[i])
+			j.iflag[i] |= IF_TARGET;
+	}
+	fn_scan(&j, 0, true, &j.main);
+	for (i = 0; i < n; i++) {
 		/* Calls land on the prologue, jumps on the body. */
 		j.ncaddr[i] = (uint32_t)j.len;
 		if (j.entry[i]) {
 			in_main = i == 0;
-			if (in_main)
+			if (in_main) {
 				main_prologue(&j);
-			else
+			} else {
+				fn_scan(&j, i, false, &j.fn);
 				sub_prologue(&j);
+			}
+		} else if (j.iflag[i] & IF_HEAD) {
+			/* room for the padding, sized by jx_layout() */
+			for (int k = 0; k < LOOP_ALIGN - 1; k++)
+				emit1(&j, 0x90);
 		}
 		j.naddr[i] = (uint32_t)j.len;
 		j.cur = i;
@@ -1220,6 +2140,9 @@ out:
 	ub_free(j.rt, j.entry);
 	ub_free(j.rt, j.jk);
 	ub_free(j.rt, j.jpos);
+	ub_free(j.rt, j.jt);
 	ub_free(j.rt, j.rpos);
+	ub_free(j.rt, j.iflag);
+
 	return err;
 }

@@ -20,12 +20,14 @@ static void prog_free(struct userbpf_prog *prog)
 	if (!prog)
 		return;
 	rt = prog->rt;
+	ub_timers_forget(rt, prog, NULL);
 	ub_jit_free(prog);
 	if (prog->id)
 		ub_rt_id_del(rt, prog->id);
 	for (size_t i = 0; i < prog->map_cnt; i++)
 		ub_map_put(prog->maps[i]);
 	ub_free(rt, prog->maps);
+	ub_free(rt, prog->vfy_facts);
 	ub_free(rt, prog->name);
 	ub_free(rt, prog->insns);
 	ub_free(rt, prog->d);
@@ -371,6 +373,11 @@ int userbpf_prog__verify(struct userbpf_prog *prog, const struct userbpf_verify_
 		err = -EACCES;
 	}
 	if (!err) {
+		/* The verifier's facts, for the JIT (zero-extensions). */
+		ub_free(prog->rt, prog->vfy_facts);
+		prog->vfy_facts = res.facts;
+		prog->facts = res.facts;
+		res.facts = NULL;
 		prog->trusted = true;
 		prog->verified_mem = mem;
 		prog->max_ctx_end = res.max_ctx_end;
@@ -504,29 +511,58 @@ void *userbpf_call__user(const struct userbpf_call *c)
  * with more maps than this share them between programs rarely). */
 #define UB_RUN_EPOCH_MAPS 64
 
-/* The read section a run holds on one map: the hash families' epoch, an
- * LPM trie's reader counters. */
+/* The read section a run holds on one map: the hash families' epoch.
+ * An LPM trie protects a lookup's value only during the lookup (a run that
+ * held the trie's section could not recycle nodes its own writes free:
+ * map_lpm.c), so a value a run keeps may be reused after a concurrent
+ * delete, as with Linux's preallocated hash maps. */
 struct run_section {
 	uint32_t tok;
-	unsigned idx;
-	void *lpm;
 };
 
 static void section_enter(struct userbpf_map *m, struct run_section *s)
 {
 	s->tok = ub_map_epoch_enter(m);
-	s->lpm = m->def.type == UB_MAP_LPM_TRIE ? ub_lpm_read_lock(m, &s->idx) : NULL;
 }
 
 static void section_exit(struct userbpf_map *m, struct run_section *s)
 {
-	if (s->lpm)
-		ub_lpm_read_unlock(s->lpm, s->idx);
 	ub_map_epoch_exit(m, s->tok);
 }
 
-int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opts *opts,
-			 enum ub_dispatch dispatch, uint64_t *ret)
+/* One run of an invocation set up by ub_prog_run_n(): the JIT for
+ * trusted programs where it can, else the interpreter (checked mode, and
+ * so a budget, is the interpreter's). */
+static int run_once(struct userbpf_prog *prog, struct userbpf_call *c, const uint64_t *args,
+		    enum userbpf_engine engine, enum ub_dispatch dispatch, bool trusted,
+		    uint64_t *r0)
+{
+	ub_interp_fn fn;
+
+	if (engine != USERBPF_ENGINE_INTERPRETER && trusted && !c->budget &&
+	    ub_jit_available() && !prog->jit_err) {
+		int err;
+
+		c->fast = true;
+		err = ub_jit_run(prog, c, args, r0);
+		if (err == -EOPNOTSUPP && engine == USERBPF_ENGINE_JIT)
+			ub_log(prog->rt, USERBPF_LOG_WARN,
+			       "prog '%s': --engine jit: the JIT does not handle this program",
+			       prog->name);
+		if (err != -EOPNOTSUPP || engine == USERBPF_ENGINE_JIT)
+			return err;
+	}
+	c->fast = trusted && !c->budget;
+	if (c->fast)
+		fn = dispatch == UB_DISPATCH_SWITCH ? ub_interp_fast_switch : ub_interp_fast_goto;
+	else
+		fn = dispatch == UB_DISPATCH_SWITCH ? ub_interp_checked_switch
+						    : ub_interp_checked_goto;
+	return fn(c, args, r0);
+}
+
+int ub_prog_run_n(struct userbpf_prog *prog, const struct userbpf_run_opts *opts,
+		  enum ub_dispatch dispatch, uint32_t repeat, uint64_t *ret, uint64_t *elapsed_ns)
 {
 	static const uint64_t no_args[5];
 	struct userbpf_call c;
@@ -534,18 +570,20 @@ int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opt
 	enum userbpf_engine engine = USERBPF_ENGINE_DEFAULT;
 	bool trusted_override = false, trusted;
 	struct run_section sect[UB_RUN_EPOCH_MAPS];
-	ub_interp_fn fn;
-	uint64_t r0 = 0;
-	int err;
+	struct userbpf_prog_stats *st;
+	uint64_t r0 = 0, t0 = 0, t1;
+	int err = 0;
 
 	if (!prog || !ret)
-		return ub_err(-EINVAL);
+		return -EINVAL;
+	if (repeat == 0)
+		repeat = 1;
 	memset(&c, 0, sizeof(c));
 	c.rt = prog->rt;
 	c.prog = prog;
 	if (opts) {
 		if (opts->sz < offsetof(struct userbpf_run_opts, insn_count))
-			return ub_err(-EINVAL);
+			return -EINVAL;
 		args = opts->args;
 		c.user_regions = opts->regions;
 		c.user_region_cnt = opts->region_cnt;
@@ -554,13 +592,9 @@ int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opt
 		c.pkt = opts->pkt;
 		c.pkt_len = opts->pkt_len;
 		engine = opts->engine;
-		if (OPTS_HAS(opts, ctx_has_header) && opts->ctx_has_header && args[0]) {
+		if (OPTS_HAS(opts, ctx_has_header) && opts->ctx_has_header && args[0])
 			c.ctx_hdr = (struct userbpf_ctx_header *)(uintptr_t)(args[0] -
 									    USERBPF_CTX_HEADER_SIZE);
-			c.ctx_hdr->prog = prog;
-			c.ctx_hdr->call = &c;
-			c.ctx_hdr->tail_call_cnt = 0;
-		}
 	}
 	trusted = prog->trusted;
 	if (engine == USERBPF_ENGINE_JIT) {
@@ -570,7 +604,7 @@ int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opt
 				  : NULL;
 		if (why) {
 			ub_log(prog->rt, USERBPF_LOG_WARN, "prog '%s': --engine jit: %s", prog->name, why);
-			return ub_err(-EOPNOTSUPP);
+			return -EOPNOTSUPP;
 		}
 	}
 	/* A program verified for r1 = N bytes, r2 = N runs unchecked only
@@ -581,64 +615,95 @@ int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opt
 			ub_log(prog->rt, USERBPF_LOG_WARN,
 			       "prog '%s': --engine jit: verified for %u bytes of data, called with %llu",
 			       prog->name, prog->verified_mem, (unsigned long long)args[1]);
-			return ub_err(-EOPNOTSUPP);
+			return -EOPNOTSUPP;
 		}
 	}
 	if (trusted_override)
 		trusted = false;
+	st = prog->stats;
+	if (st || elapsed_ns)
+		t0 = ub_os_monotonic_ns();
 	/* A run is a read-side critical section of the maps it uses: what
 	 * a lookup returns is not reused under it (map_hash.c). */
 	for (size_t i = 0; i < prog->map_cnt && i < UB_RUN_EPOCH_MAPS; i++)
 		section_enter(prog->maps[i], &sect[i]);
-	/* The JIT by default for trusted programs; checked mode (and so a
-	 * budget) is the interpreter's. */
-	if (engine != USERBPF_ENGINE_INTERPRETER && trusted && !c.budget &&
-	    ub_jit_available() && !prog->jit_err) {
-		c.fast = true;
-		err = ub_jit_run(prog, &c, args, &r0);
-		if (err == -EOPNOTSUPP && engine == USERBPF_ENGINE_JIT)
-			ub_log(prog->rt, USERBPF_LOG_WARN,
-			       "prog '%s': --engine jit: the JIT does not handle this program",
-			       prog->name);
-		if (err != -EOPNOTSUPP || engine == USERBPF_ENGINE_JIT)
-			goto done;
+	for (uint32_t n = 0; n < repeat && !err; n++) {
+		/* Each run starts afresh: its own tail calls, regions, header. */
+		c.prog = prog;
+		c.tail_cnt = 0;
+		c.pending = 0;
+		c.region_cnt = 0;
+		if (c.ctx_hdr) {
+			c.ctx_hdr->prog = prog;
+			c.ctx_hdr->call = &c;
+			c.ctx_hdr->tail_call_cnt = 0;
+		}
+		err = run_once(prog, &c, args, engine, dispatch, trusted, &r0);
 	}
-	c.fast = trusted && !c.budget;
-	if (c.fast)
-		fn = dispatch == UB_DISPATCH_SWITCH ? ub_interp_fast_switch : ub_interp_fast_goto;
-	else
-		fn = dispatch == UB_DISPATCH_SWITCH ? ub_interp_checked_switch
-						    : ub_interp_checked_goto;
-	err = fn(&c, args, &r0);
-done:
 	for (size_t i = 0; i < prog->map_cnt && i < UB_RUN_EPOCH_MAPS; i++)
 		section_exit(prog->maps[i], &sect[i]);
+	if (st || elapsed_ns) {
+		t1 = ub_os_monotonic_ns();
+		if (elapsed_ns)
+			*elapsed_ns = t1 - t0;
+		if (st) {
+			atomic_fetch_add_explicit((_Atomic uint64_t *)&st->run_time_ns, t1 - t0,
+						  memory_order_relaxed);
+			atomic_fetch_add_explicit((_Atomic uint64_t *)&st->run_cnt, repeat,
+						  memory_order_relaxed);
+		}
+	}
 	if (c.ctx_hdr)
 		c.ctx_hdr->call = NULL;
 	ub_free(prog->rt, c.regions);
 	if (opts && OPTS_HAS(opts, insn_count) && opts->insn_count)
 		*opts->insn_count = c.executed;
 	if (err)
-		return ub_err(err);
+		return err;
 	*ret = r0;
 	return 0;
+}
+
+int ub_prog_run_at(struct userbpf_prog *prog, uint64_t fn, const uint64_t args[5],
+		   const struct userbpf_region *regs, size_t nregs, uint64_t *ret)
+{
+	const struct ub_dinsn *t = (const struct ub_dinsn *)(uintptr_t)fn;
+	struct run_section sect[UB_RUN_EPOCH_MAPS];
+	struct userbpf_call c;
+	int err;
+
+	if ((uintptr_t)t < (uintptr_t)prog->d || (uintptr_t)t >= (uintptr_t)(prog->d + prog->cnt) ||
+	    ((uintptr_t)t - (uintptr_t)prog->d) % sizeof(*t) || t->op == UB_OP__LDDW_HI) {
+		ub_log(prog->rt, USERBPF_LOG_WARN, "prog '%s': callback is not a code address of it",
+		       prog->name);
+		return -EINVAL;
+	}
+	memset(&c, 0, sizeof(c));
+	c.rt = prog->rt;
+	c.prog = prog;
+	c.user_regions = regs;
+	c.user_region_cnt = nregs;
+	c.fast = prog->trusted;
+	c.entry = t;
+	for (size_t i = 0; i < prog->map_cnt && i < UB_RUN_EPOCH_MAPS; i++)
+		section_enter(prog->maps[i], &sect[i]);
+	err = (c.fast ? ub_interp_fast_goto : ub_interp_checked_goto)(&c, args, ret);
+	for (size_t i = 0; i < prog->map_cnt && i < UB_RUN_EPOCH_MAPS; i++)
+		section_exit(prog->maps[i], &sect[i]);
+	ub_free(prog->rt, c.regions);
+	return err;
+}
+
+int ub_prog_run_dispatch(struct userbpf_prog *prog, const struct userbpf_run_opts *opts,
+			 enum ub_dispatch dispatch, uint64_t *ret)
+{
+	return ub_err(ub_prog_run_n(prog, opts, dispatch, 1, ret, NULL));
 }
 
 int userbpf_prog__run(struct userbpf_prog *prog, const struct userbpf_run_opts *opts,
 		      uint64_t *ret)
 {
-	struct userbpf_prog_stats *st = prog ? prog->stats : NULL;
-	uint64_t t0;
-	int err;
-
-	if (UB_LIKELY(!st))
-		return ub_prog_run_dispatch(prog, opts, UB_DISPATCH_GOTO, ret);
-	t0 = ub_os_monotonic_ns();
-	err = ub_prog_run_dispatch(prog, opts, UB_DISPATCH_GOTO, ret);
-	atomic_fetch_add_explicit((_Atomic uint64_t *)&st->run_time_ns, ub_os_monotonic_ns() - t0,
-				  memory_order_relaxed);
-	atomic_fetch_add_explicit((_Atomic uint64_t *)&st->run_cnt, 1, memory_order_relaxed);
-	return err;
+	return ub_err(ub_prog_run_n(prog, opts, UB_DISPATCH_GOTO, 1, ret, NULL));
 }
 
 void userbpf_prog__set_stats(struct userbpf_prog *prog, struct userbpf_prog_stats *stats)

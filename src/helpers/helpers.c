@@ -96,7 +96,8 @@ int ub_helpers_install_defaults(struct userbpf_rt *rt)
 		{ 0, NULL },
 	};
 	const struct ub_helper_def *const tables[] = { defaults, ub_map_helper_defs,
-						       ub_str_helper_defs };
+						       ub_str_helper_defs, ub_task_helper_defs,
+						       ub_timer_helper_defs };
 	char name[64];
 
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {

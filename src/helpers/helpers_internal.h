@@ -20,6 +20,8 @@ struct ub_helper_def {
 
 extern const struct ub_helper_def ub_map_helper_defs[];	/* map_helpers.c */
 extern const struct ub_helper_def ub_str_helper_defs[];	/* str_helpers.c */
+extern const struct ub_helper_def ub_task_helper_defs[];	/* task_helpers.c */
+extern const struct ub_helper_def ub_timer_helper_defs[];	/* timer_helpers.c */
 
 /* May the run read (or write) [addr, addr+size)?  Always true for a
  * verified run; otherwise the stack and the run's regions. */

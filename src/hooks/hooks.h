@@ -64,6 +64,12 @@ struct ub_link_rec {
 	char prog[256];			/* program (function) name */
 	char attach[96];		/* canonical attach point */
 	long owner;			/* pid of the process that made it */
+	/* Where the object's maps are pinned, one file per map name, so that
+	 * every traced process (and the attacher) shares them; "" : none. */
+	char maps[UB_LINK_FIELD_MAX];
+	/* The program's pin (src/store), whose run statistics every traced
+	 * process bumps, so `prog show` counts runs; "" : none. */
+	char pin[UB_LINK_FIELD_MAX];
 };
 
 /* Parses the text of a .link file (key=value lines).  Returns 0 or -EINVAL. */
@@ -81,6 +87,24 @@ int ub_store_root(char *buf, size_t sz);
 /* Writes ROOT/links/<pid>-<n>.link atomically and bumps the generation.
  * path receives the file's path.  Returns 0 or a negative errno. */
 int ub_link_create(const char *root, const struct ub_link_rec *r, char *path, size_t sz);
+/*
+ * Pins every map of a loaded object as DIR/NAME, DIR being a new folder
+ * ROOT/.objmaps/<pid>-<n>, so that the programs of its links share them
+ * with the attacher (a map pinned already gets a second name there).
+ * dir receives the folder.  Returns 0 or a negative errno.
+ */
+struct userbpf_obj;
+struct userbpf_prog;
+int ub_link_pin_maps(struct userbpf_obj *obj, const char *root, char *dir, size_t sz);
+/*
+ * Pins prog as ROOT/.progs/<pid>-<n>-NAME (type from its SEC name) for a
+ * link to name: its statistics count the runs in traced processes.  path
+ * receives the pin.  Returns 0 or a negative errno.
+ */
+int ub_link_pin_prog(struct userbpf_prog *prog, const char *sec, const char *root, char *path,
+		     size_t sz);
+/* Removes such a folder and the map names in it. */
+void ub_link_unpin_maps(const char *dir);
 /* Removes a link file and bumps the generation. */
 int ub_link_remove(const char *root, const char *path);
 /* Adds one to ROOT/generation.  Returns 0 or a negative errno. */

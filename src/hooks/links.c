@@ -54,6 +54,10 @@ int ub_link_parse(const char *text, size_t len, struct ub_link_rec *r)
 				err = copy_field(r->prog, sizeof(r->prog), v, vl);
 			else if (kl == 6 && !memcmp(l, "attach", 6))
 				err = copy_field(r->attach, sizeof(r->attach), v, vl);
+			else if (kl == 4 && !memcmp(l, "maps", 4))
+				err = copy_field(r->maps, sizeof(r->maps), v, vl);
+			else if (kl == 3 && !memcmp(l, "pin", 3))
+				err = copy_field(r->pin, sizeof(r->pin), v, vl);
 			else if (kl == 5 && !memcmp(l, "owner", 5)) {
 				long o = 0;
 
@@ -71,8 +75,10 @@ int ub_link_parse(const char *text, size_t len, struct ub_link_rec *r)
 
 int ub_link_format(const struct ub_link_rec *r, char *buf, size_t sz)
 {
-	int n = snprintf(buf, sz, "obj=%s\nprog=%s\nattach=%s\nowner=%ld\n", r->obj, r->prog,
-			 r->attach, r->owner);
+	int n = snprintf(buf, sz, "obj=%s\nprog=%s\nattach=%s\nowner=%ld\n%s%s%s%s%s%s", r->obj,
+			 r->prog, r->attach, r->owner, r->maps[0] ? "maps=" : "", r->maps,
+			 r->maps[0] ? "\n" : "", r->pin[0] ? "pin=" : "", r->pin,
+			 r->pin[0] ? "\n" : "");
 
 	return n < 0 || (size_t)n >= sz ? -ENAMETOOLONG : n;
 }
@@ -82,6 +88,8 @@ int ub_link_format(const struct ub_link_rec *r, char *buf, size_t sz)
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <limits.h>
 
 static int mkdir_0700(const char *p)
 {
@@ -200,4 +208,79 @@ int ub_link_remove(const char *root, const char *path)
 		return -errno;
 	return ub_generation_bump(root);
 }
+int ub_link_pin_maps(struct userbpf_obj *obj, const char *root, char *dir, size_t sz)
+{
+	static int seq;
+	char path[PATH_MAX];
+	int n, err;
+
+	n = snprintf(dir, sz, "%s/.objmaps", root);
+	if (n < 0 || (size_t)n >= sz)
+		return -ENAMETOOLONG;
+	if ((err = mkdir_0700(dir)))
+		return err;
+	n = snprintf(dir, sz, "%s/.objmaps/%ld-%d", root, (long)getpid(), ++seq);
+	if (n < 0 || (size_t)n >= sz)
+		return -ENAMETOOLONG;
+	if ((err = mkdir_0700(dir)))
+		return err;
+	for (size_t i = 0; i < userbpf_obj__map_cnt(obj); i++) {
+		struct userbpf_map *m = userbpf_obj__map(obj, i);
+		const char *old;
+
+		if (!m)
+			return -ENOENT;
+		n = snprintf(path, sizeof(path), "%s/%s", dir, userbpf_obj__map_name(obj, i));
+		if (n < 0 || (size_t)n >= sizeof(path))
+			return -ENAMETOOLONG;
+		old = userbpf_map__pin_path(m);
+		err = old ? userbpf_store__link(old, path) : userbpf_map__pin(m, path) ? -errno : 0;
+		if (err) {
+			ub_link_unpin_maps(dir);
+			return err;
+		}
+	}
+	return 0;
+}
+
+int ub_link_pin_prog(struct userbpf_prog *prog, const char *sec, const char *root, char *path,
+		     size_t sz)
+{
+	static int seq;
+	struct userbpf_prog_pin_opts po = { .sz = sizeof(po), .type = "tracepoint",
+					    .license = "GPL" };
+	int n, err;
+
+	if (sec && (!strncmp(sec, "raw_tracepoint/", 15) || !strncmp(sec, "raw_tp/", 7)))
+		po.type = "raw_tracepoint";
+	n = snprintf(path, sz, "%s/.progs", root);
+	if (n < 0 || (size_t)n >= sz)
+		return -ENAMETOOLONG;
+	if ((err = mkdir_0700(path)))
+		return err;
+	n = snprintf(path, sz, "%s/.progs/%ld-%d-%s", root, (long)getpid(), ++seq,
+		     userbpf_prog__name(prog));
+	if (n < 0 || (size_t)n >= sz)
+		return -ENAMETOOLONG;
+	return userbpf_prog__pin(prog, path, &po) ? -errno : 0;
+}
+
+void ub_link_unpin_maps(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[PATH_MAX];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path))
+			unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
 #endif
+

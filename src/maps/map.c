@@ -174,6 +174,7 @@ static void map_free(struct userbpf_map *m)
 	if (!m)
 		return;
 	rt = m->rt;
+	ub_timers_forget(rt, NULL, m);
 	if (m->id)
 		ub_rt_id_del(rt, m->id);
 	if (m->hdr && m->ops && m->ops->detach)
@@ -329,9 +330,12 @@ int ub_map_pin(struct userbpf_map *m, const char *path)
 	char *p;
 
 	if (m->pin_path) {
-		ub_log(m->rt, USERBPF_LOG_WARN, "map '%s' is pinned at %s already", m->def.name,
-		       m->pin_path);
-		return -EBUSY;
+		/* A second name for the same file, as bpffs allows. */
+		err = userbpf_store__link(m->pin_path, path);
+		if (err)
+			ub_log(m->rt, USERBPF_LOG_WARN, "%s: cannot pin map '%s' (pinned at %s): %s",
+			       path, m->def.name, m->pin_path, userbpf_strerror(err));
+		return err;
 	}
 	p = ub_strdup(m->rt, path);
 	if (!p)
@@ -449,6 +453,88 @@ int ub_map_lookup_and_delete_user(struct userbpf_map *m, const void *key, void *
 	return -EOPNOTSUPP;
 }
 
+/*
+ * Batches, as BPF_MAP_*_BATCH: the batch cursor is a key.  in_batch NULL
+ * starts from the first element; out_batch receives the cursor to go on
+ * from.  Copies at most *count elements and sets *count to how many; when
+ * the walk reaches the end it returns -ENOENT (with what it copied).  With
+ * del, each element is deleted after it is copied.
+ */
+int ub_map_lookup_batch(struct userbpf_map *m, const void *in_batch, void *out_batch,
+			void *keys, void *values, uint32_t *count, uint64_t elem_flags, bool del)
+{
+	size_t ks = m->def.key_size, vs = ub_map_user_value_size(m);
+	uint32_t want = *count, n = 0;
+	const void *prev = in_batch;
+	int err = 0;
+
+	*count = 0;
+	if (!ks || !m->ops->get_next_key || (elem_flags & ~(uint64_t)UB_F_LOCK))
+		return -EINVAL;
+	if (!want)
+		return -EINVAL;
+	while (n < want) {
+		uint8_t *k = (uint8_t *)keys + (size_t)n * ks;
+
+		err = ub_map_get_next_key(m, prev, k);
+		if (err)
+			break;
+		err = ub_map_lookup_user(m, k, (uint8_t *)values + (size_t)n * vs, elem_flags);
+		if (err == -ENOENT) {	/* deleted under us: skip it */
+			memcpy(out_batch, k, ks);
+			prev = out_batch;
+			continue;
+		}
+		if (err)
+			break;
+		memcpy(out_batch, k, ks);
+		if (del) {
+			err = ub_map_delete_user(m, k);
+			if (err)
+				break;
+			/* after a delete the walk restarts, as Linux's does */
+			prev = NULL;
+		} else {
+			prev = out_batch;
+		}
+		n++;
+	}
+	*count = n;
+	return err;
+}
+
+int ub_map_update_batch(struct userbpf_map *m, const void *keys, const void *values,
+			uint32_t *count, uint64_t elem_flags)
+{
+	size_t ks = m->def.key_size, vs = ub_map_user_value_size(m);
+	uint32_t want = *count, n;
+	int err = 0;
+
+	for (n = 0; n < want; n++) {
+		err = ub_map_update_user(m, (const uint8_t *)keys + (size_t)n * ks,
+					 (const uint8_t *)values + (size_t)n * vs, elem_flags);
+		if (err)
+			break;
+	}
+	*count = n;
+	return err;
+}
+
+int ub_map_delete_batch(struct userbpf_map *m, const void *keys, uint32_t *count)
+{
+	size_t ks = m->def.key_size;
+	uint32_t want = *count, n;
+	int err = 0;
+
+	for (n = 0; n < want; n++) {
+		err = ub_map_delete_user(m, (const uint8_t *)keys + (size_t)n * ks);
+		if (err)
+			break;
+	}
+	*count = n;
+	return err;
+}
+
 /* ---- the public API -------------------------------------------------- */
 
 struct userbpf_map *userbpf_map__create(struct userbpf_rt *rt, uint32_t type,
@@ -550,3 +636,37 @@ size_t userbpf_map__user_value_size(const struct userbpf_map *map)
 	return ub_map_user_value_size(map);
 }
 unsigned userbpf_num_possible_cpus(void) { return ub_os_ncpus(); }
+
+int userbpf_map__lookup_batch(struct userbpf_map *map, const void *in_batch, void *out_batch,
+			      void *keys, void *values, uint32_t *count, uint64_t elem_flags)
+{
+	if (!map || !out_batch || !keys || !values || !count)
+		return ub_err(-EINVAL);
+	return ub_err(ub_map_lookup_batch(map, in_batch, out_batch, keys, values, count,
+					  elem_flags, false));
+}
+
+int userbpf_map__lookup_and_delete_batch(struct userbpf_map *map, const void *in_batch,
+					 void *out_batch, void *keys, void *values,
+					 uint32_t *count, uint64_t elem_flags)
+{
+	if (!map || !out_batch || !keys || !values || !count)
+		return ub_err(-EINVAL);
+	return ub_err(ub_map_lookup_batch(map, in_batch, out_batch, keys, values, count,
+					  elem_flags, true));
+}
+
+int userbpf_map__update_batch(struct userbpf_map *map, const void *keys, const void *values,
+			      uint32_t *count, uint64_t elem_flags)
+{
+	if (!map || !keys || !values || !count)
+		return ub_err(-EINVAL);
+	return ub_err(ub_map_update_batch(map, keys, values, count, elem_flags));
+}
+
+int userbpf_map__delete_batch(struct userbpf_map *map, const void *keys, uint32_t *count)
+{
+	if (!map || !keys || !count)
+		return ub_err(-EINVAL);
+	return ub_err(ub_map_delete_batch(map, keys, count));
+}

@@ -269,6 +269,13 @@ int ub_map_delete_user(struct userbpf_map *m, const void *key);
 int ub_map_get_next_key(struct userbpf_map *m, const void *key, void *next_key);
 int ub_map_lookup_and_delete_user(struct userbpf_map *m, const void *key, void *value);
 
+/* Batches (map.c): the cursor is a key; -ENOENT at the end. */
+int ub_map_lookup_batch(struct userbpf_map *m, const void *in_batch, void *out_batch,
+			void *keys, void *values, uint32_t *count, uint64_t elem_flags, bool del);
+int ub_map_update_batch(struct userbpf_map *m, const void *keys, const void *values,
+			uint32_t *count, uint64_t elem_flags);
+int ub_map_delete_batch(struct userbpf_map *m, const void *keys, uint32_t *count);
+
 /* A spin lock in shared memory (struct bpf_spin_lock: 4 bytes). */
 void ub_map_spin_lock(uint32_t *lock);
 void ub_map_spin_unlock(uint32_t *lock);

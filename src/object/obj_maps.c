@@ -803,8 +803,12 @@ static bool file_exists(const char *path)
 /* libbpf's map_is_reuse_compat(). */
 static bool reuse_compat(const struct ub_map_def *a, const struct ub_map_def *b)
 {
+	/* A perf event array of 0 entries has one per CPU. */
+	uint32_t want = b->type == UB_MAP_PERF_EVENT_ARRAY && !b->max_entries ? ub_os_ncpus()
+									     : b->max_entries;
+
 	return a->type == b->type && a->key_size == b->key_size &&
-	       a->value_size == b->value_size && a->max_entries == b->max_entries &&
+	       a->value_size == b->value_size && a->max_entries == want &&
 	       a->map_flags == b->map_flags && a->extra == b->extra;
 }
 
@@ -815,11 +819,13 @@ static int create_one(struct userbpf_obj *obj, struct ub_obj_map *m)
 	char *path = NULL;
 	int err = 0;
 
+	bool by_name = m->pinning == PIN_BY_NAME || obj->pin_all;
+
 	if (m->pinning == PIN_BY_NAME && !obj->pin_root)
 		ub_log(rt, USERBPF_LOG_INFO,
 		       "%s: map '%s' asks to be pinned by name, but no pin_root_path was given: not pinned",
 		       obj->name, m->name);
-	if (m->pinning == PIN_BY_NAME && obj->pin_root) {
+	if (by_name && obj->pin_root) {
 		path = pin_path(obj, m);
 		if (!path)
 			return -ENOMEM;

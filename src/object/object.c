@@ -267,6 +267,8 @@ struct userbpf_obj *userbpf_obj__open_mem(struct userbpf_rt *rt, const void *buf
 	obj->buf = ub_malloc(rt, size ? size : 1);
 	if (!obj->name || !obj->map_pfx || !obj->buf)
 		goto fail;
+	if (OPTS_HAS(opts, pin_all_maps))
+		obj->pin_all = opts->pin_all_maps;
 	if (OPTS_HAS(opts, pin_root_path) && opts->pin_root_path) {
 		obj->pin_root = ub_strdup(rt, opts->pin_root_path);
 		if (!obj->pin_root)
@@ -314,6 +316,8 @@ struct userbpf_obj *userbpf_obj__open_file(struct userbpf_rt *rt, const char *pa
 		o.entry_regs = opts->entry_regs;
 	if (OPTS_HAS(opts, pin_root_path))
 		o.pin_root_path = opts->pin_root_path;
+	if (OPTS_HAS(opts, pin_all_maps))
+		o.pin_all_maps = opts->pin_all_maps;
 	err = ub_read_file(rt, path, &data, &len);
 	if (err) {
 		ub_log(rt, USERBPF_LOG_WARN, "%s: cannot read: %s", path, userbpf_strerror(err));

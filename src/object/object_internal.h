@@ -193,6 +193,7 @@ struct userbpf_obj {
 	char *map_pfx;		/* owned: libbpf's object name (basename up to
 				 * the first '.'), the prefix of data maps */
 	char *pin_root;		/* owned; NULL: no pinning */
+	bool pin_all;		/* every map pinned by name, not only BY_NAME ones */
 	uint8_t *buf;		/* owned copy of the file */
 	size_t size;
 	struct ub_elf elf;

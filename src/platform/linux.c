@@ -8,6 +8,9 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -303,5 +306,29 @@ void ub_os_low_free(void *p, size_t size)
 {
 	if (p)
 		munmap(p, size);
+}
+
+uint64_t ub_os_pid_tgid(void)
+{
+#if defined(__linux__)
+	return ((uint64_t)(uint32_t)getpid() << 32) | (uint32_t)syscall(SYS_gettid);
+#else
+	return ((uint64_t)(uint32_t)getpid() << 32) | (uint32_t)getpid();
+#endif
+}
+
+uint64_t ub_os_uid_gid(void)
+{
+	return ((uint64_t)(uint32_t)getgid() << 32) | (uint32_t)getuid();
+}
+
+void ub_os_comm(char name[16])
+{
+	memset(name, 0, 16);
+#if defined(__linux__)
+	if (prctl(PR_GET_NAME, name) == 0)
+		return;
+#endif
+	memcpy(name, "?", 2);
 }
 #endif

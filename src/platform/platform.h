@@ -42,6 +42,12 @@ size_t ub_os_read_safe(void *dst, const void *src, size_t len);
 void *ub_os_low_alloc(size_t size);
 void ub_os_low_free(void *p, size_t size);
 
+/* The calling thread as Linux's helpers see it: tgid << 32 | tid, and
+ * gid << 32 | uid; its command name (at most 15 bytes and a NUL). */
+uint64_t ub_os_pid_tgid(void);
+uint64_t ub_os_uid_gid(void);
+void ub_os_comm(char name[16]);
+
 /* Possible CPUs (per-CPU maps keep one value slot for each). */
 unsigned ub_os_ncpus(void);
 

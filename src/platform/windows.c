@@ -11,6 +11,7 @@
 #define _CRT_RAND_S
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <windows.h>
 #include <stdint.h>
 #include "platform/platform.h"
@@ -187,5 +188,33 @@ void ub_os_low_free(void *p, size_t size)
 	(void)size;
 	if (p)
 		VirtualFree(p, 0, MEM_RELEASE);
+}
+
+uint64_t ub_os_pid_tgid(void)
+{
+	return ((uint64_t)GetCurrentProcessId() << 32) | GetCurrentThreadId();
+}
+
+uint64_t ub_os_uid_gid(void)
+{
+	return 0;
+}
+
+void ub_os_comm(char name[16])
+{
+	char path[MAX_PATH];
+	DWORD n = GetModuleFileNameA(NULL, path, sizeof(path));
+	const char *base = path;
+
+	memset(name, 0, 16);
+	if (n == 0 || n >= sizeof(path)) {
+		name[0] = '?';
+		return;
+	}
+	for (DWORD i = 0; i < n; i++)
+		if (path[i] == '\\' || path[i] == '/')
+			base = path + i + 1;
+	for (int i = 0; i < 15 && base[i] && base[i] != '.'; i++)
+		name[i] = base[i];
 }
 #endif

@@ -197,6 +197,9 @@ static int tc_ctx(void *user, struct userbpf_test_ctx *t)
 /* A syscall trace event: 8-byte common header, __syscall_nr, 6 args. */
 static const struct userbpf_ctx_field tracepoint_fields[] = { { 0, 64, R } };
 /* struct bpf_raw_tracepoint_args for sys_enter/sys_exit: regs, id/ret. */
+/* BPF_PROG_TYPE_SYSCALL: the caller's bytes, up to 64 KiB as on Linux; a
+ * test run gives the program that many bytes, ctx_in first. */
+static const struct userbpf_ctx_field syscall_fields[] = { { 0, 65535, R | W } };
 static const struct userbpf_ctx_field raw_tp_fields[] = { { 0, 16, R } };
 
 static const char *const xdp_secs[] = { "xdp", "xdp.frags", NULL };
@@ -227,8 +230,8 @@ int ub_progtypes_install_builtin(struct userbpf_rt *rt)
 		  .ctx_field_cnt = sizeof(xdp_fields) / sizeof(xdp_fields[0]), .test_ctx = xdp_ctx },
 		{ .name = "raw_tracepoint", .linux_type = 17, .sec_prefixes = raw_tp_secs,
 		  .ctx_size = 16, .ctx_fields = raw_tp_fields, .ctx_field_cnt = 1 },
-		/* BPF_PROG_TYPE_SYSCALL: the context is the caller's bytes. */
-		{ .name = "syscall", .linux_type = 31, .sec_prefixes = syscall_secs },
+		{ .name = "syscall", .linux_type = 31, .sec_prefixes = syscall_secs,
+		  .ctx_size = 65535, .ctx_fields = syscall_fields, .ctx_field_cnt = 1 },
 	};
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {

@@ -160,7 +160,7 @@ int userbpf_prog__test_run(struct userbpf_prog *prog, struct userbpf_test_run_op
 	uint8_t *ctxmem = NULL, *pkt = NULL;
 	size_t pkt_cap = 0, ctx_size;
 	uint32_t repeat;
-	uint64_t r0 = 0, t0, t1;
+	uint64_t r0 = 0, elapsed = 0;
 	int err;
 
 	if (!prog || !o || o->sz < offsetof(struct userbpf_test_run_opts, duration_ns))
@@ -241,17 +241,12 @@ int userbpf_prog__test_run(struct userbpf_prog *prog, struct userbpf_test_run_op
 		ro.regions = regs;
 		ro.region_cnt = pkt ? 2 : 1;
 		repeat = o->repeat ? o->repeat : 1;
-		t0 = ub_os_monotonic_ns();
-		for (uint32_t i = 0; i < repeat; i++) {
-			if (userbpf_prog__run(prog, &ro, &r0)) {
-				err = -errno;
-				goto out;
-			}
-		}
-		t1 = ub_os_monotonic_ns();
+		err = ub_prog_run_n(prog, &ro, UB_DISPATCH_GOTO, repeat, &r0, &elapsed);
+		if (err)
+			goto out;
 	}
 	o->retval = (uint32_t)r0;
-	o->duration_ns = (t1 - t0) / repeat;
+	o->duration_ns = elapsed / repeat;
 	if (o->data_out && pkt) {
 		size_t n = tc.data_len < o->data_size_out ? tc.data_len : o->data_size_out;
 		memcpy(o->data_out, tc.data, n);

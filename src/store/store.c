@@ -756,6 +756,11 @@ static struct userbpf_prog_stats *pin_stats(struct userbpf_prog_pin *pin)
 	return (struct userbpf_prog_stats *)(void *)((uint8_t *)pin->shm.base + UB_PIN_STATS_OFF);
 }
 
+struct userbpf_prog_stats *userbpf_prog_pin__stats(struct userbpf_prog_pin *pin)
+{
+	return pin && pin->shm.writable ? pin_stats(pin) : NULL;
+}
+
 const struct userbpf_prog_info *userbpf_prog_pin__info(struct userbpf_prog_pin *pin)
 {
 	struct userbpf_prog_stats *st;

@@ -20,8 +20,10 @@ static const struct ub_vfy_hproto table[] = {
 	  GENERIC_MAPS | M(UB_MAP_ARRAY_OF_MAPS) | M(UB_MAP_HASH_OF_MAPS) },
 	{ 2, { UB_RET_INT, { UB_ARG_MAP, UB_ARG_MAP_KEY, UB_ARG_MAP_VALUE, UB_ARG_ANY } }, GENERIC_MAPS },
 	{ 3, { UB_RET_INT, { UB_ARG_MAP, UB_ARG_MAP_KEY } }, GENERIC_MAPS },
+	{ 4, { UB_RET_INT, { UB_ARG_MEM_UNINIT, UB_ARG_SIZE_OR_ZERO, UB_ARG_ANY } }, 0 },
 	{ 5, { UB_RET_INT, { 0 } }, 0 },
-	{ 6, { UB_RET_INT, { UB_ARG_MEM, UB_ARG_SIZE, UB_ARG_ANY, UB_ARG_ANY, UB_ARG_ANY } }, 0 },
+	/* Linux declares only fmt and its size: the arguments may be unset */
+	{ 6, { UB_RET_INT, { UB_ARG_MEM, UB_ARG_SIZE } }, 0 },
 	{ 7, { UB_RET_INT, { 0 } }, 0 },
 	{ 8, { UB_RET_INT, { 0 } }, 0 },
 	{ 12, { UB_RET_VOID, { UB_ARG_CTX, UB_ARG_MAP, UB_ARG_ANY } }, M(UB_MAP_PROG_ARRAY) },

@@ -95,8 +95,8 @@ static const struct userbpf_insn ret7[] = {
 	{ .code = 0xb7, .imm = 7 }, { .code = 0x95 },
 };
 
-/* The data convention (r1 = data, r2 = len; a "syscall" program, whose
- * context is the caller's bytes): map[0][key 0] += 1 through
+/* The data convention (r1 = data, r2 = len; so no program type):
+ * map[0][key 0] += 1 through
  * bpf_map_lookup_elem, and the value of map[0][0] (lddw src 2) + len
  * returned. */
 static const struct userbpf_insn count_prog[] = {
@@ -184,7 +184,7 @@ static void test_prog_pin(void)
 	struct userbpf_prog *p, *q;
 	struct userbpf_prog_opts po = { .sz = sizeof(po), .name = "counter",
 					.entry_regs = (1u << 1) | (1u << 2) };
-	struct userbpf_prog_pin_opts pino = { .sz = sizeof(pino), .type = "syscall", .license = "GPL" };
+	struct userbpf_prog_pin_opts pino = { .sz = sizeof(pino), .type = NULL, .license = "GPL" };
 	struct userbpf_prog_pin *pin, *pin2;
 	const struct userbpf_prog_info *in;
 	struct walked w = { 0 };
@@ -219,7 +219,7 @@ static void test_prog_pin(void)
 		goto out;
 	in = userbpf_prog_pin__info(pin);
 	TL_CHECK("pin: name, type, license, gpl",
-		 !strcmp(in->name, "counter") && !strcmp(in->type, "syscall") &&
+		 !strcmp(in->name, "counter") && !strcmp(in->type, "") &&
 			 !strcmp(in->license, "GPL") && in->gpl_compatible);
 	TL_CHECK("pin: instructions kept",
 		 in->insn_cnt == sizeof(count_prog) / sizeof(count_prog[0]) &&
@@ -393,7 +393,7 @@ static void test_cli(void)
 	snprintf(cmd, sizeof(cmd), "%s/userbpf prog show pinned /sys/fs/bpf/progs/counter", b);
 	rc = sh(cmd, out, sizeof(out));
 	TL_CHECK("cli: prog show",
-		 rc == 0 && strstr(out, ": syscall  name counter  tag ") && strstr(out, "  gpl run_time_ns ") &&
+		 rc == 0 && strstr(out, ": unspec  name counter  tag ") && strstr(out, "  gpl run_time_ns ") &&
 			 strstr(out, " run_cnt 3\n") && strstr(out, "\tpinned /sys/fs/bpf/progs/counter\n") &&
 			 strstr(out, "\tpinned /sys/fs/bpf/more/c2\n") && !strstr(out, ".maps"));
 	hid = strstr(out, "map_ids ");

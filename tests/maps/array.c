@@ -96,7 +96,14 @@ static void test_pin(struct userbpf_rt *rt)
 		return;
 	TL_EQ_U64("pin before write", userbpf_map__update_elem(m, &k, &val, 0), 0);
 	TL_EQ_U64("pin", userbpf_map__pin(m, path), 0);
-	TL_EQ_U64("pin twice is EBUSY", userbpf_map__pin(m, path), (uint64_t)-EBUSY);
+	TL_EQ_U64("pin at the same path again is EEXIST", userbpf_map__pin(m, path), (uint64_t)-EEXIST);
+	{
+		char path2[80];
+		snprintf(path2, sizeof(path2), "%s/m2", dir);
+		TL_EQ_U64("a second pin is a second name", userbpf_map__pin(m, path2), 0);
+		TL_CHECK("second name exists", access(path2, F_OK) == 0);
+		unlink(path2);
+	}
 	m2 = userbpf_map__open_pinned(rt, path);
 	TL_CHECK("open pinned", m2 != NULL);
 	if (m2) {

@@ -21,38 +21,7 @@
 #if defined(__linux__)
 #include <linux/bpf.h>
 #include <sys/syscall.h>
-
-static long sys_bpf(int cmd, union bpf_attr *a)
-{
-	long r = syscall(__NR_bpf, cmd, a, sizeof(*a));
-
-	return r < 0 ? -errno : r;
-}
-
-static int k_create(uint32_t type, uint32_t ks, uint32_t vs, uint32_t max, uint32_t flags)
-{
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_type = type;
-	a.key_size = ks;
-	a.value_size = vs;
-	a.max_entries = max;
-	a.map_flags = flags;
-	return (int)sys_bpf(BPF_MAP_CREATE, &a);
-}
-
-static int k_elem(int cmd, int fd, const void *key, void *value, uint64_t flags)
-{
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_fd = (uint32_t)fd;
-	a.key = (uint64_t)(uintptr_t)key;
-	a.value = (uint64_t)(uintptr_t)value;
-	a.flags = flags;
-	return (int)sys_bpf(cmd, &a);
-}
+#include "tl_kbpf.h"
 
 static int k_next(int fd, const void *key, void *next)
 {
@@ -62,7 +31,7 @@ static int k_next(int fd, const void *key, void *next)
 	a.map_fd = (uint32_t)fd;
 	a.key = (uint64_t)(uintptr_t)key;
 	a.next_key = (uint64_t)(uintptr_t)next;
-	return (int)sys_bpf(BPF_MAP_GET_NEXT_KEY, &a);
+	return (int)kbpf(BPF_MAP_GET_NEXT_KEY, &a);
 }
 
 struct entry {
@@ -90,7 +59,7 @@ static size_t dump(int fd, struct userbpf_map *m, uint32_t ks, size_t vsz, struc
 		memset(&out[n], 0, sizeof(out[n]));
 		memcpy(out[n].kv, key, ks);
 		if (fd >= 0)
-			k_elem(BPF_MAP_LOOKUP_ELEM, fd, key, out[n].kv + ks, 0);
+			kop(BPF_MAP_LOOKUP_ELEM, fd, key, out[n].kv + ks, 0);
 		else
 			userbpf_map__lookup_elem(m, key, out[n].kv + ks, 0);
 		n++;
@@ -120,7 +89,7 @@ static void run(struct userbpf_rt *rt, const struct cfg *c, uint64_t seed, int *
 
 	if (*skipped)
 		return;
-	fd = k_create(c->type, c->ks, c->vs, c->max, c->flags);
+	fd = kcreate(c->type, c->ks, c->vs, c->max, c->flags, 0);
 	if (fd < 0) {
 		snprintf(name, sizeof(name), "kernel diff %s", c->name);
 		tl_skip(name, "bpf(BPF_MAP_CREATE) does not answer here");
@@ -151,21 +120,21 @@ static void run(struct userbpf_rt *rt, const struct cfg *c, uint64_t seed, int *
 		memset(uv, 0xcc, sizeof(uv));
 		switch (op) {
 		case 0: case 1: case 2: case 3:
-			kr = k_elem(BPF_MAP_UPDATE_ELEM, fd, key, v, fl);
+			kr = (int)kop(BPF_MAP_UPDATE_ELEM, fd, key, v, fl);
 			ur = userbpf_map__update_elem(m, key, v, fl);
 			break;
 		case 4: case 5:
-			kr = k_elem(BPF_MAP_DELETE_ELEM, fd, key, NULL, 0);
+			kr = (int)kop(BPF_MAP_DELETE_ELEM, fd, key, NULL, 0);
 			ur = userbpf_map__delete_elem(m, key);
 			break;
 		case 6: case 7:
-			kr = k_elem(BPF_MAP_LOOKUP_ELEM, fd, key, kv, 0);
+			kr = (int)kop(BPF_MAP_LOOKUP_ELEM, fd, key, kv, 0);
 			ur = userbpf_map__lookup_elem(m, key, uv, 0);
 			if (!kr && !ur && memcmp(kv, uv, vsz))
 				kr = 1000;	/* a difference in the value */
 			break;
 		case 8:
-			kr = k_elem(BPF_MAP_LOOKUP_AND_DELETE_ELEM, fd, key, kv, 0);
+			kr = (int)kop(BPF_MAP_LOOKUP_AND_DELETE_ELEM, fd, key, kv, 0);
 			ur = userbpf_map__lookup_and_delete_elem(m, key, uv);
 			if (!kr && !ur && memcmp(kv, uv, vsz))
 				kr = 1000;
@@ -251,7 +220,7 @@ static void create_errors(struct userbpf_rt *rt, int *skipped)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const struct cfg *c = &bad[i];
 		struct userbpf_map_create_opts o = { .sz = sizeof(o), .map_flags = c->flags };
-		int kr = k_create(c->type, c->ks, c->vs, c->max, c->flags), ur;
+		int kr = kcreate(c->type, c->ks, c->vs, c->max, c->flags, 0), ur;
 		struct userbpf_map *m = userbpf_map__create(rt, c->type, "e", c->ks, c->vs, c->max, &o);
 		char name[128];
 
@@ -288,7 +257,7 @@ int main(int argc, char **argv)
 		  BPF_F_NO_COMMON_LRU, 100, 10000 },
 	};
 
-	fd = k_create(BPF_MAP_TYPE_HASH, 4, 4, 4, 0);
+	fd = kcreate(BPF_MAP_TYPE_HASH, 4, 4, 4, 0, 0);
 	if (fd < 0) {
 		tl_skip("kernel diff", "bpf(BPF_MAP_CREATE) does not answer here (not root, or no BPF)");
 		userbpf_rt__free(rt);

@@ -14,43 +14,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "testlib.h"
+#include "tl_kbpf.h"
 #include "tl_rng.h"
 
 /* ---- the kernel, when bpf() answers ------------------------------------- */
-
-static long kbpf(int cmd, union bpf_attr *a)
-{
-	long r = syscall(__NR_bpf, cmd, a, sizeof(*a));
-
-	return r < 0 ? -errno : r;
-}
-
-static int kcreate(uint32_t type, uint32_t ks, uint32_t vs, uint32_t me, uint32_t flags,
-		   uint64_t extra)
-{
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_type = type;
-	a.key_size = ks;
-	a.value_size = vs;
-	a.max_entries = me;
-	a.map_flags = flags;
-	a.map_extra = extra;
-	return (int)kbpf(BPF_MAP_CREATE, &a);
-}
-
-static long kop(int cmd, int fd, const void *key, void *value, uint64_t flags)
-{
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_fd = (uint32_t)fd;
-	a.key = (uint64_t)(uintptr_t)key;
-	a.value = (uint64_t)(uintptr_t)value;
-	a.flags = flags;
-	return kbpf(cmd, &a);
-}
 
 static int kernel_answers(void)
 {

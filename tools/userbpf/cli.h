@@ -45,6 +45,9 @@ struct cli_progs {
 	size_t cnt;
 };
 int cli_open_progs(struct userbpf_rt *rt, const char *path, bool load, struct cli_progs *p);
+/* The same, giving every program the type (NULL: as its SEC name says). */
+int cli_open_progs_typed(struct userbpf_rt *rt, const char *path, bool load, const char *type,
+			 struct cli_progs *p);
 struct userbpf_prog *cli_prog_at(const struct cli_progs *p, size_t i);
 const char *cli_prog_name(const struct cli_progs *p, size_t i);
 const char *cli_prog_section(const struct cli_progs *p, size_t i);
@@ -95,6 +98,17 @@ int cli_real_path(const char *pin, char *buf, size_t size, bool mkdir);
 void cli_display_path(const char *real, char *buf, size_t size);
 /* Finds a pinned object by id: its first real path (and 0), or -ENOENT. */
 int cli_find_by_id(enum userbpf_pin_kind kind, uint64_t id, char *buf, size_t size);
+#define PATH_SZ 4096	/* room for a path */
+
+/* bpftool's handles at argv[0..1]: `pinned FILE`, `id ID` or `name NAME`
+ * of a map or program (want); real (size bytes) receives the pin's path.
+ * Returns 0, or bpftool's exit status after one line. */
+int cli_resolve_handle(struct cli_ctx *x, int argc, char **argv, enum userbpf_pin_kind want,
+		       char *real, size_t size);
+/* The same, moving past the handle; real has PATH_SZ bytes, *what is the
+ * handle's value as given (for messages). */
+int cli_take_handle(struct cli_ctx *x, int *argc, char ***argv, enum userbpf_pin_kind want,
+		    char *real, const char **what);
 /* bpftool's fprint_hex: bytes in hex, a double space every 8, a newline
  * every 16. */
 void cli_print_hex(FILE *f, const uint8_t *p, size_t n);
@@ -125,6 +139,16 @@ struct cli_listing {
 };
 int cli_list_pins(enum userbpf_pin_kind kind, struct cli_listing *l);
 void cli_list_free(struct cli_listing *l);
+/*
+ * `show` of bpftool's prog and map verbs: with a handle, that object with
+ * all its names; without, every pinned object of that kind (a JSON array
+ * with -j).  show() prints one object: path is the handle's pin (NULL when
+ * listing: skip an object that cannot be opened), paths its names.
+ */
+typedef int (*cli_show_fn)(struct cli_ctx *x, const char *path, uint64_t id, char **paths,
+			   size_t npaths);
+int cli_show_pins(struct cli_ctx *x, int argc, char **argv, enum userbpf_pin_kind kind,
+		  cli_show_fn show);
 /* Pins in the store's hidden .maps directory are not shown. */
 bool cli_hidden_pin(const char *real);
 

@@ -264,3 +264,168 @@ bool cli_hidden_pin(const char *real)
 {
 	return strstr(real, "/.maps/") != NULL;
 }
+
+/* ---- handles: pinned FILE, id ID, name NAME ------------------------------ */
+
+struct by_name {
+	const char *name;
+	struct userbpf_rt *rt;
+	enum userbpf_pin_kind kind;
+	char path[PATH_SZ];
+	uint64_t id;
+	int found;
+};
+
+/* Does the pinned object at path carry this name? */
+static bool pin_named(struct userbpf_rt *rt, enum userbpf_pin_kind kind, const char *path,
+		      const char *name)
+{
+	bool same = false;
+
+	if (kind == USERBPF_PIN_MAP) {
+		struct userbpf_map *m = userbpf_map__open_pinned(rt, path);
+
+		same = m && !strcmp(userbpf_map__name(m), name);
+		userbpf_map__free(m);
+	} else {
+		struct userbpf_prog_pin *pin = userbpf_prog_pin__open(rt, path);
+
+		same = pin && !strcmp(userbpf_prog_pin__info(pin)->name, name);
+		userbpf_prog_pin__close(pin);
+	}
+	return same;
+}
+
+static int by_name_cb(const char *path, enum userbpf_pin_kind kind, uint64_t id, void *user)
+{
+	struct by_name *b = user;
+
+	if (kind != b->kind || (b->found && id == b->id))
+		return 0;
+	if (pin_named(b->rt, kind, path, b->name)) {
+		if (!b->found)
+			snprintf(b->path, sizeof(b->path), "%s", path);
+		b->id = id;
+		b->found++;
+	}
+	return 0;
+}
+
+int cli_resolve_handle(struct cli_ctx *x, int argc, char **argv, enum userbpf_pin_kind want,
+		       char *real, size_t size)
+{
+	const bool map = want == USERBPF_PIN_MAP;
+	const char *how, *what;
+	int kind;
+
+	if (argc < 2) {
+		if (argc == 1 && (cli_is_prefix(argv[0], "pinned") || cli_is_prefix(argv[0], "id") ||
+				  cli_is_prefix(argv[0], "name")))
+			return cli_fail(x, CLI_BPFTOOL_ERR, "'%s' needs a value", argv[0]);
+		return cli_fail(x, CLI_BPFTOOL_ERR, map ?
+				"expected a map: id MAP_ID, pinned FILE or name MAP_NAME" :
+				"expected a program: id PROG_ID, pinned FILE or name PROG_NAME");
+	}
+	how = argv[0];
+	what = argv[1];
+	if (cli_is_prefix(how, "id")) {
+		uint32_t id;
+		int err;
+
+		if (!cli_parse_u32(what, &id))
+			return cli_fail(x, CLI_BPFTOOL_ERR, "can't parse %s as ID", what);
+		err = cli_find_by_id(want, id, real, size);
+		if (err)
+			return cli_fail(x, CLI_BPFTOOL_ERR, map ? "get map by id (%u): %s" :
+				       "get by id (%u): %s", id, strerror(-err));
+	} else if (cli_is_prefix(how, "pinned")) {
+		int err = cli_real_path(what, real, size, false);
+
+		if (err)
+			return cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): %s", what, strerror(-err));
+	} else if (cli_is_prefix(how, "name")) {
+		struct by_name b = { .name = what, .rt = x->rt, .kind = want };
+
+		userbpf_store__walk(NULL, by_name_cb, &b);
+		if (!b.found)
+			return cli_fail(x, CLI_BPFTOOL_ERR, "no %s with name %s found",
+					map ? "map" : "program", what);
+		if (b.found > 1)
+			return cli_fail(x, CLI_BPFTOOL_ERR, "several %s match this handle",
+					map ? "maps" : "programs");
+		snprintf(real, size, "%s", b.path);
+	} else {
+		return cli_fail(x, CLI_BPFTOOL_ERR, "expected 'id', 'name' or 'pinned', got: '%s'?", how);
+	}
+	kind = userbpf_store__kind(real);
+	if (kind < 0)
+		return cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): %s", what, strerror(errno));
+	if (kind != (int)want && (kind == USERBPF_PIN_MAP || kind == USERBPF_PIN_PROG))
+		return cli_fail(x, CLI_BPFTOOL_ERR, "incorrect object type: %s",
+				kind == USERBPF_PIN_MAP ? "map" : "prog");
+	if (kind != (int)want)
+		return cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): not a pinned userbpf %s", what,
+				map ? "map" : "program");
+	return 0;
+}
+
+int cli_show_pins(struct cli_ctx *x, int argc, char **argv, enum userbpf_pin_kind kind,
+		  cli_show_fn show)
+{
+	struct cli_listing l;
+	int err, rc = 0;
+
+	if (argc > 0) {
+		char real[PATH_SZ];
+		uint64_t id = 0;
+		size_t k;
+
+		rc = cli_resolve_handle(x, argc, argv, kind, real, sizeof(real));
+		if (rc)
+			return rc;
+		if (argc > 2)
+			return cli_fail(x, CLI_BPFTOOL_ERR, "extra argument '%s'", argv[2]);
+		userbpf_store__id(real, &id);
+		/* every name of this object */
+		err = cli_list_pins(kind, &l);
+		for (k = 0; !err && k < l.n && l.e[k].id != id; k++)
+			;
+		if (!err && k < l.n) {
+			rc = show(x, real, id, l.e[k].paths, l.e[k].npaths);
+		} else {
+			char *one = real;
+			rc = show(x, real, id, &one, 1);
+		}
+		if (!err)
+			cli_list_free(&l);
+		if (!rc && x->c->json)
+			jw_finish(&x->jw);
+		return rc;
+	}
+	err = cli_list_pins(kind, &l);
+	if (err)
+		return cli_fail(x, CLI_BPFTOOL_ERR, "cannot list the store: %s", strerror(-err));
+	if (x->c->json)
+		jw_start_array(&x->jw);
+	for (size_t i = 0; i < l.n; i++)
+		show(x, NULL, l.e[i].id, l.e[i].paths, l.e[i].npaths);
+	if (x->c->json) {
+		jw_end_array(&x->jw);
+		jw_finish(&x->jw);
+	}
+	cli_list_free(&l);
+	return 0;
+}
+
+int cli_take_handle(struct cli_ctx *x, int *argc, char ***argv, enum userbpf_pin_kind want,
+		    char *real, const char **what)
+{
+	int rc = cli_resolve_handle(x, *argc, *argv, want, real, PATH_SZ);
+
+	if (rc)
+		return rc;
+	*what = (*argv)[1];
+	*argc -= 2;
+	*argv += 2;
+	return 0;
+}

@@ -140,6 +140,7 @@ int cmd_run(const struct cli *c, int argc, char **argv)
 	struct userbpf_rt *rt = NULL;
 	struct userbpf_obj *obj = NULL;
 	char root[PATH_MAX], objpath[PATH_MAX], (*links)[PATH_MAX + 64] = NULL;
+	char (*pins)[PATH_MAX + 64] = NULL;
 	size_t nlinks = 0, cnt;
 	int cmd = -1, pfd = -1, rc = CLI_FAIL, err;
 	pid_t child = -1;
@@ -181,12 +182,20 @@ int cmd_run(const struct cli *c, int argc, char **argv)
 	cnt = userbpf_obj__prog_cnt(obj);
 	rec = calloc(1, sizeof(*rec));
 	links = calloc(cnt ? cnt : 1, sizeof(*links));
-	if (!rec || !links) {
+	pins = calloc(cnt ? cnt : 1, sizeof(*pins));
+	if (!rec || !links || !pins) {
 		cli_err("out of memory");
 		goto out;
 	}
 	if (exec_env(root, sizeof(root)))
 		goto out;
+	/* The object's maps, pinned for the traced processes to share. */
+	err = ub_link_pin_maps(obj, root, rec->maps, sizeof(rec->maps));
+	if (err) {
+		cli_err("%s: cannot pin the object's maps in %s: %s", argv[0], root, strerror(-err));
+		rec->maps[0] = 0;
+		goto out;
+	}
 	for (size_t i = 0; i < cnt; i++) {
 		const char *sec = userbpf_obj__prog_section(obj, i), *name = userbpf_obj__prog_name(obj, i);
 		struct ub_attach at;
@@ -202,6 +211,15 @@ int cmd_run(const struct cli *c, int argc, char **argv)
 			cli_err("%s: program '%s': section '%s': %s", argv[0], name, sec, why);
 			goto out;
 		}
+		err = ub_link_pin_prog(userbpf_obj__prog(obj, i), sec, root, pins[nlinks],
+				       sizeof(pins[nlinks]));
+		if (err) {
+			cli_err("%s: program '%s': cannot pin it in %s: %s", argv[0], name, root,
+				strerror(-err));
+			pins[nlinks][0] = 0;
+			goto out;
+		}
+		snprintf(rec->pin, sizeof(rec->pin), "%s", pins[nlinks]);
 		snprintf(rec->obj, sizeof(rec->obj), "%s", objpath);
 		snprintf(rec->prog, sizeof(rec->prog), "%s", name);
 		snprintf(rec->attach, sizeof(rec->attach), "%s", at.canon);
@@ -271,6 +289,12 @@ int cmd_run(const struct cli *c, int argc, char **argv)
 out:
 	for (size_t i = 0; i < nlinks; i++)
 		ub_link_remove(root, links[i]);
+	for (size_t i = 0; pins && i < cnt; i++)
+		if (pins[i][0])
+			unlink(pins[i]);
+	free(pins);
+	if (rec && rec->maps[0])
+		ub_link_unpin_maps(rec->maps);
 	if (pfd >= 0)
 		close(pfd);
 	free(links);

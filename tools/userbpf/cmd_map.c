@@ -14,7 +14,6 @@
 #include <string.h>
 #include "cli.h"
 
-#define PATH_SZ 4096
 
 /* Linux's numbers the CLI needs by name. */
 enum {
@@ -77,94 +76,25 @@ static void map_usage(void)
 
 /* ---- finding maps --------------------------------------------------------- */
 
-struct by_name {
-	const char *name;
-	struct userbpf_rt *rt;
-	char path[PATH_SZ];
-	uint64_t id;
-	int found;
-};
-
-static int by_name_cb(const char *path, enum userbpf_pin_kind kind, uint64_t id, void *user)
-{
-	struct by_name *b = user;
-	struct userbpf_map *m;
-
-	if (kind != USERBPF_PIN_MAP || (b->found && id == b->id))
-		return 0;
-	m = userbpf_map__open_pinned(b->rt, path);
-	if (!m)
-		return 0;
-	if (!strcmp(userbpf_map__name(m), b->name)) {
-		if (!b->found)
-			snprintf(b->path, sizeof(b->path), "%s", path);
-		b->id = id;
-		b->found++;
-	}
-	userbpf_map__free(m);
-	return 0;
-}
-
 /* Opens the map `pinned FILE`, `id ID` or `name NAME` at (*argv)[0..1] and
  * moves past it.  Returns 0, or bpftool's exit status after one line. */
 static int open_map(struct cli_ctx *x, int *argc, char ***argv, struct userbpf_map **out,
 		    char *real_out)
 {
 	char real[PATH_SZ];
-	const char *how, *what;
-	int kind;
+	const char *what = "";
+	int rc;
 
 	*out = NULL;
-	if (*argc < 2) {
-		if (*argc == 1 && (cli_is_prefix((*argv)[0], "pinned") ||
-				   cli_is_prefix((*argv)[0], "id") || cli_is_prefix((*argv)[0], "name")))
-			return cli_fail(x, CLI_BPFTOOL_ERR, "'%s' needs a value", (*argv)[0]);
-		return cli_fail(x, CLI_BPFTOOL_ERR,
-				"expected a map: id MAP_ID, pinned FILE or name MAP_NAME");
-	}
-	how = (*argv)[0];
-	what = (*argv)[1];
-	if (cli_is_prefix(how, "id")) {
-		uint32_t id;
-		int err;
-
-		if (!cli_parse_u32(what, &id))
-			return cli_fail(x, CLI_BPFTOOL_ERR, "can't parse %s as ID", what);
-		err = cli_find_by_id(USERBPF_PIN_MAP, id, real, sizeof(real));
-		if (err)
-			return cli_fail(x, CLI_BPFTOOL_ERR, "get map by id (%u): %s", id, strerror(-err));
-	} else if (cli_is_prefix(how, "pinned")) {
-		int err = cli_real_path(what, real, sizeof(real), false);
-
-		if (err)
-			return cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): %s", what, strerror(-err));
-	} else if (cli_is_prefix(how, "name")) {
-		struct by_name b = { .name = what, .rt = x->rt };
-
-		userbpf_store__walk(NULL, by_name_cb, &b);
-		if (!b.found)
-			return cli_fail(x, CLI_BPFTOOL_ERR, "no map with name %s found", what);
-		if (b.found > 1)
-			return cli_fail(x, CLI_BPFTOOL_ERR, "several maps match this handle");
-		snprintf(real, sizeof(real), "%s", b.path);
-	} else {
-		return cli_fail(x, CLI_BPFTOOL_ERR, "expected 'id', 'name' or 'pinned', got: '%s'?", how);
-	}
-	kind = userbpf_store__kind(real);
-	if (kind < 0)
-		return cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): %s", what, strerror(errno));
-	if (kind == USERBPF_PIN_PROG)
-		return cli_fail(x, CLI_BPFTOOL_ERR, "incorrect object type: prog");
-	if (kind != USERBPF_PIN_MAP)
-		return cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): not a pinned userbpf map", what);
+	rc = cli_take_handle(x, argc, argv, USERBPF_PIN_MAP, real, &what);
+	if (rc)
+		return rc;
 	*out = userbpf_map__open_pinned(x->rt, real);
 	if (!*out)
 		return cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): %s%s", what, strerror(errno),
 				cli_why(x));
 	if (real_out)
 		snprintf(real_out, PATH_SZ, "%s", real);
-	*argc -= 2;
-	*argv += 2;
 	return 0;
 }
 
@@ -553,61 +483,22 @@ static void show_map(struct cli_ctx *x, struct userbpf_map *m, uint64_t id, char
 		printf("\tfrozen\n");
 }
 
+/* One object for cli_show_pins(). */
+static int show_one(struct cli_ctx *x, const char *path, uint64_t id, char **paths, size_t npaths)
+{
+	struct userbpf_map *o = userbpf_map__open_pinned(x->rt, path ? path : paths[0]);
+
+	if (!o)
+		return path ? cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): %s%s", path,
+				       strerror(errno), cli_why(x)) : 0;
+	show_map(x, o, id, paths, npaths);
+	userbpf_map__free(o);
+	return 0;
+}
+
 static int do_show(struct cli_ctx *x, int argc, char **argv)
 {
-	struct cli_listing l;
-	int err;
-
-	if (argc > 0) {
-		struct userbpf_map *m;
-		char real[PATH_SZ];
-		uint64_t id = 0;
-		size_t k;
-		int rc = open_map(x, &argc, &argv, &m, real);
-
-		if (rc)
-			return rc;
-		if (argc > 0) {
-			userbpf_map__free(m);
-			return cli_fail(x, CLI_BPFTOOL_ERR, "extra argument '%s'", argv[0]);
-		}
-		userbpf_store__id(real, &id);
-		/* all the names of this map */
-		err = cli_list_pins(USERBPF_PIN_MAP, &l);
-		for (k = 0; !err && k < l.n && l.e[k].id != id; k++)
-			;
-		if (!err && k < l.n) {
-			show_map(x, m, id, l.e[k].paths, l.e[k].npaths);
-		} else {
-			char *one = real;
-			show_map(x, m, id, &one, 1);
-		}
-		if (x->c->json)
-			jw_finish(&x->jw);
-		if (!err)
-			cli_list_free(&l);
-		userbpf_map__free(m);
-		return 0;
-	}
-	err = cli_list_pins(USERBPF_PIN_MAP, &l);
-	if (err)
-		return cli_fail(x, CLI_BPFTOOL_ERR, "cannot list the store: %s", strerror(-err));
-	if (x->c->json)
-		jw_start_array(&x->jw);
-	for (size_t i = 0; i < l.n; i++) {
-		struct userbpf_map *m = userbpf_map__open_pinned(x->rt, l.e[i].paths[0]);
-
-		if (!m)
-			continue;
-		show_map(x, m, l.e[i].id, l.e[i].paths, l.e[i].npaths);
-		userbpf_map__free(m);
-	}
-	if (x->c->json) {
-		jw_end_array(&x->jw);
-		jw_finish(&x->jw);
-	}
-	cli_list_free(&l);
-	return 0;
+	return cli_show_pins(x, argc, argv, USERBPF_PIN_MAP, show_one);
 }
 
 static int alloc_kv(struct cli_ctx *x, struct userbpf_map *m, uint8_t **key, uint8_t **next,
@@ -705,185 +596,165 @@ out:
 	return rc;
 }
 
-static int do_lookup(struct cli_ctx *x, int argc, char **argv)
-{
+/* What lookup, update, delete and getnext share: the map and the
+ * element the command line names. */
+struct elem_cmd {
 	struct userbpf_map *m;
-	uint8_t *key = NULL, *next = NULL, *value = NULL;
-	bool hk, hv;
-	int rc = open_map(x, &argc, &argv, &m, NULL);
+	uint8_t *key, *next, *value;	/* malloc'ed, the map's sizes */
+	uint64_t flags;			/* any|noexist|exist (update) */
+	bool hk, hv;			/* a key, a value was given */
+};
 
+/* Opens MAP and parses `key ... [value ...] [flags]` (value and flags
+ * only when with_value).  Returns 0, or bpftool's status after one line
+ * (everything freed). */
+static int elem_begin(struct cli_ctx *x, int argc, char **argv, bool with_value,
+		      struct elem_cmd *e)
+{
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	rc = open_map(x, &argc, &argv, &e->m, NULL);
 	if (rc)
 		return rc;
-	rc = alloc_kv(x, m, &key, &next, &value);
+	rc = alloc_kv(x, e->m, &e->key, &e->next, &e->value);
 	if (!rc)
-		rc = parse_elem(x, m, argc, argv, key, NULL, NULL, &hk, &hv);
-	if (rc)
-		goto out;
-	if (!hk && userbpf_map__key_size(m)) {
-		rc = cli_fail(x, CLI_BPFTOOL_ERR, "did not find key");
-		goto out;
+		rc = parse_elem(x, e->m, argc, argv, e->key, with_value ? e->value : NULL,
+				with_value ? &e->flags : NULL, &e->hk, &e->hv);
+	return rc;
+}
+
+static int elem_end(struct elem_cmd *e, int rc)
+{
+	free(e->key);
+	free(e->next);
+	free(e->value);
+	userbpf_map__free(e->m);
+	return rc;
+}
+
+/* bpftool's JSON answer to a command with nothing to say. */
+static void json_null(struct cli_ctx *x)
+{
+	if (x->c->json) {
+		jw_null(&x->jw);
+		jw_finish(&x->jw);
 	}
-	if (userbpf_map__lookup_elem(m, key, value, 0)) {
+}
+
+static int do_lookup(struct cli_ctx *x, int argc, char **argv)
+{
+	struct elem_cmd e;
+	int rc = elem_begin(x, argc, argv, false, &e);
+
+	if (rc)
+		return elem_end(&e, rc);
+	if (!e.hk && userbpf_map__key_size(e.m))
+		return elem_end(&e, cli_fail(x, CLI_BPFTOOL_ERR, "did not find key"));
+	if (userbpf_map__lookup_elem(e.m, e.key, e.value, 0)) {
 		int err = errno;
 
-		if (err == ENOENT) {
-			if (x->c->json) {
-				jw_null(&x->jw);
-				jw_finish(&x->jw);
-			} else {
-				printf("key:\n");
-				cli_print_hex(stdout, key, userbpf_map__key_size(m));
-				printf("\n\nNot found\n");
-			}
-			rc = cli_errno_rc(-ENOENT);
+		if (err != ENOENT)
+			return elem_end(&e, cli_fail(x, cli_errno_rc(-err), "lookup failed: %s%s",
+						     strerror(err), cli_why(x)));
+		if (x->c->json) {
+			jw_null(&x->jw);
+			jw_finish(&x->jw);
 		} else {
-			rc = cli_fail(x, cli_errno_rc(-err), "lookup failed: %s%s", strerror(err),
-				      cli_why(x));
+			printf("key:\n");
+			cli_print_hex(stdout, e.key, userbpf_map__key_size(e.m));
+			printf("\n\nNot found\n");
 		}
-		goto out;
+		return elem_end(&e, cli_errno_rc(-ENOENT));
 	}
 	if (x->c->json) {
-		print_entry_json(x, m, key, value);
+		print_entry_json(x, e.m, e.key, e.value);
 		jw_finish(&x->jw);
 	} else {
-		print_entry_plain(m, key, value);
+		print_entry_plain(e.m, e.key, e.value);
 	}
-out:
-	free(key);
-	free(next);
-	free(value);
-	userbpf_map__free(m);
-	return rc;
+	return elem_end(&e, 0);
 }
 
 static int do_update(struct cli_ctx *x, int argc, char **argv)
 {
-	struct userbpf_map *m;
-	uint8_t *key = NULL, *next = NULL, *value = NULL;
-	uint64_t flags = 0;
-	bool hk, hv;
-	int rc = open_map(x, &argc, &argv, &m, NULL);
+	struct elem_cmd e;
+	int rc = elem_begin(x, argc, argv, true, &e);
 
 	if (rc)
-		return rc;
-	rc = alloc_kv(x, m, &key, &next, &value);
-	if (!rc)
-		rc = parse_elem(x, m, argc, argv, key, value, &flags, &hk, &hv);
-	if (rc)
-		goto out;
-	if (!hk && userbpf_map__key_size(m)) {
-		rc = cli_fail(x, CLI_BPFTOOL_ERR, "did not find key");
-		goto out;
-	}
-	if (!hv) {
-		rc = cli_fail(x, CLI_BPFTOOL_ERR, "did not find value");
-		goto out;
-	}
-	if (userbpf_map__update_elem(m, key, value, flags)) {
+		return elem_end(&e, rc);
+	if (!e.hk && userbpf_map__key_size(e.m))
+		return elem_end(&e, cli_fail(x, CLI_BPFTOOL_ERR, "did not find key"));
+	if (!e.hv)
+		return elem_end(&e, cli_fail(x, CLI_BPFTOOL_ERR, "did not find value"));
+	if (userbpf_map__update_elem(e.m, e.key, e.value, e.flags)) {
 		int err = errno;
 
-		rc = cli_fail(x, cli_errno_rc(-err), "update failed: %s%s", strerror(err), cli_why(x));
-		goto out;
+		return elem_end(&e, cli_fail(x, cli_errno_rc(-err), "update failed: %s%s",
+					     strerror(err), cli_why(x)));
 	}
-	if (x->c->json) {
-		jw_null(&x->jw);
-		jw_finish(&x->jw);
-	}
-out:
-	free(key);
-	free(next);
-	free(value);
-	userbpf_map__free(m);
-	return rc;
+	json_null(x);
+	return elem_end(&e, 0);
 }
 
 static int do_delete(struct cli_ctx *x, int argc, char **argv)
 {
-	struct userbpf_map *m;
-	uint8_t *key = NULL, *next = NULL, *value = NULL;
-	bool hk, hv;
-	int rc = open_map(x, &argc, &argv, &m, NULL);
+	struct elem_cmd e;
+	int rc = elem_begin(x, argc, argv, false, &e);
 
 	if (rc)
-		return rc;
-	rc = alloc_kv(x, m, &key, &next, &value);
-	if (!rc)
-		rc = parse_elem(x, m, argc, argv, key, NULL, NULL, &hk, &hv);
-	if (rc)
-		goto out;
-	if (!hk) {
-		rc = cli_fail(x, CLI_BPFTOOL_ERR, "did not find key");
-		goto out;
-	}
-	if (userbpf_map__delete_elem(m, key)) {
+		return elem_end(&e, rc);
+	if (!e.hk)
+		return elem_end(&e, cli_fail(x, CLI_BPFTOOL_ERR, "did not find key"));
+	if (userbpf_map__delete_elem(e.m, e.key)) {
 		int err = errno;
 
-		rc = cli_fail(x, cli_errno_rc(-err), "delete failed: %s%s", strerror(err), cli_why(x));
-		goto out;
+		return elem_end(&e, cli_fail(x, cli_errno_rc(-err), "delete failed: %s%s",
+					     strerror(err), cli_why(x)));
 	}
-	if (x->c->json) {
-		jw_null(&x->jw);
-		jw_finish(&x->jw);
-	}
-out:
-	free(key);
-	free(next);
-	free(value);
-	userbpf_map__free(m);
-	return rc;
+	json_null(x);
+	return elem_end(&e, 0);
 }
 
 static int do_getnext(struct cli_ctx *x, int argc, char **argv)
 {
-	struct userbpf_map *m;
-	uint8_t *key = NULL, *next = NULL, *value = NULL;
+	struct elem_cmd e;
 	uint32_t ks;
-	bool hk, hv;
-	int rc = open_map(x, &argc, &argv, &m, NULL);
+	int rc = elem_begin(x, argc, argv, false, &e);
 
 	if (rc)
-		return rc;
-	ks = userbpf_map__key_size(m);
-	rc = alloc_kv(x, m, &key, &next, &value);
-	if (!rc)
-		rc = parse_elem(x, m, argc, argv, key, NULL, NULL, &hk, &hv);
-	if (rc)
-		goto out;
-	if (userbpf_map__get_next_key(m, hk ? key : NULL, next)) {
+		return elem_end(&e, rc);
+	ks = userbpf_map__key_size(e.m);
+	if (userbpf_map__get_next_key(e.m, e.hk ? e.key : NULL, e.next)) {
 		int err = errno;
 
-		rc = cli_fail(x, cli_errno_rc(-err), "can't get next key: %s", strerror(err));
-		goto out;
+		return elem_end(&e, cli_fail(x, cli_errno_rc(-err), "can't get next key: %s",
+					     strerror(err)));
 	}
 	if (x->c->json) {
 		jw_start_object(&x->jw);
 		jw_name(&x->jw, "key");
-		if (hk)
-			cli_json_hex(&x->jw, key, ks);
+		if (e.hk)
+			cli_json_hex(&x->jw, e.key, ks);
 		else
 			jw_null(&x->jw);
 		jw_name(&x->jw, "next_key");
-		cli_json_hex(&x->jw, next, ks);
+		cli_json_hex(&x->jw, e.next, ks);
 		jw_end_object(&x->jw);
 		jw_finish(&x->jw);
 	} else {
-		if (hk) {
+		if (e.hk) {
 			printf("key:\n");
-			cli_print_hex(stdout, key, ks);
+			cli_print_hex(stdout, e.key, ks);
 			printf("\n");
 		} else {
 			printf("key: None\n");
 		}
 		printf("next key:\n");
-		cli_print_hex(stdout, next, ks);
+		cli_print_hex(stdout, e.next, ks);
 		printf("\n");
 	}
-out:
-	free(key);
-	free(next);
-	free(value);
-	userbpf_map__free(m);
-	return rc;
+	return elem_end(&e, 0);
 }
 
 static int do_pin(struct cli_ctx *x, int argc, char **argv)

@@ -58,6 +58,12 @@ uint8_t *cli_read_all(const char *path, size_t *len)
 
 int cli_open_progs(struct userbpf_rt *rt, const char *path, bool load, struct cli_progs *p)
 {
+	return cli_open_progs_typed(rt, path, load, NULL, p);
+}
+
+int cli_open_progs_typed(struct userbpf_rt *rt, const char *path, bool load, const char *type,
+			 struct cli_progs *p)
+{
 	size_t len = 0;
 	uint8_t *buf;
 	int err = 0;
@@ -78,13 +84,16 @@ int cli_open_progs(struct userbpf_rt *rt, const char *path, bool load, struct cl
 			if (p->cnt == 0) {
 				cli_err("%s: no programs (no function in a section other than .text)", path);
 				err = -ENOENT;
-			} else if (load && userbpf_obj__load(p->obj)) {
-				err = -errno;
 			}
+			for (size_t i = 0; !err && type && i < p->cnt; i++)
+				if (userbpf_obj__set_prog_type(p->obj, i, type))
+					err = -errno;
+			if (!err && load && userbpf_obj__load(p->obj))
+				err = -errno;
 		}
 	} else {
 		struct userbpf_prog_opts o = { .sz = sizeof(o), .name = path,
-					       .entry_regs = CLI_ENTRY_REGS };
+					       .entry_regs = CLI_ENTRY_REGS, .prog_type = type };
 
 		if (len == 0 || len % 8) {
 			cli_err("%s: %zu bytes is not a whole number of 8-byte instructions", path, len);
@@ -171,14 +180,19 @@ int cmd_verify(const struct cli *c, int argc, char **argv)
 		cli_err("verify needs a FILE");
 		return CLI_USAGE;
 	}
-	if (type)
-		fprintf(stderr,
-			"note: program types are not registered yet: '%s' is checked with r1 = %s\n",
-			type, vo.mem_size ? "the data, r2 = its size" : "a context of 0 bytes");
 	rt = cli_rt(c);
 	if (!rt)
 		return CLI_FAIL;
-	err = cli_open_progs(rt, path, true, &p);
+	if (type && !userbpf_rt__prog_type(rt, type)) {
+		cli_err("unknown program type '%s' (socket_filter, sched_cls, sched_act, xdp, tracepoint, raw_tracepoint, syscall)",
+			type);
+		userbpf_rt__free(rt);
+		return CLI_USAGE;
+	}
+	/* With a type (given, or from the SEC name) the program is checked
+	 * against that type's context; --data-size checks it with r1 = N
+	 * bytes of data and r2 = N instead. */
+	err = cli_open_progs_typed(rt, path, true, type, &p);
 	if (!err) {
 		static char log[1 << 20];
 		for (size_t i = 0; i < p.cnt; i++) {

@@ -20,7 +20,6 @@
 #include <time.h>
 #include "cli.h"
 
-#define PATH_SZ 4096
 
 static void prog_usage(void)
 {
@@ -45,94 +44,24 @@ static void prog_usage(void)
 
 /* ---- finding programs ---------------------------------------------------- */
 
-struct by_name {
-	const char *name;
-	struct userbpf_rt *rt;
-	char path[PATH_SZ];
-	uint64_t id;
-	int found;
-};
-
-static int by_name_cb(const char *path, enum userbpf_pin_kind kind, uint64_t id, void *user)
-{
-	struct by_name *b = user;
-	struct userbpf_prog_pin *pin;
-
-	if (kind != USERBPF_PIN_PROG || (b->found && id == b->id))
-		return 0;
-	pin = userbpf_prog_pin__open(b->rt, path);
-	if (!pin)
-		return 0;
-	if (!strcmp(userbpf_prog_pin__info(pin)->name, b->name)) {
-		if (!b->found)
-			snprintf(b->path, sizeof(b->path), "%s", path);
-		b->id = id;
-		b->found++;
-	}
-	userbpf_prog_pin__close(pin);
-	return 0;
-}
-
 /* Opens PROG (`pinned FILE`, `id ID`, `name NAME`) and moves past it. */
 static int open_prog(struct cli_ctx *x, int *argc, char ***argv, struct userbpf_prog_pin **out,
 		     char *real_out)
 {
 	char real[PATH_SZ];
-	const char *how, *what;
-	int kind;
+	const char *what = "";
+	int rc;
 
 	*out = NULL;
-	if (*argc < 2) {
-		if (*argc == 1 && (cli_is_prefix((*argv)[0], "pinned") ||
-				   cli_is_prefix((*argv)[0], "id") || cli_is_prefix((*argv)[0], "name")))
-			return cli_fail(x, CLI_BPFTOOL_ERR, "'%s' needs a value", (*argv)[0]);
-		return cli_fail(x, CLI_BPFTOOL_ERR,
-				"expected a program: id PROG_ID, pinned FILE or name PROG_NAME");
-	}
-	how = (*argv)[0];
-	what = (*argv)[1];
-	if (cli_is_prefix(how, "id")) {
-		uint32_t id;
-		int err;
-
-		if (!cli_parse_u32(what, &id))
-			return cli_fail(x, CLI_BPFTOOL_ERR, "can't parse %s as ID", what);
-		err = cli_find_by_id(USERBPF_PIN_PROG, id, real, sizeof(real));
-		if (err)
-			return cli_fail(x, CLI_BPFTOOL_ERR, "get by id (%u): %s", id, strerror(-err));
-	} else if (cli_is_prefix(how, "pinned")) {
-		int err = cli_real_path(what, real, sizeof(real), false);
-
-		if (err)
-			return cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): %s", what, strerror(-err));
-	} else if (cli_is_prefix(how, "name")) {
-		struct by_name b = { .name = what, .rt = x->rt };
-
-		userbpf_store__walk(NULL, by_name_cb, &b);
-		if (!b.found)
-			return cli_fail(x, CLI_BPFTOOL_ERR, "no program with name %s found", what);
-		if (b.found > 1)
-			return cli_fail(x, CLI_BPFTOOL_ERR, "several programs match this handle");
-		snprintf(real, sizeof(real), "%s", b.path);
-	} else {
-		return cli_fail(x, CLI_BPFTOOL_ERR, "expected 'id', 'name' or 'pinned', got: '%s'?", how);
-	}
-	kind = userbpf_store__kind(real);
-	if (kind < 0)
-		return cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): %s", what, strerror(errno));
-	if (kind == USERBPF_PIN_MAP)
-		return cli_fail(x, CLI_BPFTOOL_ERR, "incorrect object type: map");
-	if (kind != USERBPF_PIN_PROG)
-		return cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): not a pinned userbpf program",
-				what);
+	rc = cli_take_handle(x, argc, argv, USERBPF_PIN_PROG, real, &what);
+	if (rc)
+		return rc;
 	*out = userbpf_prog_pin__open(x->rt, real);
 	if (!*out)
 		return cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): %s%s", what, strerror(errno),
 				cli_why(x));
 	if (real_out)
 		snprintf(real_out, PATH_SZ, "%s", real);
-	*argc -= 2;
-	*argv += 2;
 	return 0;
 }
 
@@ -446,60 +375,22 @@ static void show_prog(struct cli_ctx *x, struct userbpf_prog_pin *pin, uint64_t 
 	free(ids);
 }
 
+/* One object for cli_show_pins(). */
+static int show_one(struct cli_ctx *x, const char *path, uint64_t id, char **paths, size_t npaths)
+{
+	struct userbpf_prog_pin *o = userbpf_prog_pin__open(x->rt, path ? path : paths[0]);
+
+	if (!o)
+		return path ? cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): %s%s", path,
+				       strerror(errno), cli_why(x)) : 0;
+	show_prog(x, o, id, paths, npaths);
+	userbpf_prog_pin__close(o);
+	return 0;
+}
+
 static int do_show(struct cli_ctx *x, int argc, char **argv)
 {
-	struct cli_listing l;
-	int err;
-
-	if (argc > 0) {
-		struct userbpf_prog_pin *pin;
-		char real[PATH_SZ];
-		uint64_t id = 0;
-		size_t k;
-		int rc = open_prog(x, &argc, &argv, &pin, real);
-
-		if (rc)
-			return rc;
-		if (argc > 0) {
-			userbpf_prog_pin__close(pin);
-			return cli_fail(x, CLI_BPFTOOL_ERR, "extra argument '%s'", argv[0]);
-		}
-		userbpf_store__id(real, &id);
-		err = cli_list_pins(USERBPF_PIN_PROG, &l);
-		for (k = 0; !err && k < l.n && l.e[k].id != id; k++)
-			;
-		if (!err && k < l.n) {
-			show_prog(x, pin, id, l.e[k].paths, l.e[k].npaths);
-		} else {
-			char *one = real;
-			show_prog(x, pin, id, &one, 1);
-		}
-		if (x->c->json)
-			jw_finish(&x->jw);
-		if (!err)
-			cli_list_free(&l);
-		userbpf_prog_pin__close(pin);
-		return 0;
-	}
-	err = cli_list_pins(USERBPF_PIN_PROG, &l);
-	if (err)
-		return cli_fail(x, CLI_BPFTOOL_ERR, "cannot list the store: %s", strerror(-err));
-	if (x->c->json)
-		jw_start_array(&x->jw);
-	for (size_t i = 0; i < l.n; i++) {
-		struct userbpf_prog_pin *pin = userbpf_prog_pin__open(x->rt, l.e[i].paths[0]);
-
-		if (!pin)
-			continue;
-		show_prog(x, pin, l.e[i].id, l.e[i].paths, l.e[i].npaths);
-		userbpf_prog_pin__close(pin);
-	}
-	if (x->c->json) {
-		jw_end_array(&x->jw);
-		jw_finish(&x->jw);
-	}
-	cli_list_free(&l);
-	return 0;
+	return cli_show_pins(x, argc, argv, USERBPF_PIN_PROG, show_one);
 }
 
 /* ---- dump ---------------------------------------------------------------- */

@@ -530,7 +530,17 @@ static void load_link(struct epoch *e, const char *path)
 		warnf("%s: cannot read object '%s': %s", path, r->obj, strerror((int)-n));
 		return;
 	}
-	obj = userbpf_obj__open_mem(e->rt, data, (size_t)n, NULL);
+	{
+		/* The attacher's maps, shared: every map is found by name in
+		 * the link's folder. */
+		struct userbpf_obj_opts oo = { .sz = sizeof(oo), .name = r->obj };
+
+		if (r->maps[0]) {
+			oo.pin_root_path = r->maps;
+			oo.pin_all_maps = true;
+		}
+		obj = userbpf_obj__open_mem(e->rt, data, (size_t)n, &oo);
+	}
 	if (!obj || userbpf_obj__load(obj)) {
 		warnf("%s: cannot load object '%s'", path, r->obj);
 		return;
@@ -539,6 +549,13 @@ static void load_link(struct epoch *e, const char *path)
 	if (!prog) {
 		warnf("%s: object '%s' has no program '%s'", path, r->obj, r->prog);
 		return;
+	}
+	if (r->pin[0]) {
+		/* Runs here count in the program's pin, for `prog show`. */
+		struct userbpf_prog_pin *pin = userbpf_prog_pin__open(e->rt, r->pin);
+
+		if (pin)
+			userbpf_prog__set_stats(prog, userbpf_prog_pin__stats(pin));
 	}
 	{
 		struct userbpf_verify_opts vo = { .sz = sizeof(vo) };
