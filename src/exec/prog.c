@@ -340,11 +340,6 @@ int userbpf_prog__verify(struct userbpf_prog *prog, const struct userbpf_verify_
 		vo.check_return = prog->type->check_return;
 		vo.ret_min = prog->type->ret_min;
 		vo.ret_max = prog->type->ret_max;
-	} else if (!mem && !vo.ctx_size && prog->type && !prog->type->test_ctx) {
-		/* A context of the caller's bytes (BPF_PROG_TYPE_SYSCALL): as
-		 * Linux, any offset below 64 KiB; a test run then needs a
-		 * ctx_in reaching the furthest byte the program touches. */
-		vo.ctx_size = UINT16_MAX;
 	}
 	if (mem) {
 		memset(ent, 0, sizeof(ent));

@@ -174,8 +174,10 @@ int userbpf_prog__test_run(struct userbpf_prog *prog, struct userbpf_test_run_op
 	if ((o->data_size_in && !o->data_in) || (o->ctx_size_in && !o->ctx_in))
 		return ub_err(-EINVAL);
 	ctx_size = t->ctx_size;
-	if (!t->test_ctx && !ctx_size && prog->trusted && o->ctx_size_in < prog->max_ctx_end) {
-		/* Linux's bpf_prog_test_run_syscall: ctx_size_in < max_ctx_offset */
+	if (t->linux_type == 31 && prog->trusted && o->ctx_size_in < prog->max_ctx_end) {
+		/* BPF_PROG_TYPE_SYSCALL: Linux's bpf_prog_test_run_syscall
+		 * refuses a ctx_in short of the furthest byte the verifier saw
+		 * the program touch (max_ctx_offset) */
 		ub_log(rt, USERBPF_LOG_WARN,
 		       "prog '%s': ctx_in of %zu bytes, the program reads and writes %u",
 		       prog->name, o->ctx_size_in, prog->max_ctx_end);
