@@ -26,8 +26,11 @@ for src in $(ls bench/progs/*.c examples/demo/*.bpf.c tests/disasm/progs/*.c \
 		echo "skip clang objects $src: a disassembler fixture (instruction shapes, never run)"; continue ;;
 	esac
 	obj="$tmp/$(echo "$src" | tr / _).o"
+	# clang's default CPU (v1), or v3 for programs that need its atomics
 	if ! clang -O2 -g -target bpf -I"$R/include" -I"/usr/include/$arch" -c "$src" -o "$obj" \
-		>"$tmp/cc" 2>&1; then
+		>"$tmp/cc" 2>&1 &&
+		! clang -O2 -g -target bpf -mcpu=v3 -I"$R/include" -I"/usr/include/$arch" -c "$src" \
+			-o "$obj" >"$tmp/cc" 2>&1; then
 		echo "not ok clang objects $src: clang failed: $(head -1 "$tmp/cc")"
 		continue
 	fi
