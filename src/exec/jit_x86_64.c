@@ -36,8 +36,9 @@
  * BPF stack, so rsp is 16-byte aligned at each call with the shadow space
  * in place.  The callees keep rbx, rbp, rdi, rsi and r12-r15 on both
  * ABIs, which is all the generated code needs across a call (r1..r5 are
- * dead after a helper call by the BPF calling convention).  No xmm
- * register is touched.  Frames stay below 4 KiB, so Windows needs no
+ * dead after a helper call by the BPF calling convention).  Only the
+ * loop preambles touch xmm registers, xmm0-xmm4, which both ABIs leave
+ * to the callee, and they call nothing.  Frames stay below 4 KiB, so Windows needs no
  * stack probes.  The two C entry points that generated code calls
  * (callx with a helper id, legacy packet loads) are reached through
  * ms_abi wrappers, so the Win64 code is the same bytes on Linux, where a
@@ -72,7 +73,11 @@
  * out when the ALU operation just before set the flags the same way, a
  * conditional jump over a goto becomes the inverted jump, and loop heads
  * (targets of backward jumps) are aligned to LOOP_ALIGN bytes with NOPs.
- * None of these applies across a jump target.  Facts from the verifier
+ * None of these applies across a jump target.  Loops that are exactly a
+ * memset, an iota, a memcpy or a memcmp-style scan (jit_loops.c finds
+ * them) get a preamble that runs most of their iterations as SSE2 blocks
+ * and leaves the rest, the exit included, to the ordinary code (see
+ * "loop idioms" below).  Facts from the verifier
  * (jit_internal.h), when given, drop zero-extensions nobody reads and
  * clamp proved-bounded indexes against Spectre v1.
  *
@@ -133,7 +138,10 @@ struct jx {
 	uint32_t *ncaddr;	/* ... as emitted */
 	uint8_t *jk;		/* insn i's jump of variable size: JK_* */
 	uint16_t *jpos;		/* where that jump starts in insn i's body */
-	uint32_t *jt;		/* the insn that jump goes to */
+	uint32_t *jt;		/* the insn that jump goes to (| JT_PRE) */
+	uint32_t *plen;		/* bytes of insn i's loop preamble (before its body) */
+	uint32_t *lat;		/* insn i has a loop preamble: its loop's latch + 1 */
+	uint8_t *nsrc;		/* jumps to insn i (saturating) */
 	uint8_t *rpos;		/* where a rel32 to a function ends in it */
 	bool *entry;		/* insn i starts a function */
 	bool final;		/* false: the measuring pass */
@@ -158,6 +166,10 @@ struct jx {
 /* jk[i]: the kind of insn i's variable jump, and its condition code
  * in the high 4 bits */
 enum { JK_JMP = 1, JK_JCC = 2, JK_STUB = 4, JK_SHORT = 8 };
+
+/* jt[i]: the jump lands on the loop preamble of its target (caddr), not
+ * on its body (addr) */
+#define JT_PRE 0x80000000u
 
 /* iflag[i]: insn i is a jump target or a function entry (IF_TARGET), the
  * head of a loop (IF_HEAD: a jump at or after it goes to it), its jump
@@ -512,6 +524,22 @@ enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_BE = 6, CC_A = 7,
        CC_L = 0xc, CC_GE = 0xd, CC_LE = 0xe, CC_G = 0xf };
 
 /*
+ * Whether the jump being emitted to insn t lands on t's loop preamble:
+ * every jump to t does, but the loop's own jump back (from its latch, or
+ * from the conditional jump before the latch that jcc_target() turned
+ * into the jump back).
+ */
+static bool to_preamble(const struct jx *j, size_t t)
+{
+	size_t latch;
+
+	if (!j->lat[t])
+		return false;
+	latch = j->lat[t] - 1;
+	return !(j->cur == latch || (j->cur + 1 == latch && j->fused_end == latch + 1));
+}
+
+/*
  * The one jump of variable size an instruction may have, always its last
  * bytes: to the body of instruction `target`, or to the unwind stub.  The
  * measuring pass emits it long and notes where it is; the final pass
@@ -531,10 +559,12 @@ static void jump_var(struct jx *j, int cc, bool stub, size_t target)
 		}
 		j->jk[i] = (uint8_t)(cc < 0 ? JK_JMP : JK_JCC | cc << 4) | (stub ? JK_STUB : 0);
 		j->jpos[i] = (uint16_t)pos;
-		j->jt[i] = (uint32_t)target;
+		j->jt[i] = (uint32_t)target | (!stub && to_preamble(j, target) ? JT_PRE : 0);
 		to = (int64_t)j->len;
 	} else {
-		to = stub ? (int64_t)j->abort_stub : (int64_t)j->addr[target];
+		to = stub ? (int64_t)j->abort_stub
+			  : target & JT_PRE ? (int64_t)j->caddr[target & ~JT_PRE]
+					    : (int64_t)j->addr[target];
 	}
 	if (j->final && (j->jk[i] & JK_SHORT)) {
 		rel = to - (int64_t)(j->len + 2);
@@ -1723,6 +1753,489 @@ static void emit_array_lookup(struct jx *j, const struct userbpf_map *m)
 	label_here(j, l_done);
 }
 
+/* ---- loop idioms (jit_loops.c finds them) ---- */
+
+/*
+ * A loop that ub_loop_idiom_find() recognises gets a preamble: code placed
+ * before the loop's first instruction x, which every way into x but the
+ * loop's own jump back passes through.  It works out how many iterations
+ * K may run as a block operation (jit_internal.h says the conditions),
+ * runs them 32 bytes at a time with SSE2 (xmm0-xmm4, volatile in both
+ * ABIs), adds K * step to each induction variable and falls into the
+ * ordinary loop, which runs the rest, the last iteration always among
+ * them: so registers and memory at the exit are the ordinary code's own.
+ * Not with blinding (the preamble has the program's constants in it).
+ *
+ * A compare loop stops at the first 32-byte block that is not all equal.
+ * It must not read what the ordinary loop would not (that loop may stop at
+ * the difference, before memory that is not mapped), so a block that
+ * crosses a page boundary in either stream is compared an element at a
+ * time, stopping at the first difference as the ordinary code does;
+ * every other block lies in a page the loop reads anyway.
+ *
+ * Layout: the preamble is insn x's code from caddr[x] (before a loop
+ * head's padding) to addr[x]; jumps to x but the loop's own carry JT_PRE
+ * and land on caddr[x].  It only jumps inside itself, so it moves with
+ * x's code as it is.  Only insns that some backward jump spans are looked
+ * at, which keeps the search off straight-line code.
+ */
+#define LOOP_BLOCK 32
+
+/* x86 registers of a preamble: R9, R10, R11, then the loop's dead
+ * temporaries. */
+struct loop_regs {
+	int lim, idx, p0, p1, msk, nx;
+	bool shared;		/* both streams off one base: p1 == p0 */
+};
+
+static int loop_log2(uint64_t v)
+{
+	int l = 0;
+
+	while (l < 63 && (1ull << l) < v)
+		l++;
+	return (1ull << l) == v ? l : -1;
+}
+
+static bool fits32(int64_t v)
+{
+	return v >= INT32_MIN && v <= INT32_MAX;
+}
+
+static bool loop_plan(const struct jx *j, const struct ub_loop_idiom *l, struct loop_regs *r)
+{
+	int pool[3 + 10], np = 0, need;
+	const struct ub_loop_addr *a0 = &l->a[0], *a1 = &l->a[1];
+
+	pool[np++] = R9;
+	pool[np++] = TMP;
+	pool[np++] = TMP2;
+	for (int q = 0; q < 10; q++)
+		if ((l->temps >> q) & 1)
+			pool[np++] = bpf2x[q];
+	r->shared = l->kind == UB_LOOP_SET || (a0->base == a1->base && a0->index == a1->index &&
+					       a0->scale == a1->scale);
+	need = 2 + (a0->index >= 0) + (!r->shared && a1->index >= 0) +
+	       (l->kind == UB_LOOP_CMP ? 2 : 0);
+	if (np < need)
+		return false;
+	r->lim = pool[0];
+	r->idx = pool[1];
+	np = 2;
+	/* a stream at a register + disp is addressed off that register */
+	r->p0 = a0->index < 0 ? bpf2x[a0->base] : pool[np++];
+	r->p1 = r->shared ? r->p0 : a1->index < 0 ? bpf2x[a1->base] : pool[np++];
+	r->msk = l->kind == UB_LOOP_CMP ? pool[np++] : -1;
+	r->nx = l->kind == UB_LOOP_CMP ? pool[np++] : -1;
+	if (l->kind == UB_LOOP_COPY && r->shared) {
+		/* the distance is known now: refuse what may feed itself */
+		int64_t g = (int64_t)a1->disp - a0->disp;
+
+		if (g >= 1 && g <= LOOP_BLOCK - 1)
+			return false;
+	}
+	if ((l->kind == UB_LOOP_SET && l->val_reg >= 0 && !fits32(l->val)) ||
+	    (l->bound_reg >= 0 && !fits32(l->bound)) || !fits32(l->test_off))
+		return false;
+	for (int q = 0; q < l->niv; q++)
+		if (l->iv[q].step < INT32_MIN || l->iv[q].step > INT32_MAX)
+			return false;
+	return !j->blind && loop_log2(l->w) >= 0;
+}
+
+/* reg += c (w: 64 bits, else 32 and zero-extended); the plan made sure
+ * that a 64-bit c fits an imm32. */
+static void add_const(struct jx *j, bool w, int reg, int64_t c)
+{
+	if (c)
+		alu_ri(j, w, 0, reg, (int32_t)c);
+}
+
+/* A forward jump with a rel32, patched by label32_here(). */
+static size_t jcc32_fwd(struct jx *j, int cc)
+{
+	if (cc < 0) {
+		emit1(j, 0xe9);
+	} else {
+		emit1(j, 0x0f);
+		emit1(j, (uint8_t)(0x80 | cc));
+	}
+	emit4(j, 0);
+	return j->len;
+}
+
+static void label32_here(struct jx *j, size_t after_jump)
+{
+	uint32_t d = (uint32_t)(j->len - after_jump);
+
+	for (int b = 0; b < 4; b++)
+		patch1(j, after_jump - 4 + (size_t)b, (uint8_t)(d >> (8 * b)));
+}
+
+/* A backward conditional jump to `to` (rel8: loops of the preamble). */
+static void jcc8_back(struct jx *j, int cc, size_t to)
+{
+	int64_t rel = (int64_t)to - (int64_t)(j->len + 2);
+
+	if (rel < -128) {
+		j->err = j->err ? j->err : -E2BIG;
+		return;
+	}
+	emit1(j, (uint8_t)(0x70 | cc));
+	emit1(j, (uint8_t)(int8_t)rel);
+}
+
+/* SSE: [pfx] [REX] 0f op, register operands (w: REX.W). */
+static void sse_rr(struct jx *j, uint8_t pfx, bool w, uint8_t op, int reg, int rm)
+{
+	if (pfx)
+		emit1(j, pfx);
+	rex(j, w, reg, 0, rm, false);
+	emit1(j, 0x0f);
+	emit1(j, op);
+	modrm(j, 3, reg, rm);
+}
+
+/* SSE with a memory operand a. */
+static void sse_mem(struct jx *j, uint8_t pfx, uint8_t op, int reg, struct jx_addr a)
+{
+	emit1(j, pfx);
+	x_mema(j, false, false, 0x0f00u | op, reg, a, false);
+}
+
+enum { X0, X1, X2, X3, X4 };
+
+/* paddb/w/d/q dst, src by lane width */
+static void padd(struct jx *j, unsigned w, int dst, int src)
+{
+	static const uint8_t op[9] = { [1] = 0xfc, [2] = 0xfd, [4] = 0xfe, [8] = 0xd4 };
+
+	sse_rr(j, 0x66, false, op[w], dst, src);
+}
+
+/* Every lane of x (w bytes wide) = its lane 0. */
+static void bcast(struct jx *j, unsigned w, int x)
+{
+	if (w == 1)
+		sse_rr(j, 0x66, false, 0x60, x, x);	/* punpcklbw */
+	if (w <= 2) {
+		sse_rr(j, 0xf2, false, 0x70, x, x);	/* pshuflw x, x, 0 */
+		emit1(j, 0);
+	}
+	if (w == 4) {
+		sse_rr(j, 0x66, false, 0x70, x, x);	/* pshufd x, x, 0 */
+		emit1(j, 0);
+	} else {
+		sse_rr(j, 0x66, false, 0x6c, x, x);	/* punpcklqdq */
+	}
+}
+
+/* movq x, gpr */
+static void movq_xg(struct jx *j, int x, int g)
+{
+	sse_rr(j, 0x66, true, 0x6e, x, g);
+}
+
+/* xmm0, xmm1 = the values of the first two 16-byte halves of a set; xmm2
+ * = what each block adds to them.  Uses g. */
+static void set_vectors(struct jx *j, const struct ub_loop_idiom *l, int g)
+{
+	unsigned w = l->w, lanes = 16 / w;
+	uint64_t mask = w == 8 ? ~0ull : (1ull << (8 * w)) - 1, half[2] = { 0, 0 };
+
+	if (l->val_reg >= 0) {
+		mov_rr(j, true, g, bpf2x[l->val_reg]);
+		add_const(j, true, g, l->val);
+	} else {
+		mov_ri(j, true, g, l->val);
+	}
+	movq_xg(j, X0, g);
+	bcast(j, w, X0);
+	if (!l->val_step) {
+		sse_rr(j, 0x66, false, 0x6f, X1, X0);		/* movdqa */
+		return;
+	}
+	for (unsigned i = 0; i < lanes; i++) {
+		uint64_t v = (uint64_t)i * (uint64_t)l->val_step & mask;
+		unsigned bit = i * w * 8;
+
+		half[bit / 64] |= v << (bit % 64);
+	}
+	mov_ri(j, true, g, (int64_t)half[0]);
+	movq_xg(j, X3, g);
+	mov_ri(j, true, g, (int64_t)half[1]);
+	movq_xg(j, X4, g);
+	sse_rr(j, 0x66, false, 0x6c, X3, X4);			/* punpcklqdq */
+	padd(j, w, X0, X3);					/* lane i: v + i*step */
+	mov_ri(j, true, g, (int64_t)((uint64_t)lanes * (uint64_t)l->val_step & mask));
+	movq_xg(j, X2, g);
+	bcast(j, w, X2);
+	sse_rr(j, 0x66, false, 0x6f, X1, X0);			/* movdqa */
+	padd(j, w, X1, X2);
+	padd(j, w, X2, X2);
+}
+
+/* g = base + index << scale of a (its disp stays in the accesses); a
+ * stream without an index is addressed off its base register itself. */
+static void loop_base(struct jx *j, const struct ub_loop_addr *a, int g)
+{
+	if (a->index >= 0)
+		x_mema(j, false, true, 0x8d, g,
+		       (struct jx_addr){ bpf2x[a->base], bpf2x[a->index], a->scale, 0 }, false);
+}
+
+/* nx = the offset (from idx, a multiple of the block) of the next block
+ * that crosses a page boundary in stream a (base p), if before nx. */
+static void next_cross(struct jx *j, int p, const struct ub_loop_addr *a, const struct loop_regs *r)
+{
+	int t = r->msk;
+	size_t l_none;
+
+	x_mema(j, false, true, 0x8d, t, (struct jx_addr){ p, r->idx, 0, a->disp }, false);
+	x_rr(j, true, 0xf7, 3, t);				/* neg: 4096 - offset */
+	alu_ri(j, false, 4, t, 4095);
+	rex(j, false, 0, 0, t, false);				/* test t, 31 */
+	emit1(j, 0xf7);
+	modrm(j, 3, 0, t);
+	emit4(j, LOOP_BLOCK - 1);
+	l_none = jcc8_fwd(j, CC_E);				/* aligned: never */
+	alu_ri(j, false, 4, t, -LOOP_BLOCK);
+	x_rr(j, true, 0x01, r->idx, t);				/* t += idx */
+	x_rr(j, true, 0x39, r->nx, t);				/* cmp t, nx */
+	x_rr(j, true, 0x0f42, r->nx, t);			/* cmovb nx, t */
+	label_here(j, l_none);
+}
+
+/* The element-wise compare of the block at idx (it crosses a page):
+ * leaves through *l_diff at the first difference, idx unchanged. */
+static void cmp_careful(struct jx *j, const struct ub_loop_idiom *l, const struct loop_regs *r,
+			size_t *l_diff)
+{
+	unsigned w = l->w;
+	int t = r->nx, v = r->msk;
+	struct jx_addr a0 = { r->p0, t, 0, l->a[0].disp }, a1 = { r->p1, t, 0, l->a[1].disp };
+	size_t top;
+
+	mov_rr(j, true, t, r->idx);
+	top = j->len;
+	switch (w) {
+	case 1:
+		x_mema(j, false, false, 0x0fb6, v, a0, false);	/* movzx */
+		x_mema(j, false, false, 0x3a, v, a1, true);	/* cmp v8, [a1] */
+		break;
+	case 2:
+		x_mema(j, false, false, 0x0fb7, v, a0, false);
+		x_mema(j, true, false, 0x3b, v, a1, false);
+		break;
+	default:
+		x_mema(j, false, w == 8, 0x8b, v, a0, false);
+		x_mema(j, false, w == 8, 0x3b, v, a1, false);
+		break;
+	}
+	*l_diff = jcc32_fwd(j, CC_NE);
+	alu_ri(j, true, 0, t, (int32_t)w);
+	x_mema(j, false, true, 0x8d, v, (struct jx_addr){ r->idx, -1, 0, LOOP_BLOCK }, false);
+	x_rr(j, true, 0x39, v, t);				/* cmp t, idx + block */
+	jcc8_back(j, CC_B, top);
+}
+
+static void emit_loop_pre(struct jx *j, size_t x)
+{
+	struct ub_loop_idiom l;
+	struct loop_regs r;
+	bool w;
+	int sl, wl, lim, idx;
+	size_t skip[4], ns = 0, l_diff = 0, l_diff2 = 0, l_care = 0, l_out = 0, top, next;
+	int64_t s;
+
+	if (!ub_loop_idiom_find(j->prog, x, &l) || !loop_plan(j, &l, &r))
+		return;
+	w = !l.test32;
+	s = l.test_step;
+	sl = loop_log2(s < 0 ? (uint64_t)-s : (uint64_t)s);
+	wl = loop_log2(l.w);
+	lim = r.lim;
+	idx = r.idx;
+	/* T: the iteration whose index test leaves */
+	if (l.bound_reg >= 0) {
+		mov_rr(j, w, lim, bpf2x[l.bound_reg]);
+		add_const(j, w, lim, l.bound);
+	} else {
+		mov_ri(j, w, lim, w ? l.bound : (int64_t)(uint32_t)l.bound);
+	}
+	mov_rr(j, w, idx, bpf2x[l.test_reg]);
+	add_const(j, w, idx, l.test_off);
+	if (s > 0) {
+		x_rr(j, w, 0x29, idx, lim);			/* lim = b - v */
+	} else {
+		x_rr(j, w, 0x29, lim, idx);			/* lim = v - b */
+		mov_rr(j, true, lim, idx);
+	}
+	if (sl) {
+		rex(j, w, 0, 0, lim, false);			/* test lim, |s| - 1 */
+		emit1(j, 0xf7);
+		modrm(j, 3, 0, lim);
+		emit4(j, (uint32_t)((1u << sl) - 1));
+		skip[ns++] = jcc32_fwd(j, CC_NE);		/* never leaves */
+		rex(j, true, 0, 0, lim, false);			/* shr lim, sl */
+		emit1(j, 0xc1);
+		modrm(j, 3, 5, lim);
+		emit1(j, (uint8_t)sl);
+	}
+	if (w) {
+		/* far beyond any buffer: leave it to the ordinary code */
+		mov_rr(j, true, idx, lim);
+		rex(j, true, 0, 0, idx, false);			/* shr idx, 40 */
+		emit1(j, 0xc1);
+		modrm(j, 3, 5, idx);
+		emit1(j, 40);
+		skip[ns++] = jcc32_fwd(j, CC_NE);
+	}
+	if (wl) {
+		rex(j, true, 0, 0, lim, false);			/* shl lim, wl: bytes */
+		emit1(j, 0xc1);
+		modrm(j, 3, 4, lim);
+		emit1(j, (uint8_t)wl);
+	}
+	alu_ri(j, true, 4, lim, -LOOP_BLOCK);			/* whole blocks */
+	skip[ns++] = jcc32_fwd(j, CC_E);
+	loop_base(j, &l.a[0], r.p0);
+	if (!r.shared)
+		loop_base(j, &l.a[1], r.p1);
+	if (l.kind == UB_LOOP_COPY && !r.shared) {
+		/* (to + d1) - (from + d0) - 1 below block - 1: it feeds itself */
+		mov_rr(j, true, idx, r.p1);
+		x_rr(j, true, 0x29, r.p0, idx);
+		add_const(j, true, idx, (int64_t)l.a[1].disp - l.a[0].disp - 1);
+		alu_ri(j, true, 7, idx, LOOP_BLOCK - 1);
+		skip[ns++] = jcc32_fwd(j, CC_B);
+	}
+	if (l.kind == UB_LOOP_SET)
+		set_vectors(j, &l, idx);
+	x_rr(j, false, 0x31, idx, idx);				/* idx = 0 */
+	if (l.kind == UB_LOOP_CMP) {
+		mov_ri(j, true, r.nx, -1);
+		next_cross(j, r.p0, &l.a[0], &r);
+		next_cross(j, r.p1, &l.a[1], &r);
+	}
+	/* the block loop */
+	top = j->len;
+	if (l.kind == UB_LOOP_CMP) {
+		struct jx_addr a0 = { r.p0, idx, 0, l.a[0].disp }, a1 = { r.p1, idx, 0, l.a[1].disp };
+		struct jx_addr b0 = a0, b1 = a1;
+
+		b0.off += 16;
+		b1.off += 16;
+		x_rr(j, true, 0x39, r.nx, idx);			/* cmp idx, nx */
+		l_care = jcc32_fwd(j, CC_E);
+		sse_mem(j, 0xf3, 0x6f, X0, a0);			/* movdqu */
+		sse_mem(j, 0xf3, 0x6f, X1, a1);
+		sse_mem(j, 0xf3, 0x6f, X2, b0);
+		sse_mem(j, 0xf3, 0x6f, X3, b1);
+		sse_rr(j, 0x66, false, 0x74, X0, X1);		/* pcmpeqb */
+		sse_rr(j, 0x66, false, 0x74, X2, X3);
+		sse_rr(j, 0x66, false, 0xdb, X0, X2);		/* pand */
+		sse_rr(j, 0x66, false, 0xd7, r.msk, X0);	/* pmovmskb */
+		alu_ri(j, false, 7, r.msk, 0xffff);
+		l_diff = jcc32_fwd(j, CC_NE);
+	} else if (l.kind == UB_LOOP_COPY) {
+		struct jx_addr a0 = { r.p0, idx, 0, l.a[0].disp }, a1 = { r.p1, idx, 0, l.a[1].disp };
+		struct jx_addr b0 = a0, b1 = a1;
+
+		b0.off += 16;
+		b1.off += 16;
+		sse_mem(j, 0xf3, 0x6f, X0, a0);
+		sse_mem(j, 0xf3, 0x6f, X1, b0);
+		sse_mem(j, 0xf3, 0x7f, X0, a1);
+		sse_mem(j, 0xf3, 0x7f, X1, b1);
+	} else {
+		struct jx_addr a0 = { r.p0, idx, 0, l.a[0].disp }, b0 = a0;
+
+		b0.off += 16;
+		sse_mem(j, 0xf3, 0x7f, X0, a0);
+		sse_mem(j, 0xf3, 0x7f, X1, b0);
+		if (l.val_step) {
+			padd(j, l.w, X0, X2);
+			padd(j, l.w, X1, X2);
+		}
+	}
+	next = j->len;
+	alu_ri(j, true, 0, idx, LOOP_BLOCK);
+	x_rr(j, true, 0x39, lim, idx);				/* cmp idx, lim */
+	jcc8_back(j, CC_B, top);
+	if (l.kind == UB_LOOP_CMP) {
+		/* a block across a page boundary, an element at a time */
+		l_out = jcc32_fwd(j, -1);
+		label32_here(j, l_care);
+		cmp_careful(j, &l, &r, &l_diff2);
+		mov_ri(j, true, r.nx, -1);
+		alu_ri(j, true, 0, idx, LOOP_BLOCK);
+		next_cross(j, r.p0, &l.a[0], &r);
+		next_cross(j, r.p1, &l.a[1], &r);
+		alu_ri(j, true, 0, idx, -LOOP_BLOCK);
+		{
+			size_t back = jcc32_fwd(j, -1);		/* to `next` */
+			uint32_t rel = (uint32_t)((int64_t)next - (int64_t)back);
+
+			for (int b = 0; b < 4; b++)
+				patch1(j, back - 4 + (size_t)b, (uint8_t)(rel >> (8 * b)));
+		}
+		label32_here(j, l_out);
+		label32_here(j, l_diff);
+		label32_here(j, l_diff2);
+	}
+	/* idx bytes done: each IV moves on by idx / w iterations */
+	for (int q = 0; q < l.niv; q++) {
+		int reg = bpf2x[l.iv[q].reg];
+		int64_t st = l.iv[q].step;
+
+		if (st == (int64_t)l.w) {
+			x_rr(j, true, 0x01, idx, reg);
+			continue;
+		}
+		mov_rr(j, true, lim, idx);
+		if (wl) {
+			rex(j, true, 0, 0, lim, false);		/* shr lim, wl */
+			emit1(j, 0xc1);
+			modrm(j, 3, 5, lim);
+			emit1(j, (uint8_t)wl);
+		}
+		if (st != 1) {
+			rex(j, true, lim, 0, lim, false);	/* imul lim, lim, st */
+			emit1(j, 0x69);
+			modrm(j, 3, lim, lim);
+			emit4(j, (uint32_t)(int32_t)st);
+		}
+		x_rr(j, true, 0x01, lim, reg);
+	}
+	for (size_t q = 0; q < ns; q++)
+		label32_here(j, skip[q]);
+}
+
+/* Marks insn x for a preamble when it heads a loop idiom that is entered
+ * from outside the loop at x (else the preamble could never run). */
+static void loop_scan(struct jx *j, size_t x)
+{
+	struct ub_loop_idiom l;
+	struct loop_regs r;
+	const struct ub_dinsn *d;
+	uint8_t fmt;
+	bool falls_in;
+
+	if (j->blind || x == 0 || !(j->iflag[x] & IF_TARGET) || j->entry[x])
+		return;
+	d = &j->prog->d[x - 1];
+	fmt = d->op < UB_OP__COUNT ? ub_opinfo[d->op].fmt : F_LDDW;
+	falls_in = fmt != F_JA && fmt != F_JA32 && fmt != F_EXIT;
+	if (!falls_in && j->nsrc[x] < 2)
+		return;
+	if (!ub_loop_idiom_find(j->prog, x, &l) || !loop_plan(j, &l, &r))
+		return;
+	if (!falls_in && j->nsrc[x] == 1)
+		return;
+	j->lat[x] = (uint32_t)l.latch + 1;
+}
+
 static void emit_insn(struct jx *j, size_t i, bool in_main)
 {
 	const struct ub_dinsn *d = &j->prog->d[i];
@@ -1862,10 +2375,11 @@ static void jx_place(struct jx *j, size_t stub0)
 		if (j->jk[i] & JK_SHORT)
 			body -= (j->jk[i] & JK_JMP ? 5 : 6) - 2;
 		j->caddr[i] = (uint32_t)c;
+		c += j->plen[i];
 		if ((j->iflag[i] & IF_HEAD) && !j->entry[i])
 			c += (0 - c) & (LOOP_ALIGN - 1);
 		else
-			c += j->naddr[i] - j->ncaddr[i]; /* the prologue, if any */
+			c += j->naddr[i] - j->ncaddr[i] - j->plen[i]; /* the prologue, if any */
 		j->addr[i] = (uint32_t)c;
 		c += body;
 	}
@@ -1875,8 +2389,10 @@ static void jx_place(struct jx *j, size_t stub0)
 /* The displacement of insn i's short jump in the current layout. */
 static inline int64_t jx_rel8(const struct jx *j, size_t i)
 {
+	uint32_t t = j->jt[i];
 	int64_t to = j->jk[i] & JK_STUB ? (int64_t)j->abort_stub
-					 : (int64_t)j->addr[j->jt[i]];
+		     : t & JT_PRE	 ? (int64_t)j->caddr[t & ~JT_PRE]
+					 : (int64_t)j->addr[t];
 
 	return to - (int64_t)(j->addr[i] + j->jpos[i] + 2);
 }
@@ -1987,7 +2503,10 @@ static void jx_relocate(struct jx *j)
 			return;
 		}
 		if ((j->iflag[i] & IF_HEAD) && !j->entry[i]) {
-			/* a loop head: its padding replaces the placeholder */
+			/* a loop head: its preamble, then padding in place of
+			 * the placeholder */
+			memmove(j->buf + dst, j->buf + from, j->plen[i]);
+			dst += j->plen[i];
 			if (j->addr[i] - dst > LOOP_ALIGN - 1) {
 				j->err = -EFAULT;
 				return;
@@ -2059,10 +2578,13 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 	j.jt = ub_calloc(j.rt, n, sizeof(*j.jt));
 	j.rpos = ub_calloc(j.rt, n, sizeof(*j.rpos));
 	j.iflag = ub_calloc(j.rt, n, sizeof(*j.iflag));
+	j.plen = ub_calloc(j.rt, n, sizeof(*j.plen));
+	j.lat = ub_calloc(j.rt, n, sizeof(*j.lat));
+	j.nsrc = ub_calloc(j.rt, n, sizeof(*j.nsrc));
 
 	j.flags.reg = -1;
 	if (!j.addr || !j.naddr || !j.caddr || !j.ncaddr || !j.entry || !j.jk || !j.jpos ||
-	    !j.rpos || !j.iflag || !j.jt) {
+	    !j.rpos || !j.iflag || !j.jt || !j.plen || !j.lat || !j.nsrc) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -2083,10 +2605,30 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 
 		if (fmt == F_CALL || fmt == F_CALLX || fmt == F_LDABS || fmt == F_LDIND)
 			j.need_ctx = true;
-		if (fmt == F_JA || fmt == F_JA32 || fmt == F_JMP_K || fmt == F_JMP_X)
+		if (fmt == F_JA || fmt == F_JA32 || fmt == F_JMP_K || fmt == F_JMP_X) {
 			j.iflag[d->off] |= (uint8_t)(IF_TARGET | ((size_t)d->off <= i ? IF_HEAD : 0));
+			if (j.nsrc[d->off] < UINT8_MAX)
+				j.nsrc[d->off]++;
+			if ((size_t)d->off <= i) {
+				/* lat[] counts, for now, the backward jumps around */
+				j.lat[d->off]++;
+				if (i + 1 < n)
+					j.lat[i + 1]--;
+			}
+		}
 		if (j.entry[i])
 			j.iflag[i] |= IF_TARGET;
+	}
+	{
+		/* only insns some backward jump spans can be in a loop */
+		uint32_t around = 0;
+
+		for (i = 0; i < n; i++) {
+			around += j.lat[i];
+			j.lat[i] = 0;
+			if (around)
+				loop_scan(&j, i);
+		}
 	}
 	fn_scan(&j, 0, true, &j.main);
 	for (i = 0; i < n; i++) {
@@ -2100,10 +2642,15 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 				fn_scan(&j, i, false, &j.fn);
 				sub_prologue(&j);
 			}
-		} else if (j.iflag[i] & IF_HEAD) {
+		} else {
+			j.cur = i;
+			if (j.lat[i])
+				emit_loop_pre(&j, i);
+			j.plen[i] = (uint32_t)(j.len - j.ncaddr[i]);
 			/* room for the padding, sized by jx_layout() */
-			for (int k = 0; k < LOOP_ALIGN - 1; k++)
-				emit1(&j, 0x90);
+			if (j.iflag[i] & IF_HEAD)
+				for (int k = 0; k < LOOP_ALIGN - 1; k++)
+					emit1(&j, 0x90);
 		}
 		j.naddr[i] = (uint32_t)j.len;
 		j.cur = i;
@@ -2143,6 +2690,9 @@ out:
 	ub_free(j.rt, j.jt);
 	ub_free(j.rt, j.rpos);
 	ub_free(j.rt, j.iflag);
+	ub_free(j.rt, j.plen);
+	ub_free(j.rt, j.lat);
+	ub_free(j.rt, j.nsrc);
 
 	return err;
 }
