@@ -70,7 +70,11 @@
  * register again; emit_u16: a 16-bit value read a byte at a time; a
  * load that only feeds the compare after it becomes a compare with
  * memory, defer_load), a compare with 0 is left
- * out when the ALU operation just before set the flags the same way, a
+ * out when the ALU operation just before set the flags the same way
+ * (register moves in between leave them alone), a multiply by a small
+ * constant is a shift, a lea or a shift and an add/sub (emit_mul_k), a
+ * move that only one side of the conditional jump after it needs is sunk
+ * into that side (sink_scan), a
  * conditional jump over a goto becomes the inverted jump, and loop heads
  * (targets of backward jumps) are aligned to LOOP_ALIGN bytes with NOPs.
  * None of these applies across a jump target.  Loops that are exactly a
@@ -160,6 +164,12 @@ struct jx {
 	struct jx_flags flags;	/* what the flags say after the insn emitted last */
 	struct jx_flags prev;	/* ... after the one before it */
 	struct jx_frame main;	/* the main function's frame */
+	size_t main_end;	/* the main function is insns [0, main_end) */
+	uint8_t *sunk;		/* SINK_* of insn i: emitted elsewhere */
+	uint8_t *poff;		/* where the stub for jumps with JT_PRE starts
+				 * in insn i's prefix (sunk moves) */
+	uint32_t *stub_from;	/* insn i's prefix has a stub: the jcc + 1 whose
+				 * taken side lands there */
 	struct jx_frame fn;	/* the frame of the callee being emitted */
 };
 
@@ -533,6 +543,8 @@ static bool to_preamble(const struct jx *j, size_t t)
 {
 	size_t latch;
 
+	if (j->stub_from[t])
+		return j->stub_from[t] == j->cur + 1;
 	if (!j->lat[t])
 		return false;
 	latch = j->lat[t] - 1;
@@ -563,7 +575,7 @@ static void jump_var(struct jx *j, int cc, bool stub, size_t target)
 		to = (int64_t)j->len;
 	} else {
 		to = stub ? (int64_t)j->abort_stub
-			  : target & JT_PRE ? (int64_t)j->caddr[target & ~JT_PRE]
+			  : target & JT_PRE ? (int64_t)j->caddr[target & ~JT_PRE] + j->poff[target & ~JT_PRE]
 					    : (int64_t)j->addr[target];
 	}
 	if (j->final && (j->jk[i] & JK_SHORT)) {
@@ -864,6 +876,51 @@ static void emit_shift_x(struct jx *j, bool w, int digit, int dst, int src)
 	}
 }
 
+/*
+ * dst *= imm without blinding: as native compilers do, small constants of
+ * the forms 2^k, 3/5/9, 2^k - 1 and 2^k + 1 become shifts, a lea or a
+ * shift and a sub/add (a latency of 1-2 cycles instead of imul's 3);
+ * everything else is imul.  Same result mod 2^64 (or 2^32, zero-extended).
+ */
+static void emit_mul_k(struct jx *j, bool w, int dst, int32_t imm)
+{
+	int k = -1;
+
+	for (int b = 1; b < (w ? 63 : 31); b++)
+		if (imm > 0 && (int64_t)imm == 1ll << b)
+			k = b;
+	if (k > 0) {
+		rex(j, w, 0, 0, dst, false);			/* shl dst, k */
+		emit1(j, 0xc1);
+		modrm(j, 3, 4, dst);
+		emit1(j, (uint8_t)k);
+		return;
+	}
+	if (imm == 3 || imm == 5 || imm == 9) {
+		/* lea dst, [dst + dst * (imm - 1)] */
+		x_mema(j, false, w, 0x8d, dst,
+		       (struct jx_addr){ dst, dst, imm == 3 ? 1 : imm == 5 ? 2 : 3, 0 }, false);
+		return;
+	}
+	for (int b = 2; b < 31; b++) {
+		if ((int64_t)imm == (1ll << b) - 1 || (int64_t)imm == (1ll << b) + 1) {
+			mov_rr(j, true, TMP, dst);
+			rex(j, w, 0, 0, TMP, false);		/* shl tmp, b */
+			emit1(j, 0xc1);
+			modrm(j, 3, 4, TMP);
+			emit1(j, (uint8_t)b);
+			/* sub / add tmp, dst */
+			x_rr(j, w, (int64_t)imm < (1ll << b) ? 0x29 : 0x01, dst, TMP);
+			mov_rr(j, w, dst, TMP);
+			return;
+		}
+	}
+	rex(j, w, dst, 0, dst, false);
+	emit1(j, 0x69);
+	modrm(j, 3, dst, dst);
+	emit4(j, (uint32_t)imm);
+}
+
 static void emit_alu(struct jx *j, const struct ub_dinsn *d)
 {
 	const struct ub_opinfo *oi = &ub_opinfo[d->op];
@@ -893,10 +950,7 @@ static void emit_alu(struct jx *j, const struct ub_dinsn *d)
 			load_imm32(j, w, TMP, imm);
 			x_rr(j, w, 0x0faf, dst, TMP);
 		} else if (k) {
-			rex(j, w, dst, 0, dst, false);
-			emit1(j, 0x69);
-			modrm(j, 3, dst, dst);
-			emit4(j, (uint32_t)imm);
+			emit_mul_k(j, w, dst, imm);
 		} else {
 			x_rr(j, w, 0x0faf, dst, src);
 		}
@@ -927,6 +981,10 @@ static void emit_alu(struct jx *j, const struct ub_dinsn *d)
 		x_rr(j, w, 0xf7, 3, dst);
 		return;
 	case 0xb0: /* mov, movsx */
+		/* a move leaves the flags alone (but xor-zeroing, and blinding);
+		 * they keep describing another register they described */
+		if (j->prev.reg != dst && !(k && (imm == 0 || j->blind)))
+			j->flags = j->prev;
 		if (k) {
 			load_imm32(j, w, dst, imm);
 		} else if (oi->fmt == F_MOVSX) {
@@ -1272,22 +1330,43 @@ static void insn_use_def(const struct ub_dinsn *d, uint16_t *use, uint16_t *def)
  * Only the few runs emit_fold() considers ask, so no pass over the whole
  * program is needed.
  */
+static bool dead_search(const struct jx *j, size_t *stack, size_t sp, unsigned reg);
+
 static bool dead_after(const struct jx *j, size_t i, unsigned reg)
 {
 	const struct userbpf_prog *p = j->prog;
-	size_t stack[8], sp = 0, pc;
-	uint16_t bit = (uint16_t)(1u << reg);
-	int steps = 0;
+	size_t stack[8], sp = 0;
 	uint8_t fmt = ub_opinfo[p->d[i].op].fmt;
 
-	if (reg >= 10)
-		return false;
 	if (fmt == F_JMP_K || fmt == F_JMP_X)
 		stack[sp++] = (size_t)p->d[i].off;
 	if (fmt == F_JA || fmt == F_JA32)
 		stack[sp++] = (size_t)p->d[i].off;
 	else if (fmt != F_EXIT)
 		stack[sp++] = i + 1;
+	return dead_search(j, stack, sp, reg);
+}
+
+/* Whether reg is certainly not read from insn pc on (before a write). */
+static bool dead_from(const struct jx *j, size_t pc, unsigned reg)
+{
+	size_t stack[8] = { pc };
+
+	return dead_search(j, stack, 1, reg);
+}
+
+/* The search of dead_after(), from the sp insns on the stack.  An exit of
+ * the main function reads r0 only (nothing sees r1-r5 after it). */
+static bool dead_search(const struct jx *j, size_t *stack, size_t sp, unsigned reg)
+{
+	const struct userbpf_prog *p = j->prog;
+	size_t pc;
+	uint16_t bit = (uint16_t)(1u << reg);
+	int steps = 0;
+	uint8_t fmt;
+
+	if (reg >= 10)
+		return false;
 	while (sp) {
 		pc = stack[--sp];
 		for (;;) {
@@ -1298,11 +1377,13 @@ static bool dead_after(const struct jx *j, size_t i, unsigned reg)
 				return false;
 			d = &p->d[pc];
 			insn_use_def(d, &use, &def);
+			fmt = d->op < UB_OP__COUNT ? ub_opinfo[d->op].fmt : F_LDDW;
+			if (fmt == F_EXIT && pc < j->main_end)
+				use = 1;
 			if (use & bit)
 				return false;
 			if (def & bit)
 				break;
-			fmt = d->op < UB_OP__COUNT ? ub_opinfo[d->op].fmt : F_LDDW;
 			if (fmt == F_EXIT)
 				break;
 			if (fmt == F_JA || fmt == F_JA32) {
@@ -1324,7 +1405,7 @@ static bool dead_after(const struct jx *j, size_t i, unsigned reg)
  * reached from it (no jump lands on it) and no fact asks for its own code. */
 static bool fusable(const struct jx *j, size_t k)
 {
-	return k < j->prog->cnt && !(j->iflag[k] & IF_TARGET) &&
+	return k < j->prog->cnt && !(j->iflag[k] & IF_TARGET) && !j->sunk[k] &&
 	       !(jx_facts(j, k) & UB_FACT_INDEX_BOUNDED) && j->prog->d[k].op < UB_OP__COUNT;
 }
 
@@ -2236,6 +2317,116 @@ static void loop_scan(struct jx *j, size_t x)
 	j->lat[x] = (uint32_t)l.latch + 1;
 }
 
+/* ---- moves sunk past a conditional jump ---- */
+
+/*
+ * clang's BPF code often sets a register just before a conditional jump
+ * for one side only (a phi's copy: `r6 = r7; if c goto L`, with r6 read at
+ * L and overwritten on the other side).  Such a move (mov/mov32 of a
+ * register or constant) is sunk out of the hot side:
+ *   - past a backward jump (a loop's latch), when the register is dead at
+ *     the jump's target: into a prefix of the insn after the jump, which
+ *     only the fall-through (the loop's exit) runs (jumps land after it);
+ *   - past a forward jump, when the register is dead on the
+ *     fall-through: into a stub in a prefix of the target that only this
+ *     jump lands on (JT_PRE; poff), behind a jump over it for the rest.
+ * Needs: nothing jumps into the run from the move to the jump, the insns
+ * in between neither read nor write the register nor write the move's
+ * source, nor jump or call, and the jump does not read the register and
+ * is not fused with a goto after it (jcc_target).  SINK_* in sunk[i], with
+ * the distance to the jump in the low bits.
+ */
+enum { SINK_FALL = 0x10, SINK_TAKEN = 0x20, SINK_DIST = 0x0f };
+
+static bool is_mov(const struct ub_dinsn *d)
+{
+	return d->op == UB_OP_MOV64_X || d->op == UB_OP_MOV64_K || d->op == UB_OP_MOV32_X ||
+	       d->op == UB_OP_MOV32_K;
+}
+
+static void sink_scan(struct jx *j, size_t i)
+{
+	const struct userbpf_prog *p = j->prog;
+	const struct ub_dinsn *d = &p->d[i];
+	size_t n = p->cnt, k, t;
+	uint16_t dbit, sbit, use, def;
+	bool x;
+	uint8_t fmt;
+
+	if (!is_mov(d) || d->dst >= 10 || j->sunk[i])
+		return;
+	x = d->op == UB_OP_MOV64_X || d->op == UB_OP_MOV32_X;
+	dbit = (uint16_t)(1u << d->dst);
+	sbit = x ? (uint16_t)(1u << d->src) : 0;
+	for (k = i + 1;; k++) {
+		if (k >= n || k > i + 4 || (j->iflag[k] & IF_TARGET) || j->sunk[k] ||
+		    p->d[k].op >= UB_OP__COUNT)
+			return;
+		fmt = ub_opinfo[p->d[k].op].fmt;
+		if (fmt == F_JMP_K || fmt == F_JMP_X)
+			break;
+		if (fmt != F_ALU_K && fmt != F_ALU_X && fmt != F_NEG && fmt != F_MOVSX &&
+		    fmt != F_END && fmt != F_BSWAP && fmt != F_LDX && fmt != F_LDXS &&
+		    fmt != F_ST && fmt != F_STX)
+			return;
+		insn_use_def(&p->d[k], &use, &def);
+		if (((use | def) & dbit) || (def & sbit))
+			return;
+	}
+	insn_use_def(&p->d[k], &use, &def);
+	if (use & dbit)
+		return;
+	t = (size_t)p->d[k].off;
+	if (t == k + 2 && k + 1 < n && (p->d[k + 1].op == UB_OP_JA || p->d[k + 1].op == UB_OP_JA32) &&
+	    !(j->iflag[k + 1] & IF_TARGET))
+		return;	/* jcc_target() turns it into one jump */
+	if (t <= k) {
+		/* a latch: into the exit's prefix */
+		if (k + 1 >= n || j->entry[k + 1] || j->lat[k + 1] || !dead_from(j, t, d->dst))
+			return;
+		j->sunk[i] = (uint8_t)(SINK_FALL | (k - i));
+	} else {
+		if (t == k + 1 || j->entry[t] || j->lat[t] || j->stub_from[t] ||
+		    !dead_from(j, k + 1, d->dst))
+			return;
+		j->sunk[i] = (uint8_t)(SINK_TAKEN | (k - i));
+		j->stub_from[t] = (uint32_t)k + 1;
+	}
+}
+
+/* One sunk move, as it would have been emitted at its place. */
+static void emit_one_sunk(struct jx *j, size_t i)
+{
+	size_t cur = j->cur;
+
+	j->cur = i;
+	j->prev.reg = -1;
+	emit_alu(j, &j->prog->d[i]);
+	j->cur = cur;
+	j->flags.reg = -1;
+}
+
+/* Insn t's prefix of sunk moves: those sunk past the jump at t - 1 into
+ * its fall-through, then the stub of the forward jump that lands here. */
+static void emit_sunk(struct jx *j, size_t t)
+{
+	const uint8_t *s = j->sunk;
+	size_t k, after;
+
+	for (size_t i = t >= 5 ? t - 5 : 0; i + 1 < t; i++)
+		if ((s[i] & SINK_FALL) && i + (s[i] & SINK_DIST) == t - 1)
+			emit_one_sunk(j, i);
+	if (!j->stub_from[t])
+		return;
+	k = j->stub_from[t] - 1;
+	after = jmp8_fwd(j);
+	j->poff[t] = (uint8_t)(j->len - j->ncaddr[t]);
+	for (size_t i = k >= 4 ? k - 4 : 0; i < k; i++)
+		if ((s[i] & SINK_TAKEN) && i + (s[i] & SINK_DIST) == k)
+			emit_one_sunk(j, i);
+	label_here(j, after);
+}
+
 static void emit_insn(struct jx *j, size_t i, bool in_main)
 {
 	const struct ub_dinsn *d = &j->prog->d[i];
@@ -2247,6 +2438,10 @@ static void emit_insn(struct jx *j, size_t i, bool in_main)
 	j->flags.reg = -1;
 	if (d->op >= UB_OP__COUNT || i < j->fused_end)
 		return; /* second half of lddw, or emitted with an insn before */
+	if (j->sunk[i]) {
+		j->flags = j->prev; /* emitted later: nothing changes here */
+		return;
+	}
 	j->fused_end = i + 1 + emit_fused(j, i);
 	if (j->fused_end > i + 1 || defer_load(j, i))
 		return;
@@ -2391,7 +2586,7 @@ static inline int64_t jx_rel8(const struct jx *j, size_t i)
 {
 	uint32_t t = j->jt[i];
 	int64_t to = j->jk[i] & JK_STUB ? (int64_t)j->abort_stub
-		     : t & JT_PRE	 ? (int64_t)j->caddr[t & ~JT_PRE]
+		     : t & JT_PRE	 ? (int64_t)j->caddr[t & ~JT_PRE] + j->poff[t & ~JT_PRE]
 					 : (int64_t)j->addr[t];
 
 	return to - (int64_t)(j->addr[i] + j->jpos[i] + 2);
@@ -2581,10 +2776,14 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 	j.plen = ub_calloc(j.rt, n, sizeof(*j.plen));
 	j.lat = ub_calloc(j.rt, n, sizeof(*j.lat));
 	j.nsrc = ub_calloc(j.rt, n, sizeof(*j.nsrc));
+	j.sunk = ub_calloc(j.rt, n, sizeof(*j.sunk));
+	j.poff = ub_calloc(j.rt, n, sizeof(*j.poff));
+	j.stub_from = ub_calloc(j.rt, n, sizeof(*j.stub_from));
 
 	j.flags.reg = -1;
 	if (!j.addr || !j.naddr || !j.caddr || !j.ncaddr || !j.entry || !j.jk || !j.jpos ||
-	    !j.rpos || !j.iflag || !j.jt || !j.plen || !j.lat || !j.nsrc) {
+	    !j.rpos || !j.iflag || !j.jt || !j.plen || !j.lat || !j.nsrc || !j.sunk || !j.poff ||
+	    !j.stub_from) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -2630,6 +2829,15 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 				loop_scan(&j, i);
 		}
 	}
+	j.main_end = n;
+	for (i = 1; i < n; i++) {
+		if (j.entry[i]) {
+			j.main_end = i;
+			break;
+		}
+	}
+	for (i = 0; i < n; i++)
+		sink_scan(&j, i);
 	fn_scan(&j, 0, true, &j.main);
 	for (i = 0; i < n; i++) {
 		/* Calls land on the prologue, jumps on the body. */
@@ -2646,6 +2854,8 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 			j.cur = i;
 			if (j.lat[i])
 				emit_loop_pre(&j, i);
+			else
+				emit_sunk(&j, i);
 			j.plen[i] = (uint32_t)(j.len - j.ncaddr[i]);
 			/* room for the padding, sized by jx_layout() */
 			if (j.iflag[i] & IF_HEAD)
@@ -2693,6 +2903,9 @@ out:
 	ub_free(j.rt, j.plen);
 	ub_free(j.rt, j.lat);
 	ub_free(j.rt, j.nsrc);
+	ub_free(j.rt, j.sunk);
+	ub_free(j.rt, j.poff);
+	ub_free(j.rt, j.stub_from);
 
 	return err;
 }
