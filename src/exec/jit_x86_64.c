@@ -189,6 +189,11 @@ enum { IF_TARGET = 1, IF_HEAD = 2, IF_LONG = 4 };
 
 /* Loop heads start at a multiple of this, padded with NOPs. */
 #define LOOP_ALIGN 32
+/* ... and so do the functions a program calls (bpf2bpf callees): a
+ * native compiler aligns functions, and calls and returns packed into
+ * a few lines of code predict worse.  The measuring pass leaves
+ * FN_ALIGN - 1 bytes of room before each callee (fn_pad()). */
+#define FN_ALIGN 32
 
 /* ---- bytes ---- */
 
@@ -2556,6 +2561,12 @@ static bool cpu_has_bmi2(void)
 #endif
 }
 
+/* The room left before insn i for aligning a callee. */
+static size_t fn_pad(const struct jx *j, size_t i)
+{
+	return i && j->entry[i] ? FN_ALIGN - 1 : 0;
+}
+
 /* Lays the code out with the jumps sized as jk[] says now; loop heads
  * get the padding that aligns them.  Leaves the addresses in j->addr,
  * j->caddr and j->abort_stub. */
@@ -2564,11 +2575,13 @@ static void jx_place(struct jx *j, size_t stub0)
 	size_t n = j->prog->cnt, c = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		size_t end0 = i + 1 < n ? j->ncaddr[i + 1] : stub0;
+		size_t end0 = i + 1 < n ? j->ncaddr[i + 1] - fn_pad(j, i + 1) : stub0;
 		size_t body = end0 - j->naddr[i];
 
 		if (j->jk[i] & JK_SHORT)
 			body -= (j->jk[i] & JK_JMP ? 5 : 6) - 2;
+		if (fn_pad(j, i))
+			c += (0 - c) & (FN_ALIGN - 1);
 		j->caddr[i] = (uint32_t)c;
 		c += j->plen[i];
 		if ((j->iflag[i] & IF_HEAD) && !j->entry[i])
@@ -2691,8 +2704,13 @@ static void jx_relocate(struct jx *j)
 
 	j->final = true;
 	for (i = 0; i < n; i++) {
-		size_t from = j->ncaddr[i], end = i + 1 < n ? j->ncaddr[i + 1] : j->cur_abort;
+		size_t from = j->ncaddr[i];
+		size_t end = i + 1 < n ? j->ncaddr[i + 1] - fn_pad(j, i + 1) : j->cur_abort;
 
+		if (fn_pad(j, i) && j->caddr[i] >= dst && j->caddr[i] - dst < FN_ALIGN) {
+			jx_nops(j->buf + dst, j->caddr[i] - dst);
+			dst = j->caddr[i];
+		}
 		if (dst != j->caddr[i]) {
 			j->err = -EFAULT;
 			return;
@@ -2841,6 +2859,8 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 	fn_scan(&j, 0, true, &j.main);
 	for (i = 0; i < n; i++) {
 		/* Calls land on the prologue, jumps on the body. */
+		for (size_t k = fn_pad(&j, i); k; k--)
+			emit1(&j, 0x90);
 		j.ncaddr[i] = (uint32_t)j.len;
 		if (j.entry[i]) {
 			in_main = i == 0;
