@@ -184,8 +184,9 @@ enum { JK_JMP = 1, JK_JCC = 2, JK_STUB = 4, JK_SHORT = 8 };
 /* iflag[i]: insn i is a jump target or a function entry (IF_TARGET), the
  * head of a loop (IF_HEAD: a jump at or after it goes to it), its jump
  * must stay long (IF_LONG: the alignment of loop heads moved code so that
- * the short form no longer fitted). */
-enum { IF_TARGET = 1, IF_HEAD = 2, IF_LONG = 4 };
+ * the short form no longer fitted), some backward jump spans it (IF_LOOP:
+ * it may run many times). */
+enum { IF_TARGET = 1, IF_HEAD = 2, IF_LONG = 4, IF_LOOP = 8 };
 
 /* Loop heads start at a multiple of this, padded with NOPs. */
 #define LOOP_ALIGN 32
@@ -1367,6 +1368,8 @@ static bool dead_search(const struct jx *j, size_t *stack, size_t sp, unsigned r
 	const struct userbpf_prog *p = j->prog;
 	size_t pc;
 	uint16_t bit = (uint16_t)(1u << reg);
+	uint32_t seen[64];	/* insns looked at: a path that comes back to
+				 * one has nothing new to show (loops) */
 	int steps = 0;
 	uint8_t fmt;
 
@@ -1377,9 +1380,15 @@ static bool dead_search(const struct jx *j, size_t *stack, size_t sp, unsigned r
 		for (;;) {
 			const struct ub_dinsn *d;
 			uint16_t use, def;
+			bool again = false;
 
-			if (pc >= p->cnt || ++steps > 64)
+			if (pc >= p->cnt || steps >= 64)
 				return false;
+			for (int q = 0; q < steps; q++)
+				again |= seen[q] == pc;
+			if (again)
+				break;
+			seen[steps++] = (uint32_t)pc;
 			d = &p->d[pc];
 			insn_use_def(d, &use, &def);
 			fmt = d->op < UB_OP__COUNT ? ub_opinfo[d->op].fmt : F_LDDW;
@@ -2358,8 +2367,8 @@ static void sink_scan(struct jx *j, size_t i)
 	bool x;
 	uint8_t fmt;
 
-	if (!is_mov(d) || d->dst >= 10 || j->sunk[i])
-		return;
+	if (!is_mov(d) || d->dst >= 10 || j->sunk[i] || !(j->iflag[i] & IF_LOOP))
+		return;	/* (outside loops a move runs once: not worth a jump) */
 	x = d->op == UB_OP_MOV64_X || d->op == UB_OP_MOV32_X;
 	dbit = (uint16_t)(1u << d->dst);
 	sbit = x ? (uint16_t)(1u << d->src) : 0;
@@ -2843,8 +2852,10 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 		for (i = 0; i < n; i++) {
 			around += j.lat[i];
 			j.lat[i] = 0;
-			if (around)
+			if (around) {
+				j.iflag[i] |= IF_LOOP;
 				loop_scan(&j, i);
+			}
 		}
 	}
 	j.main_end = n;

@@ -16,8 +16,10 @@
  * and bounded loops whose latch has moves before it, targets that do or do
  * not read the moved register - must give the interpreter's r0, which
  * folds r0-r9 and the stack, plain and blinded.  Two small programs check
- * that a move does get sunk (its bytes follow the jump, or sit behind a
- * short jump over them at the target), so the test can fail.
+ * that a move in a loop does get sunk (its bytes follow the jump, or sit
+ * behind a short jump over them at the target), so the test can fail.
+ * (Outside loops nothing is sunk: a move that runs once is not worth a
+ * jump.)
  */
 #include <string.h>
 #include "testlib.h"
@@ -294,16 +296,20 @@ static void shapes(void)
 		INSN(0x0f, 0, 6, 0, 0),		/* r0 += r6 */
 		INSN(0x95, 0, 0, 0, 0),
 	};
-	/* r6 = r7 before a forward jump whose target reads r6, the
-	 * fall-through overwrites it: a stub behind a short jump */
+	/* in a loop, r6 = r7 before a forward jump whose target reads r6,
+	 * the fall-through overwrites it: a stub behind a short jump */
 	static const struct userbpf_insn fwd[] = {
+		INSN(0xb7, 1, 0, 0, 5),		/* r1 = 5 */
+		INSN(0xb7, 0, 0, 0, 0),		/* r0 = 0 */
 		INSN(0xb7, 7, 0, 0, 0x55),	/* r7 = 0x55 */
-		INSN(0xb7, 6, 0, 0, 1),		/* r6 = 1 */
+		INSN(0xb7, 6, 0, 0, 1),		/* L: r6 = 1 */
 		INSN(0xbf, 6, 7, 0, 0),		/* r6 = r7 */
 		INSN(0x25, 1, 0, 2, 3),		/* if r1 > 3 goto T */
 		INSN(0xb7, 6, 0, 0, 2),		/* r6 = 2 */
 		INSN(0x07, 6, 0, 0, 1),		/* r6 += 1 */
-		INSN(0xbf, 0, 6, 0, 0),		/* T: r0 = r6 */
+		INSN(0x0f, 0, 6, 0, 0),		/* T: r0 += r6 */
+		INSN(0x17, 1, 0, 0, 1),		/* r1 -= 1 */
+		INSN(0x55, 1, 0, -8, 0),	/* if r1 != 0 goto L */
 		INSN(0x95, 0, 0, 0, 0),
 	};
 	/* jne rel8, then mov esi, 0x77 (r6 is rbx: bb 77 00 00 00) */
