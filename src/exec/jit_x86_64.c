@@ -37,7 +37,7 @@
  * in place.  The callees keep rbx, rbp, rdi, rsi and r12-r15 on both
  * ABIs, which is all the generated code needs across a call (r1..r5 are
  * dead after a helper call by the BPF calling convention).  Only the
- * loop preambles touch xmm registers, xmm0-xmm4, which both ABIs leave
+ * loop preambles touch xmm registers, xmm0-xmm5, which both ABIs leave
  * to the callee, and they call nothing.  Frames stay below 4 KiB, so Windows needs no
  * stack probes.  The two C entry points that generated code calls
  * (callx with a helper id, legacy packet loads) are reached through
@@ -78,8 +78,8 @@
  * conditional jump over a goto becomes the inverted jump, and loop heads
  * (targets of backward jumps) are aligned to LOOP_ALIGN bytes with NOPs.
  * None of these applies across a jump target.  Loops that are exactly a
- * memset, an iota, a memcpy or a memcmp-style scan (jit_loops.c finds
- * them) get a preamble that runs most of their iterations as SSE2 blocks
+ * memset, an iota, a memcpy, a memcmp-style scan or a 32-bit sum of
+ * 16-bit words (jit_loops.c finds them) get a preamble that runs most of their iterations as SSE2 blocks
  * and leaves the rest, the exit included, to the ordinary code (see
  * "loop idioms" below).  Facts from the verifier
  * (jit_internal.h), when given, drop zero-extensions nobody reads and
@@ -1854,12 +1854,16 @@ static void emit_array_lookup(struct jx *j, const struct userbpf_map *m)
  * A loop that ub_loop_idiom_find() recognises gets a preamble: code placed
  * before the loop's first instruction x, which every way into x but the
  * loop's own jump back passes through.  It works out how many iterations
- * K may run as a block operation (jit_internal.h says the conditions),
- * runs them 32 bytes at a time with SSE2 (xmm0-xmm4, volatile in both
- * ABIs), adds K * step to each induction variable and falls into the
- * ordinary loop, which runs the rest, the last iteration always among
+ * K may run as a block operation (jit_internal.h says the conditions; with
+ * two index tests, the smaller count), runs them 32 bytes at a time with
+ * SSE2 (xmm0-xmm5, volatile in both ABIs), adds K * step to each
+ * induction variable (and a sum's total to its register) and falls into
+ * the ordinary loop, which runs the rest, the last iteration always among
  * them: so registers and memory at the exit are the ordinary code's own.
  * Not with blinding (the preamble has the program's constants in it).
+ * A 16-bit sum adds words (byte-swapped in place when big-endian) into
+ * 32-bit lanes, low and high word of each dword apart, then folds the
+ * lanes: sums mod 2^32 do not depend on the order.
  *
  * A compare loop stops at the first 32-byte block that is not all equal.
  * It must not read what the ordinary loop would not (that loop may stop at
@@ -1879,7 +1883,7 @@ static void emit_array_lookup(struct jx *j, const struct userbpf_map *m)
 /* x86 registers of a preamble: R9, R10, R11, then the loop's dead
  * temporaries. */
 struct loop_regs {
-	int lim, idx, p0, p1, msk, nx;
+	int lim, idx, p0, p1, msk, nx, t2;
 	bool shared;		/* both streams off one base: p1 == p0 */
 };
 
@@ -1908,10 +1912,10 @@ static bool loop_plan(const struct jx *j, const struct ub_loop_idiom *l, struct 
 	for (int q = 0; q < 10; q++)
 		if ((l->temps >> q) & 1)
 			pool[np++] = bpf2x[q];
-	r->shared = l->kind == UB_LOOP_SET || (a0->base == a1->base && a0->index == a1->index &&
-					       a0->scale == a1->scale);
+	r->shared = l->kind == UB_LOOP_SET || l->kind == UB_LOOP_SUM16 ||
+		    (a0->base == a1->base && a0->index == a1->index && a0->scale == a1->scale);
 	need = 2 + (a0->index >= 0) + (!r->shared && a1->index >= 0) +
-	       (l->kind == UB_LOOP_CMP ? 2 : 0);
+	       (l->kind == UB_LOOP_CMP ? 2 : 0) + (l->ntest == 2);
 	if (np < need)
 		return false;
 	r->lim = pool[0];
@@ -1922,6 +1926,7 @@ static bool loop_plan(const struct jx *j, const struct ub_loop_idiom *l, struct 
 	r->p1 = r->shared ? r->p0 : a1->index < 0 ? bpf2x[a1->base] : pool[np++];
 	r->msk = l->kind == UB_LOOP_CMP ? pool[np++] : -1;
 	r->nx = l->kind == UB_LOOP_CMP ? pool[np++] : -1;
+	r->t2 = l->ntest == 2 ? pool[np++] : -1;
 	if (l->kind == UB_LOOP_COPY && r->shared) {
 		/* the distance is known now: refuse what may feed itself */
 		int64_t g = (int64_t)a1->disp - a0->disp;
@@ -1929,9 +1934,12 @@ static bool loop_plan(const struct jx *j, const struct ub_loop_idiom *l, struct 
 		if (g >= 1 && g <= LOOP_BLOCK - 1)
 			return false;
 	}
-	if ((l->kind == UB_LOOP_SET && l->val_reg >= 0 && !fits32(l->val)) ||
-	    (l->bound_reg >= 0 && !fits32(l->bound)) || !fits32(l->test_off))
+	if (l->kind == UB_LOOP_SET && l->val_reg >= 0 && !fits32(l->val))
 		return false;
+	for (int q = 0; q < l->ntest; q++)
+		if ((l->test[q].bound_reg >= 0 && !fits32(l->test[q].bound)) ||
+		    !fits32(l->test[q].off) || (l->test[q].rel != UB_REL_NE && l->test[q].w32))
+			return false;
 	for (int q = 0; q < l->niv; q++)
 		if (l->iv[q].step < INT32_MIN || l->iv[q].step > INT32_MAX)
 			return false;
@@ -1998,7 +2006,7 @@ static void sse_mem(struct jx *j, uint8_t pfx, uint8_t op, int reg, struct jx_ad
 	x_mema(j, false, false, 0x0f00u | op, reg, a, false);
 }
 
-enum { X0, X1, X2, X3, X4 };
+enum { X0, X1, X2, X3, X4, X5 };
 
 /* paddb/w/d/q dst, src by lane width */
 static void padd(struct jx *j, unsigned w, int dst, int src)
@@ -2134,57 +2142,129 @@ static void cmp_careful(struct jx *j, const struct ub_loop_idiom *l, const struc
 	jcc8_back(j, CC_B, top);
 }
 
+static void shift_ri(struct jx *j, bool w, int digit, int reg, int n)
+{
+	rex(j, w, 0, 0, reg, false);
+	emit1(j, 0xc1);
+	modrm(j, 3, digit, reg);
+	emit1(j, (uint8_t)n);
+}
+
+/*
+ * res = T of index test t (jit_internal.h), or a jump to the end of the
+ * preamble (skip[]) when T is 0, the test never leaves, or T is beyond
+ * 2^40 (no buffer is that big: the ordinary code may have it).  tmp is
+ * scratch.
+ */
+static void emit_trip(struct jx *j, const struct ub_loop_test *t, int res, int tmp, size_t *skip,
+		      size_t *ns)
+{
+	bool w = !t->w32;
+	int64_t s = t->step;
+	int sl = loop_log2(s < 0 ? (uint64_t)-s : (uint64_t)s);
+	uint32_t mask = (1u << sl) - 1;
+
+	/* b */
+	if (t->mem) {
+		struct jx_addr m = { bpf2x[t->bound_reg], -1, 0, (int32_t)t->bound };
+
+		switch (t->mem) {
+		case 1: x_mema(j, false, false, 0x0fb6, res, m, false); break;
+		case 2: x_mema(j, false, false, 0x0fb7, res, m, false); break;
+		case 4: x_mema(j, false, false, 0x8b, res, m, false); break;
+		default: x_mema(j, false, true, 0x8b, res, m, false); break;
+		}
+		if (!w)
+			mov_rr(j, false, res, res);
+	} else if (t->bound_reg >= 0) {
+		mov_rr(j, w, res, bpf2x[t->bound_reg]);
+		add_const(j, w, res, t->bound);
+	} else {
+		mov_ri(j, w, res, w ? t->bound : (int64_t)(uint32_t)t->bound);
+	}
+	/* v */
+	mov_rr(j, w, tmp, bpf2x[t->reg]);
+	add_const(j, w, tmp, t->off);
+	switch (t->rel) {
+	case UB_REL_NE:
+		if (s > 0) {
+			x_rr(j, w, 0x29, tmp, res);			/* res = b - v */
+		} else {
+			x_rr(j, w, 0x29, res, tmp);			/* res = v - b */
+			mov_rr(j, true, res, tmp);
+		}
+		if (sl) {
+			rex(j, w, 0, 0, res, false);			/* test res, |s| - 1 */
+			emit1(j, 0xf7);
+			modrm(j, 3, 0, res);
+			emit4(j, mask);
+			skip[(*ns)++] = jcc32_fwd(j, CC_NE);		/* never leaves */
+		}
+		break;
+	case UB_REL_LT: case UB_REL_LE:
+		x_rr(j, true, 0x39, res, tmp);				/* cmp v, b */
+		skip[(*ns)++] = jcc32_fwd(j, t->rel == UB_REL_LT ? CC_AE : CC_A);
+		x_rr(j, true, 0x29, tmp, res);				/* res = b - v */
+		break;
+	default:
+		x_rr(j, true, 0x39, res, tmp);
+		skip[(*ns)++] = jcc32_fwd(j, t->rel == UB_REL_GT ? CC_BE : CC_B);
+		x_rr(j, true, 0x29, res, tmp);				/* res = v - b */
+		mov_rr(j, true, res, tmp);
+		break;
+	}
+	if ((t->rel == UB_REL_LT || t->rel == UB_REL_GT) && mask)
+		alu_ri(j, true, 0, res, (int32_t)mask);			/* round up */
+	if (sl)
+		shift_ri(j, true, 5, res, sl);
+	if (w) {
+		mov_rr(j, true, tmp, res);
+		shift_ri(j, true, 5, tmp, 40);
+		skip[(*ns)++] = jcc32_fwd(j, CC_NE);
+	}
+	if (t->rel == UB_REL_LE || t->rel == UB_REL_GE)
+		alu_ri(j, true, 0, res, 1);				/* this one too */
+}
+
+/* The sum of 16-bit words: xmm0, xmm1 hold 32-bit partial sums, xmm5 the
+ * mask of a dword's low word. */
+static void sum16_block(struct jx *j, const struct ub_loop_idiom *l, int x, struct jx_addr a)
+{
+	sse_mem(j, 0xf3, 0x6f, x, a);				/* movdqu */
+	if (l->swap) {
+		sse_rr(j, 0x66, false, 0x6f, X4, x);		/* movdqa */
+		sse_rr(j, 0x66, false, 0x71, 2, x);		/* psrlw x, 8 */
+		emit1(j, 8);
+		sse_rr(j, 0x66, false, 0x71, 6, X4);		/* psllw x4, 8 */
+		emit1(j, 8);
+		sse_rr(j, 0x66, false, 0xeb, x, X4);		/* por */
+	}
+	sse_rr(j, 0x66, false, 0x6f, X4, x);
+	sse_rr(j, 0x66, false, 0xdb, x, X5);			/* pand: low words */
+	sse_rr(j, 0x66, false, 0x72, 2, X4);			/* psrld x4, 16: high */
+	emit1(j, 16);
+	sse_rr(j, 0x66, false, 0xfe, X0, x);			/* paddd */
+	sse_rr(j, 0x66, false, 0xfe, X1, X4);
+}
+
 static void emit_loop_pre(struct jx *j, size_t x)
 {
 	struct ub_loop_idiom l;
 	struct loop_regs r;
-	bool w;
-	int sl, wl, lim, idx;
-	size_t skip[4], ns = 0, l_diff = 0, l_diff2 = 0, l_care = 0, l_out = 0, top, next;
-	int64_t s;
+	int wl, lim, idx;
+	size_t skip[16], ns = 0, l_diff = 0, l_diff2 = 0, l_care = 0, l_out = 0, top, next;
 
 	if (!ub_loop_idiom_find(j->prog, x, &l) || !loop_plan(j, &l, &r))
 		return;
-	w = !l.test32;
-	s = l.test_step;
-	sl = loop_log2(s < 0 ? (uint64_t)-s : (uint64_t)s);
 	wl = loop_log2(l.w);
 	lim = r.lim;
 	idx = r.idx;
-	/* T: the iteration whose index test leaves */
-	if (l.bound_reg >= 0) {
-		mov_rr(j, w, lim, bpf2x[l.bound_reg]);
-		add_const(j, w, lim, l.bound);
-	} else {
-		mov_ri(j, w, lim, w ? l.bound : (int64_t)(uint32_t)l.bound);
-	}
-	mov_rr(j, w, idx, bpf2x[l.test_reg]);
-	add_const(j, w, idx, l.test_off);
-	if (s > 0) {
-		x_rr(j, w, 0x29, idx, lim);			/* lim = b - v */
-	} else {
-		x_rr(j, w, 0x29, lim, idx);			/* lim = v - b */
-		mov_rr(j, true, lim, idx);
-	}
-	if (sl) {
-		rex(j, w, 0, 0, lim, false);			/* test lim, |s| - 1 */
-		emit1(j, 0xf7);
-		modrm(j, 3, 0, lim);
-		emit4(j, (uint32_t)((1u << sl) - 1));
-		skip[ns++] = jcc32_fwd(j, CC_NE);		/* never leaves */
-		rex(j, true, 0, 0, lim, false);			/* shr lim, sl */
-		emit1(j, 0xc1);
-		modrm(j, 3, 5, lim);
-		emit1(j, (uint8_t)sl);
-	}
-	if (w) {
-		/* far beyond any buffer: leave it to the ordinary code */
-		mov_rr(j, true, idx, lim);
-		rex(j, true, 0, 0, idx, false);			/* shr idx, 40 */
-		emit1(j, 0xc1);
-		modrm(j, 3, 5, idx);
-		emit1(j, 40);
-		skip[ns++] = jcc32_fwd(j, CC_NE);
+	/* T: the first iteration an index test leaves in */
+	emit_trip(j, &l.test[0], lim, idx, skip, &ns);
+	if (l.ntest == 2) {
+		emit_trip(j, &l.test[1], idx, r.t2, skip, &ns);
+		x_rr(j, true, 0x39, idx, lim);			/* cmp lim, idx */
+		x_rr(j, true, 0x0f47, lim, idx);		/* cmova lim, idx */
 	}
 	if (wl) {
 		rex(j, true, 0, 0, lim, false);			/* shl lim, wl: bytes */
@@ -2207,6 +2287,13 @@ static void emit_loop_pre(struct jx *j, size_t x)
 	}
 	if (l.kind == UB_LOOP_SET)
 		set_vectors(j, &l, idx);
+	if (l.kind == UB_LOOP_SUM16) {
+		sse_rr(j, 0x66, false, 0xef, X0, X0);		/* pxor */
+		sse_rr(j, 0x66, false, 0xef, X1, X1);
+		sse_rr(j, 0x66, false, 0x76, X5, X5);		/* pcmpeqd: ones */
+		sse_rr(j, 0x66, false, 0x72, 2, X5);		/* psrld x5, 16 */
+		emit1(j, 16);
+	}
 	x_rr(j, false, 0x31, idx, idx);				/* idx = 0 */
 	if (l.kind == UB_LOOP_CMP) {
 		mov_ri(j, true, r.nx, -1);
@@ -2233,6 +2320,12 @@ static void emit_loop_pre(struct jx *j, size_t x)
 		sse_rr(j, 0x66, false, 0xd7, r.msk, X0);	/* pmovmskb */
 		alu_ri(j, false, 7, r.msk, 0xffff);
 		l_diff = jcc32_fwd(j, CC_NE);
+	} else if (l.kind == UB_LOOP_SUM16) {
+		struct jx_addr a0 = { r.p0, idx, 0, l.a[0].disp }, b0 = a0;
+
+		b0.off += 16;
+		sum16_block(j, &l, X2, a0);
+		sum16_block(j, &l, X3, b0);
 	} else if (l.kind == UB_LOOP_COPY) {
 		struct jx_addr a0 = { r.p0, idx, 0, l.a[0].disp }, a1 = { r.p1, idx, 0, l.a[1].disp };
 		struct jx_addr b0 = a0, b1 = a1;
@@ -2278,6 +2371,20 @@ static void emit_loop_pre(struct jx *j, size_t x)
 		label32_here(j, l_out);
 		label32_here(j, l_diff);
 		label32_here(j, l_diff2);
+	}
+	if (l.kind == UB_LOOP_SUM16) {
+		/* w_acc += the sum of the four partial sums */
+		int acc = bpf2x[l.acc_reg];
+
+		sse_rr(j, 0x66, false, 0xfe, X0, X1);		/* paddd */
+		sse_rr(j, 0x66, false, 0x70, X1, X0);		/* pshufd x1, x0, 0x4e */
+		emit1(j, 0x4e);
+		sse_rr(j, 0x66, false, 0xfe, X0, X1);
+		sse_rr(j, 0x66, false, 0x70, X1, X0);		/* pshufd x1, x0, 0xb1 */
+		emit1(j, 0xb1);
+		sse_rr(j, 0x66, false, 0xfe, X0, X1);
+		sse_rr(j, 0x66, false, 0x7e, X0, lim);		/* movd lim, xmm0 */
+		x_rr(j, false, 0x01, lim, acc);			/* add acc32, lim32 */
 	}
 	/* idx bytes done: each IV moves on by idx / w iterations */
 	for (int q = 0; q < l.niv; q++) {

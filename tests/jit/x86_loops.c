@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * x86_loops.c - the x86-64 JIT's loop idioms (memset / iota, memcpy and
- * memcmp-style loops run as SSE2 blocks, src/exec/jit_loops.c and the
- * preamble in jit_x86_64.c), against the interpreter.
+ * x86_loops.c - the x86-64 JIT's loop idioms (memset / iota, memcpy,
+ * memcmp-style and 16-bit-sum loops run as SSE2 blocks,
+ * src/exec/jit_loops.c and the preamble in jit_x86_64.c), against the
+ * interpreter.
  *
  * Random loops of the shapes clang emits and close variants: an index or
  * pointer induction variable (IV), a counter going up or down by 1, 2 or
  * the element size, the test at the bottom (!= back, or == out then goto
- * back) or at the top, a bound that is an immediate or a register, 64- or
- * 32-bit compares; elements of 1, 2, 4 and 8 bytes; random lengths
+ * back) or at the top, as == / != or as unsigned < <= > >=, a bound that
+ * is an immediate, a register or reloaded from the stack in the loop, 64-
+ * or 32-bit compares, sometimes a second test that may leave first;
+ * elements of 1, 2, 4 and 8 bytes; 32-bit sums of big-endian words (two
+ * byte loads, as clang builds them) and of ldxh words; random lengths
  * (including those that leave a tail, and 0 for top-tested loops); copies
  * whose source and destination overlap by small distances both ways (a
  * forward copy with a distance below the block feeds itself, which the
@@ -23,8 +27,10 @@
  * A compare loop may stop at a difference right before memory that is
  * not mapped: the preamble must not read past what the ordinary loop
  * reads.  A page with no access after the buffer (Linux) checks that.
+ * XL_TRACE=1 in the environment prints each trial's shape before it runs.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "testlib.h"
 #include "tl_rng.h"
@@ -36,7 +42,7 @@
 #define INSN(c, d, s, o, i) { .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) }
 #define MAXN 200
 #define BUF 16384
-#define TRIALS 3000
+#define TRIALS 4000
 
 #if defined(__x86_64__)
 static struct userbpf_rt *rt;
@@ -82,7 +88,7 @@ static void fixup(struct gp *p)
 
 static const uint8_t szc[9] = { [1] = 0x10, [2] = 0x08, [4] = 0x00, [8] = 0x18 };
 
-enum { K_SET, K_IOTA, K_SETREG, K_COPY, K_CMP, K_CMP_ROT, K__N };
+enum { K_SET, K_IOTA, K_SETREG, K_COPY, K_CMP, K_CMP_ROT, K_SUM_BE, K_SUM_H, K__N };
 enum { L_HEAD, L_OUT, L_DIFF, L_END, L_BODY };
 
 struct shape {
@@ -96,7 +102,33 @@ struct shape {
 	bool eqform;		/* bottom test as `== out; goto head` */
 	bool bound_reg, w32;
 	int32_t imm;		/* set: the value */
+	bool rel;		/* the index test is < <= > >= (else == !=) */
+	bool le;		/* ... <= or >= */
+	bool guard;		/* a second test: if r2 > g (< g) goto out */
+	int64_t g, bound;	/* the guard's bound; the index test's */
+	bool bmem;		/* the bound is reloaded from the stack */
+	bool accmov;		/* sum: w5 += w6; ...; w6 = w5 (else w6 += w5) */
 };
+
+/* The index test: `if r2 OP bound goto l` with OP the relation that
+ * stays (stay) or leaves. */
+static void itest(struct gp *p, const struct shape *s, bool stay, size_t l)
+{
+	unsigned cls = s->w32 ? 0x06 : 0x05, op;
+
+	if (s->bmem)
+		put(p, 0x79, 9, 10, -8, 0);			/* r9 = *(u64 *)(r10 - 8) */
+	if (!s->rel)
+		op = stay ? 0x50 : 0x10;
+	else if (s->cstep > 0)
+		op = s->le ? (stay ? 0xb0 : 0x20) : (stay ? 0xa0 : 0x30);
+	else
+		op = s->le ? (stay ? 0x30 : 0xa0) : (stay ? 0x20 : 0xb0);
+	if (s->bound_reg || s->bmem)
+		jmp(p, cls | op | 0x08, 2, 9, 0, l);
+	else
+		jmp(p, cls | op, 2, 0, (int32_t)s->bound, l);
+}
 
 /*
  * Registers: r1 the buffer, r2 the counter, r3/r4 pointer IVs (ptr) or
@@ -107,7 +139,6 @@ static void gen(struct gp *p, const struct shape *s, struct tl_rng *r)
 {
 	unsigned w = s->w, sz = szc[w];
 	int64_t bound;
-	unsigned cmp32 = s->w32 ? 0x06 : 0x05;
 	int d0 = s->off0, d1 = s->off1;
 
 	p->n = p->nj = 0;
@@ -127,11 +158,13 @@ static void gen(struct gp *p, const struct shape *s, struct tl_rng *r)
 		d1 -= (int)s->c0 * (s->cstep == 1 ? (int)w : 1);
 	}
 	lddw(p, 2, (uint64_t)s->c0);
-	bound = s->c0 + (int64_t)s->n * s->cstep;
+	bound = s->bound;
 	if (s->w32)
 		bound = (int64_t)(uint32_t)bound;
-	if (s->bound_reg)
+	if (s->bound_reg || s->bmem)
 		lddw(p, 9, (uint64_t)bound);
+	if (s->bmem)
+		put(p, 0x7b, 10, 9, -8, 0);			/* *(u64 *)(r10 - 8) = r9 */
 	if (s->kind == K_CMP_ROT)
 		jmp(p, 0x05, 0, 0, 0, L_BODY);		/* goto body */
 	label(p, L_HEAD);
@@ -143,19 +176,12 @@ static void gen(struct gp *p, const struct shape *s, struct tl_rng *r)
 			put(p, 0x07, 3, 0, 0, (int32_t)w);
 			put(p, 0x07, 4, 0, 0, (int32_t)w);
 		}
-		if (s->bound_reg)
-			jmp(p, cmp32 | 0x50 | 0x08, 2, 9, 0, L_BODY);
-		else
-			jmp(p, cmp32 | 0x50, 2, 0, (int32_t)bound, L_BODY);
+		itest(p, s, true, L_BODY);
 		jmp(p, 0x05, 0, 0, 0, L_OUT);
 		label(p, L_BODY);
 	}
-	if (s->top) {
-		if (s->bound_reg)
-			jmp(p, cmp32 | 0x10 | 0x08, 2, 9, 0, L_OUT);
-		else
-			jmp(p, cmp32 | 0x10, 2, 0, (int32_t)bound, L_OUT);
-	}
+	if (s->top)
+		itest(p, s, false, L_OUT);
 	/* the addresses: r3 (+ d0) and r4 or r3 (+ d1) */
 	if (!s->ptr) {
 		put(p, 0xbf, 3, 2, 0, 0);			/* r3 = r2 */
@@ -180,6 +206,21 @@ static void gen(struct gp *p, const struct shape *s, struct tl_rng *r)
 			put(p, 0x61 | sz, 5, b0, (int16_t)d0, 0);		/* ldx */
 			put(p, 0x63 | sz, b1, 5, (int16_t)d1, 0);		/* stx */
 			break;
+		case K_SUM_BE:
+			/* clang's be16: two byte loads, << 8, |, += */
+			put(p, 0x71, 7, b0, (int16_t)(d0 + 1), 0);
+			put(p, 0x71, 5, b0, (int16_t)d0, 0);
+			put(p, 0x64, 5, 0, 0, 8);			/* w5 <<= 8 */
+			put(p, 0x4c, 5, 7, 0, 0);			/* w5 |= w7 */
+			put(p, 0x0c, 5, 6, 0, 0);			/* w5 += w6 */
+			break;
+		case K_SUM_H:
+			put(p, 0x69, 5, b0, (int16_t)d0, 0);		/* ldxh */
+			if (s->accmov)
+				put(p, 0x0c, 5, 6, 0, 0);		/* w5 += w6 */
+			else
+				put(p, 0x0c, 6, 5, 0, 0);		/* w6 += w5 */
+			break;
 		default:
 			put(p, 0x61 | sz, 5, b0, (int16_t)d0, 0);
 			put(p, 0x61 | sz, 6, b1, (int16_t)d1, 0);
@@ -193,24 +234,29 @@ static void gen(struct gp *p, const struct shape *s, struct tl_rng *r)
 		}
 	}
 	if (s->kind != K_CMP_ROT) {
+		if (s->guard) {
+			/* if r2 > g goto out (< g when counting down) */
+			if (s->g & 1) {
+				put(p, 0xb7, 0, 0, 0, (int32_t)s->g);	/* r0 = g */
+				jmp(p, s->cstep > 0 ? 0x2d : 0xad, 2, 0, 0, L_OUT);
+			} else {
+				jmp(p, s->cstep > 0 ? 0x25 : 0xa5, 2, 0, (int32_t)s->g, L_OUT);
+			}
+		}
 		put(p, 0x07, 2, 0, 0, s->cstep);
 		if (s->ptr) {
 			put(p, 0x07, 3, 0, 0, (int32_t)w);
 			put(p, 0x07, 4, 0, 0, (int32_t)w);
 		}
+		if ((s->kind == K_SUM_BE || (s->kind == K_SUM_H && s->accmov)))
+			put(p, 0xbc, 6, 5, 0, 0);			/* w6 = w5 */
 		if (s->top) {
 			jmp(p, 0x05, 0, 0, 0, L_HEAD);
 		} else if (s->eqform) {
-			if (s->bound_reg)
-				jmp(p, cmp32 | 0x10 | 0x08, 2, 9, 0, L_OUT);
-			else
-				jmp(p, cmp32 | 0x10, 2, 0, (int32_t)bound, L_OUT);
+			itest(p, s, false, L_OUT);
 			jmp(p, 0x05, 0, 0, 0, L_HEAD);
 		} else {
-			if (s->bound_reg)
-				jmp(p, cmp32 | 0x50 | 0x08, 2, 9, 0, L_HEAD);
-			else
-				jmp(p, cmp32 | 0x50, 2, 0, (int32_t)bound, L_HEAD);
+			itest(p, s, true, L_HEAD);
 		}
 	}
 	label(p, L_OUT);
@@ -236,7 +282,8 @@ static void pick(struct shape *s, struct tl_rng *r, int lo, int hi)
 
 	memset(s, 0, sizeof(*s));
 	s->kind = (int)tl_rn(r, K__N);
-	s->w = ws[tl_rn(r, 4)];
+	s->w = s->kind >= K_SUM_BE ? 2 : ws[tl_rn(r, 4)];
+	s->accmov = tl_rn(r, 2);
 	switch (tl_rn(r, 4)) {
 	case 0: s->n = tl_rn(r, 8); break;
 	case 1: s->n = tl_rn(r, 70); break;
@@ -258,7 +305,35 @@ static void pick(struct shape *s, struct tl_rng *r, int lo, int hi)
 		s->c0 = -s->c0;
 	s->eqform = tl_rn(r, 2);
 	s->bound_reg = tl_rn(r, 3) == 0;
+	s->bmem = tl_rn(r, 4) == 0;
 	s->w32 = tl_rn(r, 4) == 0 && s->c0 >= 0;
+	s->rel = tl_rn(r, 2);
+	s->le = tl_rn(r, 2);
+	s->guard = s->kind != K_CMP_ROT && tl_rn(r, 4) == 0;
+	{
+		int64_t st = s->cstep, a = st < 0 ? -st : st, n = s->n;
+
+		if (s->rel) {
+			/* unsigned relations: keep every value of r2 >= 0 */
+			s->w32 = false;
+			if (st < 0)
+				s->c0 = n * a + a + tl_rn(r, 100);
+			else if (s->c0 < 0)
+				s->c0 = -s->c0;
+			if (st > 0)
+				s->bound = s->le ? s->c0 + (n - 1) * st + tl_rn(r, (uint32_t)a)
+						 : s->c0 + n * st - tl_rn(r, (uint32_t)a);
+			else
+				s->bound = s->le ? s->c0 + (n - 1) * st - tl_rn(r, (uint32_t)a)
+						 : s->c0 + n * st + tl_rn(r, (uint32_t)a);
+		} else {
+			s->bound = s->c0 + n * st;
+		}
+		/* the guard may leave before the index test does */
+		s->g = s->c0 + st * ((int64_t)tl_rn(r, (uint32_t)n + 4) - 2);
+		if (s->guard && (s->g < 0 || (st > 0 && s->c0 < 0)))
+			s->guard = false;
+	}
 	s->imm = tl_rn(r, 2) ? (int32_t)tl_rn(r, 256) : (int32_t)(uint32_t)tl_rnd(r);
 	span = (int)(s->n * s->w);
 	s->off0 = lo + (int)tl_rn(r, (uint32_t)(hi - lo - span - 64));
@@ -321,7 +396,7 @@ static void random_loops(void)
 {
 	static uint8_t init[BUF], a[BUF], b[BUF];
 	struct tl_rng r = { 0x100b5 };
-	unsigned bad = 0, recog = 0, sse = 0, kinds = 0, fails = 0;
+	unsigned bad = 0, recog = 0, sse = 0, kinds = 0, fails = 0, feats = 0;
 	char name[160];
 
 	for (unsigned t = 0; t < TRIALS; t++) {
@@ -346,6 +421,10 @@ static void random_loops(void)
 
 			found |= ub_loop_idiom_find(prog, x, &l);
 		}
+		if (getenv("XL_TRACE"))
+			fprintf(stderr, "trial %u kind %d w %u n %u off %d/%d ptr %d step %d c0 %lld top %d eq %d breg %d w32 %d rel %d le %d guard %d g %lld bmem %d\n",
+				t, s.kind, s.w, s.n, s.off0, s.off1, s.ptr, s.cstep, (long long)s.c0,
+				s.top, s.eqform, s.bound_reg, s.w32, s.rel, s.le, s.guard, (long long)s.g, s.bmem);
 		/* both engines on buffer a: registers may hold pointers */
 		memcpy(a, init, BUF);
 		ri = run(prog, USERBPF_ENGINE_INTERPRETER, a);
@@ -355,15 +434,17 @@ static void random_loops(void)
 		if (ri != rj || memcmp(a, b, BUF)) {
 			if (bad++ < 5)
 				tl_fail("loop idiom: JIT equals interpreter",
-					"trial %u kind %d w %u n %u off %d/%d ptr %d step %d c0 %lld top %d eq %d breg %d w32 %d: r0 %llx vs %llx, memory %s",
+					"trial %u kind %d w %u n %u off %d/%d ptr %d step %d c0 %lld top %d eq %d breg %d w32 %d rel %d le %d guard %d g %lld bmem %d: r0 %llx vs %llx, memory %s",
 					t, s.kind, s.w, s.n, s.off0, s.off1, s.ptr, s.cstep, (long long)s.c0,
-					s.top, s.eqform, s.bound_reg, s.w32, (unsigned long long)ri,
+					s.top, s.eqform, s.bound_reg, s.w32, s.rel, s.le, s.guard,
+					(long long)s.g, s.bmem, (unsigned long long)ri,
 					(unsigned long long)rj, memcmp(a, b, BUF) ? "differs" : "same");
 		}
 		recog += found;
 		if (found && code_has_sse(prog)) {
 			sse++;
 			kinds |= 1u << (2 * s.kind + s.ptr);
+			feats |= (s.rel ? 1u : 0) | (s.guard ? 2u : 0) | (s.bmem ? 4u : 0);
 		}
 		userbpf_prog__free(prog);
 	}
@@ -372,8 +453,11 @@ static void random_loops(void)
 	snprintf(name, sizeof(name), "loop idioms recognised in %u of %u, with SSE code in %u", recog,
 		 TRIALS, sse);
 	TL_CHECK(name, recog > TRIALS / 2 && sse > TRIALS / 3);
-	TL_EQ_U64("every kind (set, iota, set from a register, copy, compare, rotated compare), "
-		  "with an index and with pointers, got SSE code", kinds, (1u << 2 * K__N) - 1);
+	TL_EQ_U64("every kind (set, iota, set from a register, copy, compare, rotated compare, "
+		  "big-endian and ldxh 16-bit sums), with an index and with pointers, got SSE code",
+		  kinds, (1u << 2 * K__N) - 1);
+	TL_EQ_U64("relational index tests, a second test, a bound reloaded from the stack: SSE code",
+		  feats, 7);
 }
 
 /* A compare that stops at a difference in the last bytes before a page
@@ -393,7 +477,8 @@ static void guard_page(void)
 		for (unsigned back = 1; back <= 40; back++) {
 			/* streams: A ends at the guard page, B one page lower */
 			struct gp p;
-			struct shape s = { .kind = K_CMP, .w = w, .n = 512, .ptr = true, .cstep = 1 };
+			struct shape s = { .kind = K_CMP, .w = w, .n = 512, .ptr = true, .cstep = 1,
+					   .bound = 512 };
 			struct tl_rng r = { back * 16 + w };
 			struct userbpf_prog_opts po = { .sz = sizeof(po) };
 			struct userbpf_prog *prog;
@@ -435,7 +520,8 @@ static void guard_page(void)
  * be the program's), and the result is the same. */
 static void blinded(void)
 {
-	struct shape s = { .kind = K_COPY, .w = 1, .n = 500, .off0 = 100, .off1 = 3000, .cstep = 1 };
+	struct shape s = { .kind = K_COPY, .w = 1, .n = 500, .off0 = 100, .off1 = 3000, .cstep = 1,
+			   .bound = 500 };
 	struct tl_rng r = { 7 };
 	struct gp p;
 	struct userbpf_prog_opts po = { .sz = sizeof(po), .jit_blind = true };
