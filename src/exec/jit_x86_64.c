@@ -71,7 +71,8 @@
  * load that only feeds the compare after it becomes a compare with
  * memory, defer_load), a compare with 0 is left
  * out when the ALU operation just before set the flags the same way
- * (register moves in between leave them alone), a multiply by a small
+ * (register moves in between leave them alone; `a = b; a &= c; if a
+ * OP 0` with a dead after is one test, emit_test_fused), a multiply by a small
  * constant is a shift, a lea or a shift and an add/sub (emit_mul_k), a
  * move that only one side of the conditional jump after it needs is sunk
  * into that side (sink_scan), a
@@ -1676,6 +1677,53 @@ static size_t emit_fold(struct jx *j, size_t i)
  * Immediates are only folded without blinding.  Returns how many
  * instructions after i it emitted too (they then emit nothing).
  */
+/*
+ * `a = b; a &= c|imm; [moves]; if a OP 0 goto L` with a dead after the
+ * jump (a mask test, as `if (x & MASK)` compiles): `test b, c|imm`, whose
+ * flags are those the and would leave, and the jump then reuses them
+ * (emit_jcc).  The moves in between (of other registers) keep the flags;
+ * nothing may jump into the run, up to the jump.  Returns 1, or 0.
+ */
+static size_t emit_test_fused(struct jx *j, size_t i)
+{
+	const struct ub_dinsn *d = j->prog->d, *e = &d[i + 1];
+	size_t k;
+
+	if (d[i].op != UB_OP_MOV64_X || !fusable(j, i + 1) || e->dst != d[i].dst ||
+	    (e->op != UB_OP_AND64_X && !(e->op == UB_OP_AND64_K && !j->blind)) ||
+	    (e->op == UB_OP_AND64_X && e->src == d[i].dst))
+		return 0;
+	for (k = i + 2;; k++) {
+		uint16_t use, def;
+
+		if (k > i + 5 || !fusable(j, k))
+			return 0;
+		if (ub_opinfo[d[k].op].fmt == F_JMP_K)
+			break;
+		/* only moves (not xor-zeroing) of other registers */
+		if ((d[k].op != UB_OP_MOV64_X && d[k].op != UB_OP_MOV32_X &&
+		     !((d[k].op == UB_OP_MOV64_K || d[k].op == UB_OP_MOV32_K) && d[k].imm && !j->blind)) ||
+		    d[k].dst == d[i].dst)
+			return 0;
+		insn_use_def(&d[k], &use, &def);
+		if (use & (1u << d[i].dst))
+			return 0;
+	}
+	if (d[k].dst != d[i].dst || d[k].imm != 0 || (ub_opinfo[d[k].op].code & 0xf0) == 0x40 ||
+	    UB_CLASS(ub_opinfo[d[k].op].code) != UB_CLS_JMP || !dead_after(j, k, d[i].dst))
+		return 0;
+	if (e->op == UB_OP_AND64_X) {
+		x_rr(j, true, 0x85, bpf2x[e->src], bpf2x[d[i].src]);	/* test b, c */
+	} else {
+		rex(j, true, 0, 0, bpf2x[d[i].src], false);		/* test b, imm */
+		emit1(j, 0xf7);
+		modrm(j, 3, 0, bpf2x[d[i].src]);
+		emit4(j, (uint32_t)e->imm);
+	}
+	j->flags = (struct jx_flags){ bpf2x[d[i].dst], true, true };
+	return 1;
+}
+
 static size_t emit_fused(struct jx *j, size_t i)
 {
 	const struct ub_dinsn *d = &j->prog->d[i], *e = d + 1, *f = d + 2;
@@ -1690,6 +1738,8 @@ static size_t emit_fused(struct jx *j, size_t i)
 	folded = emit_fold(j, i);
 	if (folded)
 		return folded;
+	if (emit_test_fused(j, i))
+		return 1;
 	if (!fusable(j, i + 1) || e->dst != d->dst || (jx_facts(j, i) & UB_FACT_INDEX_BOUNDED))
 		return 0;
 	a = bpf2x[d->dst];
@@ -2557,8 +2607,12 @@ static void emit_insn(struct jx *j, size_t i, bool in_main)
 	if (j->iflag[i] & IF_TARGET)
 		j->prev.reg = -1; /* reached from elsewhere too */
 	j->flags.reg = -1;
-	if (d->op >= UB_OP__COUNT || i < j->fused_end)
-		return; /* second half of lddw, or emitted with an insn before */
+	if (d->op >= UB_OP__COUNT || i < j->fused_end) {
+		/* second half of lddw, or emitted with an insn before: the
+		 * flags are as that code left them */
+		j->flags = j->prev;
+		return;
+	}
 	if (j->sunk[i]) {
 		j->flags = j->prev; /* emitted later: nothing changes here */
 		return;

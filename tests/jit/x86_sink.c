@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * x86_sink.c - the x86-64 JIT's moves sunk past a conditional jump
- * (jit_x86_64.c, "moves sunk past a conditional jump"), against the
- * interpreter.
+ * (jit_x86_64.c, "moves sunk past a conditional jump") and its mask tests
+ * (emit_test_fused), against the interpreter.
+ *
+ * A mask test `a = b; a &= c|imm; [moves]; if a OP 0 goto L` becomes
+ * `test b, c` when a is dead after the jump: random runs of that shape,
+ * with a read or not after the jump, moves in between that do or do not
+ * touch a, every condition, a jump target inside the run or not, are
+ * among the random programs too, and a small program checks that the
+ * test instruction is there.
  *
  * A move `rX = rY|imm` followed, after up to a few other instructions, by
  * a conditional jump is emitted only on the side of the jump where rX is
@@ -145,6 +152,44 @@ static void fwd_run(struct prog *p, struct tl_rng *r)
 		mov(p, r, x);
 }
 
+/* a = b; a &= c|imm; [0-2 moves]; if a OP 0 goto +k; ... (a read after
+ * or not) */
+static void mask_run(struct prog *p, struct tl_rng *r)
+{
+	static const uint8_t op[] = { 0x10, 0x50, 0x60, 0x70, 0xc0, 0xd0, 0x20, 0x40 };
+	unsigned a = reg(r), b = reg(r), c = reg(r);
+	int over = 1 + (int)tl_rn(r, 3), here, into = -1;
+
+	if (tl_rn(r, 3) == 0) {
+		/* a jump from before the run into it: to the jump, or to a
+		 * move in between */
+		into = p->n;
+		add(p, 0x5d, reg(r), reg(r), 0, 0);
+	}
+	add(p, 0xbf, a, b, 0, 0);
+	if (tl_rn(r, 2))
+		add(p, 0x5f, a, c, 0, 0);				/* a &= c */
+	else
+		add(p, 0x57, a, 0, 0, imm(r));				/* a &= imm */
+	for (unsigned k = tl_rn(r, 3); k; k--) {
+		if (tl_rn(r, 4))
+			mov(p, r, reg(r));
+		else
+			filler(p, r);
+	}
+	here = p->n;
+	if (into >= 0)
+		p->u[into].target = here - (int)tl_rn(r, (unsigned)(here - into - 1));
+	add(p, (tl_rn(r, 5) ? 0x05 : 0x06) | op[tl_rn(r, sizeof(op))], a, 0, 0,
+	    tl_rn(r, 6) ? 0 : 1)->target = here + 1 + over;
+	for (int k = 0; k < over; k++)
+		filler(p, r);
+	if (tl_rn(r, 2))
+		add(p, 0xaf, 0, a, 0, 0);				/* r0 ^= a */
+	else
+		mov(p, r, a);
+}
+
 /* r9 = n; L: units; moves; r9 -= 1; if r9 != 0 goto L; (maybe x = ...) */
 static void loop(struct prog *p, struct tl_rng *r)
 {
@@ -155,8 +200,13 @@ static void loop(struct prog *p, struct tl_rng *r)
 	head = p->n;
 	if (tl_rn(r, 2))
 		mov(p, r, x);	/* x dead at the head: written first */
-	for (unsigned k = tl_rn(r, 4); k; k--)
-		tl_rn(r, 3) ? filler(p, r) : fwd_run(p, r);
+	for (unsigned k = tl_rn(r, 4); k; k--) {
+		switch (tl_rn(r, 4)) {
+		case 0: filler(p, r); break;
+		case 1: mask_run(p, r); break;
+		default: fwd_run(p, r); break;
+		}
+	}
 	mov(p, r, x);
 	if (tl_rn(r, 2))
 		filler(p, r);
@@ -177,9 +227,10 @@ static size_t build(struct prog *p, struct tl_rng *r, struct userbpf_insn *out)
 	for (int k = 1; k <= 8; k++)
 		add(p, 0x7a, 10, 0, -8 * k, (int32_t)tl_rnd(r));	/* stdw */
 	while (p->n < MAXU) {
-		switch (tl_rn(r, 4)) {
+		switch (tl_rn(r, 5)) {
 		case 0: loop(p, r); break;
 		case 1: filler(p, r); break;
+		case 2: mask_run(p, r); break;
 		default: fwd_run(p, r); break;
 		}
 	}
@@ -316,7 +367,28 @@ static void shapes(void)
 	static const uint8_t pat_latch[] = { 0xbb, 0x77, 0x00, 0x00, 0x00 };
 	/* jmp +3, mov rbx, r13 (4c 89 eb) */
 	static const uint8_t pat_fwd[] = { 0xeb, 0x03, 0x4c, 0x89, 0xeb };
-	struct userbpf_prog *p = jit(latch, sizeof(latch) / sizeof(latch[0]), "move before a latch");
+	/* r2 = r1; r2 &= r3; r4 = r5; if r2 == 0 goto +1; r0 = 1 */
+	static const struct userbpf_insn mask[] = {
+		INSN(0xb7, 0, 0, 0, 0),
+		INSN(0xb7, 3, 0, 0, 0x10),
+		INSN(0xb7, 5, 0, 0, 7),
+		INSN(0xbf, 2, 1, 0, 0),
+		INSN(0x5f, 2, 3, 0, 0),
+		INSN(0xbf, 4, 5, 0, 0),
+		INSN(0x15, 2, 0, 1, 0),
+		INSN(0xb7, 0, 0, 0, 1),
+		INSN(0x0f, 0, 4, 0, 0),
+		INSN(0x95, 0, 0, 0, 0),
+	};
+	/* test rdi, rdx (48 85 d7) */
+	static const uint8_t pat_mask[] = { 0x48, 0x85, 0xd7 };
+	struct userbpf_prog *p = jit(mask, sizeof(mask) / sizeof(mask[0]), "mask test");
+
+	if (p) {
+		TL_CHECK("mask test: one test instruction", has(p, pat_mask, sizeof(pat_mask)));
+		userbpf_prog__free(p);
+	}
+	p = jit(latch, sizeof(latch) / sizeof(latch[0]), "move before a latch");
 
 	if (p) {
 		const uint8_t *c = p->jit_code;
