@@ -73,6 +73,73 @@ int ub_jit_arm64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
  */
 int ub_jit_functions(const struct userbpf_prog *prog, bool *entry);
 
+/*
+ * Loop idioms (jit_loops.c).  ub_loop_idiom_find(p, x, out) answers
+ * whether the cycle through instruction x is a set/iota, copy, compare or
+ * 16-bit sum loop as that file describes, and fills *out.  What a back
+ * end may then do, in code placed before x that runs only when x is
+ * reached other than by the loop's own jump back (out->latch; that jump
+ * must land after it): run K iterations of the loop as a block operation
+ * and add K * step to every IV, for any K with
+ *   - K <= T for each index test, where T is the number of the iteration
+ *     in which it leaves: with v = R[reg] + off (as it stands at the
+ *     test, in iteration 0), b = R[bound_reg] + bound (bound alone when
+ *     bound_reg < 0; the mem-byte value at that address when mem), both
+ *     truncated to 32 bits when w32, and s = step, the loop stays while
+ *     v + t*s REL b: for NE, T = (b - v) / s when s divides b - v exactly
+ *     (else the test never leaves: K must be 0); for LT/LE (s > 0) and
+ *     GT/GE (s < 0), the first t for which the relation fails.  So at
+ *     least the iteration that leaves is left to the ordinary code, which
+ *     then also sets the temporaries as the last iteration does;
+ *   - copy: the destination minus the source (a[1] - a[0], as computed at
+ *     the head, mod 2^64) not in [1, C - 1], where the block operation
+ *     reads C bytes before writing them (a forward copy with a smaller
+ *     distance feeds later elements from earlier ones);
+ *   - compare: K stops before the first block of w-byte elements that is
+ *     not all equal (the ordinary code then finds the difference);
+ *   - sum16: w[acc_reg] (32 bits, then zero-extended) gets the sum of the
+ *     K 16-bit words at a[0] + 2i (big-endian when swap).
+ * Registers in out->temps are dead at x (scratch for the block code).
+ * Element i of stream q is at a[q] + i * w; a set stores the low w bytes
+ * of (R[val_reg] or 0) + val + i * val_step.
+ */
+enum { UB_LOOP_SET = 1, UB_LOOP_COPY, UB_LOOP_CMP, UB_LOOP_SUM16 };
+enum { UB_REL_NE = 1, UB_REL_LT, UB_REL_LE, UB_REL_GT, UB_REL_GE };
+
+struct ub_loop_addr {
+	int8_t base, index;	/* BPF registers; index < 0: none */
+	uint8_t scale;		/* index * 2^scale */
+	int32_t disp;
+};
+
+struct ub_loop_test {
+	uint8_t reg;		/* the IV */
+	int64_t off, step;
+	uint8_t rel;		/* UB_REL_*: stays while v REL b */
+	bool w32;
+	int8_t bound_reg;
+	int64_t bound;
+	uint8_t mem;		/* 0, or b is loaded: this many bytes */
+};
+
+struct ub_loop_idiom {
+	uint8_t kind;		/* UB_LOOP_* */
+	uint8_t w;		/* element width: 1, 2, 4, 8 */
+	size_t latch;		/* the instruction that jumps back to x */
+	struct ub_loop_addr a[2]; /* set, sum16: a[0]; copy: a[0] from, a[1] to */
+	int8_t val_reg;		/* set: the value */
+	int64_t val, val_step;
+	int8_t acc_reg;		/* sum16: the sum */
+	bool swap;
+	uint8_t ntest;		/* index tests: 1 or 2 */
+	struct ub_loop_test test[2];
+	uint16_t temps;		/* bit per BPF register */
+	uint8_t niv;
+	struct { uint8_t reg; int64_t step; } iv[10];
+};
+
+bool ub_loop_idiom_find(const struct userbpf_prog *p, size_t x, struct ub_loop_idiom *out);
+
 /* Called by generated code for callx with a helper id (c->callx_id). */
 uint64_t ub_jit_callx_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 			     uint64_t r5, struct userbpf_call *c);

@@ -36,8 +36,9 @@
  * BPF stack, so rsp is 16-byte aligned at each call with the shadow space
  * in place.  The callees keep rbx, rbp, rdi, rsi and r12-r15 on both
  * ABIs, which is all the generated code needs across a call (r1..r5 are
- * dead after a helper call by the BPF calling convention).  No xmm
- * register is touched.  Frames stay below 4 KiB, so Windows needs no
+ * dead after a helper call by the BPF calling convention).  Only the
+ * loop preambles touch xmm registers, xmm0-xmm5, which both ABIs leave
+ * to the callee, and they call nothing.  Frames stay below 4 KiB, so Windows needs no
  * stack probes.  The two C entry points that generated code calls
  * (callx with a helper id, legacy packet loads) are reached through
  * ms_abi wrappers, so the Win64 code is the same bytes on Linux, where a
@@ -69,10 +70,19 @@
  * register again; emit_u16: a 16-bit value read a byte at a time; a
  * load that only feeds the compare after it becomes a compare with
  * memory, defer_load), a compare with 0 is left
- * out when the ALU operation just before set the flags the same way, a
+ * out when the ALU operation just before set the flags the same way
+ * (register moves in between leave them alone; `a = b; a &= c; if a
+ * OP 0` with a dead after is one test, emit_test_fused), a multiply by a small
+ * constant is a shift, a lea or a shift and an add/sub (emit_mul_k), a
+ * move that only one side of the conditional jump after it needs is sunk
+ * into that side (sink_scan), a
  * conditional jump over a goto becomes the inverted jump, and loop heads
  * (targets of backward jumps) are aligned to LOOP_ALIGN bytes with NOPs.
- * None of these applies across a jump target.  Facts from the verifier
+ * None of these applies across a jump target.  Loops that are exactly a
+ * memset, an iota, a memcpy, a memcmp-style scan or a 32-bit sum of
+ * 16-bit words (jit_loops.c finds them) get a preamble that runs most of their iterations as SSE2 blocks
+ * and leaves the rest, the exit included, to the ordinary code (see
+ * "loop idioms" below).  Facts from the verifier
  * (jit_internal.h), when given, drop zero-extensions nobody reads and
  * clamp proved-bounded indexes against Spectre v1.
  *
@@ -133,7 +143,10 @@ struct jx {
 	uint32_t *ncaddr;	/* ... as emitted */
 	uint8_t *jk;		/* insn i's jump of variable size: JK_* */
 	uint16_t *jpos;		/* where that jump starts in insn i's body */
-	uint32_t *jt;		/* the insn that jump goes to */
+	uint32_t *jt;		/* the insn that jump goes to (| JT_PRE) */
+	uint32_t *plen;		/* bytes of insn i's loop preamble (before its body) */
+	uint32_t *lat;		/* insn i has a loop preamble: its loop's latch + 1 */
+	uint8_t *nsrc;		/* jumps to insn i (saturating) */
 	uint8_t *rpos;		/* where a rel32 to a function ends in it */
 	bool *entry;		/* insn i starts a function */
 	bool final;		/* false: the measuring pass */
@@ -152,6 +165,12 @@ struct jx {
 	struct jx_flags flags;	/* what the flags say after the insn emitted last */
 	struct jx_flags prev;	/* ... after the one before it */
 	struct jx_frame main;	/* the main function's frame */
+	size_t main_end;	/* the main function is insns [0, main_end) */
+	uint8_t *sunk;		/* SINK_* of insn i: emitted elsewhere */
+	uint8_t *poff;		/* where the stub for jumps with JT_PRE starts
+				 * in insn i's prefix (sunk moves) */
+	uint32_t *stub_from;	/* insn i's prefix has a stub: the jcc + 1 whose
+				 * taken side lands there */
 	struct jx_frame fn;	/* the frame of the callee being emitted */
 };
 
@@ -159,14 +178,24 @@ struct jx {
  * in the high 4 bits */
 enum { JK_JMP = 1, JK_JCC = 2, JK_STUB = 4, JK_SHORT = 8 };
 
+/* jt[i]: the jump lands on the loop preamble of its target (caddr), not
+ * on its body (addr) */
+#define JT_PRE 0x80000000u
+
 /* iflag[i]: insn i is a jump target or a function entry (IF_TARGET), the
  * head of a loop (IF_HEAD: a jump at or after it goes to it), its jump
  * must stay long (IF_LONG: the alignment of loop heads moved code so that
- * the short form no longer fitted). */
-enum { IF_TARGET = 1, IF_HEAD = 2, IF_LONG = 4 };
+ * the short form no longer fitted), some backward jump spans it (IF_LOOP:
+ * it may run many times). */
+enum { IF_TARGET = 1, IF_HEAD = 2, IF_LONG = 4, IF_LOOP = 8 };
 
 /* Loop heads start at a multiple of this, padded with NOPs. */
 #define LOOP_ALIGN 32
+/* ... and so do the functions a program calls (bpf2bpf callees): a
+ * native compiler aligns functions, and calls and returns packed into
+ * a few lines of code predict worse.  The measuring pass leaves
+ * FN_ALIGN - 1 bytes of room before each callee (fn_pad()). */
+#define FN_ALIGN 32
 
 /* ---- bytes ---- */
 
@@ -512,6 +541,24 @@ enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_BE = 6, CC_A = 7,
        CC_L = 0xc, CC_GE = 0xd, CC_LE = 0xe, CC_G = 0xf };
 
 /*
+ * Whether the jump being emitted to insn t lands on t's loop preamble:
+ * every jump to t does, but the loop's own jump back (from its latch, or
+ * from the conditional jump before the latch that jcc_target() turned
+ * into the jump back).
+ */
+static bool to_preamble(const struct jx *j, size_t t)
+{
+	size_t latch;
+
+	if (j->stub_from[t])
+		return j->stub_from[t] == j->cur + 1;
+	if (!j->lat[t])
+		return false;
+	latch = j->lat[t] - 1;
+	return !(j->cur == latch || (j->cur + 1 == latch && j->fused_end == latch + 1));
+}
+
+/*
  * The one jump of variable size an instruction may have, always its last
  * bytes: to the body of instruction `target`, or to the unwind stub.  The
  * measuring pass emits it long and notes where it is; the final pass
@@ -531,10 +578,12 @@ static void jump_var(struct jx *j, int cc, bool stub, size_t target)
 		}
 		j->jk[i] = (uint8_t)(cc < 0 ? JK_JMP : JK_JCC | cc << 4) | (stub ? JK_STUB : 0);
 		j->jpos[i] = (uint16_t)pos;
-		j->jt[i] = (uint32_t)target;
+		j->jt[i] = (uint32_t)target | (!stub && to_preamble(j, target) ? JT_PRE : 0);
 		to = (int64_t)j->len;
 	} else {
-		to = stub ? (int64_t)j->abort_stub : (int64_t)j->addr[target];
+		to = stub ? (int64_t)j->abort_stub
+			  : target & JT_PRE ? (int64_t)j->caddr[target & ~JT_PRE] + j->poff[target & ~JT_PRE]
+					    : (int64_t)j->addr[target];
 	}
 	if (j->final && (j->jk[i] & JK_SHORT)) {
 		rel = to - (int64_t)(j->len + 2);
@@ -834,6 +883,51 @@ static void emit_shift_x(struct jx *j, bool w, int digit, int dst, int src)
 	}
 }
 
+/*
+ * dst *= imm without blinding: as native compilers do, small constants of
+ * the forms 2^k, 3/5/9, 2^k - 1 and 2^k + 1 become shifts, a lea or a
+ * shift and a sub/add (a latency of 1-2 cycles instead of imul's 3);
+ * everything else is imul.  Same result mod 2^64 (or 2^32, zero-extended).
+ */
+static void emit_mul_k(struct jx *j, bool w, int dst, int32_t imm)
+{
+	int k = -1;
+
+	for (int b = 1; b < (w ? 63 : 31); b++)
+		if (imm > 0 && (int64_t)imm == 1ll << b)
+			k = b;
+	if (k > 0) {
+		rex(j, w, 0, 0, dst, false);			/* shl dst, k */
+		emit1(j, 0xc1);
+		modrm(j, 3, 4, dst);
+		emit1(j, (uint8_t)k);
+		return;
+	}
+	if (imm == 3 || imm == 5 || imm == 9) {
+		/* lea dst, [dst + dst * (imm - 1)] */
+		x_mema(j, false, w, 0x8d, dst,
+		       (struct jx_addr){ dst, dst, imm == 3 ? 1 : imm == 5 ? 2 : 3, 0 }, false);
+		return;
+	}
+	for (int b = 2; b < 31; b++) {
+		if ((int64_t)imm == (1ll << b) - 1 || (int64_t)imm == (1ll << b) + 1) {
+			mov_rr(j, true, TMP, dst);
+			rex(j, w, 0, 0, TMP, false);		/* shl tmp, b */
+			emit1(j, 0xc1);
+			modrm(j, 3, 4, TMP);
+			emit1(j, (uint8_t)b);
+			/* sub / add tmp, dst */
+			x_rr(j, w, (int64_t)imm < (1ll << b) ? 0x29 : 0x01, dst, TMP);
+			mov_rr(j, w, dst, TMP);
+			return;
+		}
+	}
+	rex(j, w, dst, 0, dst, false);
+	emit1(j, 0x69);
+	modrm(j, 3, dst, dst);
+	emit4(j, (uint32_t)imm);
+}
+
 static void emit_alu(struct jx *j, const struct ub_dinsn *d)
 {
 	const struct ub_opinfo *oi = &ub_opinfo[d->op];
@@ -863,10 +957,7 @@ static void emit_alu(struct jx *j, const struct ub_dinsn *d)
 			load_imm32(j, w, TMP, imm);
 			x_rr(j, w, 0x0faf, dst, TMP);
 		} else if (k) {
-			rex(j, w, dst, 0, dst, false);
-			emit1(j, 0x69);
-			modrm(j, 3, dst, dst);
-			emit4(j, (uint32_t)imm);
+			emit_mul_k(j, w, dst, imm);
 		} else {
 			x_rr(j, w, 0x0faf, dst, src);
 		}
@@ -897,6 +988,10 @@ static void emit_alu(struct jx *j, const struct ub_dinsn *d)
 		x_rr(j, w, 0xf7, 3, dst);
 		return;
 	case 0xb0: /* mov, movsx */
+		/* a move leaves the flags alone (but xor-zeroing, and blinding);
+		 * they keep describing another register they described */
+		if (j->prev.reg != dst && !(k && (imm == 0 || j->blind)))
+			j->flags = j->prev;
 		if (k) {
 			load_imm32(j, w, dst, imm);
 		} else if (oi->fmt == F_MOVSX) {
@@ -1242,37 +1337,68 @@ static void insn_use_def(const struct ub_dinsn *d, uint16_t *use, uint16_t *def)
  * Only the few runs emit_fold() considers ask, so no pass over the whole
  * program is needed.
  */
+static bool dead_search(const struct jx *j, size_t *stack, size_t sp, unsigned reg);
+
 static bool dead_after(const struct jx *j, size_t i, unsigned reg)
 {
 	const struct userbpf_prog *p = j->prog;
-	size_t stack[8], sp = 0, pc;
-	uint16_t bit = (uint16_t)(1u << reg);
-	int steps = 0;
+	size_t stack[8], sp = 0;
 	uint8_t fmt = ub_opinfo[p->d[i].op].fmt;
 
-	if (reg >= 10)
-		return false;
 	if (fmt == F_JMP_K || fmt == F_JMP_X)
 		stack[sp++] = (size_t)p->d[i].off;
 	if (fmt == F_JA || fmt == F_JA32)
 		stack[sp++] = (size_t)p->d[i].off;
 	else if (fmt != F_EXIT)
 		stack[sp++] = i + 1;
+	return dead_search(j, stack, sp, reg);
+}
+
+/* Whether reg is certainly not read from insn pc on (before a write). */
+static bool dead_from(const struct jx *j, size_t pc, unsigned reg)
+{
+	size_t stack[8] = { pc };
+
+	return dead_search(j, stack, 1, reg);
+}
+
+/* The search of dead_after(), from the sp insns on the stack.  An exit of
+ * the main function reads r0 only (nothing sees r1-r5 after it). */
+static bool dead_search(const struct jx *j, size_t *stack, size_t sp, unsigned reg)
+{
+	const struct userbpf_prog *p = j->prog;
+	size_t pc;
+	uint16_t bit = (uint16_t)(1u << reg);
+	uint32_t seen[64];	/* insns looked at: a path that comes back to
+				 * one has nothing new to show (loops) */
+	int steps = 0;
+	uint8_t fmt;
+
+	if (reg >= 10)
+		return false;
 	while (sp) {
 		pc = stack[--sp];
 		for (;;) {
 			const struct ub_dinsn *d;
 			uint16_t use, def;
+			bool again = false;
 
-			if (pc >= p->cnt || ++steps > 64)
+			if (pc >= p->cnt || steps >= 64)
 				return false;
+			for (int q = 0; q < steps; q++)
+				again |= seen[q] == pc;
+			if (again)
+				break;
+			seen[steps++] = (uint32_t)pc;
 			d = &p->d[pc];
 			insn_use_def(d, &use, &def);
+			fmt = d->op < UB_OP__COUNT ? ub_opinfo[d->op].fmt : F_LDDW;
+			if (fmt == F_EXIT && pc < j->main_end)
+				use = 1;
 			if (use & bit)
 				return false;
 			if (def & bit)
 				break;
-			fmt = d->op < UB_OP__COUNT ? ub_opinfo[d->op].fmt : F_LDDW;
 			if (fmt == F_EXIT)
 				break;
 			if (fmt == F_JA || fmt == F_JA32) {
@@ -1294,7 +1420,7 @@ static bool dead_after(const struct jx *j, size_t i, unsigned reg)
  * reached from it (no jump lands on it) and no fact asks for its own code. */
 static bool fusable(const struct jx *j, size_t k)
 {
-	return k < j->prog->cnt && !(j->iflag[k] & IF_TARGET) &&
+	return k < j->prog->cnt && !(j->iflag[k] & IF_TARGET) && !j->sunk[k] &&
 	       !(jx_facts(j, k) & UB_FACT_INDEX_BOUNDED) && j->prog->d[k].op < UB_OP__COUNT;
 }
 
@@ -1551,6 +1677,53 @@ static size_t emit_fold(struct jx *j, size_t i)
  * Immediates are only folded without blinding.  Returns how many
  * instructions after i it emitted too (they then emit nothing).
  */
+/*
+ * `a = b; a &= c|imm; [moves]; if a OP 0 goto L` with a dead after the
+ * jump (a mask test, as `if (x & MASK)` compiles): `test b, c|imm`, whose
+ * flags are those the and would leave, and the jump then reuses them
+ * (emit_jcc).  The moves in between (of other registers) keep the flags;
+ * nothing may jump into the run, up to the jump.  Returns 1, or 0.
+ */
+static size_t emit_test_fused(struct jx *j, size_t i)
+{
+	const struct ub_dinsn *d = j->prog->d, *e = &d[i + 1];
+	size_t k;
+
+	if (d[i].op != UB_OP_MOV64_X || !fusable(j, i + 1) || e->dst != d[i].dst ||
+	    (e->op != UB_OP_AND64_X && !(e->op == UB_OP_AND64_K && !j->blind)) ||
+	    (e->op == UB_OP_AND64_X && e->src == d[i].dst))
+		return 0;
+	for (k = i + 2;; k++) {
+		uint16_t use, def;
+
+		if (k > i + 5 || !fusable(j, k))
+			return 0;
+		if (ub_opinfo[d[k].op].fmt == F_JMP_K)
+			break;
+		/* only moves (not xor-zeroing) of other registers */
+		if ((d[k].op != UB_OP_MOV64_X && d[k].op != UB_OP_MOV32_X &&
+		     !((d[k].op == UB_OP_MOV64_K || d[k].op == UB_OP_MOV32_K) && d[k].imm && !j->blind)) ||
+		    d[k].dst == d[i].dst)
+			return 0;
+		insn_use_def(&d[k], &use, &def);
+		if (use & (1u << d[i].dst))
+			return 0;
+	}
+	if (d[k].dst != d[i].dst || d[k].imm != 0 || (ub_opinfo[d[k].op].code & 0xf0) == 0x40 ||
+	    UB_CLASS(ub_opinfo[d[k].op].code) != UB_CLS_JMP || !dead_after(j, k, d[i].dst))
+		return 0;
+	if (e->op == UB_OP_AND64_X) {
+		x_rr(j, true, 0x85, bpf2x[e->src], bpf2x[d[i].src]);	/* test b, c */
+	} else {
+		rex(j, true, 0, 0, bpf2x[d[i].src], false);		/* test b, imm */
+		emit1(j, 0xf7);
+		modrm(j, 3, 0, bpf2x[d[i].src]);
+		emit4(j, (uint32_t)e->imm);
+	}
+	j->flags = (struct jx_flags){ bpf2x[d[i].dst], true, true };
+	return 1;
+}
+
 static size_t emit_fused(struct jx *j, size_t i)
 {
 	const struct ub_dinsn *d = &j->prog->d[i], *e = d + 1, *f = d + 2;
@@ -1565,6 +1738,8 @@ static size_t emit_fused(struct jx *j, size_t i)
 	folded = emit_fold(j, i);
 	if (folded)
 		return folded;
+	if (emit_test_fused(j, i))
+		return 1;
 	if (!fusable(j, i + 1) || e->dst != d->dst || (jx_facts(j, i) & UB_FACT_INDEX_BOUNDED))
 		return 0;
 	a = bpf2x[d->dst];
@@ -1723,6 +1898,706 @@ static void emit_array_lookup(struct jx *j, const struct userbpf_map *m)
 	label_here(j, l_done);
 }
 
+/* ---- loop idioms (jit_loops.c finds them) ---- */
+
+/*
+ * A loop that ub_loop_idiom_find() recognises gets a preamble: code placed
+ * before the loop's first instruction x, which every way into x but the
+ * loop's own jump back passes through.  It works out how many iterations
+ * K may run as a block operation (jit_internal.h says the conditions; with
+ * two index tests, the smaller count), runs them 32 bytes at a time with
+ * SSE2 (xmm0-xmm5, volatile in both ABIs), adds K * step to each
+ * induction variable (and a sum's total to its register) and falls into
+ * the ordinary loop, which runs the rest, the last iteration always among
+ * them: so registers and memory at the exit are the ordinary code's own.
+ * Not with blinding (the preamble has the program's constants in it).
+ * A 16-bit sum adds words (byte-swapped in place when big-endian) into
+ * 32-bit lanes, low and high word of each dword apart, then folds the
+ * lanes: sums mod 2^32 do not depend on the order.
+ *
+ * A compare loop stops at the first 32-byte block that is not all equal.
+ * It must not read what the ordinary loop would not (that loop may stop at
+ * the difference, before memory that is not mapped), so a block that
+ * crosses a page boundary in either stream is compared an element at a
+ * time, stopping at the first difference as the ordinary code does;
+ * every other block lies in a page the loop reads anyway.
+ *
+ * Layout: the preamble is insn x's code from caddr[x] (before a loop
+ * head's padding) to addr[x]; jumps to x but the loop's own carry JT_PRE
+ * and land on caddr[x].  It only jumps inside itself, so it moves with
+ * x's code as it is.  Only insns that some backward jump spans are looked
+ * at, which keeps the search off straight-line code.
+ */
+#define LOOP_BLOCK 32
+
+/* x86 registers of a preamble: R9, R10, R11, then the loop's dead
+ * temporaries. */
+struct loop_regs {
+	int lim, idx, p0, p1, msk, nx, t2;
+	bool shared;		/* both streams off one base: p1 == p0 */
+};
+
+static int loop_log2(uint64_t v)
+{
+	int l = 0;
+
+	while (l < 63 && (1ull << l) < v)
+		l++;
+	return (1ull << l) == v ? l : -1;
+}
+
+static bool fits32(int64_t v)
+{
+	return v >= INT32_MIN && v <= INT32_MAX;
+}
+
+static bool loop_plan(const struct jx *j, const struct ub_loop_idiom *l, struct loop_regs *r)
+{
+	int pool[3 + 10], np = 0, need;
+	const struct ub_loop_addr *a0 = &l->a[0], *a1 = &l->a[1];
+
+	pool[np++] = R9;
+	pool[np++] = TMP;
+	pool[np++] = TMP2;
+	for (int q = 0; q < 10; q++)
+		if ((l->temps >> q) & 1)
+			pool[np++] = bpf2x[q];
+	r->shared = l->kind == UB_LOOP_SET || l->kind == UB_LOOP_SUM16 ||
+		    (a0->base == a1->base && a0->index == a1->index && a0->scale == a1->scale);
+	need = 2 + (a0->index >= 0) + (!r->shared && a1->index >= 0) +
+	       (l->kind == UB_LOOP_CMP ? 2 : 0) + (l->ntest == 2);
+	if (np < need)
+		return false;
+	r->lim = pool[0];
+	r->idx = pool[1];
+	np = 2;
+	/* a stream at a register + disp is addressed off that register */
+	r->p0 = a0->index < 0 ? bpf2x[a0->base] : pool[np++];
+	r->p1 = r->shared ? r->p0 : a1->index < 0 ? bpf2x[a1->base] : pool[np++];
+	r->msk = l->kind == UB_LOOP_CMP ? pool[np++] : -1;
+	r->nx = l->kind == UB_LOOP_CMP ? pool[np++] : -1;
+	r->t2 = l->ntest == 2 ? pool[np++] : -1;
+	if (l->kind == UB_LOOP_COPY && r->shared) {
+		/* the distance is known now: refuse what may feed itself */
+		int64_t g = (int64_t)a1->disp - a0->disp;
+
+		if (g >= 1 && g <= LOOP_BLOCK - 1)
+			return false;
+	}
+	if (l->kind == UB_LOOP_SET && l->val_reg >= 0 && !fits32(l->val))
+		return false;
+	for (int q = 0; q < l->ntest; q++)
+		if ((l->test[q].bound_reg >= 0 && !fits32(l->test[q].bound)) ||
+		    !fits32(l->test[q].off) || (l->test[q].rel != UB_REL_NE && l->test[q].w32))
+			return false;
+	for (int q = 0; q < l->niv; q++)
+		if (l->iv[q].step < INT32_MIN || l->iv[q].step > INT32_MAX)
+			return false;
+	return !j->blind && loop_log2(l->w) >= 0;
+}
+
+/* reg += c (w: 64 bits, else 32 and zero-extended); the plan made sure
+ * that a 64-bit c fits an imm32. */
+static void add_const(struct jx *j, bool w, int reg, int64_t c)
+{
+	if (c)
+		alu_ri(j, w, 0, reg, (int32_t)c);
+}
+
+/* A forward jump with a rel32, patched by label32_here(). */
+static size_t jcc32_fwd(struct jx *j, int cc)
+{
+	if (cc < 0) {
+		emit1(j, 0xe9);
+	} else {
+		emit1(j, 0x0f);
+		emit1(j, (uint8_t)(0x80 | cc));
+	}
+	emit4(j, 0);
+	return j->len;
+}
+
+static void label32_here(struct jx *j, size_t after_jump)
+{
+	uint32_t d = (uint32_t)(j->len - after_jump);
+
+	for (int b = 0; b < 4; b++)
+		patch1(j, after_jump - 4 + (size_t)b, (uint8_t)(d >> (8 * b)));
+}
+
+/* A backward conditional jump to `to` (rel8: loops of the preamble). */
+static void jcc8_back(struct jx *j, int cc, size_t to)
+{
+	int64_t rel = (int64_t)to - (int64_t)(j->len + 2);
+
+	if (rel < -128) {
+		j->err = j->err ? j->err : -E2BIG;
+		return;
+	}
+	emit1(j, (uint8_t)(0x70 | cc));
+	emit1(j, (uint8_t)(int8_t)rel);
+}
+
+/* SSE: [pfx] [REX] 0f op, register operands (w: REX.W). */
+static void sse_rr(struct jx *j, uint8_t pfx, bool w, uint8_t op, int reg, int rm)
+{
+	if (pfx)
+		emit1(j, pfx);
+	rex(j, w, reg, 0, rm, false);
+	emit1(j, 0x0f);
+	emit1(j, op);
+	modrm(j, 3, reg, rm);
+}
+
+/* SSE with a memory operand a. */
+static void sse_mem(struct jx *j, uint8_t pfx, uint8_t op, int reg, struct jx_addr a)
+{
+	emit1(j, pfx);
+	x_mema(j, false, false, 0x0f00u | op, reg, a, false);
+}
+
+enum { X0, X1, X2, X3, X4, X5 };
+
+/* paddb/w/d/q dst, src by lane width */
+static void padd(struct jx *j, unsigned w, int dst, int src)
+{
+	static const uint8_t op[9] = { [1] = 0xfc, [2] = 0xfd, [4] = 0xfe, [8] = 0xd4 };
+
+	sse_rr(j, 0x66, false, op[w], dst, src);
+}
+
+/* Every lane of x (w bytes wide) = its lane 0. */
+static void bcast(struct jx *j, unsigned w, int x)
+{
+	if (w == 1)
+		sse_rr(j, 0x66, false, 0x60, x, x);	/* punpcklbw */
+	if (w <= 2) {
+		sse_rr(j, 0xf2, false, 0x70, x, x);	/* pshuflw x, x, 0 */
+		emit1(j, 0);
+	}
+	if (w == 4) {
+		sse_rr(j, 0x66, false, 0x70, x, x);	/* pshufd x, x, 0 */
+		emit1(j, 0);
+	} else {
+		sse_rr(j, 0x66, false, 0x6c, x, x);	/* punpcklqdq */
+	}
+}
+
+/* movq x, gpr */
+static void movq_xg(struct jx *j, int x, int g)
+{
+	sse_rr(j, 0x66, true, 0x6e, x, g);
+}
+
+/* xmm0, xmm1 = the values of the first two 16-byte halves of a set; xmm2
+ * = what each block adds to them.  Uses g. */
+static void set_vectors(struct jx *j, const struct ub_loop_idiom *l, int g)
+{
+	unsigned w = l->w, lanes = 16 / w;
+	uint64_t mask = w == 8 ? ~0ull : (1ull << (8 * w)) - 1, half[2] = { 0, 0 };
+
+	if (l->val_reg >= 0) {
+		mov_rr(j, true, g, bpf2x[l->val_reg]);
+		add_const(j, true, g, l->val);
+	} else {
+		mov_ri(j, true, g, l->val);
+	}
+	movq_xg(j, X0, g);
+	bcast(j, w, X0);
+	if (!l->val_step) {
+		sse_rr(j, 0x66, false, 0x6f, X1, X0);		/* movdqa */
+		return;
+	}
+	for (unsigned i = 0; i < lanes; i++) {
+		uint64_t v = (uint64_t)i * (uint64_t)l->val_step & mask;
+		unsigned bit = i * w * 8;
+
+		half[bit / 64] |= v << (bit % 64);
+	}
+	mov_ri(j, true, g, (int64_t)half[0]);
+	movq_xg(j, X3, g);
+	mov_ri(j, true, g, (int64_t)half[1]);
+	movq_xg(j, X4, g);
+	sse_rr(j, 0x66, false, 0x6c, X3, X4);			/* punpcklqdq */
+	padd(j, w, X0, X3);					/* lane i: v + i*step */
+	mov_ri(j, true, g, (int64_t)((uint64_t)lanes * (uint64_t)l->val_step & mask));
+	movq_xg(j, X2, g);
+	bcast(j, w, X2);
+	sse_rr(j, 0x66, false, 0x6f, X1, X0);			/* movdqa */
+	padd(j, w, X1, X2);
+	padd(j, w, X2, X2);
+}
+
+/* g = base + index << scale of a (its disp stays in the accesses); a
+ * stream without an index is addressed off its base register itself. */
+static void loop_base(struct jx *j, const struct ub_loop_addr *a, int g)
+{
+	if (a->index >= 0)
+		x_mema(j, false, true, 0x8d, g,
+		       (struct jx_addr){ bpf2x[a->base], bpf2x[a->index], a->scale, 0 }, false);
+}
+
+/* nx = the offset (from idx, a multiple of the block) of the next block
+ * that crosses a page boundary in stream a (base p), if before nx. */
+static void next_cross(struct jx *j, int p, const struct ub_loop_addr *a, const struct loop_regs *r)
+{
+	int t = r->msk;
+	size_t l_none;
+
+	x_mema(j, false, true, 0x8d, t, (struct jx_addr){ p, r->idx, 0, a->disp }, false);
+	x_rr(j, true, 0xf7, 3, t);				/* neg: 4096 - offset */
+	alu_ri(j, false, 4, t, 4095);
+	rex(j, false, 0, 0, t, false);				/* test t, 31 */
+	emit1(j, 0xf7);
+	modrm(j, 3, 0, t);
+	emit4(j, LOOP_BLOCK - 1);
+	l_none = jcc8_fwd(j, CC_E);				/* aligned: never */
+	alu_ri(j, false, 4, t, -LOOP_BLOCK);
+	x_rr(j, true, 0x01, r->idx, t);				/* t += idx */
+	x_rr(j, true, 0x39, r->nx, t);				/* cmp t, nx */
+	x_rr(j, true, 0x0f42, r->nx, t);			/* cmovb nx, t */
+	label_here(j, l_none);
+}
+
+/* The element-wise compare of the block at idx (it crosses a page):
+ * leaves through *l_diff at the first difference, idx unchanged. */
+static void cmp_careful(struct jx *j, const struct ub_loop_idiom *l, const struct loop_regs *r,
+			size_t *l_diff)
+{
+	unsigned w = l->w;
+	int t = r->nx, v = r->msk;
+	struct jx_addr a0 = { r->p0, t, 0, l->a[0].disp }, a1 = { r->p1, t, 0, l->a[1].disp };
+	size_t top;
+
+	mov_rr(j, true, t, r->idx);
+	top = j->len;
+	switch (w) {
+	case 1:
+		x_mema(j, false, false, 0x0fb6, v, a0, false);	/* movzx */
+		x_mema(j, false, false, 0x3a, v, a1, true);	/* cmp v8, [a1] */
+		break;
+	case 2:
+		x_mema(j, false, false, 0x0fb7, v, a0, false);
+		x_mema(j, true, false, 0x3b, v, a1, false);
+		break;
+	default:
+		x_mema(j, false, w == 8, 0x8b, v, a0, false);
+		x_mema(j, false, w == 8, 0x3b, v, a1, false);
+		break;
+	}
+	*l_diff = jcc32_fwd(j, CC_NE);
+	alu_ri(j, true, 0, t, (int32_t)w);
+	x_mema(j, false, true, 0x8d, v, (struct jx_addr){ r->idx, -1, 0, LOOP_BLOCK }, false);
+	x_rr(j, true, 0x39, v, t);				/* cmp t, idx + block */
+	jcc8_back(j, CC_B, top);
+}
+
+static void shift_ri(struct jx *j, bool w, int digit, int reg, int n)
+{
+	rex(j, w, 0, 0, reg, false);
+	emit1(j, 0xc1);
+	modrm(j, 3, digit, reg);
+	emit1(j, (uint8_t)n);
+}
+
+/*
+ * res = T of index test t (jit_internal.h), or a jump to the end of the
+ * preamble (skip[]) when T is 0, the test never leaves, or T is beyond
+ * 2^40 (no buffer is that big: the ordinary code may have it).  tmp is
+ * scratch.
+ */
+static void emit_trip(struct jx *j, const struct ub_loop_test *t, int res, int tmp, size_t *skip,
+		      size_t *ns)
+{
+	bool w = !t->w32;
+	int64_t s = t->step;
+	int sl = loop_log2(s < 0 ? (uint64_t)-s : (uint64_t)s);
+	uint32_t mask = (1u << sl) - 1;
+
+	/* b */
+	if (t->mem) {
+		struct jx_addr m = { bpf2x[t->bound_reg], -1, 0, (int32_t)t->bound };
+
+		switch (t->mem) {
+		case 1: x_mema(j, false, false, 0x0fb6, res, m, false); break;
+		case 2: x_mema(j, false, false, 0x0fb7, res, m, false); break;
+		case 4: x_mema(j, false, false, 0x8b, res, m, false); break;
+		default: x_mema(j, false, true, 0x8b, res, m, false); break;
+		}
+		if (!w)
+			mov_rr(j, false, res, res);
+	} else if (t->bound_reg >= 0) {
+		mov_rr(j, w, res, bpf2x[t->bound_reg]);
+		add_const(j, w, res, t->bound);
+	} else {
+		mov_ri(j, w, res, w ? t->bound : (int64_t)(uint32_t)t->bound);
+	}
+	/* v */
+	mov_rr(j, w, tmp, bpf2x[t->reg]);
+	add_const(j, w, tmp, t->off);
+	switch (t->rel) {
+	case UB_REL_NE:
+		if (s > 0) {
+			x_rr(j, w, 0x29, tmp, res);			/* res = b - v */
+		} else {
+			x_rr(j, w, 0x29, res, tmp);			/* res = v - b */
+			mov_rr(j, true, res, tmp);
+		}
+		if (sl) {
+			rex(j, w, 0, 0, res, false);			/* test res, |s| - 1 */
+			emit1(j, 0xf7);
+			modrm(j, 3, 0, res);
+			emit4(j, mask);
+			skip[(*ns)++] = jcc32_fwd(j, CC_NE);		/* never leaves */
+		}
+		break;
+	case UB_REL_LT: case UB_REL_LE:
+		x_rr(j, true, 0x39, res, tmp);				/* cmp v, b */
+		skip[(*ns)++] = jcc32_fwd(j, t->rel == UB_REL_LT ? CC_AE : CC_A);
+		x_rr(j, true, 0x29, tmp, res);				/* res = b - v */
+		break;
+	default:
+		x_rr(j, true, 0x39, res, tmp);
+		skip[(*ns)++] = jcc32_fwd(j, t->rel == UB_REL_GT ? CC_BE : CC_B);
+		x_rr(j, true, 0x29, res, tmp);				/* res = v - b */
+		mov_rr(j, true, res, tmp);
+		break;
+	}
+	if ((t->rel == UB_REL_LT || t->rel == UB_REL_GT) && mask)
+		alu_ri(j, true, 0, res, (int32_t)mask);			/* round up */
+	if (sl)
+		shift_ri(j, true, 5, res, sl);
+	if (w) {
+		mov_rr(j, true, tmp, res);
+		shift_ri(j, true, 5, tmp, 40);
+		skip[(*ns)++] = jcc32_fwd(j, CC_NE);
+	}
+	if (t->rel == UB_REL_LE || t->rel == UB_REL_GE)
+		alu_ri(j, true, 0, res, 1);				/* this one too */
+}
+
+/* The sum of 16-bit words: xmm0, xmm1 hold 32-bit partial sums, xmm5 the
+ * mask of a dword's low word. */
+static void sum16_block(struct jx *j, const struct ub_loop_idiom *l, int x, struct jx_addr a)
+{
+	sse_mem(j, 0xf3, 0x6f, x, a);				/* movdqu */
+	if (l->swap) {
+		sse_rr(j, 0x66, false, 0x6f, X4, x);		/* movdqa */
+		sse_rr(j, 0x66, false, 0x71, 2, x);		/* psrlw x, 8 */
+		emit1(j, 8);
+		sse_rr(j, 0x66, false, 0x71, 6, X4);		/* psllw x4, 8 */
+		emit1(j, 8);
+		sse_rr(j, 0x66, false, 0xeb, x, X4);		/* por */
+	}
+	sse_rr(j, 0x66, false, 0x6f, X4, x);
+	sse_rr(j, 0x66, false, 0xdb, x, X5);			/* pand: low words */
+	sse_rr(j, 0x66, false, 0x72, 2, X4);			/* psrld x4, 16: high */
+	emit1(j, 16);
+	sse_rr(j, 0x66, false, 0xfe, X0, x);			/* paddd */
+	sse_rr(j, 0x66, false, 0xfe, X1, X4);
+}
+
+static void emit_loop_pre(struct jx *j, size_t x)
+{
+	struct ub_loop_idiom l;
+	struct loop_regs r;
+	int wl, lim, idx;
+	size_t skip[16], ns = 0, l_diff = 0, l_diff2 = 0, l_care = 0, l_out = 0, top, next;
+
+	if (!ub_loop_idiom_find(j->prog, x, &l) || !loop_plan(j, &l, &r))
+		return;
+	wl = loop_log2(l.w);
+	lim = r.lim;
+	idx = r.idx;
+	/* T: the first iteration an index test leaves in */
+	emit_trip(j, &l.test[0], lim, idx, skip, &ns);
+	if (l.ntest == 2) {
+		emit_trip(j, &l.test[1], idx, r.t2, skip, &ns);
+		x_rr(j, true, 0x39, idx, lim);			/* cmp lim, idx */
+		x_rr(j, true, 0x0f47, lim, idx);		/* cmova lim, idx */
+	}
+	if (wl) {
+		rex(j, true, 0, 0, lim, false);			/* shl lim, wl: bytes */
+		emit1(j, 0xc1);
+		modrm(j, 3, 4, lim);
+		emit1(j, (uint8_t)wl);
+	}
+	alu_ri(j, true, 4, lim, -LOOP_BLOCK);			/* whole blocks */
+	skip[ns++] = jcc32_fwd(j, CC_E);
+	loop_base(j, &l.a[0], r.p0);
+	if (!r.shared)
+		loop_base(j, &l.a[1], r.p1);
+	if (l.kind == UB_LOOP_COPY && !r.shared) {
+		/* (to + d1) - (from + d0) - 1 below block - 1: it feeds itself */
+		mov_rr(j, true, idx, r.p1);
+		x_rr(j, true, 0x29, r.p0, idx);
+		add_const(j, true, idx, (int64_t)l.a[1].disp - l.a[0].disp - 1);
+		alu_ri(j, true, 7, idx, LOOP_BLOCK - 1);
+		skip[ns++] = jcc32_fwd(j, CC_B);
+	}
+	if (l.kind == UB_LOOP_SET)
+		set_vectors(j, &l, idx);
+	if (l.kind == UB_LOOP_SUM16) {
+		sse_rr(j, 0x66, false, 0xef, X0, X0);		/* pxor */
+		sse_rr(j, 0x66, false, 0xef, X1, X1);
+		sse_rr(j, 0x66, false, 0x76, X5, X5);		/* pcmpeqd: ones */
+		sse_rr(j, 0x66, false, 0x72, 2, X5);		/* psrld x5, 16 */
+		emit1(j, 16);
+	}
+	x_rr(j, false, 0x31, idx, idx);				/* idx = 0 */
+	if (l.kind == UB_LOOP_CMP) {
+		mov_ri(j, true, r.nx, -1);
+		next_cross(j, r.p0, &l.a[0], &r);
+		next_cross(j, r.p1, &l.a[1], &r);
+	}
+	/* the block loop */
+	top = j->len;
+	if (l.kind == UB_LOOP_CMP) {
+		struct jx_addr a0 = { r.p0, idx, 0, l.a[0].disp }, a1 = { r.p1, idx, 0, l.a[1].disp };
+		struct jx_addr b0 = a0, b1 = a1;
+
+		b0.off += 16;
+		b1.off += 16;
+		x_rr(j, true, 0x39, r.nx, idx);			/* cmp idx, nx */
+		l_care = jcc32_fwd(j, CC_E);
+		sse_mem(j, 0xf3, 0x6f, X0, a0);			/* movdqu */
+		sse_mem(j, 0xf3, 0x6f, X1, a1);
+		sse_mem(j, 0xf3, 0x6f, X2, b0);
+		sse_mem(j, 0xf3, 0x6f, X3, b1);
+		sse_rr(j, 0x66, false, 0x74, X0, X1);		/* pcmpeqb */
+		sse_rr(j, 0x66, false, 0x74, X2, X3);
+		sse_rr(j, 0x66, false, 0xdb, X0, X2);		/* pand */
+		sse_rr(j, 0x66, false, 0xd7, r.msk, X0);	/* pmovmskb */
+		alu_ri(j, false, 7, r.msk, 0xffff);
+		l_diff = jcc32_fwd(j, CC_NE);
+	} else if (l.kind == UB_LOOP_SUM16) {
+		struct jx_addr a0 = { r.p0, idx, 0, l.a[0].disp }, b0 = a0;
+
+		b0.off += 16;
+		sum16_block(j, &l, X2, a0);
+		sum16_block(j, &l, X3, b0);
+	} else if (l.kind == UB_LOOP_COPY) {
+		struct jx_addr a0 = { r.p0, idx, 0, l.a[0].disp }, a1 = { r.p1, idx, 0, l.a[1].disp };
+		struct jx_addr b0 = a0, b1 = a1;
+
+		b0.off += 16;
+		b1.off += 16;
+		sse_mem(j, 0xf3, 0x6f, X0, a0);
+		sse_mem(j, 0xf3, 0x6f, X1, b0);
+		sse_mem(j, 0xf3, 0x7f, X0, a1);
+		sse_mem(j, 0xf3, 0x7f, X1, b1);
+	} else {
+		struct jx_addr a0 = { r.p0, idx, 0, l.a[0].disp }, b0 = a0;
+
+		b0.off += 16;
+		sse_mem(j, 0xf3, 0x7f, X0, a0);
+		sse_mem(j, 0xf3, 0x7f, X1, b0);
+		if (l.val_step) {
+			padd(j, l.w, X0, X2);
+			padd(j, l.w, X1, X2);
+		}
+	}
+	next = j->len;
+	alu_ri(j, true, 0, idx, LOOP_BLOCK);
+	x_rr(j, true, 0x39, lim, idx);				/* cmp idx, lim */
+	jcc8_back(j, CC_B, top);
+	if (l.kind == UB_LOOP_CMP) {
+		/* a block across a page boundary, an element at a time */
+		l_out = jcc32_fwd(j, -1);
+		label32_here(j, l_care);
+		cmp_careful(j, &l, &r, &l_diff2);
+		mov_ri(j, true, r.nx, -1);
+		alu_ri(j, true, 0, idx, LOOP_BLOCK);
+		next_cross(j, r.p0, &l.a[0], &r);
+		next_cross(j, r.p1, &l.a[1], &r);
+		alu_ri(j, true, 0, idx, -LOOP_BLOCK);
+		{
+			size_t back = jcc32_fwd(j, -1);		/* to `next` */
+			uint32_t rel = (uint32_t)((int64_t)next - (int64_t)back);
+
+			for (int b = 0; b < 4; b++)
+				patch1(j, back - 4 + (size_t)b, (uint8_t)(rel >> (8 * b)));
+		}
+		label32_here(j, l_out);
+		label32_here(j, l_diff);
+		label32_here(j, l_diff2);
+	}
+	if (l.kind == UB_LOOP_SUM16) {
+		/* w_acc += the sum of the four partial sums */
+		int acc = bpf2x[l.acc_reg];
+
+		sse_rr(j, 0x66, false, 0xfe, X0, X1);		/* paddd */
+		sse_rr(j, 0x66, false, 0x70, X1, X0);		/* pshufd x1, x0, 0x4e */
+		emit1(j, 0x4e);
+		sse_rr(j, 0x66, false, 0xfe, X0, X1);
+		sse_rr(j, 0x66, false, 0x70, X1, X0);		/* pshufd x1, x0, 0xb1 */
+		emit1(j, 0xb1);
+		sse_rr(j, 0x66, false, 0xfe, X0, X1);
+		sse_rr(j, 0x66, false, 0x7e, X0, lim);		/* movd lim, xmm0 */
+		x_rr(j, false, 0x01, lim, acc);			/* add acc32, lim32 */
+	}
+	/* idx bytes done: each IV moves on by idx / w iterations */
+	for (int q = 0; q < l.niv; q++) {
+		int reg = bpf2x[l.iv[q].reg];
+		int64_t st = l.iv[q].step;
+
+		if (st == (int64_t)l.w) {
+			x_rr(j, true, 0x01, idx, reg);
+			continue;
+		}
+		mov_rr(j, true, lim, idx);
+		if (wl) {
+			rex(j, true, 0, 0, lim, false);		/* shr lim, wl */
+			emit1(j, 0xc1);
+			modrm(j, 3, 5, lim);
+			emit1(j, (uint8_t)wl);
+		}
+		if (st != 1) {
+			rex(j, true, lim, 0, lim, false);	/* imul lim, lim, st */
+			emit1(j, 0x69);
+			modrm(j, 3, lim, lim);
+			emit4(j, (uint32_t)(int32_t)st);
+		}
+		x_rr(j, true, 0x01, lim, reg);
+	}
+	for (size_t q = 0; q < ns; q++)
+		label32_here(j, skip[q]);
+}
+
+/* Marks insn x for a preamble when it heads a loop idiom that is entered
+ * from outside the loop at x (else the preamble could never run). */
+static void loop_scan(struct jx *j, size_t x)
+{
+	struct ub_loop_idiom l;
+	struct loop_regs r;
+	const struct ub_dinsn *d;
+	uint8_t fmt;
+	bool falls_in;
+
+	if (j->blind || x == 0 || !(j->iflag[x] & IF_TARGET) || j->entry[x])
+		return;
+	d = &j->prog->d[x - 1];
+	fmt = d->op < UB_OP__COUNT ? ub_opinfo[d->op].fmt : F_LDDW;
+	falls_in = fmt != F_JA && fmt != F_JA32 && fmt != F_EXIT;
+	if (!falls_in && j->nsrc[x] < 2)
+		return;
+	if (!ub_loop_idiom_find(j->prog, x, &l) || !loop_plan(j, &l, &r))
+		return;
+	if (!falls_in && j->nsrc[x] == 1)
+		return;
+	j->lat[x] = (uint32_t)l.latch + 1;
+}
+
+/* ---- moves sunk past a conditional jump ---- */
+
+/*
+ * clang's BPF code often sets a register just before a conditional jump
+ * for one side only (a phi's copy: `r6 = r7; if c goto L`, with r6 read at
+ * L and overwritten on the other side).  Such a move (mov/mov32 of a
+ * register or constant) is sunk out of the hot side:
+ *   - past a backward jump (a loop's latch), when the register is dead at
+ *     the jump's target: into a prefix of the insn after the jump, which
+ *     only the fall-through (the loop's exit) runs (jumps land after it);
+ *   - past a forward jump, when the register is dead on the
+ *     fall-through: into a stub in a prefix of the target that only this
+ *     jump lands on (JT_PRE; poff), behind a jump over it for the rest.
+ * Needs: nothing jumps into the run from the move to the jump, the insns
+ * in between neither read nor write the register nor write the move's
+ * source, nor jump or call, and the jump does not read the register and
+ * is not fused with a goto after it (jcc_target).  SINK_* in sunk[i], with
+ * the distance to the jump in the low bits.
+ */
+enum { SINK_FALL = 0x10, SINK_TAKEN = 0x20, SINK_DIST = 0x0f };
+
+static bool is_mov(const struct ub_dinsn *d)
+{
+	return d->op == UB_OP_MOV64_X || d->op == UB_OP_MOV64_K || d->op == UB_OP_MOV32_X ||
+	       d->op == UB_OP_MOV32_K;
+}
+
+static void sink_scan(struct jx *j, size_t i)
+{
+	const struct userbpf_prog *p = j->prog;
+	const struct ub_dinsn *d = &p->d[i];
+	size_t n = p->cnt, k, t;
+	uint16_t dbit, sbit, use, def;
+	bool x;
+	uint8_t fmt;
+
+	if (!is_mov(d) || d->dst >= 10 || j->sunk[i] || !(j->iflag[i] & IF_LOOP))
+		return;	/* (outside loops a move runs once: not worth a jump) */
+	x = d->op == UB_OP_MOV64_X || d->op == UB_OP_MOV32_X;
+	dbit = (uint16_t)(1u << d->dst);
+	sbit = x ? (uint16_t)(1u << d->src) : 0;
+	for (k = i + 1;; k++) {
+		if (k >= n || k > i + 4 || (j->iflag[k] & IF_TARGET) || j->sunk[k] ||
+		    p->d[k].op >= UB_OP__COUNT)
+			return;
+		fmt = ub_opinfo[p->d[k].op].fmt;
+		if (fmt == F_JMP_K || fmt == F_JMP_X)
+			break;
+		if (fmt != F_ALU_K && fmt != F_ALU_X && fmt != F_NEG && fmt != F_MOVSX &&
+		    fmt != F_END && fmt != F_BSWAP && fmt != F_LDX && fmt != F_LDXS &&
+		    fmt != F_ST && fmt != F_STX)
+			return;
+		insn_use_def(&p->d[k], &use, &def);
+		if (((use | def) & dbit) || (def & sbit))
+			return;
+	}
+	insn_use_def(&p->d[k], &use, &def);
+	if (use & dbit)
+		return;
+	t = (size_t)p->d[k].off;
+	if (t == k + 2 && k + 1 < n && (p->d[k + 1].op == UB_OP_JA || p->d[k + 1].op == UB_OP_JA32) &&
+	    !(j->iflag[k + 1] & IF_TARGET))
+		return;	/* jcc_target() turns it into one jump */
+	if (t <= k) {
+		/* a latch: into the exit's prefix */
+		if (k + 1 >= n || j->entry[k + 1] || j->lat[k + 1] || !dead_from(j, t, d->dst))
+			return;
+		j->sunk[i] = (uint8_t)(SINK_FALL | (k - i));
+	} else {
+		if (t == k + 1 || j->entry[t] || j->lat[t] || j->stub_from[t] ||
+		    !dead_from(j, k + 1, d->dst))
+			return;
+		j->sunk[i] = (uint8_t)(SINK_TAKEN | (k - i));
+		j->stub_from[t] = (uint32_t)k + 1;
+	}
+}
+
+/* One sunk move, as it would have been emitted at its place. */
+static void emit_one_sunk(struct jx *j, size_t i)
+{
+	size_t cur = j->cur;
+
+	j->cur = i;
+	j->prev.reg = -1;
+	emit_alu(j, &j->prog->d[i]);
+	j->cur = cur;
+	j->flags.reg = -1;
+}
+
+/* Insn t's prefix of sunk moves: those sunk past the jump at t - 1 into
+ * its fall-through, then the stub of the forward jump that lands here. */
+static void emit_sunk(struct jx *j, size_t t)
+{
+	const uint8_t *s = j->sunk;
+	size_t k, after;
+
+	for (size_t i = t >= 5 ? t - 5 : 0; i + 1 < t; i++)
+		if ((s[i] & SINK_FALL) && i + (s[i] & SINK_DIST) == t - 1)
+			emit_one_sunk(j, i);
+	if (!j->stub_from[t])
+		return;
+	k = j->stub_from[t] - 1;
+	after = jmp8_fwd(j);
+	j->poff[t] = (uint8_t)(j->len - j->ncaddr[t]);
+	for (size_t i = k >= 4 ? k - 4 : 0; i < k; i++)
+		if ((s[i] & SINK_TAKEN) && i + (s[i] & SINK_DIST) == k)
+			emit_one_sunk(j, i);
+	label_here(j, after);
+}
+
 static void emit_insn(struct jx *j, size_t i, bool in_main)
 {
 	const struct ub_dinsn *d = &j->prog->d[i];
@@ -1732,8 +2607,16 @@ static void emit_insn(struct jx *j, size_t i, bool in_main)
 	if (j->iflag[i] & IF_TARGET)
 		j->prev.reg = -1; /* reached from elsewhere too */
 	j->flags.reg = -1;
-	if (d->op >= UB_OP__COUNT || i < j->fused_end)
-		return; /* second half of lddw, or emitted with an insn before */
+	if (d->op >= UB_OP__COUNT || i < j->fused_end) {
+		/* second half of lddw, or emitted with an insn before: the
+		 * flags are as that code left them */
+		j->flags = j->prev;
+		return;
+	}
+	if (j->sunk[i]) {
+		j->flags = j->prev; /* emitted later: nothing changes here */
+		return;
+	}
 	j->fused_end = i + 1 + emit_fused(j, i);
 	if (j->fused_end > i + 1 || defer_load(j, i))
 		return;
@@ -1848,6 +2731,12 @@ static bool cpu_has_bmi2(void)
 #endif
 }
 
+/* The room left before insn i for aligning a callee. */
+static size_t fn_pad(const struct jx *j, size_t i)
+{
+	return i && j->entry[i] ? FN_ALIGN - 1 : 0;
+}
+
 /* Lays the code out with the jumps sized as jk[] says now; loop heads
  * get the padding that aligns them.  Leaves the addresses in j->addr,
  * j->caddr and j->abort_stub. */
@@ -1856,16 +2745,19 @@ static void jx_place(struct jx *j, size_t stub0)
 	size_t n = j->prog->cnt, c = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		size_t end0 = i + 1 < n ? j->ncaddr[i + 1] : stub0;
+		size_t end0 = i + 1 < n ? j->ncaddr[i + 1] - fn_pad(j, i + 1) : stub0;
 		size_t body = end0 - j->naddr[i];
 
 		if (j->jk[i] & JK_SHORT)
 			body -= (j->jk[i] & JK_JMP ? 5 : 6) - 2;
+		if (fn_pad(j, i))
+			c += (0 - c) & (FN_ALIGN - 1);
 		j->caddr[i] = (uint32_t)c;
+		c += j->plen[i];
 		if ((j->iflag[i] & IF_HEAD) && !j->entry[i])
 			c += (0 - c) & (LOOP_ALIGN - 1);
 		else
-			c += j->naddr[i] - j->ncaddr[i]; /* the prologue, if any */
+			c += j->naddr[i] - j->ncaddr[i] - j->plen[i]; /* the prologue, if any */
 		j->addr[i] = (uint32_t)c;
 		c += body;
 	}
@@ -1875,8 +2767,10 @@ static void jx_place(struct jx *j, size_t stub0)
 /* The displacement of insn i's short jump in the current layout. */
 static inline int64_t jx_rel8(const struct jx *j, size_t i)
 {
+	uint32_t t = j->jt[i];
 	int64_t to = j->jk[i] & JK_STUB ? (int64_t)j->abort_stub
-					 : (int64_t)j->addr[j->jt[i]];
+		     : t & JT_PRE	 ? (int64_t)j->caddr[t & ~JT_PRE] + j->poff[t & ~JT_PRE]
+					 : (int64_t)j->addr[t];
 
 	return to - (int64_t)(j->addr[i] + j->jpos[i] + 2);
 }
@@ -1980,14 +2874,22 @@ static void jx_relocate(struct jx *j)
 
 	j->final = true;
 	for (i = 0; i < n; i++) {
-		size_t from = j->ncaddr[i], end = i + 1 < n ? j->ncaddr[i + 1] : j->cur_abort;
+		size_t from = j->ncaddr[i];
+		size_t end = i + 1 < n ? j->ncaddr[i + 1] - fn_pad(j, i + 1) : j->cur_abort;
 
+		if (fn_pad(j, i) && j->caddr[i] >= dst && j->caddr[i] - dst < FN_ALIGN) {
+			jx_nops(j->buf + dst, j->caddr[i] - dst);
+			dst = j->caddr[i];
+		}
 		if (dst != j->caddr[i]) {
 			j->err = -EFAULT;
 			return;
 		}
 		if ((j->iflag[i] & IF_HEAD) && !j->entry[i]) {
-			/* a loop head: its padding replaces the placeholder */
+			/* a loop head: its preamble, then padding in place of
+			 * the placeholder */
+			memmove(j->buf + dst, j->buf + from, j->plen[i]);
+			dst += j->plen[i];
 			if (j->addr[i] - dst > LOOP_ALIGN - 1) {
 				j->err = -EFAULT;
 				return;
@@ -2059,10 +2961,17 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 	j.jt = ub_calloc(j.rt, n, sizeof(*j.jt));
 	j.rpos = ub_calloc(j.rt, n, sizeof(*j.rpos));
 	j.iflag = ub_calloc(j.rt, n, sizeof(*j.iflag));
+	j.plen = ub_calloc(j.rt, n, sizeof(*j.plen));
+	j.lat = ub_calloc(j.rt, n, sizeof(*j.lat));
+	j.nsrc = ub_calloc(j.rt, n, sizeof(*j.nsrc));
+	j.sunk = ub_calloc(j.rt, n, sizeof(*j.sunk));
+	j.poff = ub_calloc(j.rt, n, sizeof(*j.poff));
+	j.stub_from = ub_calloc(j.rt, n, sizeof(*j.stub_from));
 
 	j.flags.reg = -1;
 	if (!j.addr || !j.naddr || !j.caddr || !j.ncaddr || !j.entry || !j.jk || !j.jpos ||
-	    !j.rpos || !j.iflag || !j.jt) {
+	    !j.rpos || !j.iflag || !j.jt || !j.plen || !j.lat || !j.nsrc || !j.sunk || !j.poff ||
+	    !j.stub_from) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -2083,14 +2992,47 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 
 		if (fmt == F_CALL || fmt == F_CALLX || fmt == F_LDABS || fmt == F_LDIND)
 			j.need_ctx = true;
-		if (fmt == F_JA || fmt == F_JA32 || fmt == F_JMP_K || fmt == F_JMP_X)
+		if (fmt == F_JA || fmt == F_JA32 || fmt == F_JMP_K || fmt == F_JMP_X) {
 			j.iflag[d->off] |= (uint8_t)(IF_TARGET | ((size_t)d->off <= i ? IF_HEAD : 0));
+			if (j.nsrc[d->off] < UINT8_MAX)
+				j.nsrc[d->off]++;
+			if ((size_t)d->off <= i) {
+				/* lat[] counts, for now, the backward jumps around */
+				j.lat[d->off]++;
+				if (i + 1 < n)
+					j.lat[i + 1]--;
+			}
+		}
 		if (j.entry[i])
 			j.iflag[i] |= IF_TARGET;
 	}
+	{
+		/* only insns some backward jump spans can be in a loop */
+		uint32_t around = 0;
+
+		for (i = 0; i < n; i++) {
+			around += j.lat[i];
+			j.lat[i] = 0;
+			if (around) {
+				j.iflag[i] |= IF_LOOP;
+				loop_scan(&j, i);
+			}
+		}
+	}
+	j.main_end = n;
+	for (i = 1; i < n; i++) {
+		if (j.entry[i]) {
+			j.main_end = i;
+			break;
+		}
+	}
+	for (i = 0; i < n; i++)
+		sink_scan(&j, i);
 	fn_scan(&j, 0, true, &j.main);
 	for (i = 0; i < n; i++) {
 		/* Calls land on the prologue, jumps on the body. */
+		for (size_t k = fn_pad(&j, i); k; k--)
+			emit1(&j, 0x90);
 		j.ncaddr[i] = (uint32_t)j.len;
 		if (j.entry[i]) {
 			in_main = i == 0;
@@ -2100,10 +3042,17 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 				fn_scan(&j, i, false, &j.fn);
 				sub_prologue(&j);
 			}
-		} else if (j.iflag[i] & IF_HEAD) {
+		} else {
+			j.cur = i;
+			if (j.lat[i])
+				emit_loop_pre(&j, i);
+			else
+				emit_sunk(&j, i);
+			j.plen[i] = (uint32_t)(j.len - j.ncaddr[i]);
 			/* room for the padding, sized by jx_layout() */
-			for (int k = 0; k < LOOP_ALIGN - 1; k++)
-				emit1(&j, 0x90);
+			if (j.iflag[i] & IF_HEAD)
+				for (int k = 0; k < LOOP_ALIGN - 1; k++)
+					emit1(&j, 0x90);
 		}
 		j.naddr[i] = (uint32_t)j.len;
 		j.cur = i;
@@ -2143,6 +3092,12 @@ out:
 	ub_free(j.rt, j.jt);
 	ub_free(j.rt, j.rpos);
 	ub_free(j.rt, j.iflag);
+	ub_free(j.rt, j.plen);
+	ub_free(j.rt, j.lat);
+	ub_free(j.rt, j.nsrc);
+	ub_free(j.rt, j.sunk);
+	ub_free(j.rt, j.poff);
+	ub_free(j.rt, j.stub_from);
 
 	return err;
 }
