@@ -1616,6 +1616,13 @@ static bool do_helper(struct venv *e, struct vstate *st, bool *entered)
 				       a->map - 1, m->type);
 				return false;
 			}
+			/* Linux's record_func_map: the helpers that change a map
+			 * may not name one that is read-only for programs. */
+			if (m && m->rdonly_prog && (id == 2 || id == 3 || id == 87 || id == 88)) {
+				refuse(e, st, r, -1, "%s writes map %u, which is read-only for programs "
+				       "(BPF_F_RDONLY_PROG): only lookups may use it", hname, a->map - 1);
+				return false;
+			}
 			break;
 		case UB_ARG_MAP_KEY: case UB_ARG_MAP_VALUE: case UB_ARG_MAP_VALUE_UNINIT:
 		{
