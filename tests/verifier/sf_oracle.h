@@ -105,7 +105,7 @@ struct sf_env {
 	unsigned long jit_runs, fast_runs, checked_runs, explained_mismatches;
 };
 
-static void sf_log(enum userbpf_log_level level, const char *msg, void *user)
+static inline void sf_log(enum userbpf_log_level level, const char *msg, void *user)
 {
 	struct sf_env *e = (struct sf_env *)user;
 
@@ -124,7 +124,7 @@ static inline uint64_t sf_rnd(uint64_t *s)
 
 /* Bytes of an input: random, or one of the patterns that reach the edges
  * of ranges (0, all ones, small numbers, 0x80 sign bits). */
-static void sf_fill(uint64_t *s, int pattern, uint8_t *p, size_t n)
+static inline void sf_fill(uint64_t *s, int pattern, uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		switch (pattern) {
@@ -137,7 +137,7 @@ static void sf_fill(uint64_t *s, int pattern, uint8_t *p, size_t n)
 	}
 }
 
-static int sf_env_init(struct sf_env *e, char *why, size_t why_sz)
+static inline int sf_env_init(struct sf_env *e, char *why, size_t why_sz)
 {
 	static const struct { uint32_t type, key, value, max, flags; } defs[SF_NMAPS] = {
 		{ 1, 4, 16, 8, 0 },	/* hash */
@@ -188,7 +188,7 @@ static int sf_env_init(struct sf_env *e, char *why, size_t why_sz)
 	return 0;
 }
 
-static void sf_env_fini(struct sf_env *e)
+static inline void sf_env_fini(struct sf_env *e)
 {
 	for (int i = 0; i < SF_NMAPS; i++)
 		userbpf_map__free(e->maps[i]);
@@ -213,7 +213,7 @@ struct sf_input {
 	uint8_t mem_in[SF_MEM_MAX];
 };
 
-static int sf_consume_cb(void *ctx, void *data, size_t size)
+static inline int sf_consume_cb(void *ctx, void *data, size_t size)
 {
 	struct sf_env *e = (struct sf_env *)ctx;
 	size_t *n = &e->dump_len[1];
@@ -229,7 +229,7 @@ static int sf_consume_cb(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static void sf_dump_put(struct sf_env *e, const void *p, size_t n)
+static inline void sf_dump_put(struct sf_env *e, const void *p, size_t n)
 {
 	if (e->dump_len[1] + n <= SF_DUMP_MAX) {
 		memcpy(e->dump[1] + e->dump_len[1], p, n);
@@ -239,7 +239,7 @@ static void sf_dump_put(struct sf_env *e, const void *p, size_t n)
 
 /* The maps' state after a run into dump[1] (the queue and ring buffer are
  * drained: their reset follows). */
-static void sf_dump_maps(struct sf_env *e)
+static inline void sf_dump_maps(struct sf_env *e)
 {
 	uint8_t key[8], next[8], val[4096];
 	uint32_t k;
@@ -274,7 +274,7 @@ static void sf_dump_maps(struct sf_env *e)
 }
 
 /* Maps to the state of the input (queue and ring buffer drained first). */
-static void sf_reset_maps(struct sf_env *e, uint64_t seed, int pattern)
+static inline void sf_reset_maps(struct sf_env *e, uint64_t seed, int pattern)
 {
 	uint8_t key[8], next[8], val[4096];
 	size_t vs;
@@ -332,7 +332,7 @@ static void sf_reset_maps(struct sf_env *e, uint64_t seed, int pattern)
 }
 
 /* The context and packet of variant v (deterministic in seed and v). */
-static void sf_make_input(struct sf_env *e, const struct sf_case *c, unsigned v,
+static inline void sf_make_input(struct sf_env *e, const struct sf_case *c, unsigned v,
 			  struct sf_input *in)
 {
 	uint64_t s = c->input_seed * 0x100000001b3ull + v * 0x9e3779b97f4a7c15ull + 1;
@@ -395,7 +395,7 @@ static void sf_make_input(struct sf_env *e, const struct sf_case *c, unsigned v,
 
 /* One run; checked = untrusted, interpreter, budget.  Returns the run's
  * error (0 or -errno); r0 in *ret. */
-static int sf_run(struct sf_env *e, struct userbpf_prog *p, const struct sf_case *c,
+static inline int sf_run(struct sf_env *e, struct userbpf_prog *p, const struct sf_case *c,
 		  struct sf_input *in, int mode, uint64_t *ret)
 {
 	struct userbpf_run_opts ro;
@@ -437,7 +437,7 @@ static int sf_run(struct sf_env *e, struct userbpf_prog *p, const struct sf_case
 }
 
 /* Is the value near this thread's stack (an address of a run's stack)? */
-static bool sf_stacklike(uint64_t v)
+static inline bool sf_stacklike(uint64_t v)
 {
 	uint8_t here;
 	uint64_t h = (uint64_t)(uintptr_t)&here;
@@ -447,7 +447,7 @@ static bool sf_stacklike(uint64_t v)
 
 /* Do two byte strings differ other than in 8-byte words that both hold
  * stack addresses (pointer leaks differ between engines)? */
-static bool sf_differs(const uint8_t *a, const uint8_t *b, size_t n, bool *stack_only)
+static inline bool sf_differs(const uint8_t *a, const uint8_t *b, size_t n, bool *stack_only)
 {
 	bool diff = false;
 
@@ -469,7 +469,7 @@ static bool sf_differs(const uint8_t *a, const uint8_t *b, size_t n, bool *stack
 /* The program's verdict with uninitialised stack reads refused (what a
  * mismatch between checked mode, which zeroes the stack, and fast mode,
  * which does not, can be blamed on). */
-static bool sf_reads_uninit_stack(struct sf_env *e, struct userbpf_prog *p, const struct sf_case *c)
+static inline bool sf_reads_uninit_stack(struct sf_env *e, struct userbpf_prog *p, const struct sf_case *c)
 {
 	struct ub_vfy_opts o;
 	struct ub_vfy_result res;
@@ -520,7 +520,7 @@ static bool sf_reads_uninit_stack(struct sf_env *e, struct userbpf_prog *p, cons
 /* Does the program hand out addresses (root may: in r0, in maps, in the
  * packet), which differ between engines and runs?  Strict mode (Linux's
  * unprivileged rules) says so when it refuses for a leak. */
-static bool sf_leaks_pointers(struct sf_env *e, struct userbpf_prog *p, const struct sf_case *c)
+static inline bool sf_leaks_pointers(struct sf_env *e, struct userbpf_prog *p, const struct sf_case *c)
 {
 	struct userbpf_verify_opts vo;
 	bool leaks = false;
@@ -536,7 +536,7 @@ static bool sf_leaks_pointers(struct sf_env *e, struct userbpf_prog *p, const st
 }
 
 /* Helpers whose results differ from run to run (time, random, CPU). */
-static bool sf_nondeterministic(const struct sf_case *c)
+static inline bool sf_nondeterministic(const struct sf_case *c)
 {
 	for (size_t i = 0; i < c->cnt; i++) {
 		const struct userbpf_insn *in = &c->insns[i];
@@ -549,7 +549,7 @@ static bool sf_nondeterministic(const struct sf_case *c)
 }
 
 /* Bytes of the context no writable field covers that changed. */
-static long sf_ctx_ro_changed(const struct userbpf_prog_type *t, const struct sf_input *in)
+static inline long sf_ctx_ro_changed(const struct userbpf_prog_type *t, const struct sf_input *in)
 {
 	for (uint32_t i = 0; t && i < in->ctx_size; i++) {
 		bool wr = false;
@@ -574,7 +574,7 @@ struct sf_after {
 	uint8_t mem[SF_MEM_MAX];
 };
 
-static void sf_capture(struct sf_env *e, const struct sf_input *in, int err, uint64_t r0,
+static inline void sf_capture(struct sf_env *e, const struct sf_input *in, int err, uint64_t r0,
 		       struct sf_after *a)
 {
 	a->err = err;
@@ -586,9 +586,9 @@ static void sf_capture(struct sf_env *e, const struct sf_input *in, int err, uin
 	sf_dump_maps(e);
 }
 
-static int sf_fail(struct sf_result *r, int outcome, const char *fmt, ...)
+static inline int sf_fail(struct sf_result *r, int outcome, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static int sf_fail(struct sf_result *r, int outcome, const char *fmt, ...)
+static inline int sf_fail(struct sf_result *r, int outcome, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -601,7 +601,7 @@ static int sf_fail(struct sf_result *r, int outcome, const char *fmt, ...)
 
 /* Compares a fast or JIT run (state in b, maps in dump[1]) with the
  * checked one (a, dump[0]). */
-static int sf_compare(struct sf_env *e, struct userbpf_prog *p, const struct sf_case *c,
+static inline int sf_compare(struct sf_env *e, struct userbpf_prog *p, const struct sf_case *c,
 		      const struct sf_input *in, const struct sf_after *a, const struct sf_after *b,
 		      const char *engine, unsigned v, struct sf_result *r)
 {
@@ -645,7 +645,7 @@ static int sf_compare(struct sf_env *e, struct userbpf_prog *p, const struct sf_
 }
 
 /* Loads and verifies c; when accepted, runs it.  Returns r->outcome. */
-static int sf_check(struct sf_env *e, const struct sf_case *c, struct sf_result *r)
+static inline int sf_check(struct sf_env *e, const struct sf_case *c, struct sf_result *r)
 {
 	struct userbpf_prog_opts po;
 	struct userbpf_verify_opts vo;

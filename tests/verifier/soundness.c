@@ -33,7 +33,9 @@
  */
 #include <dirent.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <time.h>
+#include <unistd.h>
 #include "testlib.h"
 #include "tl_rng.h"
 #include "sf_oracle.h"
@@ -77,8 +79,9 @@ struct sg {
 	int ncall;
 	int nsub;
 	int sub_arg[SG_MAX_SUBS];	/* K_SCALAR, K_CTX, K_FP */
-	int sub_start[SG_MAX_SUBS + 1];
+	int sub_start[SG_MAX_SUBS + 2];
 	int cb_sub;			/* bpf_loop callback: sub index or -1 */
+	int fe_sub, fe_map;		/* for_each_map_elem callback and its map, or -1 */
 	bool in_sub, in_loop, in_cb;
 	int cur_sub_next;		/* the subprogram this code may call, or -1 */
 	uint16_t nowrite;
@@ -557,6 +560,9 @@ static void sg_gen_packet(struct sg *g)
 		sg_put(g, 0x57, (unsigned)t, 0, 0, tl_rn(&g->r, 2) ? 15 : 255);
 		sg_put(g, 0x0f, (unsigned)a, (unsigned)t, 0, 0);
 	}
+	sg_set(g, a, K_MIXED);
+	sg_set(g, e, K_MIXED);
+	sg_set(g, t, K_MIXED);
 	sg_put(g, 0xbf, (unsigned)t, (unsigned)a, 0, 0);
 	sg_put(g, 0x07, (unsigned)t, 0, 0, (int32_t)N);
 	switch (form) {
@@ -621,7 +627,7 @@ static void sg_gen_lookup(struct sg *g)
 				    SF_M_HASH, SF_M_ARRAY };
 	int map = maps[tl_rn(&g->r, sizeof(maps) / sizeof(maps[0]))];
 	int skip = sg_label(g), keep = -1;
-	bool check = tl_rn(&g->r, 60) != 0;
+	bool check = tl_rn(&g->r, 150) != 0;
 
 	sg_key(g);
 	sg_map(g, 1, map);
@@ -853,6 +859,145 @@ static void sg_gen_bpf_loop(struct sg *g)
 	sg_clobber(g);
 }
 
+/* A variable offset computed by arithmetic after its bounds are set (the
+ * verifier's range and tnum tracking decide whether the access fits). */
+static void sg_transform(struct sg *g, int idx)
+{
+	switch (tl_rn(&g->r, 16)) {
+	case 0: sg_put(g, 0x67, (unsigned)idx, 0, 0, (int32_t)tl_rn(&g->r, 4)); break;	/* <<= */
+	case 1: sg_put(g, 0x27, (unsigned)idx, 0, 0, 1 + (int32_t)tl_rn(&g->r, 5)); break; /* *= */
+	case 2: sg_put(g, 0x07, (unsigned)idx, 0, 0, (int32_t)tl_rn(&g->r, 17) - 8); break;	/* += */
+	case 3: sg_put(g, 0x17, (unsigned)idx, 0, 0, (int32_t)tl_rn(&g->r, 9)); break;	/* -= */
+	case 4: sg_put(g, 0x57, (unsigned)idx, 0, 0, (int32_t)tl_rn(&g->r, 64)); break;	/* &= */
+	case 5: sg_put(g, 0x47, (unsigned)idx, 0, 0, (int32_t)tl_rn(&g->r, 8)); break;	/* |= */
+	case 6: sg_put(g, 0xa7, (unsigned)idx, 0, 0, (int32_t)tl_rn(&g->r, 8)); break;	/* ^= */
+	case 7: sg_put(g, 0x77, (unsigned)idx, 0, 0, (int32_t)tl_rn(&g->r, 4)); break;	/* >>= */
+	case 8: sg_put(g, 0xc7, (unsigned)idx, 0, 0, (int32_t)tl_rn(&g->r, 4)); break;	/* s>>= */
+	case 9: sg_put(g, 0x04, (unsigned)idx, 0, 0, (int32_t)tl_rn(&g->r, 17) - 8); break;	/* w += */
+	case 10: sg_put(g, 0x24, (unsigned)idx, 0, 0, 1 + (int32_t)tl_rn(&g->r, 4)); break;	/* w *= */
+	case 11: sg_put(g, 0x14, (unsigned)idx, 0, 0, (int32_t)tl_rn(&g->r, 9)); break;	/* w -= */
+	case 12: /* negate and add back */
+		sg_put(g, 0x87, (unsigned)idx, 0, 0, 0);
+		sg_put(g, 0x07, (unsigned)idx, 0, 0, (int32_t)tl_rn(&g->r, 40));
+		break;
+	case 13: /* spill and fill, maybe narrower */
+		sg_put(g, 0x7b, 10, (unsigned)idx, -8, 0);
+		sg_put(g, tl_rn(&g->r, 2) ? 0x79 : 0x61, (unsigned)idx, 10, -8, 0);
+		break;
+	case 14: /* a refinement by a test */
+		switch (tl_rn(&g->r, 4)) {
+		case 0: sg_put(g, 0x45, (unsigned)idx, 0, 1, (int32_t)(0xf0u << tl_rn(&g->r, 3))); break;
+		case 1: sg_put(g, 0x55, (unsigned)idx, 0, 1, (int32_t)tl_rn(&g->r, 20)); break;
+		case 2: sg_put(g, 0x15, (unsigned)idx, 0, 1, (int32_t)tl_rn(&g->r, 20)); break;
+		default: sg_put(g, 0x35, (unsigned)idx, 0, 1, (int32_t)tl_rn(&g->r, 20)); break;
+		}
+		sg_put(g, 0xb7, (unsigned)idx, 0, 0, 0);
+		break;
+	default: /* movsx or a 32-bit move */
+		if (tl_rn(&g->r, 2))
+			sg_put(g, 0xbf, (unsigned)idx, (unsigned)idx, 8 << tl_rn(&g->r, 3), 0);
+		else
+			sg_put(g, 0xbc, (unsigned)idx, (unsigned)idx, 0, 0);
+		break;
+	}
+}
+
+static void sg_gen_arith_access(struct sg *g)
+{
+	int v = sg_pick(g, K_SCALAR, false), ptr = -1, lim = 0, skip = sg_label(g), idx, q;
+	uint16_t keep = 0;
+	unsigned size = 1u << tl_rn(&g->r, 4);
+	bool fp = false;
+
+	if (v < 0) {
+		sg_gen_alu(g);
+		sg_place(g, skip);
+		return;
+	}
+	switch (tl_rn(&g->r, 3)) {
+	case 0: /* a value kept from a lookup */
+		ptr = sg_pick(g, K_VAL, false);
+		if (ptr >= 0) {
+			lim = g->s.vsize[ptr];
+			break;
+		}
+		/* fall through */
+	case 1:
+		if (g->type == SF_MEM && g->s.k[6] == K_CTX) {
+			ptr = 6;
+			lim = (int)g->mem_size;
+			break;
+		}
+		/* fall through */
+	default: /* the stack */
+		fp = true;
+		lim = g->stk;
+		break;
+	}
+	if (ptr >= 0)
+		keep = (uint16_t)(1u << ptr);
+	idx = sg_scratch(g, (uint16_t)(keep | 1u << v));
+	if (idx < 0) {
+		sg_place(g, skip);
+		return;
+	}
+	q = sg_scratch(g, (uint16_t)(keep | 1u << idx));
+	if (q < 0) {
+		sg_place(g, skip);
+		return;
+	}
+	sg_bound(g, idx, v, (int)tl_rn(&g->r, (uint32_t)lim + 2), skip, (uint16_t)(keep | 1u << q));
+	for (unsigned k = tl_rn(&g->r, 4); k > 0; k--)
+		sg_transform(g, idx);
+	if (fp) {
+		sg_put(g, 0xbf, (unsigned)q, 10, 0, 0);
+		sg_put(g, 0x07, (unsigned)q, 0, 0, -lim);
+	} else {
+		sg_put(g, 0xbf, (unsigned)q, (unsigned)ptr, 0, 0);
+	}
+	if (!fp && tl_rn(&g->r, 5) == 0) { /* from the end, backwards */
+		sg_put(g, 0x07, (unsigned)q, 0, 0, lim);
+		sg_put(g, 0x1f, (unsigned)q, (unsigned)idx, 0, 0);
+	} else {
+		sg_put(g, 0x0f, (unsigned)q, (unsigned)idx, 0, 0);
+	}
+	if (tl_rn(&g->r, 2)) {
+		int d = sg_scratch(g, (uint16_t)(keep | 1u << q));
+		if (d >= 0) {
+			sg_put(g, 0x61 | sg_szcode(size), (unsigned)d, (unsigned)q, 0, 0);
+			sg_set(g, d, K_SCALAR);
+		}
+	} else {
+		sg_put(g, 0x62 | sg_szcode(size), (unsigned)q, 0, 0, sg_imm(&g->r));
+	}
+	sg_set(g, q, K_MIXED);
+	sg_place(g, skip);
+}
+
+/* bpf_for_each_map_elem over the map of the callback fe_sub. */
+static void sg_gen_for_each(struct sg *g)
+{
+	if (g->fe_sub < 0 || g->in_sub) {
+		sg_gen_alu(g);
+		return;
+	}
+	sg_map(g, 1, g->fe_map);
+	sg_lddw(g, 2, 4, 0, 0);
+	if (g->ncall < 64) {
+		g->call[g->ncall].slot = g->n - 2;
+		g->call[g->ncall++].sub = g->fe_sub;
+	}
+	if (tl_rn(&g->r, 4)) {
+		sg_put(g, 0xbf, 3, 10, 0, 0);
+		sg_put(g, 0x07, 3, 0, 0, -8 * (1 + (int)tl_rn(&g->r, (uint32_t)g->stk / 8)));
+	} else {
+		sg_put(g, 0xb7, 3, 0, 0, 0);
+	}
+	sg_put(g, 0xb7, 4, 0, 0, 0);
+	sg_put(g, 0x85, 0, 0, 0, 164);
+	sg_clobber(g);
+}
+
 static void sg_block(struct sg *g, int depth, int n);
 
 static int sg_jcc(struct sg *g)
@@ -898,11 +1043,25 @@ static void sg_gen_loop(struct sg *g)
 	bool down = tl_rn(&g->r, 3) == 0;
 	int start;
 
+	struct sg_state entry;
+
 	sg_put(g, 0xb7, 9, 0, 0, down ? K : 0);
+	/* The back edge must bring the registers back as the body found
+	 * them: only numbers and the context go in, and numbers the body
+	 * turned into something else are numbers again at its end. */
+	for (int r = 0; r < 10; r++)
+		if (g->s.k[r] != K_SCALAR && g->s.k[r] != K_CTX)
+			g->s.k[r] = K_UNINIT;
+	entry = g->s;
 	start = g->n;
 	g->in_loop = true;
 	sg_block(g, 2, 1 + (int)tl_rn(&g->r, 6));
 	g->in_loop = false;
+	for (int r = 0; r < 9; r++)
+		if (entry.k[r] == K_SCALAR && g->s.k[r] != K_SCALAR) {
+			sg_put(g, 0xb7, (unsigned)r, 0, 0, (int32_t)tl_rn(&g->r, 100));
+			g->s.k[r] = K_SCALAR;
+		}
 	if (down) {
 		sg_put(g, 0x17, 9, 0, 0, 1);
 		sg_put(g, 0x65, 9, 0, 0, 0);
@@ -926,7 +1085,7 @@ static void sg_gen_fparg(struct sg *g)
 static void sg_block(struct sg *g, int depth, int n)
 {
 	for (int i = 0; i < n && g->budget > 0 && g->n < SG_MAX - 200; i++) {
-		unsigned k = tl_rn(&g->r, 120);
+		unsigned k = tl_rn(&g->r, 124);
 
 		g->budget--;
 		if (k < 16)
@@ -974,8 +1133,12 @@ static void sg_block(struct sg *g, int depth, int n)
 			sg_gen_loop(g);
 		else if (k < 110 && !g->in_cb && g->cur_sub_next < g->nsub && g->cur_sub_next >= 0)
 			sg_gen_call(g, g->cur_sub_next);
-		else if (k < 113)
+		else if (k < 112)
 			sg_gen_bpf_loop(g);
+		else if (k < 113)
+			sg_gen_for_each(g);
+		else if (k < 117)
+			sg_gen_arith_access(g);
 		else if (g->in_sub)
 			sg_gen_fparg(g);
 		else
@@ -1059,6 +1222,35 @@ static void sg_gen_cb(struct sg *g)
 	sg_put(g, 0x95, 0, 0, 0, 0);
 }
 
+/* The for_each_map_elem callback: long cb(map, key, value, ctx). */
+static void sg_gen_fe_cb(struct sg *g)
+{
+	memset(&g->s, 0, sizeof(g->s));
+	g->sub_start[g->fe_sub] = g->n;
+	g->in_sub = g->in_cb = true;
+	g->stk = SG_SUB_STK;
+	g->nowrite = 1u << 9 | 1u << 6 | 1u << 7;
+	g->cur_sub_next = -1;
+	for (int off = -SG_SUB_STK; off < 0; off += 8)
+		sg_put(g, 0x7a, 10, 0, off, (int32_t)tl_rn(&g->r, 1000));
+	sg_put(g, 0xbf, 6, 3, 0, 0);	/* the value */
+	sg_put(g, 0xbf, 7, 2, 0, 0);	/* the key */
+	g->s.k[6] = K_VAL;
+	g->s.vsize[6] = sg_vs[g->fe_map];
+	g->s.k[7] = K_VAL;
+	g->s.vsize[7] = 4;
+	sg_put(g, 0x61, 0, 7, 0, 0);
+	g->s.k[0] = K_SCALAR;
+	for (unsigned k = 1 + tl_rn(&g->r, 3); k > 0; k--)
+		sg_access(g, 6, sg_vs[g->fe_map], true, (uint16_t)(1u << 6 | 1u << 7));
+	if (tl_rn(&g->r, 20) == 0) /* the key is read-only */
+		sg_put(g, 0x62, 7, 0, 0, 1);
+	g->budget = (int)tl_rn(&g->r, 4);
+	sg_block(g, 1, g->budget);
+	sg_put(g, 0xb7, 0, 0, 0, (int32_t)tl_rn(&g->r, 2));
+	sg_put(g, 0x95, 0, 0, 0, 0);
+}
+
 /* A program from the generator's random state: its type in *type. */
 static size_t sg_generate(struct tl_rng *r, struct userbpf_insn *out, struct sf_env *e,
 			  int *type, uint32_t *mem_size)
@@ -1081,6 +1273,11 @@ static size_t sg_generate(struct tl_rng *r, struct userbpf_insn *out, struct sf_
 			g.sub_arg[s] = K_SCALAR;
 	}
 	g.cb_sub = tl_rn(&g.r, 4) == 0 ? g.nsub : -1;
+	g.fe_sub = tl_rn(&g.r, 6) == 0 ? g.nsub + 1 : -1;
+	{
+		static const int fe_maps[] = { SF_M_HASH, SF_M_ARRAY, SF_M_GLOBAL, SF_M_PERCPU };
+		g.fe_map = fe_maps[tl_rn(&g.r, 4)];
+	}
 	/* main */
 	g.s.k[1] = K_CTX;
 	g.s.k[10] = K_MIXED;
@@ -1123,11 +1320,15 @@ static size_t sg_generate(struct tl_rng *r, struct userbpf_insn *out, struct sf_
 		sg_gen_call(&g, 0);
 	if (g.cb_sub >= 0)
 		sg_gen_bpf_loop(&g);
+	if (g.fe_sub >= 0)
+		sg_gen_for_each(&g);
 	sg_ret(&g);
 	for (int s = 0; s < g.nsub; s++)
 		sg_gen_sub(&g, s);
 	if (g.cb_sub >= 0)
 		sg_gen_cb(&g);
+	if (g.fe_sub >= 0)
+		sg_gen_fe_cb(&g);
 	sg_resolve(&g);
 	*r = g.r;
 	*type = g.type;
@@ -1341,12 +1542,28 @@ static void sf_make(struct sf_env *e, struct sf_gcase *c, uint64_t seed, unsigne
 	}
 }
 
+/* A watchdog: a program the verifier accepted must end (the checked run
+ * has a budget, but a helper may hang). */
+static void sf_hang(int sig)
+{
+	static const char msg[] = "not ok soundness: a program ran for 30 s: a hang "
+				  "(the last '# case' line names it)\n";
+	(void)sig;
+	if (write(1, msg, sizeof(msg) - 1) < 0)
+		_exit(4);
+	_exit(3);
+}
+
 static int sf_run_case(struct sf_env *e, const struct sf_gcase *c, unsigned variants,
 		       struct sf_result *res)
 {
 	struct sf_case sc = { c->insns, c->cnt, c->type, c->mem_size, c->input_seed, variants };
+	int oc;
 
-	return sf_check(e, &sc, res);
+	alarm(30);
+	oc = sf_check(e, &sc, res);
+	alarm(0);
+	return oc;
 }
 
 /* Deletes instructions while the same failure stays. */
@@ -1476,6 +1693,7 @@ static void sf_replay(struct sf_env *e, const char *dir)
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		snprintf(nm, sizeof(nm), "soundness: regression %s", names[i]);
+		printf("# case %s\n", names[i]);
 		if (rf_read(path, &rc, why, sizeof(why)) || sf_read_meta(path, &c) ||
 		    rc.cnt > SG_MAX) {
 			tl_fail(nm, "unreadable: %s", why);
@@ -1504,6 +1722,28 @@ static void sf_replay(struct sf_env *e, const char *dir)
 	}
 	printf("# regressions: %zu files, %lu now refused, %lu accepted and clean, %lu failing\n", n,
 	       refused, clean, bad);
+}
+
+/* A program as fuzz/fuzz_verify.c reads it: 4 header bytes, instructions. */
+static void sf_corpus_put(const char *dir, unsigned long i, const struct sf_gcase *c)
+{
+	char path[1200];
+	uint8_t hdr[4];
+	FILE *f;
+
+	if (c->cnt > 512)
+		return;
+	snprintf(path, sizeof(path), "%.1000s/gen-%lu", dir, i);
+	f = fopen(path, "wb");
+	if (!f)
+		return;
+	hdr[0] = (uint8_t)c->type;
+	hdr[1] = (uint8_t)(c->mem_size > 1 ? (c->mem_size - 1) / 2 : 0);
+	hdr[2] = (uint8_t)c->input_seed;
+	hdr[3] = (uint8_t)(c->input_seed >> 8);
+	fwrite(hdr, 1, 4, f);
+	fwrite(c->insns, sizeof(c->insns[0]), c->cnt, f);
+	fclose(f);
 }
 
 /* ---- coverage proxies ---- */
@@ -1569,7 +1809,7 @@ struct sf_opts {
 	uint64_t seed;
 	long index;
 	unsigned variants;
-	const char *save_dir, *regress_dir;
+	const char *save_dir, *regress_dir, *corpus_dir;
 	bool verbose;
 };
 
@@ -1581,6 +1821,7 @@ static int sf_parse(int argc, char **argv, struct sf_opts *o)
 	o->index = -1;
 	o->variants = 2;
 	o->save_dir = NULL;
+	o->corpus_dir = NULL;
 	o->regress_dir = "tests/data/soundness-regress";
 	o->verbose = false;
 	for (int i = 1; i < argc; i++) {
@@ -1608,6 +1849,8 @@ static int sf_parse(int argc, char **argv, struct sf_opts *o)
 			o->save_dir = v;
 		else if (!strcmp(a, "--regress"))
 			o->regress_dir = v;
+		else if (!strcmp(a, "--corpus"))
+			o->corpus_dir = v;
 		else {
 			fprintf(stderr, "soundness: %s: unknown option\n", a);
 			return -1;
@@ -1641,6 +1884,7 @@ int main(int argc, char **argv)
 	char why[256], rdir[1024];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGALRM, sf_hang);
 	if (sf_parse(argc, argv, &o))
 		return 2;
 	if (sf_env_init(&e, why, sizeof(why))) {
@@ -1684,6 +1928,8 @@ int main(int argc, char **argv)
 			mutated_acc += c.mutations > 0;
 			jit += res.jit_ran;
 			sf_cov_accepted(&cov, c.insns, c.cnt);
+			if (o.corpus_dir && (c.type != SF_MEM || c.mem_size <= 511))
+				sf_corpus_put(o.corpus_dir, i, &c);
 		}
 		if (o.verbose || o.index >= 0) {
 			printf("# program %lu (%s, %zu slots, %d mutations): %s: %s\n", i,
