@@ -82,6 +82,9 @@ struct sf_case {
 	uint32_t mem_size;	/* "mem": bytes at r1 (1..SF_MEM_MAX) */
 	uint64_t input_seed;	/* inputs of the runs: packet, context, map contents */
 	unsigned variants;	/* runs with different inputs (>= 1) */
+	bool strict;		/* verify with Linux's unprivileged rules */
+	uint64_t max_insns;	/* nonzero: verify (internally) with this budget of
+				 * processed instructions instead of 1M */
 };
 
 struct sf_result {
@@ -466,16 +469,19 @@ static inline bool sf_differs(const uint8_t *a, const uint8_t *b, size_t n, bool
 	return diff;
 }
 
-/* The program's verdict with uninitialised stack reads refused (what a
- * mismatch between checked mode, which zeroes the stack, and fast mode,
- * which does not, can be blamed on). */
-static inline bool sf_reads_uninit_stack(struct sf_env *e, struct userbpf_prog *p, const struct sf_case *c)
+/* Verifies p as userbpf_prog__verify() would, through ub_verify() so that
+ * options the public call does not have can be set: refusing reads of
+ * uninitialised stack, a smaller budget.  Returns 1 when accepted, 0 when
+ * refused (the reason in why), -1 when it could not run. */
+static inline int sf_verify_internal(struct sf_env *e, struct userbpf_prog *p,
+				     const struct sf_case *c, bool uninit_is_error,
+				     char *why, size_t why_sz, uint64_t *processed)
 {
 	struct ub_vfy_opts o;
 	struct ub_vfy_result res;
 	struct ub_vfy_map vm[SF_NMAPS];
 	struct ub_vfy_entry_reg ent[2];
-	bool refused = false;
+	int rc = -1;
 
 	memset(&o, 0, sizeof(o));
 	memset(vm, 0, sizeof(vm));
@@ -492,7 +498,9 @@ static inline bool sf_reads_uninit_stack(struct sf_env *e, struct userbpf_prog *
 	}
 	o.maps = vm;
 	o.nmaps = SF_NMAPS;
-	o.uninit_stack_is_error = true;
+	o.uninit_stack_is_error = uninit_is_error;
+	o.strict = c->strict;
+	o.max_insns = c->max_insns;
 	if (c->type == SF_MEM) {
 		memset(ent, 0, sizeof(ent));
 		ent[0] = (struct ub_vfy_entry_reg){ .reg = 1, .type = UB_T_MEM, .mem_size = c->mem_size };
@@ -511,10 +519,23 @@ static inline bool sf_reads_uninit_stack(struct sf_env *e, struct userbpf_prog *
 		o.ret_max = p->type->ret_max;
 	}
 	if (ub_verify(e->rt, p->d, p->insns, p->cnt, &o, &res) == 0) {
-		refused = !res.accepted;
+		rc = res.accepted;
+		if (why)
+			snprintf(why, why_sz, "%s", res.accepted ? "" : res.reason);
+		if (processed)
+			*processed = res.processed;
 		ub_vfy_result_free(e->rt, &res);
 	}
-	return refused;
+	return rc;
+}
+
+/* The program's verdict with uninitialised stack reads refused (what a
+ * mismatch between checked mode, which zeroes the stack, and fast mode,
+ * which does not, can be blamed on). */
+static inline bool sf_reads_uninit_stack(struct sf_env *e, struct userbpf_prog *p,
+					 const struct sf_case *c)
+{
+	return sf_verify_internal(e, p, c, true, NULL, 0, NULL) == 0;
 }
 
 /* Does the program hand out addresses (root may: in r0, in maps, in the
@@ -672,14 +693,25 @@ static inline int sf_check(struct sf_env *e, const struct sf_case *c, struct sf_
 	memset(&vo, 0, sizeof(vo));
 	vo.sz = sizeof(vo);
 	vo.mem_size = c->type == SF_MEM ? c->mem_size : 0;
+	vo.strict = c->strict;
 	e->lastlog[0] = 0;
-	err = userbpf_prog__verify(p, &vo);
-	r->processed = vo.insns_processed;
-	if (err) {
-		const char *m = strstr(e->lastlog, "refused: ");
-		sf_fail(r, SF_REFUSED, "%s", m ? m + 9 : e->lastlog);
-		userbpf_prog__free(p);
-		return r->outcome;
+	if (c->max_insns) {
+		char why[600];
+		int acc = sf_verify_internal(e, p, c, false, why, sizeof(why), &r->processed);
+		if (acc != 1) {
+			sf_fail(r, SF_REFUSED, "%s", acc < 0 ? "ub_verify could not run" : why);
+			userbpf_prog__free(p);
+			return r->outcome;
+		}
+	} else {
+		err = userbpf_prog__verify(p, &vo);
+		r->processed = vo.insns_processed;
+		if (err) {
+			const char *m = strstr(e->lastlog, "refused: ");
+			sf_fail(r, SF_REFUSED, "%s", m ? m + 9 : e->lastlog);
+			userbpf_prog__free(p);
+			return r->outcome;
+		}
 	}
 	r->outcome = SF_CLEAN;
 	for (unsigned v = 0; v < nv && r->outcome == SF_CLEAN; v++) {

@@ -78,7 +78,8 @@ struct sg {
 	struct { int slot; int sub; } call[64];
 	int ncall;
 	int nsub;
-	int sub_arg[SG_MAX_SUBS];	/* K_SCALAR, K_CTX, K_FP */
+	int sub_arg[SG_MAX_SUBS];	/* K_SCALAR, K_CTX, K_FP, K_VAL */
+	int sub_map[SG_MAX_SUBS];	/* K_VAL: the map of the value */
 	int sub_start[SG_MAX_SUBS + 2];
 	int cb_sub;			/* bpf_loop callback: sub index or -1 */
 	int fe_sub, fe_map;		/* for_each_map_elem callback and its map, or -1 */
@@ -526,7 +527,7 @@ static void sg_gen_packet(struct sg *g)
 	int form = (int)tl_rn(&g->r, 5);
 
 	if (form == 2)
-		form = 0;
+		form = tl_rn(&g->r, 10) ? 0 : 5;
 	if (form == 3 && tl_rn(&g->r, 20))
 		form = 0;
 	for (size_t i = 0; g->pt && i < g->pt->ctx_field_cnt; i++) {
@@ -569,9 +570,14 @@ static void sg_gen_packet(struct sg *g)
 	case 0: sg_put(g, 0x2d, (unsigned)t, (unsigned)e, 0, 0); break;	/* t > e: skip */
 	case 1: sg_put(g, 0xad, (unsigned)e, (unsigned)t, 0, 0); break;	/* e < t: skip */
 	case 3: sg_put(g, 0x3d, (unsigned)t, (unsigned)e, 0, 0); break;	/* t >= e: off by one */
-	default:
+	case 4:
 		sg_put(g, 0xbd, (unsigned)t, (unsigned)e, 1, 0);		/* t <= e: go on */
 		sg_put(g, 0x05, 0, 0, 0, 0);
+		break;
+	default: /* the length as a number: Linux learns nothing from it */
+		sg_put(g, 0xbf, (unsigned)t, (unsigned)e, 0, 0);
+		sg_put(g, 0x1f, (unsigned)t, (unsigned)a, 0, 0);
+		sg_put(g, 0xa5, (unsigned)t, 0, 0, (int32_t)N);		/* len < N: skip */
 		break;
 	}
 	sg_jump_to(g, skip, false);
@@ -809,15 +815,31 @@ static void sg_gen_ldabs(struct sg *g)
 
 static void sg_gen_call(struct sg *g, int s)
 {
-	int c = sg_pick(g, K_CTX, false);
+	int c = sg_pick(g, K_CTX, false), skip = -1;
 
 	if (g->sub_arg[s] == K_CTX && c < 0)
 		return;
 	if (g->sub_arg[s] == K_CTX)
 		sg_put(g, 0xbf, 1, (unsigned)c, 0, 0);
 	else if (g->sub_arg[s] == K_FP) {
-		sg_put(g, 0xbf, 1, 10, 0, 0);
-		sg_put(g, 0x07, 1, 0, 0, -16);
+		if (g->s.k[7] == K_FP && tl_rn(&g->r, 2)) {	/* the caller's caller's stack */
+			sg_put(g, 0xbf, 1, 7, 0, 0);
+		} else {
+			sg_put(g, 0xbf, 1, 10, 0, 0);
+			sg_put(g, 0x07, 1, 0, 0, -16);
+		}
+	} else if (g->sub_arg[s] == K_VAL) {
+		skip = sg_label(g);
+		sg_key(g);
+		sg_lddw(g, 1, 1, g->sub_map[s], 0);
+		sg_put(g, 0x85, 0, 0, 0, 1);
+		sg_clobber(g);
+		g->s.k[0] = K_MIXED;
+		if (tl_rn(&g->r, 100)) {
+			sg_put(g, 0x15, 0, 0, 0, 0);
+			sg_jump_to(g, skip, false);
+		}
+		sg_put(g, 0xbf, 1, 0, 0, 0);
 	} else {
 		sg_put(g, 0xb7, 1, 0, 0, sg_imm(&g->r));
 	}
@@ -827,6 +849,10 @@ static void sg_gen_call(struct sg *g, int s)
 		g->call[g->ncall++].sub = s;
 	}
 	sg_clobber(g);
+	if (skip >= 0) {
+		sg_place(g, skip);
+		g->s.k[0] = K_MIXED;
+	}
 }
 
 static void sg_gen_bpf_loop(struct sg *g)
@@ -974,6 +1000,75 @@ static void sg_gen_arith_access(struct sg *g)
 	sg_place(g, skip);
 }
 
+static int sg_jcc(struct sg *g);
+
+/* Two paths give an index different bounds (in a register or spilled to
+ * the stack), then join before the access: what state pruning and joins
+ * keep of each path decides whether it fits. */
+static void sg_gen_join_access(struct sg *g)
+{
+	int v = sg_pick(g, K_SCALAR, false), ptr = sg_pick(g, K_VAL, false), lim;
+	int lelse = sg_label(g), lend = sg_label(g), idx, q;
+	bool spill = tl_rn(&g->r, 2), fp = ptr < 0;
+	int slot = -g->stk + 8 * (int)tl_rn(&g->r, (uint32_t)g->stk / 8);
+	uint16_t keep;
+	unsigned size = 1u << tl_rn(&g->r, 4);
+
+	if (v < 0) {
+		sg_gen_alu(g);
+		sg_place(g, lelse);
+		sg_place(g, lend);
+		return;
+	}
+	lim = fp ? g->stk : g->s.vsize[ptr];
+	keep = (uint16_t)(fp ? 0 : 1u << ptr);
+	idx = sg_scratch(g, (uint16_t)(keep | 1u << v));
+	q = idx < 0 ? -1 : sg_scratch(g, (uint16_t)(keep | 1u << idx | 1u << v));
+	if (idx < 0 || q < 0 || sg_jcc(g) < 0) {
+		sg_place(g, lelse);
+		sg_place(g, lend);
+		return;
+	}
+	sg_jump_to(g, lelse, false);
+	for (int side = 0; side < 2; side++) {
+		int m = (int)tl_rn(&g->r, (uint32_t)lim + 4);
+		if (tl_rn(&g->r, 3) == 0) {
+			sg_put(g, 0xb7, (unsigned)idx, 0, 0, m);
+		} else {
+			sg_put(g, 0xbf, (unsigned)idx, (unsigned)v, 0, 0);
+			sg_put(g, 0x57, (unsigned)idx, 0, 0, m);
+		}
+		if (spill)
+			sg_put(g, 0x7b, 10, (unsigned)idx, slot, 0);
+		sg_set(g, idx, K_SCALAR);
+		if (side == 0) {
+			sg_put(g, 0x05, 0, 0, 0, 0);
+			sg_jump_to(g, lend, false);
+			sg_place(g, lelse);
+		}
+	}
+	sg_place(g, lend);
+	if (spill)
+		sg_put(g, 0x79, (unsigned)idx, 10, slot, 0);
+	if (fp) {
+		sg_put(g, 0xbf, (unsigned)q, 10, 0, 0);
+		sg_put(g, 0x07, (unsigned)q, 0, 0, -lim);
+	} else {
+		sg_put(g, 0xbf, (unsigned)q, (unsigned)ptr, 0, 0);
+	}
+	sg_put(g, 0x0f, (unsigned)q, (unsigned)idx, 0, 0);
+	if (tl_rn(&g->r, 2)) {
+		int d = sg_scratch(g, (uint16_t)(keep | 1u << q));
+		if (d >= 0) {
+			sg_put(g, 0x61 | sg_szcode(size), (unsigned)d, (unsigned)q, 0, 0);
+			sg_set(g, d, K_SCALAR);
+		}
+	} else {
+		sg_put(g, 0x62 | sg_szcode(size), (unsigned)q, 0, 0, sg_imm(&g->r));
+	}
+	sg_set(g, q, K_MIXED);
+}
+
 /* bpf_for_each_map_elem over the map of the callback fe_sub. */
 static void sg_gen_for_each(struct sg *g)
 {
@@ -1085,7 +1180,7 @@ static void sg_gen_fparg(struct sg *g)
 static void sg_block(struct sg *g, int depth, int n)
 {
 	for (int i = 0; i < n && g->budget > 0 && g->n < SG_MAX - 200; i++) {
-		unsigned k = tl_rn(&g->r, 124);
+		unsigned k = tl_rn(&g->r, 127);
 
 		g->budget--;
 		if (k < 16)
@@ -1139,6 +1234,8 @@ static void sg_block(struct sg *g, int depth, int n)
 			sg_gen_for_each(g);
 		else if (k < 117)
 			sg_gen_arith_access(g);
+		else if (k < 120)
+			sg_gen_join_access(g);
 		else if (g->in_sub)
 			sg_gen_fparg(g);
 		else
@@ -1178,6 +1275,12 @@ static void sg_gen_sub(struct sg *g, int s)
 		sg_put(g, 0xbf, 7, 1, 0, 0);
 		g->s.k[7] = K_FP;
 		g->nowrite |= 1u << 7;
+	} else if (g->sub_arg[s] == K_VAL) {
+		sg_put(g, 0xbf, 8, 1, 0, 0);
+		g->s.k[8] = K_VAL;
+		g->s.vsize[8] = sg_vs[g->sub_map[s]];
+		g->nowrite |= 1u << 8;
+		sg_access(g, 8, sg_vs[g->sub_map[s]], true, (uint16_t)(1u << 8));
 	} else {
 		g->s.k[1] = K_SCALAR;
 	}
@@ -1267,8 +1370,10 @@ static size_t sg_generate(struct tl_rng *r, struct userbpf_insn *out, struct sf_
 	g.pt = g.type == SF_MEM ? NULL : userbpf_rt__prog_type(e->rt, sf_type_name[g.type]);
 	g.nsub = tl_rn(&g.r, 3) == 0 ? 1 + (int)tl_rn(&g.r, SG_MAX_SUBS - 1) : 0;
 	for (int s = 0; s < g.nsub; s++) {
-		static const int kinds[] = { K_SCALAR, K_CTX, K_FP };
-		g.sub_arg[s] = kinds[tl_rn(&g.r, 3)];
+		static const int kinds[] = { K_SCALAR, K_CTX, K_FP, K_VAL };
+		static const int vmaps[] = { SF_M_HASH, SF_M_ARRAY, SF_M_GLOBAL, SF_M_PERCPU };
+		g.sub_arg[s] = kinds[tl_rn(&g.r, 4)];
+		g.sub_map[s] = vmaps[tl_rn(&g.r, 4)];
 		if (s && g.sub_arg[s] == K_CTX && g.sub_arg[s - 1] != K_CTX)
 			g.sub_arg[s] = K_SCALAR;
 	}
@@ -1518,6 +1623,7 @@ struct sf_gcase {
 	uint32_t mem_size;
 	uint64_t input_seed;
 	int mutations;
+	bool strict;		/* verified with Linux's unprivileged rules */
 };
 
 static uint64_t sf_prog_seed(uint64_t seed, unsigned long i)
@@ -1533,6 +1639,7 @@ static void sf_make(struct sf_env *e, struct sf_gcase *c, uint64_t seed, unsigne
 
 	c->cnt = sg_generate(&r, c->insns, e, &c->type, &c->mem_size);
 	c->input_seed = tl_rnd(&r);
+	c->strict = tl_rn(&r, 8) == 0;
 	c->mutations = 0;
 	if (tl_rn(&r, 10) < 6) {
 		int m = 1 + (int)tl_rn(&r, 3);
@@ -1557,7 +1664,8 @@ static void sf_hang(int sig)
 static int sf_run_case(struct sf_env *e, const struct sf_gcase *c, unsigned variants,
 		       struct sf_result *res)
 {
-	struct sf_case sc = { c->insns, c->cnt, c->type, c->mem_size, c->input_seed, variants };
+	struct sf_case sc = { c->insns, c->cnt, c->type, c->mem_size, c->input_seed, variants,
+			      c->strict, 0 };
 	int oc;
 
 	alarm(30);
@@ -1621,8 +1729,8 @@ static int sf_save(const char *dir, const char *name, const struct sf_gcase *c,
 	fprintf(f, "# soundness regression: accepted by the verifier, then %s in checked mode.\n",
 		sf_outcome_name[res->outcome]);
 	fprintf(f, "# %s\n", res->reason);
-	fprintf(f, "# type %s\n# mem %u\n# inputs %" PRIu64 "\n", sf_type_name[c->type], c->mem_size,
-		c->input_seed);
+	fprintf(f, "# type %s\n# mem %u\n# inputs %" PRIu64 "\n# strict %d\n", sf_type_name[c->type],
+		c->mem_size, c->input_seed, c->strict);
 	sf_listing(c->insns, c->cnt, f, "#   ");
 	for (size_t i = 0; i < c->cnt; i++) {
 		const uint8_t *b = (const uint8_t *)&c->insns[i];
@@ -1645,6 +1753,7 @@ static int sf_read_meta(const char *path, struct sf_gcase *c)
 	c->type = -1;
 	c->mem_size = 0;
 	c->input_seed = 1;
+	c->strict = false;
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "# type %63s", tname) == 1) {
 			for (int t = 0; t < SF__NTYPES; t++)
@@ -1654,6 +1763,8 @@ static int sf_read_meta(const char *path, struct sf_gcase *c)
 			c->mem_size = (uint32_t)v;
 		} else if (sscanf(line, "# inputs %llu", &v) == 1) {
 			c->input_seed = v;
+		} else if (sscanf(line, "# strict %llu", &v) == 1) {
+			c->strict = v != 0;
 		}
 	}
 	fclose(f);
@@ -1737,13 +1848,58 @@ static void sf_corpus_put(const char *dir, unsigned long i, const struct sf_gcas
 	f = fopen(path, "wb");
 	if (!f)
 		return;
-	hdr[0] = (uint8_t)c->type;
+	hdr[0] = (uint8_t)(c->type | (c->strict ? 4 : 0));
 	hdr[1] = (uint8_t)(c->mem_size > 1 ? (c->mem_size - 1) / 2 : 0);
 	hdr[2] = (uint8_t)c->input_seed;
 	hdr[3] = (uint8_t)(c->input_seed >> 8);
 	fwrite(hdr, 1, 4, f);
 	fwrite(c->insns, sizeof(c->insns[0]), c->cnt, f);
 	fclose(f);
+}
+
+static double sf_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Runs one input of fuzz/fuzz_verify.c (a crash or timeout it saved). */
+static int sf_fuzz_input(struct sf_env *e, const char *path)
+{
+	static struct sf_gcase c;
+	static uint8_t buf[4 + 8 * 4096];
+	struct sf_result res;
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	double t0;
+	int oc;
+
+	if (!f) {
+		fprintf(stderr, "soundness: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (n < 12) {
+		fprintf(stderr, "soundness: %s: shorter than one instruction\n", path);
+		return 2;
+	}
+	memset(&c, 0, sizeof(c));
+	c.cnt = (n - 4) / 8 > 512 ? 512 : (n - 4) / 8;
+	memcpy(c.insns, buf + 4, c.cnt * 8);
+	c.type = buf[0] % SF__NTYPES;
+	c.strict = (buf[0] & 4) != 0;
+	c.mem_size = 1 + 2u * buf[1];
+	c.input_seed = (uint64_t)buf[2] | (uint64_t)buf[3] << 8;
+	t0 = sf_now();
+	oc = sf_run_case(e, &c, 2, &res);
+	printf("# %s: %s%s, %zu slots: %s after %.3f s (%llu insns processed): %s\n", path,
+	       sf_type_name[c.type], c.strict ? " strict" : "", c.cnt, sf_outcome_name[oc],
+	       sf_now() - t0, (unsigned long long)res.processed, res.reason);
+	sf_listing(c.insns, c.cnt, stdout, "#   ");
+	return oc == SF_REFUSED || oc == SF_CLEAN ? 0 : 1;
 }
 
 /* ---- coverage proxies ---- */
@@ -1809,7 +1965,7 @@ struct sf_opts {
 	uint64_t seed;
 	long index;
 	unsigned variants;
-	const char *save_dir, *regress_dir, *corpus_dir;
+	const char *save_dir, *regress_dir, *corpus_dir, *fuzz_input;
 	bool verbose;
 };
 
@@ -1822,6 +1978,7 @@ static int sf_parse(int argc, char **argv, struct sf_opts *o)
 	o->variants = 2;
 	o->save_dir = NULL;
 	o->corpus_dir = NULL;
+	o->fuzz_input = NULL;
 	o->regress_dir = "tests/data/soundness-regress";
 	o->verbose = false;
 	for (int i = 1; i < argc; i++) {
@@ -1851,6 +2008,8 @@ static int sf_parse(int argc, char **argv, struct sf_opts *o)
 			o->regress_dir = v;
 		else if (!strcmp(a, "--corpus"))
 			o->corpus_dir = v;
+		else if (!strcmp(a, "--input"))
+			o->fuzz_input = v;
 		else {
 			fprintf(stderr, "soundness: %s: unknown option\n", a);
 			return -1;
@@ -1863,13 +2022,6 @@ static int sf_parse(int argc, char **argv, struct sf_opts *o)
 	return 0;
 }
 
-static double sf_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -1890,6 +2042,11 @@ int main(int argc, char **argv)
 	if (sf_env_init(&e, why, sizeof(why))) {
 		tl_fail("soundness: setup", "%s", why);
 		return tl_exit();
+	}
+	if (o.fuzz_input) {
+		int rc = sf_fuzz_input(&e, o.fuzz_input);
+		sf_env_fini(&e);
+		return rc;
 	}
 	snprintf(rdir, sizeof(rdir), "%.500s%s%.500s", ud && o.regress_dir[0] != '/' ? ud : "",
 		 ud && o.regress_dir[0] != '/' ? "/" : "", o.regress_dir);
@@ -1932,8 +2089,9 @@ int main(int argc, char **argv)
 				sf_corpus_put(o.corpus_dir, i, &c);
 		}
 		if (o.verbose || o.index >= 0) {
-			printf("# program %lu (%s, %zu slots, %d mutations): %s: %s\n", i,
-			       sf_type_name[c.type], c.cnt, c.mutations, sf_outcome_name[oc], res.reason);
+			printf("# program %lu (%s%s, %zu slots, %d mutations): %s: %s\n", i,
+			       sf_type_name[c.type], c.strict ? ", strict" : "", c.cnt, c.mutations,
+			       sf_outcome_name[oc], res.reason);
 			if (o.index >= 0)
 				sf_listing(c.insns, c.cnt, stdout, "#   ");
 		}
