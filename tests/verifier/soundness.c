@@ -1000,6 +1000,80 @@ static void sg_gen_arith_access(struct sg *g)
 	sg_place(g, skip);
 }
 
+/* A helper reading memory of a size in a register: bpf_csum_diff or
+ * bpf_ringbuf_output over the stack, a map value or the "mem" memory, the
+ * size constant or bounded by a mask or a comparison. */
+static void sg_gen_mem_helper(struct sg *g)
+{
+	int ptr = sg_pick(g, K_VAL, false), lim, off, v = sg_pick(g, K_SCALAR, false);
+	int skip = sg_label(g);
+	bool fp = false, csum = tl_rn(&g->r, 3) != 0;
+
+	if (ptr < 0 && g->type == SF_MEM && g->s.k[6] == K_CTX && tl_rn(&g->r, 2))
+		ptr = 6;
+	if (ptr < 0)
+		fp = true;
+	lim = fp ? g->stk : ptr == 6 && g->type == SF_MEM ? (int)g->mem_size : g->s.vsize[ptr];
+	off = 4 * (int)tl_rn(&g->r, (uint32_t)(lim / 4 + 1));
+	if (off >= lim)
+		off = 0;
+	/* the size, in r2 (csum) or r3 (ringbuf) */
+	{
+		unsigned sr = csum ? 2 : 3;
+		int room = lim - off;
+		if (v >= 0 && v != (int)sr && tl_rn(&g->r, 2)) {
+			sg_put(g, 0xbf, sr, (unsigned)v, 0, 0);
+			if (tl_rn(&g->r, 2)) {
+				int m = 1;
+				while (m * 2 - 1 <= room)
+					m *= 2;
+				sg_put(g, 0x57, sr, 0, 0, tl_rn(&g->r, 8) ? (m - 1) & ~3 : m * 2 - 1);
+			} else {
+				sg_put(g, 0x25, sr, 0, 0, room + (tl_rn(&g->r, 30) == 0 ? 4 : 0));
+				sg_jump_to(g, skip, false);
+				if (tl_rn(&g->r, 2)) {
+					sg_put(g, 0x15, sr, 0, 0, 0);	/* csum: 0 is -EINVAL */
+					sg_jump_to(g, skip, false);
+				}
+			}
+		} else {
+			int n = 4 * (int)tl_rn(&g->r, (uint32_t)(room / 4 + 1));
+			if (tl_rn(&g->r, 40) == 0)
+				n += 4;
+			sg_put(g, 0xb7, sr, 0, 0, n);
+		}
+	}
+	if (csum) {
+		if (fp) {
+			sg_put(g, 0xbf, 1, 10, 0, 0);
+			sg_put(g, 0x07, 1, 0, 0, -lim + off);
+		} else {
+			sg_put(g, 0xbf, 1, (unsigned)ptr, 0, 0);
+			sg_put(g, 0x07, 1, 0, 0, off);
+		}
+		sg_put(g, 0xb7, 3, 0, 0, 0);
+		sg_put(g, 0xb7, 4, 0, 0, 0);
+		sg_put(g, 0xb7, 5, 0, 0, sg_imm(&g->r));
+		sg_put(g, 0x85, 0, 0, 0, 28);
+	} else {
+		if (fp) {
+			sg_put(g, 0xbf, 2, 10, 0, 0);
+			sg_put(g, 0x07, 2, 0, 0, -lim + off);
+		} else {
+			sg_put(g, 0xbf, 2, (unsigned)ptr, 0, 0);
+			sg_put(g, 0x07, 2, 0, 0, off);
+		}
+		sg_lddw(g, 1, 1, SF_M_RINGBUF, 0);
+		sg_put(g, 0xb7, 4, 0, 0, 0);
+		sg_put(g, 0x85, 0, 0, 0, 130);
+	}
+	sg_clobber(g);
+	sg_place(g, skip);
+	g->s.k[0] = K_MIXED;
+	for (int r = 1; r <= 5; r++)
+		g->s.k[r] = K_UNINIT;
+}
+
 static int sg_jcc(struct sg *g);
 
 /* Two paths give an index different bounds (in a register or spilled to
@@ -1180,7 +1254,7 @@ static void sg_gen_fparg(struct sg *g)
 static void sg_block(struct sg *g, int depth, int n)
 {
 	for (int i = 0; i < n && g->budget > 0 && g->n < SG_MAX - 200; i++) {
-		unsigned k = tl_rn(&g->r, 127);
+		unsigned k = tl_rn(&g->r, 130);
 
 		g->budget--;
 		if (k < 16)
@@ -1236,6 +1310,8 @@ static void sg_block(struct sg *g, int depth, int n)
 			sg_gen_arith_access(g);
 		else if (k < 120)
 			sg_gen_join_access(g);
+		else if (k < 123)
+			sg_gen_mem_helper(g);
 		else if (g->in_sub)
 			sg_gen_fparg(g);
 		else
