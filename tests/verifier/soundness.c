@@ -27,6 +27,10 @@
  *   soundness [--count N] [--seconds S] [--seed X] [--index I] [--variants V]
  *             [--save DIR] [--verbose] [--regress DIR]
  *
+ * Each program comes from its own seed, so --index I reproduces program I
+ * of a run with the same binary (a build with another compiler may
+ * evaluate the generator's random calls in another order).
+ *
  * Prints executions, accepted programs and two coverage proxies: the
  * distinct opcode rows (code byte; atomic op; helper id) seen in accepted
  * programs, and the distinct refusal reasons (numbers masked).
@@ -1625,9 +1629,9 @@ static size_t sm_mutate(struct tl_rng *r, struct userbpf_insn *p, size_t n)
 					     (in->code & 0x08)))
 			in->off = (int16_t)(in->off + sm_delta(r));
 		else if (in->code == 0x18 && in->src_reg == 2)
-			p[i + 1].imm += sm_delta(r);
+			p[i + 1].imm = (int32_t)((uint32_t)p[i + 1].imm + (uint32_t)sm_delta(r));
 		else
-			in->imm += sm_delta(r);
+			in->imm = (int32_t)((uint32_t)in->imm + (uint32_t)sm_delta(r));
 		break;
 	case 6: /* a condition */
 		if (sm_is_jump(in) && in->code != 0x05 && in->code != 0x06) {
@@ -1638,7 +1642,7 @@ static size_t sm_mutate(struct tl_rng *r, struct userbpf_insn *p, size_t n)
 			else
 				in->code = (uint8_t)((in->code & 0x0f) | ops[tl_rn(r, sizeof(ops))]);
 		} else {
-			in->imm += sm_delta(r);
+			in->imm = (int32_t)((uint32_t)in->imm + (uint32_t)sm_delta(r));
 		}
 		break;
 	case 7: /* a size */
