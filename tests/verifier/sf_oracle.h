@@ -240,6 +240,15 @@ static inline void sf_dump_put(struct sf_env *e, const void *p, size_t n)
 	}
 }
 
+static inline int sf_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x, y;
+
+	memcpy(&x, a, 8);
+	memcpy(&y, b, 8);
+	return x < y ? -1 : x > y;
+}
+
 /* The maps' state after a run into dump[1] (the queue and ring buffer are
  * drained: their reset follows). */
 static inline void sf_dump_maps(struct sf_env *e)
@@ -264,9 +273,15 @@ static inline void sf_dump_maps(struct sf_env *e)
 			}
 		} else if (t == 2 || t == 6) {
 			size_t vs = userbpf_map__user_value_size(m);
-			for (k = 0; k < userbpf_map__max_entries(m); k++)
-				if (vs <= sizeof(val) && userbpf_map__lookup_elem(m, &k, val, 0) == 0)
-					sf_dump_put(e, val, vs);
+			for (k = 0; k < userbpf_map__max_entries(m); k++) {
+				if (vs > sizeof(val) || userbpf_map__lookup_elem(m, &k, val, 0))
+					continue;
+				/* per-CPU: the run may have been on any CPU, and every
+				 * slot started equal: compare the slots as a set */
+				if (t == 6)
+					qsort(val, vs / 8, 8, sf_cmp_u64);
+				sf_dump_put(e, val, vs);
+			}
 		} else if (t == 22) {
 			while (userbpf_map__lookup_and_delete_elem(m, NULL, val) == 0)
 				sf_dump_put(e, val, 8);
@@ -300,7 +315,13 @@ static inline void sf_reset_maps(struct sf_env *e, uint64_t seed, int pattern)
 		} else if ((t == 2 || t == 6) && i != SF_M_RODATA) {
 			vs = userbpf_map__user_value_size(m);
 			for (uint32_t k = 0; k < userbpf_map__max_entries(m); k++) {
-				sf_fill(&seed, pattern, val, vs);
+				if (t == 6) { /* the same value on every CPU (8-byte slots) */
+					sf_fill(&seed, pattern, val, 8);
+					for (size_t o = 8; o + 8 <= vs; o += 8)
+						memcpy(val + o, val, 8);
+				} else {
+					sf_fill(&seed, pattern, val, vs);
+				}
 				userbpf_map__update_elem(m, &k, val, 0);
 			}
 		} else if (t == 22) {
