@@ -21,7 +21,7 @@
  * Maps, named by index in lddw (src 1: map, src 2: direct value):
  *   0 hash     key 4, value 16, 8 entries
  *   1 array    key 4, value 24, 1 entry    (direct value: a global)
- *   2 array    key 4, value 16, 4 entries
+ *   2 array    key 4, value 16, 1 entry
  *   3 array    key 4, value 16, 1 entry, BPF_F_RDONLY_PROG, frozen (.rodata)
  *   4 ringbuf  4096 bytes
  *   5 percpu array key 4, value 8, 2 entries
@@ -145,7 +145,10 @@ static inline int sf_env_init(struct sf_env *e, char *why, size_t why_sz)
 	static const struct { uint32_t type, key, value, max, flags; } defs[SF_NMAPS] = {
 		{ 1, 4, 16, 8, 0 },	/* hash */
 		{ 2, 4, 24, 1, 0 },	/* array: global */
-		{ 2, 4, 16, 4, 0 },	/* array */
+		/* one entry: checked mode lets a run reach every value of an
+		 * array (lddw src 2 may name any), so a value overrun would
+		 * land unseen in the next one; with one, it leaves the map */
+		{ 2, 4, 16, 1, 0 },	/* array */
 		{ 2, 4, 16, 1, 1u << 7 },	/* rodata: BPF_F_RDONLY_PROG */
 		{ 27, 0, 0, 4096, 0 },	/* ringbuf */
 		{ 6, 4, 8, 2, 0 },	/* percpu array */

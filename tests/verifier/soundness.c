@@ -624,7 +624,7 @@ static void sg_key(struct sg *g)
 	if (v >= 0 && tl_rn(&g->r, 3) == 0)
 		sg_put(g, 0x63, 10, (unsigned)v, -8, 0);
 	else
-		sg_put(g, 0x62, 10, 0, -8, (int32_t)tl_rn(&g->r, 6));
+		sg_put(g, 0x62, 10, 0, -8, tl_rn(&g->r, 2) ? 0 : (int32_t)tl_rn(&g->r, 6));
 	sg_put(g, 0xbf, 2, 10, 0, 0);
 	sg_put(g, 0x07, 2, 0, 0, -8);
 }
