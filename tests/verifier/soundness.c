@@ -1147,6 +1147,58 @@ static void sg_gen_join_access(struct sg *g)
 	sg_set(g, q, K_MIXED);
 }
 
+/* Two paths make a pointer with different fixed offsets into the same
+ * region (kept in a register or spilled), then join before an access at a
+ * fixed offset: pruning must tell the offsets apart. */
+static void sg_gen_join_ptr(struct sg *g)
+{
+	int base = sg_pick(g, K_VAL, false), lim, q, lelse = sg_label(g), lend = sg_label(g);
+	int slot = -g->stk + 8 * (int)tl_rn(&g->r, (uint32_t)g->stk / 8);
+	bool spill = tl_rn(&g->r, 2), fp = base < 0;
+	unsigned size = 1u << tl_rn(&g->r, 4);
+	int off;
+
+	lim = fp ? g->stk : g->s.vsize[base];
+	q = sg_scratch(g, (uint16_t)(fp ? 0 : 1u << base));
+	if (q < 0 || sg_jcc(g) < 0) {
+		sg_place(g, lelse);
+		sg_place(g, lend);
+		return;
+	}
+	sg_jump_to(g, lelse, false);
+	for (int side = 0; side < 2; side++) {
+		int c = (int)tl_rn(&g->r, (uint32_t)lim + 1);
+		if (fp) {
+			sg_put(g, 0xbf, (unsigned)q, 10, 0, 0);
+			sg_put(g, 0x07, (unsigned)q, 0, 0, -lim + c);
+		} else {
+			sg_put(g, 0xbf, (unsigned)q, (unsigned)base, 0, 0);
+			sg_put(g, 0x07, (unsigned)q, 0, 0, c);
+		}
+		if (spill)
+			sg_put(g, 0x7b, 10, (unsigned)q, slot, 0);
+		if (side == 0) {
+			sg_put(g, 0x05, 0, 0, 0, 0);
+			sg_jump_to(g, lend, false);
+			sg_place(g, lelse);
+		}
+	}
+	sg_place(g, lend);
+	if (spill)
+		sg_put(g, 0x79, (unsigned)q, 10, slot, 0);
+	off = (int)tl_rn(&g->r, (uint32_t)lim / 2 + 1) - (fp ? (int)tl_rn(&g->r, (uint32_t)lim / 2 + 1) : 0);
+	if (tl_rn(&g->r, 2)) {
+		int d = sg_scratch(g, (uint16_t)((fp ? 0 : 1u << base) | 1u << q));
+		if (d >= 0) {
+			sg_put(g, 0x61 | sg_szcode(size), (unsigned)d, (unsigned)q, off, 0);
+			sg_set(g, d, K_SCALAR);
+		}
+	} else {
+		sg_put(g, 0x62 | sg_szcode(size), (unsigned)q, 0, off, sg_imm(&g->r));
+	}
+	sg_set(g, q, K_MIXED);
+}
+
 /* bpf_for_each_map_elem over the map of the callback fe_sub. */
 static void sg_gen_for_each(struct sg *g)
 {
@@ -1258,7 +1310,7 @@ static void sg_gen_fparg(struct sg *g)
 static void sg_block(struct sg *g, int depth, int n)
 {
 	for (int i = 0; i < n && g->budget > 0 && g->n < SG_MAX - 200; i++) {
-		unsigned k = tl_rn(&g->r, 130);
+		unsigned k = tl_rn(&g->r, 133);
 
 		g->budget--;
 		if (k < 16)
@@ -1316,6 +1368,8 @@ static void sg_block(struct sg *g, int depth, int n)
 			sg_gen_join_access(g);
 		else if (k < 123)
 			sg_gen_mem_helper(g);
+		else if (k < 126)
+			sg_gen_join_ptr(g);
 		else if (g->in_sub)
 			sg_gen_fparg(g);
 		else
