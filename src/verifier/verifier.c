@@ -1407,6 +1407,15 @@ static bool check_mem_arg(struct venv *e, struct vstate *st, int r, const struct
 				       "the helper reads stack byte %lld from r10, which is not initialised",
 				       (long long)b);
 				return false;
+			} else if (*k == S_SPILL && e->o->strict &&
+				   tf->spill[(VF_STACK + b) / 8].type != UB_T_SCALAR) {
+				/* Linux's check_stack_range_initialized: the helper
+				 * would copy the address where the program or user
+				 * space can read it (a map value, a ring buffer) */
+				refuse(e, st, r, r + 1,
+				       "the helper reads stack byte %lld from r10, part of a spilled pointer, which leaks an address",
+				       (long long)b);
+				return false;
 			}
 		}
 		note_depth(e, st, p, lo);
