@@ -813,6 +813,22 @@ static bool mem_access(struct venv *e, struct vstate *st, int preg, int16_t insn
 			       "stores a pointer to a callee's stack frame into its caller's frame, where it would outlive the frame");
 			return false;
 		}
+		if (write && e->o->strict) {
+			/* Linux's unprivileged rules: a write over part of a
+			 * spilled pointer would leave the rest of its bytes as
+			 * plain data, readable (and so would one at a variable
+			 * offset that may cover it) */
+			for (int64_t b = lo & ~(int64_t)7; b < hi; b += 8) {
+				const struct vreg *sp = &tf->spill[(VF_STACK + b) / 8];
+				if (tf->slot[VF_STACK + b] == S_SPILL && sp->type != UB_T_SCALAR &&
+				    (var || b < lo || b + 8 > hi || read)) {
+					refuse(e, st, preg, -1,
+					       "overwrites part of the pointer spilled at %lld from r10, whose other bytes would leak an address",
+					       (long long)b);
+					return false;
+				}
+			}
+		}
 		if (write) {
 			bool spill = !var && size == 8 && (lo & 7) == 0 && val && !read;
 			bool zero = !read && (val ? (val->type == UB_T_SCALAR && ub_sc_is_const(&val->v) &&
@@ -1395,6 +1411,16 @@ static bool check_mem_arg(struct venv *e, struct vstate *st, int r, const struct
 			       (long long)lo, (long long)hi);
 			return false;
 		}
+		for (int64_t b = lo & ~(int64_t)7; write && e->o->strict && b < hi; b += 8)
+			if (tf->slot[VF_STACK + b] == S_SPILL &&
+			    tf->spill[(VF_STACK + b) / 8].type != UB_T_SCALAR) {
+				/* as Linux's unprivileged rules: the helper might
+				 * write part of it and leave the rest readable */
+				refuse(e, st, r, r + 1,
+				       "the helper may write over the pointer spilled at %lld from r10, whose other bytes would leak an address",
+				       (long long)b);
+				return false;
+			}
 		if (write)
 			stack_unspill(tf, lo, hi);
 		for (int64_t b = lo; b < hi; b++) {

@@ -651,6 +651,41 @@ static inline int sf_fail(struct sf_result *r, int outcome, const char *fmt, ...
 	return outcome;
 }
 
+/* The checked run again, with the interpreter's stack some KiB deeper. */
+static inline int sf_run_deeper(struct sf_env *e, struct userbpf_prog *p, const struct sf_case *c,
+				struct sf_input *in, size_t pad, uint64_t *ret)
+{
+	uint8_t buf[pad];	/* moves the interpreter's frame */
+	int err;
+
+	memset(buf, 0, pad);
+	__asm__ volatile("" : : "r"(buf) : "memory");
+	err = sf_run(e, p, c, in, 0, ret);
+	__asm__ volatile("" : : "r"(buf) : "memory");
+	return err;
+}
+
+/* Does the result depend on where the stack lies (the program hands out
+ * stack addresses, whole or in part, as root may)?  Runs variant v in
+ * checked mode with the stack elsewhere and compares with a (dump[0]). */
+static inline bool sf_address_dependent(struct sf_env *e, struct userbpf_prog *p,
+					 const struct sf_case *c, unsigned v,
+					 const struct sf_after *a)
+{
+	static struct sf_input in2;
+	static struct sf_after a2;
+	uint64_t r0;
+	int err;
+
+	sf_make_input(e, c, v, &in2);
+	err = sf_run_deeper(e, p, c, &in2, 4096 + 8 * (v + 1), &r0);
+	sf_capture(e, &in2, err, r0, &a2);
+	return a2.err != a->err || a2.r0 != a->r0 || memcmp(a2.ctx, a->ctx, in2.ctx_size) ||
+	       memcmp(a2.pkt, a->pkt, in2.meta_len + in2.data_len) ||
+	       (c->type == SF_MEM && memcmp(a2.mem, a->mem, c->mem_size)) ||
+	       e->dump_len[0] != e->dump_len[1] || memcmp(e->dump[0], e->dump[1], e->dump_len[0]);
+}
+
 /* Compares a fast or JIT run (state in b, maps in dump[1]) with the
  * checked one (a, dump[0]). */
 static inline int sf_compare(struct sf_env *e, struct userbpf_prog *p, const struct sf_case *c,
@@ -686,7 +721,11 @@ static inline int sf_compare(struct sf_env *e, struct userbpf_prog *p, const str
 	(void)st;
 	if (!what)
 		return SF_CLEAN;
-	if (sf_reads_uninit_stack(e, p, c) || sf_leaks_pointers(e, p, c)) {
+	if (c->strict && sf_address_dependent(e, p, c, v, a))
+		return sf_fail(r, SF_MISMATCH, "variant %u: strict mode, yet the result depends on "
+			       "where the stack lies: an address leaks (%s differs)", v, what);
+	if (sf_reads_uninit_stack(e, p, c) || sf_leaks_pointers(e, p, c) ||
+	    sf_address_dependent(e, p, c, v, a)) {
 		r->explained = true;
 		e->explained_mismatches++;
 		return SF_CLEAN;

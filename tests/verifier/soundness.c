@@ -2257,7 +2257,7 @@ int main(int argc, char **argv)
 	for (int k = 0; k < SF__NOUTCOMES; k++)
 		printf(" %s %lu%s", sf_outcome_name[k], out[k], k + 1 < SF__NOUTCOMES ? "," : "\n");
 	printf("# coverage: %u opcode rows accepted, %u distinct refusal reasons; %lu fast/JIT "
-	       "differences explained by uninitialised stack\n", cov.rows, cov.reasons,
+	       "differences explained (uninitialised stack, addresses)\n", cov.rows, cov.reasons,
 	       e.explained_mismatches);
 	if (!failures) {
 		char nm[160];
