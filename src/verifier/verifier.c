@@ -1236,6 +1236,12 @@ static void mark_pkt_range(struct vstate *st, uint32_t id, int type, uint32_t ra
 	}
 }
 
+/* Is r the packet's start itself (data, no offset)? */
+static bool is_data_start(const struct vreg *r)
+{
+	return r->type == UB_T_PACKET && r->off == 0 && ub_sc_is_const(&r->v) && r->v.t.v == 0;
+}
+
 /* Gives every scalar linked to `r` (same id) the value of `r`. */
 static void sync_linked(struct vstate *st, const struct vreg *r)
 {
@@ -1351,6 +1357,13 @@ static bool do_jcc(struct venv *e, struct vstate *st, const struct ub_dinsn *x, 
 			pk = a;
 			pkt_left = true;
 		} else if (a->type == UB_T_PACKET_END && (b->type == UB_T_PACKET || b->type == UB_T_PACKET_META)) {
+			pk = b;
+		} else if (a->type == UB_T_PACKET_META && is_data_start(b)) {
+			/* metadata ends where the packet starts: Linux bounds
+			 * data_meta by comparisons with data */
+			pk = a;
+			pkt_left = true;
+		} else if (is_data_start(a) && b->type == UB_T_PACKET_META) {
 			pk = b;
 		}
 		if (pk && pk->off + (ub_sc_is_const(&pk->v) ? (int64_t)pk->v.t.v : 0) > 0 &&
