@@ -2266,8 +2266,12 @@ static int step(struct venv *e, struct vstate *st)
 				return STEP_REFUSE;
 			}
 		}
-		if (is_ptr(p->type) && ub_sc_is_const(&p->v) &&
-		    (((int64_t)p->off + x->off + (int64_t)p->v.t.v) % oi->width)) {
+		/* A variable offset too must keep the address aligned: its
+		 * low bits must be known (Linux checks the tnum the same way,
+		 * in check_generic_ptr_alignment). */
+		if (is_ptr(p->type) &&
+		    ((p->v.t.m & (uint64_t)(oi->width - 1)) ||
+		     (((int64_t)p->off + x->off + (int64_t)p->v.t.v) % oi->width))) {
 			refuse(e, st, x->dst, -1, "misaligned atomic access: the address must be a multiple of %u",
 			       oi->width);
 			return STEP_REFUSE;

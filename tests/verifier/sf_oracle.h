@@ -35,6 +35,7 @@
 #define USERBPF_TESTS_SF_ORACLE_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -101,6 +102,7 @@ struct sf_env {
 	uint8_t *low;		/* packet memory below 4 GiB */
 	size_t low_cap;
 	char lastlog[640];	/* the last warning of the runtime */
+	bool perturb;		/* inputs: same contents at other addresses */
 	uint8_t rodata_snap[16];
 	uint8_t *dump[2];	/* map state after a run: reference, current */
 	size_t dump_len[2];
@@ -243,6 +245,15 @@ static inline void sf_dump_put(struct sf_env *e, const void *p, size_t n)
 	}
 }
 
+static inline int sf_cmp_key(const void *a, const void *b)
+{
+	uint32_t x, y;
+
+	memcpy(&x, a, 4);
+	memcpy(&y, b, 4);
+	return x < y ? -1 : x > y;
+}
+
 static inline int sf_cmp_u64(const void *a, const void *b)
 {
 	uint64_t x, y;
@@ -265,15 +276,23 @@ static inline void sf_dump_maps(struct sf_env *e)
 		uint32_t t = userbpf_map__type(m);
 
 		if (t == 1) {
+			/* in key order: the map's own order may follow where
+			 * the elements lie */
+			uint8_t ent[64][4 + 64];
+			size_t n = 0, vs = userbpf_map__value_size(m);
 			const void *prev = NULL;
-			while (userbpf_map__get_next_key(m, prev, next) == 0) {
+			while (n < 64 && vs <= 64 && userbpf_map__get_next_key(m, prev, next) == 0) {
 				memcpy(key, next, 4);
 				prev = key;
 				if (userbpf_map__lookup_elem(m, key, val, 0) == 0) {
-					sf_dump_put(e, key, 4);
-					sf_dump_put(e, val, userbpf_map__value_size(m));
+					memcpy(ent[n], key, 4);
+					memcpy(ent[n] + 4, val, vs);
+					n++;
 				}
 			}
+			qsort(ent, n, sizeof(ent[0]), sf_cmp_key);
+			for (size_t j = 0; j < n; j++)
+				sf_dump_put(e, ent[j], 4 + vs);
 		} else if (t == 2 || t == 6) {
 			size_t vs = userbpf_map__user_value_size(m);
 			for (k = 0; k < userbpf_map__max_entries(m); k++) {
@@ -308,12 +327,16 @@ static inline void sf_reset_maps(struct sf_env *e, uint64_t seed, int pattern)
 			while (userbpf_map__get_next_key(m, NULL, next) == 0)
 				if (userbpf_map__delete_elem(m, next))
 					break;
-			for (uint32_t k = 0; k < 4; k++) {
-				if (k == 3 && pattern == 0)
-					break;
+			uint8_t vals[4][64];
+			uint32_t nk = pattern == 0 ? 3 : 4;
+			for (uint32_t k = 0; k < nk; k++)
+				sf_fill(&seed, pattern, vals[k], userbpf_map__value_size(m));
+			/* perturbed: the same elements, inserted the other way
+			 * round, land elsewhere in the map's memory */
+			for (uint32_t j = 0; j < nk; j++) {
+				uint32_t k = e->perturb ? nk - 1 - j : j;
 				memcpy(key, &k, 4);
-				sf_fill(&seed, pattern, val, userbpf_map__value_size(m));
-				userbpf_map__update_elem(m, key, val, 0);
+				userbpf_map__update_elem(m, key, vals[k], 0);
 			}
 		} else if ((t == 2 || t == 6) && i != SF_M_RODATA) {
 			vs = userbpf_map__user_value_size(m);
@@ -350,6 +373,11 @@ static inline void sf_reset_maps(struct sf_env *e, uint64_t seed, int pattern)
 				if (!all)
 					break;
 				memset(all, 0, sz);
+				ub_ringbuf_discard(all, 0);
+				ub_ringbuf_consume(m, sf_consume_cb, e);
+			}
+			if (e->perturb && (all = ub_ringbuf_reserve(m, 0, 0))) {
+				/* records start 8 bytes further */
 				ub_ringbuf_discard(all, 0);
 				ub_ringbuf_consume(m, sf_consume_cb, e);
 			}
@@ -651,39 +679,76 @@ static inline int sf_fail(struct sf_result *r, int outcome, const char *fmt, ...
 	return outcome;
 }
 
-/* The checked run again, with the interpreter's stack some KiB deeper. */
-static inline int sf_run_deeper(struct sf_env *e, struct userbpf_prog *p, const struct sf_case *c,
-				struct sf_input *in, size_t pad, uint64_t *ret)
-{
-	uint8_t buf[pad];	/* moves the interpreter's frame */
+/* The checked run again with its stack elsewhere: pad bytes deeper, and
+ * on a thread of its own (whose stack lies far away) when thread. */
+struct sf_thread_run {
+	struct sf_env *e;
+	struct userbpf_prog *p;
+	const struct sf_case *c;
+	struct sf_input *in;
+	size_t pad;
+	uint64_t r0;
 	int err;
+};
 
-	memset(buf, 0, pad);
+static inline void *sf_thread_main(void *arg)
+{
+	struct sf_thread_run *t = (struct sf_thread_run *)arg;
+	uint8_t buf[t->pad];	/* moves the interpreter's frame */
+
+	memset(buf, 0, t->pad);
 	__asm__ volatile("" : : "r"(buf) : "memory");
-	err = sf_run(e, p, c, in, 0, ret);
+	t->err = sf_run(t->e, t->p, t->c, t->in, 0, &t->r0);
 	__asm__ volatile("" : : "r"(buf) : "memory");
-	return err;
+	return NULL;
 }
 
-/* Does the result depend on where the stack lies (the program hands out
- * stack addresses, whole or in part, as root may)?  Runs variant v in
- * checked mode with the stack elsewhere and compares with a (dump[0]). */
+static inline int sf_run_elsewhere(struct sf_env *e, struct userbpf_prog *p, const struct sf_case *c,
+				   struct sf_input *in, size_t pad, bool thread, uint64_t *ret)
+{
+	struct sf_thread_run t = { e, p, c, in, pad, 0, 0 };
+	pthread_t th;
+
+	if (!thread || pthread_create(&th, NULL, sf_thread_main, &t))
+		sf_thread_main(&t);
+	else
+		pthread_join(th, NULL);
+	*ret = t.r0;
+	return t.err;
+}
+
+/* Does the result depend on where things lie (the program hands out
+ * addresses, whole or in part, or branches on them, as root may)?  Runs
+ * variant v in checked mode with the stack, the hash map's elements and
+ * the ring buffer's records elsewhere, and compares with a (dump[0]). */
 static inline bool sf_address_dependent(struct sf_env *e, struct userbpf_prog *p,
 					 const struct sf_case *c, unsigned v,
 					 const struct sf_after *a)
 {
 	static struct sf_input in2;
 	static struct sf_after a2;
-	uint64_t r0;
-	int err;
+	/* several places: one may happen to take the same branches */
+	static const struct { size_t pad; bool thread; } where[] = {
+		{ 4104, false }, { 8, true }, { 12296, true }, { 24584, false }, { 40968, true },
+	};
+	bool differs = false;
 
-	sf_make_input(e, c, v, &in2);
-	err = sf_run_deeper(e, p, c, &in2, 4096 + 8 * (v + 1), &r0);
-	sf_capture(e, &in2, err, r0, &a2);
-	return a2.err != a->err || a2.r0 != a->r0 || memcmp(a2.ctx, a->ctx, in2.ctx_size) ||
-	       memcmp(a2.pkt, a->pkt, in2.meta_len + in2.data_len) ||
-	       (c->type == SF_MEM && memcmp(a2.mem, a->mem, c->mem_size)) ||
-	       e->dump_len[0] != e->dump_len[1] || memcmp(e->dump[0], e->dump[1], e->dump_len[0]);
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]) && !differs; i++) {
+		uint64_t r0;
+		int err;
+
+		e->perturb = i % 2 == 0;
+		sf_make_input(e, c, v, &in2);
+		err = sf_run_elsewhere(e, p, c, &in2, where[i].pad, where[i].thread, &r0);
+		sf_capture(e, &in2, err, r0, &a2);
+		e->perturb = false;
+		differs = a2.err != a->err || a2.r0 != a->r0 || memcmp(a2.ctx, a->ctx, in2.ctx_size) ||
+			  memcmp(a2.pkt, a->pkt, in2.meta_len + in2.data_len) ||
+			  (c->type == SF_MEM && memcmp(a2.mem, a->mem, c->mem_size)) ||
+			  e->dump_len[0] != e->dump_len[1] ||
+			  memcmp(e->dump[0], e->dump[1], e->dump_len[0]);
+	}
+	return differs;
 }
 
 /* Compares a fast or JIT run (state in b, maps in dump[1]) with the
