@@ -24,8 +24,9 @@
  * tests/data/soundness-regress/, whose files every run replays first (each
  * must now be refused or run clean).
  *
- *   soundness [--count N] [--seconds S] [--seed X] [--index I] [--variants V]
- *             [--save DIR] [--verbose] [--regress DIR]
+ *   soundness [--count N] [--seconds S] [--seed X] [--index I] [--start I]
+ *             [--variants V] [--save DIR] [--verbose] [--regress DIR]
+ *             [--corpus DIR] [--input FILE]
  *
  * Each program comes from its own seed, so --index I reproduces program I
  * of a run with the same binary (a build with another compiler may
@@ -1785,12 +1786,23 @@ static void sf_make(struct sf_env *e, struct sf_gcase *c, uint64_t seed, unsigne
 
 /* A watchdog: a program the verifier accepted must end (the checked run
  * has a budget, but a helper may hang). */
+static volatile unsigned long sf_current = ~0ul;	/* the program being run */
+static unsigned sf_watchdog = 30;			/* seconds */
+
 static void sf_hang(int sig)
 {
-	static const char msg[] = "not ok soundness: a program ran for 30 s: a hang "
-				  "(the last '# case' line names it)\n";
+	static const char msg[] = "not ok soundness: a program ran past the watchdog: a hang "
+				  "(program index below, or the last '# case' line)\n# index ";
+	char num[24];
+	int k = (int)sizeof(num);
+	unsigned long i = sf_current;
+
 	(void)sig;
-	if (write(1, msg, sizeof(msg) - 1) < 0)
+	num[--k] = '\n';
+	do
+		num[--k] = (char)('0' + i % 10);
+	while ((i /= 10) && k > 0);
+	if (write(1, msg, sizeof(msg) - 1) < 0 || write(1, num + k, sizeof(num) - (size_t)k) < 0)
 		_exit(4);
 	_exit(3);
 }
@@ -1802,7 +1814,7 @@ static int sf_run_case(struct sf_env *e, const struct sf_gcase *c, unsigned vari
 			      c->strict, 0 };
 	int oc;
 
-	alarm(30);
+	alarm(sf_watchdog);
 	oc = sf_check(e, &sc, res);
 	alarm(0);
 	return oc;
@@ -2027,12 +2039,12 @@ static int sf_fuzz_input(struct sf_env *e, const char *path)
 	c.strict = (buf[0] & 4) != 0;
 	c.mem_size = 1 + 2u * buf[1];
 	c.input_seed = (uint64_t)buf[2] | (uint64_t)buf[3] << 8;
+	sf_listing(c.insns, c.cnt, stdout, "#   ");
 	t0 = sf_now();
 	oc = sf_run_case(e, &c, 2, &res);
 	printf("# %s: %s%s, %zu slots: %s after %.3f s (%llu insns processed): %s\n", path,
 	       sf_type_name[c.type], c.strict ? " strict" : "", c.cnt, sf_outcome_name[oc],
 	       sf_now() - t0, (unsigned long long)res.processed, res.reason);
-	sf_listing(c.insns, c.cnt, stdout, "#   ");
 	return oc == SF_REFUSED || oc == SF_CLEAN ? 0 : 1;
 }
 
@@ -2156,6 +2168,7 @@ struct sf_opts {
 	double seconds;
 	uint64_t seed;
 	long index;
+	unsigned long start;
 	unsigned variants;
 	const char *save_dir, *regress_dir, *corpus_dir, *fuzz_input;
 	bool verbose;
@@ -2167,6 +2180,7 @@ static int sf_parse(int argc, char **argv, struct sf_opts *o)
 	o->seconds = 0;
 	o->seed = SG_DEFAULT_SEED;
 	o->index = -1;
+	o->start = 0;
 	o->variants = 2;
 	o->save_dir = NULL;
 	o->corpus_dir = NULL;
@@ -2192,6 +2206,10 @@ static int sf_parse(int argc, char **argv, struct sf_opts *o)
 			o->seed = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--index"))
 			o->index = strtol(v, NULL, 0);
+		else if (!strcmp(a, "--start"))
+			o->start = strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--watchdog"))
+			sf_watchdog = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--variants"))
 			o->variants = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--save"))
@@ -2250,7 +2268,7 @@ int main(int argc, char **argv)
 	       o.seconds > 0 ? "seconds" : "count", o.seconds > 0 ? o.seconds : (double)o.count,
 	       o.variants);
 	t0 = last_report = sf_now();
-	for (unsigned long i = o.index >= 0 ? (unsigned long)o.index : 0;; i++) {
+	for (unsigned long i = o.index >= 0 ? (unsigned long)o.index : o.start;; i++) {
 		struct sf_result res;
 		int oc;
 
@@ -2267,7 +2285,10 @@ int main(int argc, char **argv)
 				       cov.reasons, failures);
 			}
 		}
+		sf_current = i;
 		sf_make(&e, &c, o.seed, i);
+		if (o.index >= 0 && o.corpus_dir) /* before it runs: it may hang */
+			sf_corpus_put(o.corpus_dir, i, &c);
 		oc = sf_run_case(&e, &c, o.variants, &res);
 		n++;
 		out[oc]++;
