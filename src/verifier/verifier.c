@@ -552,6 +552,7 @@ static void branch_done(struct venv *e, struct ckpt *c)
 enum { VISIT_GO, VISIT_PRUNE, VISIT_LOOP };
 
 #define MAX_CKPTS 200000	/* all checkpoints at once: bounds memory */
+#define MAX_LOOP_CMP 64		/* unfinished checkpoints compared per visit */
 
 static int visit(struct venv *e, struct vstate *st)
 {
@@ -575,9 +576,14 @@ static int visit(struct venv *e, struct vstate *st)
 		link = &c->next;
 	}
 	/* an unfinished one equal to it: an ancestor, so a loop that does
-	 * not move */
-	for (c = e->live[live_slot(e, st->insn, h)]; c; c = c->hnext)
-		if (c->insn == st->insn && c->hash == h && ckpt_vs_state(NULL, c, st, true) &&
+	 * not move.  At most MAX_LOOP_CMP full comparisons per visit: states
+	 * that hash alike but differ (ids) pile up on a path that loops, and
+	 * comparing each new one with all of them made verification time
+	 * quadratic (minutes for 200 instructions).  A loop missed here
+	 * still ends at the instruction budget, refused. */
+	int ncmp = 0;
+	for (c = e->live[live_slot(e, st->insn, h)]; c && ncmp < MAX_LOOP_CMP; c = c->hnext)
+		if (c->insn == st->insn && c->hash == h && ++ncmp && ckpt_vs_state(NULL, c, st, true) &&
 		    ckpt_vs_state(NULL, c, st, false)) {
 			/* the same state in a later call of a callback: the
 			 * callback loop is bounded by its helper, and the
