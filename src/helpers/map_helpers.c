@@ -88,6 +88,10 @@ static uint64_t h_map_update_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
 		return (uint64_t)-EFAULT;
 	if (!m->ops->update || is_map_of_maps(m))
 		return (uint64_t)-EINVAL;
+	/* BPF_F_LOCK names the value's bpf_spin_lock: none, no update (as
+	 * Linux; the map would take a "lock" at offset -1). */
+	if ((r4 & UB_F_LOCK) && m->def.spin_lock_off < 0)
+		return (uint64_t)-EINVAL;
 	return (uint64_t)m->ops->update(m, (const void *)(uintptr_t)r2,
 					(const void *)(uintptr_t)r3, r4);
 }

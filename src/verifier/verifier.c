@@ -552,6 +552,7 @@ static void branch_done(struct venv *e, struct ckpt *c)
 enum { VISIT_GO, VISIT_PRUNE, VISIT_LOOP };
 
 #define MAX_CKPTS 200000	/* all checkpoints at once: bounds memory */
+#define MAX_LOOP_CMP 64		/* unfinished checkpoints compared per visit */
 
 static int visit(struct venv *e, struct vstate *st)
 {
@@ -575,9 +576,14 @@ static int visit(struct venv *e, struct vstate *st)
 		link = &c->next;
 	}
 	/* an unfinished one equal to it: an ancestor, so a loop that does
-	 * not move */
-	for (c = e->live[live_slot(e, st->insn, h)]; c; c = c->hnext)
-		if (c->insn == st->insn && c->hash == h && ckpt_vs_state(NULL, c, st, true) &&
+	 * not move.  At most MAX_LOOP_CMP full comparisons per visit: states
+	 * that hash alike but differ (ids) pile up on a path that loops, and
+	 * comparing each new one with all of them made verification time
+	 * quadratic (minutes for 200 instructions).  A loop missed here
+	 * still ends at the instruction budget, refused. */
+	int ncmp = 0;
+	for (c = e->live[live_slot(e, st->insn, h)]; c && ncmp < MAX_LOOP_CMP; c = c->hnext)
+		if (c->insn == st->insn && c->hash == h && ++ncmp && ckpt_vs_state(NULL, c, st, true) &&
 		    ckpt_vs_state(NULL, c, st, false)) {
 			/* the same state in a later call of a callback: the
 			 * callback loop is bounded by its helper, and the
@@ -812,6 +818,22 @@ static bool mem_access(struct venv *e, struct vstate *st, int preg, int16_t insn
 			refuse(e, st, preg, -1,
 			       "stores a pointer to a callee's stack frame into its caller's frame, where it would outlive the frame");
 			return false;
+		}
+		if (write && e->o->strict) {
+			/* Linux's unprivileged rules: a write over part of a
+			 * spilled pointer would leave the rest of its bytes as
+			 * plain data, readable (and so would one at a variable
+			 * offset that may cover it) */
+			for (int64_t b = lo & ~(int64_t)7; b < hi; b += 8) {
+				const struct vreg *sp = &tf->spill[(VF_STACK + b) / 8];
+				if (tf->slot[VF_STACK + b] == S_SPILL && sp->type != UB_T_SCALAR &&
+				    (var || b < lo || b + 8 > hi || read)) {
+					refuse(e, st, preg, -1,
+					       "overwrites part of the pointer spilled at %lld from r10, whose other bytes would leak an address",
+					       (long long)b);
+					return false;
+				}
+			}
 		}
 		if (write) {
 			bool spill = !var && size == 8 && (lo & 7) == 0 && val && !read;
@@ -1224,6 +1246,12 @@ static void mark_pkt_range(struct vstate *st, uint32_t id, int type, uint32_t ra
 	}
 }
 
+/* Is r the packet's start itself (data, no offset)? */
+static bool is_data_start(const struct vreg *r)
+{
+	return r->type == UB_T_PACKET && r->off == 0 && ub_sc_is_const(&r->v) && r->v.t.v == 0;
+}
+
 /* Gives every scalar linked to `r` (same id) the value of `r`. */
 static void sync_linked(struct vstate *st, const struct vreg *r)
 {
@@ -1340,6 +1368,13 @@ static bool do_jcc(struct venv *e, struct vstate *st, const struct ub_dinsn *x, 
 			pkt_left = true;
 		} else if (a->type == UB_T_PACKET_END && (b->type == UB_T_PACKET || b->type == UB_T_PACKET_META)) {
 			pk = b;
+		} else if (a->type == UB_T_PACKET_META && is_data_start(b)) {
+			/* metadata ends where the packet starts: Linux bounds
+			 * data_meta by comparisons with data */
+			pk = a;
+			pkt_left = true;
+		} else if (is_data_start(a) && b->type == UB_T_PACKET_META) {
+			pk = b;
 		}
 		if (pk && pk->off + (ub_sc_is_const(&pk->v) ? (int64_t)pk->v.t.v : 0) > 0 &&
 		    pk->v.smin >= 0) {
@@ -1399,6 +1434,16 @@ static bool check_mem_arg(struct venv *e, struct vstate *st, int r, const struct
 			       (long long)lo, (long long)hi);
 			return false;
 		}
+		for (int64_t b = lo & ~(int64_t)7; write && e->o->strict && b < hi; b += 8)
+			if (tf->slot[VF_STACK + b] == S_SPILL &&
+			    tf->spill[(VF_STACK + b) / 8].type != UB_T_SCALAR) {
+				/* as Linux's unprivileged rules: the helper might
+				 * write part of it and leave the rest readable */
+				refuse(e, st, r, r + 1,
+				       "the helper may write over the pointer spilled at %lld from r10, whose other bytes would leak an address",
+				       (long long)b);
+				return false;
+			}
 		if (write)
 			stack_unspill(tf, lo, hi);
 		for (int64_t b = lo; b < hi; b++) {
@@ -1409,6 +1454,15 @@ static bool check_mem_arg(struct venv *e, struct vstate *st, int r, const struct
 			} else if (*k == S_INVALID && !e->uninit_ok) {
 				refuse(e, st, r, r + 1,
 				       "the helper reads stack byte %lld from r10, which is not initialised",
+				       (long long)b);
+				return false;
+			} else if (*k == S_SPILL && e->o->strict &&
+				   tf->spill[(VF_STACK + b) / 8].type != UB_T_SCALAR) {
+				/* Linux's check_stack_range_initialized: the helper
+				 * would copy the address where the program or user
+				 * space can read it (a map value, a ring buffer) */
+				refuse(e, st, r, r + 1,
+				       "the helper reads stack byte %lld from r10, part of a spilled pointer, which leaks an address",
 				       (long long)b);
 				return false;
 			}
@@ -1618,6 +1672,13 @@ static bool do_helper(struct venv *e, struct vstate *st, bool *entered)
 			if (m && !ub_vfy_map_helper_ok(m->type, id, hp)) {
 				refuse(e, st, r, -1, "%s cannot be used with map %u, of type %u", hname,
 				       a->map - 1, m->type);
+				return false;
+			}
+			/* Linux's record_func_map: the helpers that change a map
+			 * may not name one that is read-only for programs. */
+			if (m && m->rdonly_prog && (id == 2 || id == 3 || id == 87 || id == 88)) {
+				refuse(e, st, r, -1, "%s writes map %u, which is read-only for programs "
+				       "(BPF_F_RDONLY_PROG): only lookups may use it", hname, a->map - 1);
 				return false;
 			}
 			break;
@@ -2215,8 +2276,12 @@ static int step(struct venv *e, struct vstate *st)
 				return STEP_REFUSE;
 			}
 		}
-		if (is_ptr(p->type) && ub_sc_is_const(&p->v) &&
-		    (((int64_t)p->off + x->off + (int64_t)p->v.t.v) % oi->width)) {
+		/* A variable offset too must keep the address aligned: its
+		 * low bits must be known (Linux checks the tnum the same way,
+		 * in check_generic_ptr_alignment). */
+		if (is_ptr(p->type) &&
+		    ((p->v.t.m & (uint64_t)(oi->width - 1)) ||
+		     (((int64_t)p->off + x->off + (int64_t)p->v.t.v) % oi->width))) {
 			refuse(e, st, x->dst, -1, "misaligned atomic access: the address must be a multiple of %u",
 			       oi->width);
 			return STEP_REFUSE;
