@@ -66,3 +66,8 @@ echo "bench: $(uname -m), $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | se
 # kernel (bench/maps/maps_bench.c; its own table).
 echo
 sh "$SRC/maps/run.sh" "$BUILD"
+
+# Verifier speed: a 1M-instruction straight line, a bounded loop with a
+# map lookup (bench/verifier/vfy_bench.c; its own lines).
+echo
+sh "$SRC/verifier/run.sh" "$BUILD"
