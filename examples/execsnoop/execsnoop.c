@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "../common/tool.h"
 #include <bpf/bpf.h>
 #include "execsnoop.h"
 
@@ -238,7 +239,6 @@ int main(int argc, char **argv)
 {
 	struct state st = { .ppids_fd = -1 };
 	struct bpf_object *obj = NULL;
-	struct bpf_program *prog;
 	struct bpf_link *links[16];
 	struct ring_buffer *rb = NULL;
 	struct sigaction sa;
@@ -272,44 +272,19 @@ int main(int argc, char **argv)
 			return !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") ? 0 : 2;
 		}
 	}
-	if (!objpath) {
-		const char *slash = strrchr(argv[0], '/');
-
-		snprintf(objbuf, sizeof(objbuf), "%.*sexecsnoop.bpf.o",
-			 slash ? (int)(slash - argv[0] + 1) : 0, argv[0]);
-		objpath = objbuf;
-	}
-
-	obj = bpf_object__open_file(objpath, NULL);
-	if (libbpf_get_error(obj)) {
-		fprintf(stderr, "execsnoop: opening %s: %s\n", objpath, strerror(errno));
-		obj = NULL;
+	objpath = tool_obj_path(objpath, argv[0], "execsnoop.bpf.o", objbuf, sizeof(objbuf));
+	obj = tool_open("execsnoop", objpath);
+	if (!obj)
 		goto out;
-	}
 	if (uid >= 0) {
-		struct bpf_map *ro = bpf_object__find_map_by_name(obj, ".rodata");
-		size_t sz = 0;
-		uint32_t *target = ro ? bpf_map__initial_value(ro, &sz) : NULL;
+		uint32_t *target = tool_rodata("execsnoop", obj, objpath, sizeof(*target));
 
-		if (!target || sz < sizeof(*target)) {
-			fprintf(stderr, "execsnoop: %s has no target_uid\n", objpath);
+		if (!target)
 			goto out;
-		}
 		*target = (uint32_t)uid;
 	}
-	if (bpf_object__load(obj)) {
-		fprintf(stderr, "execsnoop: loading %s failed\n", objpath);
+	if (tool_load_attach("execsnoop", obj, objpath, links, 16, &nlinks))
 		goto out;
-	}
-	bpf_object__for_each_program(prog, obj) {
-		struct bpf_link *l = nlinks < 16 ? bpf_program__attach(prog) : NULL;
-
-		if (libbpf_get_error(l) || !l) {
-			fprintf(stderr, "execsnoop: attaching %s failed\n", bpf_program__name(prog));
-			goto out;
-		}
-		links[nlinks++] = l;
-	}
 	st.ppids_fd = bpf_object__find_map_fd_by_name(obj, "ppids");
 	rb = ring_buffer__new(bpf_object__find_map_fd_by_name(obj, "events"), on_event, &st, NULL);
 	if (!rb) {

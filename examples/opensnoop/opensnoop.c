@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <bpf/libbpf.h>
+#include "../common/tool.h"
 #include <bpf/bpf.h>
 #include "opensnoop.h"
 
@@ -107,7 +108,6 @@ int main(int argc, char **argv)
 {
 	struct state st = { 0 };
 	struct bpf_object *obj = NULL;
-	struct bpf_program *prog;
 	struct bpf_link *links[8];
 	struct perf_buffer *pb = NULL;
 	struct sigaction sa;
@@ -147,46 +147,21 @@ int main(int argc, char **argv)
 			return !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") ? 0 : 2;
 		}
 	}
-	if (!objpath) {
-		const char *slash = strrchr(argv[0], '/');
-
-		snprintf(objbuf, sizeof(objbuf), "%.*sopensnoop.bpf.o",
-			 slash ? (int)(slash - argv[0] + 1) : 0, argv[0]);
-		objpath = objbuf;
-	}
-
-	obj = bpf_object__open_file(objpath, NULL);
-	if (libbpf_get_error(obj)) {
-		fprintf(stderr, "opensnoop: opening %s: %s\n", objpath, strerror(errno));
-		obj = NULL;
+	objpath = tool_obj_path(objpath, argv[0], "opensnoop.bpf.o", objbuf, sizeof(objbuf));
+	obj = tool_open("opensnoop", objpath);
+	if (!obj)
 		goto out;
-	}
 	/* the const volatile filters live in .rodata: set before load */
 	{
-		struct bpf_map *ro = bpf_object__find_map_by_name(obj, ".rodata");
-		size_t sz = 0;
-		struct opensnoop_cfg *cfg = ro ? bpf_map__initial_value(ro, &sz) : NULL;
+		struct opensnoop_cfg *cfg = tool_rodata("opensnoop", obj, objpath, sizeof(*cfg));
 
-		if (!cfg || sz < sizeof(*cfg)) {
-			fprintf(stderr, "opensnoop: %s has no .rodata filters\n", objpath);
+		if (!cfg)
 			goto out;
-		}
 		cfg->target_pid = (uint32_t)pid;
 		cfg->failed_only = failed_only;
 	}
-	if (bpf_object__load(obj)) {
-		fprintf(stderr, "opensnoop: loading %s failed\n", objpath);
+	if (tool_load_attach("opensnoop", obj, objpath, links, 8, &nlinks))
 		goto out;
-	}
-	bpf_object__for_each_program(prog, obj) {
-		struct bpf_link *l = nlinks < 8 ? bpf_program__attach(prog) : NULL;
-
-		if (libbpf_get_error(l) || !l) {
-			fprintf(stderr, "opensnoop: attaching %s failed\n", bpf_program__name(prog));
-			goto out;
-		}
-		links[nlinks++] = l;
-	}
 	pb = perf_buffer__new(bpf_object__find_map_fd_by_name(obj, "events"), 64, on_event,
 			      on_lost, &st, NULL);
 	if (!pb) {

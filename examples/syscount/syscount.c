@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 #include <bpf/libbpf.h>
+#include "../common/tool.h"
 #include <bpf/bpf.h>
 #include "hooks/syscall_table.h"
 #include "syscount.h"
@@ -172,7 +173,6 @@ static void usage(const char *argv0)
 int main(int argc, char **argv)
 {
 	struct bpf_object *obj = NULL;
-	struct bpf_program *prog;
 	struct bpf_link *links[4];
 	struct sigaction sa;
 	char objbuf[4096];
@@ -206,45 +206,20 @@ int main(int argc, char **argv)
 			return !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") ? 0 : 2;
 		}
 	}
-	if (!objpath) {
-		const char *slash = strrchr(argv[0], '/');
-
-		snprintf(objbuf, sizeof(objbuf), "%.*ssyscount.bpf.o",
-			 slash ? (int)(slash - argv[0] + 1) : 0, argv[0]);
-		objpath = objbuf;
-	}
-
-	obj = bpf_object__open_file(objpath, NULL);
-	if (libbpf_get_error(obj)) {
-		fprintf(stderr, "syscount: opening %s: %s\n", objpath, strerror(errno));
-		obj = NULL;
+	objpath = tool_obj_path(objpath, argv[0], "syscount.bpf.o", objbuf, sizeof(objbuf));
+	obj = tool_open("syscount", objpath);
+	if (!obj)
 		goto out;
-	}
 	{
-		struct bpf_map *ro = bpf_object__find_map_by_name(obj, ".rodata");
-		size_t sz = 0;
-		struct syscount_cfg *cfg = ro ? bpf_map__initial_value(ro, &sz) : NULL;
+		struct syscount_cfg *cfg = tool_rodata("syscount", obj, objpath, sizeof(*cfg));
 
-		if (!cfg || sz < sizeof(*cfg)) {
-			fprintf(stderr, "syscount: %s has no .rodata settings\n", objpath);
+		if (!cfg)
 			goto out;
-		}
 		cfg->target_pid = (uint32_t)pid;
 		cfg->hist_ns = hist_ns;
 	}
-	if (bpf_object__load(obj)) {
-		fprintf(stderr, "syscount: loading %s failed\n", objpath);
+	if (tool_load_attach("syscount", obj, objpath, links, 4, &nlinks))
 		goto out;
-	}
-	bpf_object__for_each_program(prog, obj) {
-		struct bpf_link *l = nlinks < 4 ? bpf_program__attach(prog) : NULL;
-
-		if (libbpf_get_error(l) || !l) {
-			fprintf(stderr, "syscount: attaching %s failed\n", bpf_program__name(prog));
-			goto out;
-		}
-		links[nlinks++] = l;
-	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
