@@ -322,6 +322,10 @@ static bool sample_ok(struct userbpf_call *c, uint64_t r1)
 		return true;
 	if (r1 >= UB_RINGBUF_HDR_SZ && ub_call_mem_ok(c, r1, 1, true))
 		return true;
+	/* a sample of 0 bytes (bpf_ringbuf_reserve(rb, 0, 0) is valid) */
+	for (size_t i = 0; i < c->region_cnt; i++)
+		if (!c->regions[i].size && (uint64_t)(uintptr_t)c->regions[i].base == r1)
+			return true;
 	userbpf_call__abort(c, -EINVAL, "the sample was not reserved by this run");
 	return false;
 }

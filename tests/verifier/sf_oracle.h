@@ -800,6 +800,24 @@ static inline int sf_compare(struct sf_env *e, struct userbpf_prog *p, const str
 		       (unsigned long long)a->r0);
 }
 
+/* A record left reserved (by a program the verifier should have refused,
+ * or a run that faulted) blocks the ring buffer for good: a new one then
+ * takes its place, so that one failure does not make every later program
+ * fail. */
+static inline void sf_ringbuf_renew(struct sf_env *e)
+{
+	struct userbpf_map *m = e->maps[SF_M_RINGBUF], *n;
+
+	ub_ringbuf_consume(m, sf_consume_cb, e);
+	if (ub_ringbuf_query(m, UB_RB_CONS_POS) == ub_ringbuf_query(m, UB_RB_PROD_POS))
+		return;
+	n = userbpf_map__create(e->rt, 27, "sf4", 0, 0, 4096, NULL);
+	if (!n)
+		return;
+	userbpf_map__free(m);
+	e->maps[SF_M_RINGBUF] = n;
+}
+
 /* Loads and verifies c; when accepted, runs it.  Returns r->outcome. */
 static inline int sf_check(struct sf_env *e, const struct sf_case *c, struct sf_result *r)
 {
@@ -904,6 +922,7 @@ static inline int sf_check(struct sf_env *e, const struct sf_case *c, struct sf_
 		}
 	}
 	userbpf_prog__free(p);
+	sf_ringbuf_renew(e);
 	return r->outcome;
 }
 
