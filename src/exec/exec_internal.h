@@ -37,6 +37,7 @@ struct userbpf_prog {
 	const uint8_t *facts;
 	const uint32_t *fact_bound;
 	uint8_t *vfy_facts;		/* owned: the verifier's, which facts points to */
+	uint32_t *vfy_bounds;		/* owned: the verifier's, which fact_bound points to */
 	void *jit_code;			/* sealed pages (W^X), or NULL */
 	size_t jit_size;
 	size_t jit_len;			/* bytes of code in jit_code */

@@ -36,7 +36,8 @@
  *     speculation (Spectre v1: a mispredicted bounds check) it stays
  *     in range: `and` with the bound when the bound is 2^k - 1, else a
  *     compare and cmov that makes it 0.  Same result architecturally.
- *     Ignored when fact_bound is NULL.
+ *     Ignored when fact_bound is NULL, and unless UB_FACT_SPECTRE_MASK
+ *     (strict mode) is set too or the program is hardened (blinded).
  *   UB_FACT_CONST_DST - not used by the JITs.
  */
 typedef uint64_t (*ub_jit_entry)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,

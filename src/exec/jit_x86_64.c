@@ -453,14 +453,22 @@ static void load_imm64(struct jx *j, int reg, uint64_t v)
 }
 
 /* The facts of the instruction being emitted; without facts, every
- * zero-extension is needed and no index is known to be bounded. */
+ * zero-extension is needed and no index is known to be bounded.  Index
+ * bounds are clamped (Spectre v1) as Linux masks them: for programs held
+ * to the unprivileged rules (the verifier's UB_FACT_SPECTRE_MASK) and,
+ * here also, for hardened (blinded) programs; a root program runs without
+ * the clamps, as on Linux. */
 static uint8_t jx_facts(const struct jx *j, size_t i)
 {
 	const struct userbpf_prog *p = j->prog;
+	uint8_t f;
 
 	if (!p->facts)
 		return UB_FACT_ZEXT_NEEDED;
-	return p->fact_bound ? p->facts[i] : (uint8_t)(p->facts[i] & ~UB_FACT_INDEX_BOUNDED);
+	f = p->facts[i];
+	if (!p->fact_bound || !((f & UB_FACT_SPECTRE_MASK) || j->blind))
+		f = (uint8_t)(f & ~UB_FACT_INDEX_BOUNDED);
+	return f;
 }
 
 /*

@@ -28,6 +28,7 @@ static void prog_free(struct userbpf_prog *prog)
 		ub_map_put(prog->maps[i]);
 	ub_free(rt, prog->maps);
 	ub_free(rt, prog->vfy_facts);
+	ub_free(rt, prog->vfy_bounds);
 	ub_free(rt, prog->name);
 	ub_free(rt, prog->insns);
 	ub_free(rt, prog->d);
@@ -368,11 +369,16 @@ int userbpf_prog__verify(struct userbpf_prog *prog, const struct userbpf_verify_
 		err = -EACCES;
 	}
 	if (!err) {
-		/* The verifier's facts, for the JIT (zero-extensions). */
+		/* The verifier's facts, for the JIT (zero-extensions, index
+		 * bounds for Spectre clamps). */
 		ub_free(prog->rt, prog->vfy_facts);
+		ub_free(prog->rt, prog->vfy_bounds);
 		prog->vfy_facts = res.facts;
 		prog->facts = res.facts;
+		prog->vfy_bounds = res.bounds;
+		prog->fact_bound = res.bounds;
 		res.facts = NULL;
+		res.bounds = NULL;
 		prog->trusted = true;
 		prog->verified_mem = mem;
 		prog->max_ctx_end = res.max_ctx_end;

@@ -730,6 +730,38 @@ static void note_fact(struct venv *e, uint32_t insn, uint8_t f)
 }
 
 /*
+ * Index bounds for the JIT's Spectre v1 clamps, at `dst += src` and
+ * `dst -= src` (ALU64, register source).  The fact holds only if on every
+ * visit dst points into the stack, a map value or sized memory and src is
+ * a number in [0, bound]; one other visit withdraws it for good.  Visits
+ * cut short by pruning are covered only when src is relevant here
+ * (relevance.c): then a pruned state's src lies inside the range of the
+ * finished one it was compared with.  The JIT computes with a clamped copy
+ * of src, which is the same value whenever the fact holds.
+ */
+#define IDX_NONE UINT32_MAX
+static void note_index(struct venv *e, uint32_t insn, const struct vreg *dst, int sreg,
+		       const struct vreg *src)
+{
+	uint32_t *b = e->res->bounds;
+	bool ok;
+
+	if (!b || !e->res->facts || insn >= e->cnt || b[insn] == IDX_NONE)
+		return;
+	ok = (dst->type == UB_T_STACK || dst->type == UB_T_MAP_VALUE || dst->type == UB_T_MEM) &&
+	     src->type == UB_T_SCALAR && src->v.smin >= 0 && src->v.umax < IDX_NONE &&
+	     (e->rel_r[insn] & (1u << sreg));
+	if (!ok) {
+		b[insn] = IDX_NONE;
+		e->res->facts[insn] &= (uint8_t)~(UB_FACT_INDEX_BOUNDED | UB_FACT_SPECTRE_MASK);
+		return;
+	}
+	if (!(e->res->facts[insn] & UB_FACT_INDEX_BOUNDED) || src->v.umax > b[insn])
+		b[insn] = (uint32_t)src->v.umax;
+	note_fact(e, insn, UB_FACT_INDEX_BOUNDED | (e->o->strict ? UB_FACT_SPECTRE_MASK : 0));
+}
+
+/*
  * Checks an access of `size` bytes at p + off and performs its effect on
  * the state.  write: store `val` (NULL for a store of immediate `imm`);
  * read: *out gets the loaded value.  atomic: read and write.
@@ -767,8 +799,6 @@ static bool mem_access(struct venv *e, struct vstate *st, int preg, int16_t insn
 	}
 	lo = (int64_t)p->off + insn_off + p->v.smin;
 	hi = (int64_t)p->off + insn_off + p->v.smax + size; /* exclusive */
-	if (var && (p->type == UB_T_STACK || p->type == UB_T_MAP_VALUE || p->type == UB_T_MEM))
-		note_fact(e, st->insn, UB_FACT_INDEX_BOUNDED | (e->o->strict ? UB_FACT_SPECTRE_MASK : 0));
 	switch (p->type) {
 	case UB_T_STACK: {
 		struct vframe *tf = st->fr[p->frameno];
@@ -1012,6 +1042,8 @@ static bool do_alu(struct venv *e, struct vstate *st, const struct ub_dinsn *x)
 	}
 	if (!is_mov && !check_init(e, st, x->dst))
 		return false;
+	if (oi->fmt == F_ALU_X && w64 && (op == 0x00 || op == 0x10))
+		note_index(e, st->insn, dst, x->src, src);
 	if (oi->fmt == F_END || oi->fmt == F_BSWAP) {
 		if (dst->type != UB_T_SCALAR) {
 			if (e->o->strict) {
@@ -2303,6 +2335,10 @@ static int step(struct venv *e, struct vstate *st)
 			else if (x->imm & 1)
 				f->regs[x->src] = old;
 		}
+		/* a 32-bit cmpxchg leaves r0 = the old value zero-extended,
+		 * which the JIT must do explicitly (as for ALU32 results) */
+		if (x->op == UB_OP_ATOMIC32_CMPXCHG)
+			note_fact(e, st->insn, UB_FACT_ZEXT_NEEDED);
 		break;
 	}
 	case F_LDABS: case F_LDIND:
@@ -2656,6 +2692,7 @@ int ub_verify(struct userbpf_rt *rt, const struct ub_dinsn *d, const struct user
 	e.rel_s = vmalloc(&e, cnt * sizeof(*e.rel_s));
 	e.live_r = vmalloc(&e, cnt * sizeof(*e.live_r));
 	res->facts = vmalloc(&e, cnt + 1);
+	res->bounds = vmalloc(&e, (cnt + 1) * sizeof(*res->bounds));
 	e.uninit_ok = !e.o->strict && !e.o->uninit_stack_is_error;
 	if (e.err)
 		goto out;
@@ -2760,6 +2797,8 @@ void ub_vfy_result_free(struct userbpf_rt *rt, struct ub_vfy_result *res)
 		return;
 	ub_free(rt, res->log);
 	ub_free(rt, res->facts);
+	ub_free(rt, res->bounds);
 	res->log = NULL;
 	res->facts = NULL;
+	res->bounds = NULL;
 }

@@ -115,10 +115,12 @@ struct ub_vfy_opts {
 enum {
 	UB_FACT_ZEXT_NEEDED = 1,	/* an ALU32 result: zero-extend it */
 	UB_FACT_CONST_DST = 2,		/* reserved: dst is the same constant on every path */
-	UB_FACT_INDEX_BOUNDED = 4,	/* a variable-offset map value/stack access whose
-					 * bounds were proved on every path */
-	UB_FACT_SPECTRE_MASK = 8,	/* strict mode: mask the variable offset of this
-					 * access to its proved bound (Spectre v1) */
+	UB_FACT_INDEX_BOUNDED = 4,	/* `ptr += idx` / `ptr -= idx` (ALU64, register
+					 * idx) into the stack, a map value or sized
+					 * memory: on every path idx lies in
+					 * [0, bounds[i]] (Spectre v1 clamps) */
+	UB_FACT_SPECTRE_MASK = 8,	/* with INDEX_BOUNDED in strict mode: the clamp
+					 * is required, not just wanted */
 };
 
 struct ub_vfy_result {
@@ -130,6 +132,8 @@ struct ub_vfy_result {
 	uint64_t processed;		/* instructions processed */
 	uint32_t max_stack;		/* deepest stack use over a call chain */
 	uint8_t *facts;			/* cnt entries, UB_FACT_*; ub_malloc'ed */
+	uint32_t *bounds;		/* cnt entries: the bound of UB_FACT_INDEX_BOUNDED
+					 * (meaningless elsewhere); ub_malloc'ed */
 	bool exit_reachable;		/* some path reaches a final exit */
 	uint32_t max_ctx_end;		/* end of the furthest context byte accessed
 					 * (Linux's max_ctx_offset) */

@@ -15,6 +15,13 @@
  * form for 2^k - 1 and the cmov form otherwise); a bound below the real
  * index (a lie no verifier tells) shows that the clamp is there: the
  * cmov form reads at index 0, the and form at idx & bound.
+ *
+ * Clamps are for strict (unprivileged-rule) or hardened programs, as
+ * Linux masks only unprivileged ones.  From the verifier: a program whose
+ * stack index is only known to be bounded gets the fact and the bound
+ * from userbpf_prog__verify; in strict mode the JIT emits the clamp for
+ * it (more code than with the bound withheld), as root it does not, and
+ * both give the interpreter's result.
  */
 #include <errno.h>
 #include "x86_gen.h"
@@ -163,34 +170,93 @@ static void clamp(void)
 
 		snprintf(name, sizeof(name), "facts: index clamp, true bound 63 (and)%s",
 			 blind ? ", blinded" : "");
-		check(name, run_facts(p, CNT(p), at, UB_FACT_INDEX_BOUNDED, 63, blind, NULL, 0), 15,
+		check(name, run_facts(p, CNT(p), at, UB_FACT_INDEX_BOUNDED | UB_FACT_SPECTRE_MASK, 63, blind, NULL, 0), 15,
 		      -1);
 		snprintf(name, sizeof(name), "facts: index clamp, true bound 40 (cmov)%s",
 			 blind ? ", blinded" : "");
-		check(name, run_facts(p, CNT(p), at, UB_FACT_INDEX_BOUNDED, 40, blind, NULL, 0), 15,
+		check(name, run_facts(p, CNT(p), at, UB_FACT_INDEX_BOUNDED | UB_FACT_SPECTRE_MASK, 40, blind, NULL, 0), 15,
 		      -1);
 		snprintf(name, sizeof(name), "facts: index clamp, bound 5 = idx%s",
 			 blind ? ", blinded" : "");
-		check(name, run_facts(p, CNT(p), at, UB_FACT_INDEX_BOUNDED, 5, blind, NULL, 0), 15,
+		check(name, run_facts(p, CNT(p), at, UB_FACT_INDEX_BOUNDED | UB_FACT_SPECTRE_MASK, 5, blind, NULL, 0), 15,
 		      -1);
 		snprintf(name, sizeof(name), "facts: index clamp, huge bound%s",
 			 blind ? ", blinded" : "");
-		check(name, run_facts(p, CNT(p), at, UB_FACT_INDEX_BOUNDED, 0xfffffff0u, blind,
+		check(name, run_facts(p, CNT(p), at, UB_FACT_INDEX_BOUNDED | UB_FACT_SPECTRE_MASK, 0xfffffff0u, blind,
 				      NULL, 0), 15, -1);
 		/* lies: the clamp shows */
 		snprintf(name, sizeof(name), "facts: index clamp to 0 past the bound (cmov)%s",
 			 blind ? ", blinded" : "");
-		check(name, run_facts(p, CNT(p), at, UB_FACT_INDEX_BOUNDED, 4, blind, NULL, 0), 0,
+		check(name, run_facts(p, CNT(p), at, UB_FACT_INDEX_BOUNDED | UB_FACT_SPECTRE_MASK, 4, blind, NULL, 0), 0,
 		      -1);
 	}
 	check("facts: index clamp, and form masks (5 & 3 = 1)",
-	      run_facts(p, CNT(p), at, UB_FACT_INDEX_BOUNDED, 3, false, NULL, 0), 3, -1);
+	      run_facts(p, CNT(p), at, UB_FACT_INDEX_BOUNDED | UB_FACT_SPECTRE_MASK, 3, false, NULL, 0), 3, -1);
 	check("facts: no facts, no clamp", run_facts(p, CNT(p), at, NOFACT, 4, false, NULL, 0), 15,
 	      -1);
+	check("facts: a root program's bound is not clamped (as Linux)",
+	      run_facts(p, CNT(p), at, UB_FACT_INDEX_BOUNDED, 4, false, NULL, 0), 15, -1);
+	check("facts: a hardened root program's bound is clamped",
+	      run_facts(p, CNT(p), at, UB_FACT_INDEX_BOUNDED, 4, true, NULL, 0), 0, -1);
 	no_bounds = true;
 	check("facts: index bound ignored without the bounds array",
-	      run_facts(p, CNT(p), at, UB_FACT_INDEX_BOUNDED, 4, false, NULL, 0), 15, -1);
+	      run_facts(p, CNT(p), at, UB_FACT_INDEX_BOUNDED | UB_FACT_SPECTRE_MASK, 4, false, NULL, 0), 15, -1);
 	no_bounds = false;
+}
+
+static void from_verifier(void)
+{
+	/* the fill loop of clamp(), then r2 = stack byte 7 (21, a number the
+	 * verifier does not know) & 63; r1 = r10 - 64; r1 += r2 (insn 13) */
+	static const struct userbpf_insn p[] = {
+		INSN(0xb7, 3, 0, 0, 0),
+		INSN(0xbf, 4, 10, 0, 0), INSN(0x07, 4, 0, 0, -64),
+		INSN(0xbf, 5, 3, 0, 0), INSN(0x27, 5, 0, 0, 3),
+		INSN(0x73, 4, 5, 0, 0), INSN(0x07, 4, 0, 0, 1),
+		INSN(0x07, 3, 0, 0, 1), INSN(0x55, 3, 0, -6, 64),
+		INSN(0xbf, 1, 10, 0, 0), INSN(0x07, 1, 0, 0, -64),
+		INSN(0x71, 2, 10, -57, 0), INSN(0x57, 2, 0, 0, 63),
+		INSN(0x0f, 1, 2, 0, 0),					/* 13: r1 += r2 */
+		INSN(0x71, 0, 1, 0, 0), EXIT,
+	};
+	for (int strict = 0; strict < 2; strict++) {
+		struct userbpf_prog_opts po = { .sz = sizeof(po) };
+		struct userbpf_verify_opts vo = { .sz = sizeof(vo), .strict = strict };
+		struct userbpf_prog *prog = userbpf_prog__load(rt, p, CNT(p), &po);
+		struct ub_jit_opts o = { 0 };
+		struct ub_jit_out with = { 0 }, without = { 0 };
+		uint64_t r0 = 0, r0i = 0;
+		const uint32_t *b;
+
+		if (!prog || userbpf_prog__verify(prog, &vo)) {
+			tl_fail("facts: from the verifier", "the program does not load or verify");
+			userbpf_prog__free(prog);
+			return;
+		}
+		TL_CHECK(strict ? "facts: the verifier bounds the stack index (63), strict" :
+				  "facts: the verifier bounds the stack index (63)",
+			 prog->facts && prog->fact_bound &&
+				 (prog->facts[13] & UB_FACT_INDEX_BOUNDED) &&
+				 prog->fact_bound[13] == 63 &&
+				 !!(prog->facts[13] & UB_FACT_SPECTRE_MASK) == strict);
+		b = prog->fact_bound;
+		if (!ub_jit_x86_64(prog, &o, &with)) {
+			prog->fact_bound = NULL;
+			if (!ub_jit_x86_64(prog, &o, &without))
+				TL_CHECK(strict ? "facts: the JIT clamps the strict program's index" :
+						  "facts: the JIT leaves a root program's index alone",
+					 strict ? with.len > without.len : with.len == without.len);
+			prog->fact_bound = b;
+		}
+		ub_free(rt, with.code);
+		ub_free(rt, without.code);
+		TL_CHECK(strict ? "facts: clamped JIT result equals the interpreter's" :
+				  "facts: root JIT result equals the interpreter's",
+			 !xg_run(prog, USERBPF_ENGINE_JIT, NULL, 0, &r0) &&
+				 !xg_run(prog, USERBPF_ENGINE_INTERPRETER, NULL, 0, &r0i) &&
+				 r0 == 63 && r0i == 63);
+		userbpf_prog__free(prog);
+	}
 }
 
 #endif
@@ -209,6 +275,7 @@ int main(void)
 		return 1;
 	zext();
 	clamp();
+	from_verifier();
 	userbpf_rt__free(rt);
 	return tl_exit();
 #endif

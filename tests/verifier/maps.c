@@ -296,17 +296,51 @@ static void facts(void)
 			return;
 		}
 		for (size_t i = 0; i < n; i++)
-			if (in[i].code == 0x71)
+			if (in[i].code == 0x0f)
 				at = i;
 		TL_CHECK(strict ? "facts: strict marks the bounded index for Spectre masking" :
 				  "facts: a bounded variable index into a map value",
-			 r.accepted && r.facts && (r.facts[at] & UB_FACT_INDEX_BOUNDED) &&
+			 r.accepted && r.facts && r.bounds && (r.facts[at] & UB_FACT_INDEX_BOUNDED) &&
+				 r.bounds[at] == 15 &&
 				 !!(r.facts[at] & UB_FACT_SPECTRE_MASK) == strict);
-		TL_CHECK(strict ? "facts: a constant-offset access is not an index (strict)" :
-				  "facts: a constant-offset access is not an index",
-			 r.facts && !(r.facts[at - 3] & UB_FACT_INDEX_BOUNDED));
+		TL_CHECK(strict ? "facts: the access itself carries no index fact (strict)" :
+				  "facts: the access itself carries no index fact",
+			 r.facts && !(r.facts[at + 1] & UB_FACT_INDEX_BOUNDED));
 		ub_vfy_result_free(rt, &r);
 		free(in);
+	}
+	/* index bounds hold on every visit, or not at all */
+	{
+		static const struct { const char *name, *src; bool fact; uint32_t bound; } ix[] = {
+			{ "facts: a stack index, bound the largest of two paths",
+			  "stdw [%r10-64], 0\nstdw [%r10-56], 0\nstdw [%r10-48], 0\nstdw [%r10-40], 0\n"
+			  "call 7\nmov %r1, %r0\nand %r1, 7\njeq %r0, 0, +2\nmov %r1, %r0\nand %r1, 31\n"
+			  "mov %r2, %r10\nadd %r2, -64\nadd %r2, %r1\nldxb %r0, [%r2+0]\nexit\n", true, 31 },
+			{ "facts: no bound when the index may be negative",
+			  "stdw [%r10-16], 0\nstdw [%r10-8], 0\ncall 7\nmov %r1, %r0\nand %r1, 7\nsub %r1, 4\n"
+			  "mov %r2, %r10\nadd %r2, -8\nadd %r2, %r1\nldxb %r0, [%r2+0]\nexit\n", false, 0 },
+			{ "facts: no bound when another path adds two numbers there",
+			  "stdw [%r10-8], 0\ncall 7\nmov %r1, %r0\nand %r1, 7\nmov %r6, %r0\nand %r6, 1\n"
+			  "mov %r2, %r10\nadd %r2, -8\njeq %r6, 0, +1\nmov %r2, 1000\nadd %r2, %r1\n"
+			  "jeq %r6, 0, +2\nmov %r0, 0\nexit\n"
+			  "ldxb %r0, [%r2+0]\nexit\n", false, 0 },
+		};
+		for (size_t t = 0; t < sizeof(ix) / sizeof(ix[0]); t++) {
+			size_t k = SIZE_MAX;
+
+			if (verify(ix[t].src, false, &r, err, sizeof(err), &in, &n)) {
+				tl_fail(ix[t].name, "could not verify: %s", err);
+				continue;
+			}
+			for (size_t i = 0; i < n; i++)
+				if (in[i].code == 0x0f)
+					k = i;
+			TL_CHECK(ix[t].name, r.accepted && k < n && r.facts && r.bounds &&
+				 !!(r.facts[k] & UB_FACT_INDEX_BOUNDED) == ix[t].fact &&
+				 (!ix[t].fact || r.bounds[k] == ix[t].bound));
+			ub_vfy_result_free(rt, &r);
+			free(in);
+		}
 	}
 	if (verify("mov32 %r0, 1\nadd32 %r0, 2\nmov %r1, 1\nexit\n", false, &r, err, sizeof(err), &in, &n)) {
 		tl_fail("facts: zext", "%s", err);

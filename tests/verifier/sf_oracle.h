@@ -11,7 +11,8 @@
  * verifier bug.  So are, after a clean run: a changed context byte that no
  * writable field covers, a changed read-only map, a ring buffer record
  * reserved and never released.  Then the program runs again, trusted, in
- * the fast interpreter and the JIT from the same inputs, and r0, context,
+ * the fast interpreter and the JIT (half of the programs hardened: blinded,
+ * with Spectre index clamps) from the same inputs, and r0, context,
  * packet and maps must come out the same.
  *
  * Program types: "xdp" (xdp_md, packet), "sched_cls" (__sk_buff, packet,
@@ -108,6 +109,7 @@ struct sf_env {
 	size_t dump_len[2];
 	/* counters */
 	unsigned long jit_runs, fast_runs, checked_runs, explained_mismatches;
+	unsigned long clamped_progs;	/* accepted with an index bound for the JIT */
 };
 
 static inline void sf_log(enum userbpf_log_level level, const char *msg, void *user)
@@ -837,6 +839,9 @@ static inline int sf_check(struct sf_env *e, const struct sf_case *c, struct sf_
 	po.maps = e->maps;
 	po.map_cnt = SF_NMAPS;
 	po.prog_type = c->type == SF_MEM ? NULL : sf_type_name[c->type];
+	/* half the programs are hardened: the JIT's blinding and its
+	 * Spectre index clamps run too */
+	po.jit_blind = (c->input_seed >> 7) & 1;
 	e->lastlog[0] = 0;
 	p = userbpf_prog__load(e->rt, c->insns, c->cnt, &po);
 	if (!p) {
@@ -867,6 +872,12 @@ static inline int sf_check(struct sf_env *e, const struct sf_case *c, struct sf_
 		}
 	}
 	r->outcome = SF_CLEAN;
+	for (size_t i = 0; p->facts && p->fact_bound && i < p->cnt; i++)
+		if ((p->facts[i] & UB_FACT_INDEX_BOUNDED) &&
+		    ((p->facts[i] & UB_FACT_SPECTRE_MASK) || po.jit_blind)) {
+			e->clamped_progs++;
+			break;
+		}
 	for (unsigned v = 0; v < nv && r->outcome == SF_CLEAN; v++) {
 		uint64_t r0;
 		long bad;
