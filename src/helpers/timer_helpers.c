@@ -26,9 +26,12 @@
  * while its callback runs (the callback deleting its own element, say) is
  * freed by the timer thread once the callback returns.
  *
- * Not covered: an element of a pinned map deleted by another process
- * keeps this process's timer until this process touches it (Linux's
- * timers are per map, not per process).
+ * Not covered: an element of a pinned map deleted by another process (or
+ * through another runtime's handle) keeps this runtime's timer, which then
+ * fires on whatever the element's memory holds by then (Linux's timers
+ * are per map, not per process).  An ARRAY element's timer survives an
+ * update of the element (Linux 6.x cancels it: map_array.c would have to
+ * say so).
  */
 #include <errno.h>
 #include <string.h>
