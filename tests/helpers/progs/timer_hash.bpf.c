@@ -75,7 +75,7 @@ static int on_self_delete(void *map, __u32 *key, struct elem *e)
 /* ctx: key, op, which map (0 ht, 1 lt), delay in microseconds
  * op 0: insert (if missing), init, set the callback, start
  *    1: cancel            2: init alone (EBUSY when initialised)
- *    3: delete            4: update with the element's own value
+ *    3: delete            4: update with the element's own fields
  *    5: start again       6: as 0, with the self-deleting callback */
 struct args {
 	__u32 key, op, which, us;
@@ -122,8 +122,10 @@ int harm(struct args *a)
 	case 2:
 		return bpf_timer_init(&e->t, map, CLOCK_MONOTONIC);
 	case 4:
-		__builtin_memcpy(&copy, e, sizeof(copy));
-		copy.fired += 100;
+		/* (a struct bpf_timer is not read or written directly) */
+		copy = zero;
+		copy.fired = e->fired + 100;
+		copy.key_seen = e->key_seen;
 		return bpf_map_update_elem(map, &key, &copy, BPF_EXIST);
 	case 5:
 		return bpf_timer_start(&e->t, ns, 0);
