@@ -1,7 +1,7 @@
 /* timer_hash.bpf.c - for tests/helpers/timers.c: timers in HASH and
- * LRU_HASH values (and the PERCPU_HASH that Linux refuses them in); a
- * callback that deletes its own element; deletes and updates from the
- * program.  Every callback also counts in `fires` (an ARRAY), which
+ * LRU_HASH values; a callback that deletes its own element; deletes and
+ * updates from the program (the PERCPU_HASH that Linux refuses timers in
+ * is bad_timer_percpu.bpf.c).  Every callback also counts in `fires` (an ARRAY), which
  * outlives the elements. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -24,7 +24,6 @@ struct elem {
 
 HMAP(ht, BPF_MAP_TYPE_HASH, 64);
 HMAP(lt, BPF_MAP_TYPE_LRU_HASH, 4);
-HMAP(pt, BPF_MAP_TYPE_PERCPU_HASH, 4);
 
 /* fires[0]: hash callbacks, [1]: LRU callbacks, [2]: self-deleting
  * callbacks, [3]: the sum of the keys the hash callbacks saw */
@@ -131,22 +130,6 @@ int harm(struct args *a)
 		return bpf_timer_start(&e->t, ns, 0);
 	}
 	return -2000;
-}
-
-/* a timer in a PERCPU_HASH value: both verifiers refuse it (Linux at the
- * map's creation already); run anyway (checked), the helper says
- * -EOPNOTSUPP */
-SEC("syscall")
-int parm(struct args *a)
-{
-	__u32 key = a->key;
-	struct elem zero = {}, *e;
-
-	bpf_map_update_elem(&pt, &key, &zero, BPF_NOEXIST);
-	e = bpf_map_lookup_elem(&pt, &key);
-	if (!e)
-		return -1000;
-	return bpf_timer_init(&e->t, &pt, CLOCK_MONOTONIC);
 }
 
 char LICENSE[] SEC("license") = "GPL";
