@@ -3,21 +3,42 @@
  * timer_helpers.c - bpf_timer_init, bpf_timer_set_callback,
  * bpf_timer_start and bpf_timer_cancel.
  *
- * A struct bpf_timer (16 bytes in a map value) holds, in its first 8
- * bytes, this process's struct ub_timer: timers are per process, as their
- * callbacks are code of a program loaded here.  Each runtime has one timer
- * thread, started by the first timer armed; it sleeps until the earliest
- * deadline and runs the callback (map, key, value) in the interpreter, in
- * a run of its own, as Linux runs it in softirq context.  Timers live in
- * ARRAY map values (the key of an element is its index); other map types
- * answer -EOPNOTSUPP.  A program or map that goes away takes its timers
- * with it (ub_timers_forget).
+ * Timers are per process (their callbacks are code of a program loaded
+ * here), so they are not kept in the map value, which is shared memory
+ * that user space and other processes write too: each runtime keeps a
+ * registry of its timers, found by the address of their struct bpf_timer
+ * (16 bytes in a map value, left as the program wrote it) and by the
+ * value they live in.  One timer thread per runtime, started by the first
+ * timer armed, sleeps until the earliest deadline and runs the callback
+ * (map, key, value) in the interpreter, in a run of its own, as Linux runs
+ * it in softirq context.
+ *
+ * Timers live in ARRAY, HASH and LRU_HASH values, as on Linux (the
+ * per-CPU families answer -EOPNOTSUPP).  The key a callback gets is the
+ * element's index (ARRAY) or the element's own key (the hash families).
+ * A timer goes with what it lives in, as on Linux: an element deleted,
+ * replaced by an update, or evicted (LRU) cancels and frees its timer
+ * (map_hash.c calls ub_timers_forget_value between the unlink and the
+ * retire), and so does a map or a program that goes away
+ * (ub_timers_forget).  A callback that runs meanwhile finishes first: the
+ * timer thread holds the map's epoch section across the callback, so the
+ * element it was started for is not reused under it; a timer dropped
+ * while its callback runs (the callback deleting its own element, say) is
+ * freed by the timer thread once the callback returns.
+ *
+ * Not covered: an element of a pinned map deleted by another process (or
+ * through another runtime's handle) keeps this runtime's timer, which then
+ * fires on whatever the element's memory holds by then (Linux's timers
+ * are per map, not per process).  An ARRAY element's timer survives an
+ * update of the element (Linux 6.x cancels it: map_array.c would have to
+ * say so).
  */
 #include <errno.h>
 #include <string.h>
 #include "exec/exec_internal.h"
 #include "helpers/helpers_internal.h"
 #include "maps/map.h"
+#include "maps/map_hash.h"
 #include "platform/platform.h"
 
 #if !defined(_WIN32)
@@ -27,15 +48,22 @@
 
 enum { TIMER_F_ABS = 1 };	/* BPF_F_TIMER_ABS */
 
+#define TIMER_BUCKETS 256	/* of each index; a power of 2 */
+
 struct ub_timer {
 	struct userbpf_map *map;	/* not a reference: the map forgets us */
-	uint32_t key;			/* the element's index */
+	uint64_t addr;			/* of the struct bpf_timer */
 	void *value;			/* the element */
+	const void *key;		/* its key: in the element (hash), or &idx */
+	uint32_t idx;			/* ARRAY: the element's index */
+	bool hash;			/* in a hash family's value */
 	struct userbpf_prog *prog;	/* the callback's program, or NULL */
 	uint64_t fn;			/* its code address (lddw src=4) */
 	uint64_t due;			/* CLOCK_MONOTONIC ns */
-	bool armed, running;
-	struct ub_timer *next;
+	bool armed;
+	bool dead;			/* dropped while its callback ran */
+	struct ub_timer *anext;		/* in by_addr[] */
+	struct ub_timer *vnext;		/* in by_value[] */
 };
 
 struct ub_timers {
@@ -44,12 +72,27 @@ struct ub_timers {
 	pthread_t thread;
 	bool started, stop;
 	pthread_t runner;		/* the thread while it runs a callback */
-	struct ub_timer *list;		/* owned */
+	struct ub_timer *current;	/* the timer whose callback runs, or NULL */
+	/* timers in hash values, and inits of them under way: deletes of
+	 * hash elements look for a timer only when there may be one */
+	_Atomic uint32_t nhash;
+	struct ub_timer *by_addr[TIMER_BUCKETS];	/* owned */
+	struct ub_timer *by_value[TIMER_BUCKETS];	/* the same timers */
 };
+
+static unsigned bucket_of(uint64_t a)
+{
+	return (unsigned)(((a >> 3) * 0x9e3779b97f4a7c15ull) >> 56) & (TIMER_BUCKETS - 1);
+}
+
+static struct ub_timers *timers_get(struct userbpf_rt *rt)
+{
+	return atomic_load((_Atomic(struct ub_timers *) *)&rt->timers);
+}
 
 static struct ub_timers *timers_of(struct userbpf_rt *rt)
 {
-	struct ub_timers *t = atomic_load((_Atomic(struct ub_timers *) *)&rt->timers);
+	struct ub_timers *t = timers_get(rt);
 
 	if (t)
 		return t;
@@ -72,6 +115,71 @@ static struct ub_timers *timers_of(struct userbpf_rt *rt)
 	return t;
 }
 
+/* The timer whose struct bpf_timer is at addr, or NULL (lock held). */
+static struct ub_timer *find_addr(struct ub_timers *t, uint64_t addr)
+{
+	struct ub_timer *x = t->by_addr[bucket_of(addr)];
+
+	while (x && x->addr != addr)
+		x = x->anext;
+	return x;
+}
+
+/* The timer in the value at value of map, or NULL (lock held). */
+static struct ub_timer *find_value(struct ub_timers *t, const struct userbpf_map *map,
+				   const void *value)
+{
+	struct ub_timer *x = t->by_value[bucket_of((uint64_t)(uintptr_t)value)];
+
+	while (x && (x->value != value || x->map != map))
+		x = x->vnext;
+	return x;
+}
+
+static void insert(struct ub_timers *t, struct ub_timer *x)
+{
+	unsigned a = bucket_of(x->addr), v = bucket_of((uint64_t)(uintptr_t)x->value);
+
+	x->anext = t->by_addr[a];
+	t->by_addr[a] = x;
+	x->vnext = t->by_value[v];
+	t->by_value[v] = x;
+}
+
+/* Takes x out of the registry and frees it, or, when its callback runs
+ * now, leaves that to the timer thread (lock held). */
+static void drop(struct userbpf_rt *rt, struct ub_timers *t, struct ub_timer *x)
+{
+	struct ub_timer **pp;
+
+	for (pp = &t->by_addr[bucket_of(x->addr)]; *pp != x; pp = &(*pp)->anext)
+		;
+	*pp = x->anext;
+	for (pp = &t->by_value[bucket_of((uint64_t)(uintptr_t)x->value)]; *pp != x;
+	     pp = &(*pp)->vnext)
+		;
+	*pp = x->vnext;
+	if (x->hash)
+		atomic_fetch_sub(&t->nhash, 1);
+	x->armed = false;
+	if (t->current == x)
+		x->dead = true;
+	else
+		ub_free(rt, x);
+}
+
+/* The armed timer due first, or NULL (lock held). */
+static struct ub_timer *earliest(struct ub_timers *t)
+{
+	struct ub_timer *next = NULL;
+
+	for (unsigned b = 0; b < TIMER_BUCKETS; b++)
+		for (struct ub_timer *x = t->by_addr[b]; x; x = x->anext)
+			if (x->armed && x->prog && (!next || x->due < next->due))
+				next = x;
+	return next;
+}
+
 static void *timer_thread(void *arg)
 {
 	struct userbpf_rt *rt = arg;
@@ -79,12 +187,9 @@ static void *timer_thread(void *arg)
 
 	pthread_mutex_lock(&t->lock);
 	while (!t->stop) {
-		struct ub_timer *next = NULL;
+		struct ub_timer *next = earliest(t);
 		uint64_t now = ub_os_monotonic_ns();
 
-		for (struct ub_timer *x = t->list; x; x = x->next)
-			if (x->armed && x->prog && (!next || x->due < next->due))
-				next = x;
 		if (!next) {
 			pthread_cond_wait(&t->cond, &t->lock);
 			continue;
@@ -104,24 +209,30 @@ static void *timer_thread(void *arg)
 			continue;
 		}
 		next->armed = false;
-		next->running = true;
+		t->current = next;
 		t->runner = pthread_self();
 		{
-			uint32_t key = next->key;
-			uint64_t args[5] = { (uint64_t)(uintptr_t)next->map, (uint64_t)(uintptr_t)&key,
+			struct userbpf_map *m = next->map;
+			uint32_t ks = next->hash ? m->def.key_size : 4;
+			uint64_t args[5] = { (uint64_t)(uintptr_t)m, (uint64_t)(uintptr_t)next->key,
 					     (uint64_t)(uintptr_t)next->value, 0, 0 }, r0;
 			struct userbpf_region regs[2] = {
-				{ &key, sizeof(key), false },
-				{ next->value, next->map->def.value_size, true },
+				{ (void *)(uintptr_t)next->key, ks, false },
+				{ next->value, m->def.value_size, true },
 			};
-			struct userbpf_prog *prog = next->prog;
-			uint64_t fn = next->fn;
+			/* Entered before the lock goes: a delete of the
+			 * element now waits for the lock, and retires it only
+			 * after, so the epoch keeps it for the callback. */
+			uint32_t tok = ub_map_epoch_enter(m);
 
 			pthread_mutex_unlock(&t->lock);
-			ub_prog_run_at(prog, fn, args, regs, 2, &r0);
+			ub_prog_run_at(next->prog, next->fn, args, regs, 2, &r0);
+			ub_map_epoch_exit(m, tok);
 			pthread_mutex_lock(&t->lock);
 		}
-		next->running = false;
+		t->current = NULL;
+		if (next->dead)
+			ub_free(rt, next);
 		pthread_cond_broadcast(&t->cond);
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -140,16 +251,28 @@ void ub_timers_free(struct userbpf_rt *rt)
 	pthread_mutex_unlock(&t->lock);
 	if (t->started)
 		pthread_join(t->thread, NULL);
-	while (t->list) {
-		struct ub_timer *x = t->list;
+	for (unsigned b = 0; b < TIMER_BUCKETS; b++)
+		while (t->by_addr[b]) {
+			struct ub_timer *x = t->by_addr[b];
 
-		t->list = x->next;
-		ub_free(rt, x);
-	}
+			t->by_addr[b] = x->anext;
+			ub_free(rt, x);
+		}
 	pthread_mutex_destroy(&t->lock);
 	pthread_cond_destroy(&t->cond);
 	ub_free(rt, t);
 	rt->timers = NULL;
+}
+
+/* Waits until no callback of prog or map runs, unless the one running is
+ * this thread's (lock held). */
+static void wait_idle(struct ub_timers *t, const struct userbpf_prog *prog,
+		      const struct userbpf_map *map)
+{
+	while (t->current && ((prog && t->current->prog == prog) ||
+			      (map && t->current->map == map)) &&
+	       !pthread_equal(t->runner, pthread_self()))
+		pthread_cond_wait(&t->cond, &t->lock);
 }
 
 /* A program or map is going away: its timers stop (waiting for a running
@@ -157,44 +280,41 @@ void ub_timers_free(struct userbpf_rt *rt)
 void ub_timers_forget(struct userbpf_rt *rt, const struct userbpf_prog *prog,
 		      const struct userbpf_map *map)
 {
-	struct ub_timers *t = rt->timers;
-	struct ub_timer **pp;
+	struct ub_timers *t = timers_get(rt);
 
 	if (!t)
 		return;
 	pthread_mutex_lock(&t->lock);
-	for (;;) {
-		bool busy = false;
-
-		for (struct ub_timer *x = t->list; x; x = x->next)
-			if (x->running && (x->prog == prog || x->map == map) &&
-			    !pthread_equal(t->runner, pthread_self()))
-				busy = true;
-		if (!busy)
-			break;
-		pthread_cond_wait(&t->cond, &t->lock);
-	}
-	for (pp = &t->list; *pp;) {
-		struct ub_timer *x = *pp;
-
-		if (prog && x->prog == prog) {
-			x->prog = NULL;
-			x->armed = false;
+	wait_idle(t, prog, map);
+	for (unsigned b = 0; b < TIMER_BUCKETS; b++)
+		for (struct ub_timer *x = t->by_addr[b], *nx; x; x = nx) {
+			nx = x->anext;
+			if (prog && x->prog == prog) {
+				x->prog = NULL;
+				x->armed = false;
+			}
+			if (map && x->map == map)
+				drop(rt, t, x);
 		}
-		if (map && x->map == map) {
-			*pp = x->next;
-			ub_free(rt, x);
-			continue;
-		}
-		pp = &x->next;
-	}
 	pthread_mutex_unlock(&t->lock);
 }
 
-/* The timer behind a struct bpf_timer, or NULL when not initialised. */
-static struct ub_timer *timer_at(uint64_t addr)
+void ub_timers_forget_value(struct userbpf_rt *rt, const struct userbpf_map *map,
+			    const void *value)
 {
-	return atomic_load((_Atomic(struct ub_timer *) *)(uintptr_t)addr);
+	struct ub_timers *t = timers_get(rt);
+	struct ub_timer *x;
+
+	/* Pairs with the increment in h_timer_init: either it sees the
+	 * element unlinked, or this sees the count and takes the lock. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!t || !atomic_load(&t->nhash))
+		return;
+	pthread_mutex_lock(&t->lock);
+	x = find_value(t, map, value);
+	if (x)
+		drop(rt, t, x);
+	pthread_mutex_unlock(&t->lock);
 }
 
 static bool timer_arg_ok(struct userbpf_call *c, uint64_t addr)
@@ -214,20 +334,33 @@ static uint64_t h_timer_init(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 {
 	struct userbpf_map *m = ub_helper_map(c, r2);
 	struct ub_timers *t;
-	struct ub_timer *x, *none = NULL;
-	size_t stride;
-	uint64_t data;
+	struct ub_timer *x;
+	void *value = NULL;
+	const void *key = NULL;
+	uint32_t idx = 0;
+	bool hash;
+	int err = 0;
 
 	(void)r4; (void)r5;
 	if (!m || !timer_arg_ok(c, r1))
 		return (uint64_t)-EFAULT;
 	if (r3 != 0 && r3 != 1 && r3 != 7)
 		return (uint64_t)-EINVAL;
-	if (m->def.type != UB_MAP_ARRAY)
+	hash = m->def.type == UB_MAP_HASH || m->def.type == UB_MAP_LRU_HASH;
+	if (m->def.type != UB_MAP_ARRAY && !hash)
 		return (uint64_t)-EOPNOTSUPP;
-	stride = ub_map_percpu_stride(m->def.value_size);
-	data = (uint64_t)(uintptr_t)m->data;
-	if (r1 < data || r1 + 16 > data + stride * m->def.max_entries) {
+	if (!hash) {
+		size_t stride = ub_map_percpu_stride(m->def.value_size);
+		uint64_t data = (uint64_t)(uintptr_t)m->data;
+
+		if (r1 < data || r1 + 16 > data + stride * m->def.max_entries ||
+		    (r1 - data) % stride + 16 > m->def.value_size) {
+			userbpf_call__abort(c, -EINVAL, "the bpf_timer is not in a value of that map");
+			return (uint64_t)-EINVAL;
+		}
+		idx = (uint32_t)((r1 - data) / stride);
+		value = (void *)(uintptr_t)(data + (uint64_t)idx * stride);
+	} else if (ub_hash_elem_at(m, r1, 16, &value, &key) == -EINVAL) {
 		userbpf_call__abort(c, -EINVAL, "the bpf_timer is not in a value of that map");
 		return (uint64_t)-EINVAL;
 	}
@@ -236,55 +369,72 @@ static uint64_t h_timer_init(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 	if (!x)
 		return (uint64_t)-ENOMEM;
 	x->map = m;
-	x->key = (uint32_t)((r1 - data) / stride);
-	x->value = (void *)(uintptr_t)(data + (uint64_t)x->key * stride);
-	if (!atomic_compare_exchange_strong((_Atomic(struct ub_timer *) *)(uintptr_t)r1, &none, x)) {
-		ub_free(c->rt, x);
-		return (uint64_t)-EBUSY;
-	}
+	x->addr = r1;
+	x->value = value;
+	x->idx = idx;
+	x->key = hash ? key : (const void *)&x->idx;
+	x->hash = hash;
+	/* Counted before the element's liveness is read: see
+	 * ub_timers_forget_value. */
+	if (hash)
+		atomic_fetch_add(&t->nhash, 1);
 	pthread_mutex_lock(&t->lock);
-	x->next = t->list;
-	t->list = x;
+	if (find_addr(t, r1))
+		err = -EBUSY;
+	else if (hash && ub_hash_elem_at(m, r1, 16, &value, &key))
+		err = -EINVAL;	/* deleted meanwhile: never reachable again */
+	if (err) {
+		if (hash)
+			atomic_fetch_sub(&t->nhash, 1);
+		ub_free(c->rt, x);
+	} else {
+		insert(t, x);
+	}
 	pthread_mutex_unlock(&t->lock);
-	return 0;
+	return (uint64_t)(int64_t)err;
 }
 
 static uint64_t h_timer_set_callback(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 				     uint64_t r5, struct userbpf_call *c)
 {
+	struct ub_timers *t = timers_get(c->rt);
 	struct ub_timer *x;
-	struct ub_timers *t = c->rt->timers;
+	int err = 0;
 
 	(void)r3; (void)r4; (void)r5;
 	if (!timer_arg_ok(c, r1))
 		return (uint64_t)-EFAULT;
-	x = timer_at(r1);
-	if (!x || !t)
+	if (!t)
 		return (uint64_t)-EINVAL;
 	pthread_mutex_lock(&t->lock);
-	/* The callback is code of the program running now. */
-	x->prog = (struct userbpf_prog *)c->prog;
-	x->fn = r2;
+	x = find_addr(t, r1);
+	if (!x) {
+		err = -EINVAL;
+	} else {
+		/* The callback is code of the program running now. */
+		x->prog = (struct userbpf_prog *)c->prog;
+		x->fn = r2;
+	}
 	pthread_mutex_unlock(&t->lock);
-	return 0;
+	return (uint64_t)(int64_t)err;
 }
 
 static uint64_t h_timer_start(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
 			      struct userbpf_call *c)
 {
-	struct ub_timers *t = c->rt->timers;
+	struct ub_timers *t = timers_get(c->rt);
 	struct ub_timer *x;
 	int err = 0;
 
 	(void)r4; (void)r5;
 	if (!timer_arg_ok(c, r1))
 		return (uint64_t)-EFAULT;
-	x = timer_at(r1);
-	if (!x || !t || (r3 & ~(uint64_t)TIMER_F_ABS))
+	if (!t || (r3 & ~(uint64_t)TIMER_F_ABS))
 		return (uint64_t)-EINVAL;
 	pthread_mutex_lock(&t->lock);
-	if (!x->prog) {
-		err = -EINVAL;	/* no callback yet */
+	x = find_addr(t, r1);
+	if (!x || !x->prog) {
+		err = -EINVAL;	/* not initialised, or no callback yet */
 	} else {
 		x->due = (r3 & TIMER_F_ABS) ? r2 : ub_os_monotonic_ns() + r2;
 		x->armed = true;
@@ -305,27 +455,31 @@ static uint64_t h_timer_start(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4
 static uint64_t h_timer_cancel(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 			       uint64_t r5, struct userbpf_call *c)
 {
-	struct ub_timers *t = c->rt->timers;
+	struct ub_timers *t = timers_get(c->rt);
 	struct ub_timer *x;
 	int ret;
 
 	(void)r2; (void)r3; (void)r4; (void)r5;
 	if (!timer_arg_ok(c, r1))
 		return (uint64_t)-EFAULT;
-	x = timer_at(r1);
-	if (!x || !t)
+	if (!t)
 		return (uint64_t)-EINVAL;
 	pthread_mutex_lock(&t->lock);
-	if (x->running && pthread_equal(t->runner, pthread_self())) {
-		pthread_mutex_unlock(&t->lock);
-		return (uint64_t)-EDEADLK;
+	x = find_addr(t, r1);
+	if (!x) {
+		ret = -EINVAL;
+	} else if (t->current == x && pthread_equal(t->runner, pthread_self())) {
+		ret = -EDEADLK;
+	} else {
+		ret = x->armed;
+		x->armed = false;
+		/* a callback running now finishes first (x may be dropped
+		 * meanwhile: only t->current is looked at) */
+		while (t->current == x)
+			pthread_cond_wait(&t->cond, &t->lock);
 	}
-	ret = x->armed;
-	x->armed = false;
-	while (x->running)
-		pthread_cond_wait(&t->cond, &t->lock);
 	pthread_mutex_unlock(&t->lock);
-	return (uint64_t)ret;
+	return (uint64_t)(int64_t)ret;
 }
 
 const struct ub_helper_def ub_timer_helper_defs[] = {
@@ -347,6 +501,14 @@ void ub_timers_forget(struct userbpf_rt *rt, const struct userbpf_prog *prog,
 	(void)rt;
 	(void)prog;
 	(void)map;
+}
+
+void ub_timers_forget_value(struct userbpf_rt *rt, const struct userbpf_map *map,
+			    const void *value)
+{
+	(void)rt;
+	(void)map;
+	(void)value;
 }
 
 /* Windows: no timers yet (the table is empty, so programs using them are

@@ -56,6 +56,10 @@
  * well formed; a bucket lock it held is taken over, an element it was
  * filling is lost to the pool, and the live count may be off by one.
  *
+ * Timers (HASH, LRU_HASH): an element unlinked by a delete, a replacement
+ * or an eviction hands its value to ub_timers_forget_value before it is
+ * retired, so its bpf_timer is cancelled and freed with it, as on Linux.
+ *
  * Per-CPU values: an element holds ncpus slots of value_size rounded up
  * to 8; a program sees its CPU's slot; user space all of them, padding
  * included (Linux stores and returns the padding user space wrote).
@@ -542,6 +546,15 @@ static void retire(const struct hlocal *L, uint32_t idx, uint32_t shard)
 							 memory_order_relaxed));
 }
 
+/* An element just unlinked (no bucket lock held), before it is retired:
+ * the timer in its value, if any, goes (timer_helpers.c).  Before the
+ * retire, so that the timer thread, which enters the map's epoch before it
+ * lets go of the timer list, never holds an element past its reuse. */
+static void unlinked(struct userbpf_map *m, const struct hlocal *L, struct helem *e)
+{
+	ub_timers_forget_value(m->rt, m, evalue(L, e));
+}
+
 /* ---- lookups ----------------------------------------------------------- */
 
 static struct helem *find(const struct hlocal *L, struct bucket *b, const void *key,
@@ -693,7 +706,7 @@ static void unlink_elem(const struct hlocal *L, _Atomic uint32_t *link, struct h
 }
 
 /* LRU: evicts about the least recently used element.  No lock held. */
-static bool lru_evict(const struct hlocal *L)
+static bool lru_evict(struct userbpf_map *m, const struct hlocal *L)
 {
 	for (uint64_t n = 0; n < 2ull * L->nelems + 2; n++) {
 		uint32_t i = atomic_fetch_add_explicit(&L->st->hand, 1, memory_order_relaxed) %
@@ -717,6 +730,7 @@ static bool lru_evict(const struct hlocal *L)
 			if (j == i) {
 				unlink_elem(L, link, e);
 				bucket_unlock(b);
+				unlinked(m, L, e);
 				retire(L, i, my_shard(L));
 				return true;
 			}
@@ -814,7 +828,7 @@ again:
 		}
 		if (c > 0) {
 			bucket_unlock(b);
-			if (!lru_evict(L))
+			if (!lru_evict(m, L))
 				return -ENOMEM;
 			goto again;
 		}
@@ -866,8 +880,10 @@ again:
 		atomic_store_explicit(&b->head, nidx, memory_order_release);
 	}
 	bucket_unlock(b);
-	if (old)
+	if (old) {
+		unlinked(m, L, old);
 		retire(L, oidx, shard);
+	}
 	return 0;
 }
 
@@ -912,6 +928,7 @@ static long hash_remove(struct userbpf_map *m, const void *key, void *value, uin
 		memcpy(old32, evalue(L, e), 4);
 	unlink_elem(L, link, e);
 	bucket_unlock(b);
+	unlinked(m, L, e);
 	retire(L, idx, my_shard(L));
 	return 0;
 }
@@ -929,6 +946,29 @@ int ub_hash_delete_u32(struct userbpf_map *m, const void *key, uint32_t *old)
 static int hash_lookup_and_delete(struct userbpf_map *m, const void *key, void *value)
 {
 	return (int)hash_remove(m, key, value, NULL);
+}
+
+int ub_hash_elem_at(struct userbpf_map *m, uint64_t addr, size_t size, void **value,
+		    const void **key)
+{
+	const struct hlocal *L = m->local;
+	uint64_t base = (uint64_t)(uintptr_t)L->elems, off, in;
+	struct helem *e;
+
+	if (L->percpu)
+		return -EOPNOTSUPP;
+	if (addr < base)
+		return -EINVAL;
+	off = addr - base;
+	if (off / L->esize >= L->nelems)
+		return -EINVAL;
+	in = off % L->esize;
+	if (in < L->val_off || in + size > (uint64_t)L->val_off + L->vs)
+		return -EINVAL;
+	e = elem(L, (uint32_t)(off / L->esize) + 1);
+	*value = evalue(L, e);
+	*key = ekey(e);
+	return atomic_load(&e->live) ? 0 : -ENOENT;
 }
 
 #define HASH_OPS                                          \

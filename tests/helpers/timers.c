@@ -3,7 +3,18 @@
  * timers.c - bpf_timer: a timer armed by a program fires its callback
  * once, on the element it lives in (key and value); init twice is EBUSY;
  * a far timer cancelled never fires and cancel reports it was armed;
- * freeing the program stops its timers.
+ * freeing the program stops its timers.  In ARRAY values
+ * (progs/timer.bpf.c), and in HASH and LRU_HASH values
+ * (progs/timer_hash.bpf.c), where a timer also goes with its element:
+ * deleted (by user space, by the program, by its own callback), replaced
+ * by an update (either side) or evicted (LRU), the element's timer never
+ * fires, and a new element at the same place starts without one.  A
+ * PERCPU_HASH cannot hold one (progs/bad_timer_percpu.bpf.c: refused, as
+ * by Linux).  A stress of arms
+ * racing deletes, and closing the object with hash timers armed, are for
+ * ASan and the timer thread's join to judge.  The hash and LRU answers
+ * expected here are Linux 6.18's (timer_hash.bpf.c run once through
+ * libbpf: the same return codes, fires and survivors).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +39,41 @@ static int64_t run(struct userbpf_prog *p, uint32_t key, uint32_t op)
 	return (int32_t)o.retval;
 }
 
+/* harm's context: key, op, map (0 ht, 1 lt), delay in microseconds */
+static int64_t hrun(struct userbpf_prog *p, uint32_t key, uint32_t op, uint32_t which,
+		    uint32_t us)
+{
+	uint32_t ctx[4] = { key, op, which, us };
+	struct userbpf_test_run_opts o = { .sz = sizeof(o), .ctx_in = ctx, .ctx_size_in = 16 };
+
+	if (userbpf_prog__test_run(p, &o))
+		return -1000 - errno;
+	return (int32_t)o.retval;
+}
+
+static uint64_t fires(struct userbpf_map *f, uint32_t i)
+{
+	uint64_t v = 0;
+
+	userbpf_map__lookup_elem(f, &i, &v, 0);
+	return v;
+}
+
+static bool has(struct userbpf_map *m, uint32_t key)
+{
+	struct elem e;
+
+	return userbpf_map__lookup_elem(m, &key, &e, 0) == 0;
+}
+
+/* Waits (up to about a second) until fires[i] reaches n; its value. */
+static uint64_t wait_fires(struct userbpf_map *f, uint32_t i, uint64_t n)
+{
+	for (int k = 0; k < 200 && fires(f, i) < n; k++)
+		usleep(5000);
+	return fires(f, i);
+}
+
 static struct elem get(struct userbpf_map *m, uint32_t key)
 {
 	struct elem e;
@@ -35,6 +81,180 @@ static struct elem get(struct userbpf_map *m, uint32_t key)
 	memset(&e, 0, sizeof(e));
 	userbpf_map__lookup_elem(m, &key, &e, 0);
 	return e;
+}
+
+/* clang on UB_ROOT/tests/helpers/progs/NAME into path; 0 on success. */
+static int build(const char *root, const char *name, const char *path)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		 "clang -O2 -g -target bpf -I%s/include -I/usr/include/$(gcc -dumpmachine) -c %s/tests/helpers/progs/%s -o %s",
+		 root, root, name, path);
+	return system(cmd);
+}
+
+/* A timer in a PERCPU_HASH value: refused, as by Linux. */
+static void percpu_timer(struct userbpf_rt *rt, const char *root, const char *path)
+{
+	struct userbpf_obj *obj;
+	struct userbpf_prog *pp;
+
+	if (build(root, "bad_timer_percpu.bpf.c", path)) {
+		tl_fail("percpu hash: bad_timer_percpu.bpf.c builds", "clang failed");
+		return;
+	}
+	obj = userbpf_obj__open_file(rt, path, NULL);
+	pp = obj && !userbpf_obj__load(obj) ? userbpf_obj__find_prog(obj, "parm") : NULL;
+	if (!pp) {
+		tl_fail("percpu hash: bad_timer_percpu.bpf.c loads", "%s", tl_last_log);
+	} else {
+		TL_CHECK("percpu hash: a timer in its value is refused by the verifier",
+			 userbpf_prog__verify(pp, NULL) != 0);
+		TL_EQ_U64("percpu hash: and bpf_timer_init says EOPNOTSUPP",
+			  (uint64_t)hrun(pp, 1, 0, 0, 0), (uint64_t)-EOPNOTSUPP);
+	}
+	userbpf_obj__close(obj);
+}
+
+static void hash_timers(const char *root)
+{
+	char obj_path[] = "/tmp/ub-timerh-XXXXXX";
+	struct userbpf_rt *rt;
+	struct userbpf_obj *obj;
+	struct userbpf_prog *p;
+	struct userbpf_map *ht, *lt, *f;
+	struct elem zero;
+	uint64_t before;
+	uint32_t key, survivors = 0;
+	int fd = mkstemp(obj_path);
+
+	if (fd < 0) {
+		tl_fail("hash timers", "mkstemp");
+		return;
+	}
+	close(fd);
+	memset(&zero, 0, sizeof(zero));
+	if (build(root, "timer_hash.bpf.c", obj_path)) {
+		tl_fail("hash timers", "clang -target bpf failed on timer_hash.bpf.c");
+		unlink(obj_path);
+		return;
+	}
+	rt = tl_rt_new(0);
+	obj = userbpf_obj__open_file(rt, obj_path, NULL);
+	TL_CHECK("hash: timer object loads", obj && !userbpf_obj__load(obj));
+	p = obj ? userbpf_obj__find_prog(obj, "harm") : NULL;
+	ht = obj ? userbpf_obj__find_map(obj, "ht") : NULL;
+	lt = obj ? userbpf_obj__find_map(obj, "lt") : NULL;
+	f = obj ? userbpf_obj__find_map(obj, "fires") : NULL;
+	if (!p || !ht || !lt || !f) {
+		tl_fail("hash: programs and maps found", "%s", tl_last_log);
+		goto out;
+	}
+	TL_EQ_U64("hash: program with timers in HASH and LRU_HASH values verifies",
+		  userbpf_prog__verify(p, NULL), 0);
+
+	/* fires once, with the element's own key */
+	TL_EQ_U64("hash: init, set_callback, start 1 ms", hrun(p, 5, 0, 0, 1000), 0);
+	TL_EQ_U64("hash: the callback ran once", wait_fires(f, 0, 1), 1);
+	usleep(20000);
+	TL_CHECK("hash: on its element, with its key",
+		 get(ht, 5).fired == 1 && get(ht, 5).key_seen == 5 && fires(f, 3) == 5 &&
+		 fires(f, 0) == 1);
+	TL_EQ_U64("hash: init twice is EBUSY", (uint64_t)hrun(p, 5, 2, 0, 0), (uint64_t)-EBUSY);
+	TL_EQ_U64("hash: a timer 10 s away", hrun(p, 6, 0, 0, 10000000), 0);
+	TL_EQ_U64("hash: cancel says it was armed", hrun(p, 6, 1, 0, 0), 1);
+	TL_EQ_U64("hash: cancel again says it was not", hrun(p, 6, 1, 0, 0), 0);
+	key = 7;
+	userbpf_map__update_elem(ht, &key, &zero, 0);
+	TL_EQ_U64("hash: cancel of an uninitialised timer is EINVAL",
+		  (uint64_t)hrun(p, 7, 1, 0, 0), (uint64_t)-EINVAL);
+
+	/* a timer goes with its element */
+	before = fires(f, 0);
+	TL_EQ_U64("hash: key 8 armed at 30 ms", hrun(p, 8, 0, 0, 30000), 0);
+	key = 8;
+	TL_EQ_U64("hash: key 8 deleted by user space", userbpf_map__delete_elem(ht, &key), 0);
+	TL_EQ_U64("hash: key 9 armed at 30 ms", hrun(p, 9, 0, 0, 30000), 0);
+	TL_EQ_U64("hash: key 9 deleted by the program", hrun(p, 9, 3, 0, 0), 0);
+	TL_EQ_U64("hash: key 10 armed at 30 ms", hrun(p, 10, 0, 0, 30000), 0);
+	key = 10;
+	TL_EQ_U64("hash: key 10 replaced by user space's update",
+		  userbpf_map__update_elem(ht, &key, &zero, 0), 0);
+	TL_EQ_U64("hash: key 11 armed at 30 ms", hrun(p, 11, 0, 0, 30000), 0);
+	TL_EQ_U64("hash: key 11 replaced by the program's update", hrun(p, 11, 4, 0, 0), 0);
+	usleep(120000);
+	TL_EQ_U64("hash: no timer of a deleted or replaced element fired", fires(f, 0), before);
+	TL_EQ_U64("hash: the program's update took its value", get(ht, 11).fired, 100);
+	key = 8;
+	userbpf_map__update_elem(ht, &key, &zero, 0);
+	TL_EQ_U64("hash: an element inserted again has no timer (start: EINVAL)",
+		  (uint64_t)hrun(p, 8, 5, 0, 1000), (uint64_t)-EINVAL);
+	TL_EQ_U64("hash: ... and its init is not EBUSY", hrun(p, 8, 2, 0, 0), 0);
+	TL_EQ_U64("hash: a replaced element's successor inits afresh", hrun(p, 10, 2, 0, 0), 0);
+
+	/* a callback that deletes its own element */
+	TL_EQ_U64("hash: a callback deleting its own element, armed", hrun(p, 12, 6, 0, 1000), 0);
+	TL_EQ_U64("hash: it ran once", wait_fires(f, 2, 1), 1);
+	usleep(10000);
+	TL_CHECK("hash: and its element is gone", !has(ht, 12));
+
+	/* LRU: evicted elements' timers never fire, the others do */
+	{
+		int bad = 0;
+
+		for (key = 1; key <= 4; key++)
+			bad += hrun(p, key, 0, 1, 60000) != 0;
+		TL_EQ_U64("lru: keys 1..4 armed at 60 ms (init, set_callback, start)", bad, 0);
+	}
+	for (key = 100; key < 102; key++)
+		userbpf_map__update_elem(lt, &key, &zero, 0);
+	for (key = 1; key <= 4; key++)
+		survivors += has(lt, key);
+	TL_CHECK("lru: two new keys in a full map evicted some of the armed", survivors < 4);
+	usleep(150000);
+	TL_EQ_U64("lru: exactly the surviving elements' timers fired", fires(f, 1), survivors);
+	{
+		int bad = 0;
+
+		for (key = 1; key <= 4; key++)
+			bad += has(lt, key) && (get(lt, key).fired != 1 || get(lt, key).key_seen != key);
+		TL_EQ_U64("lru: each survivor's callback ran on it once, with its key", bad, 0);
+	}
+
+
+	/* arms racing deletes: no callback on a deleted element (ASan) */
+	before = fires(f, 0);
+	{
+		int armed = 0;
+
+		for (int i = 0; i < 400; i++) {
+			key = 20 + (uint32_t)(i % 8);
+			armed += hrun(p, key, 0, 0, (uint32_t)(i % 3) * 50) == 0;
+			if (i % 2)
+				userbpf_map__delete_elem(ht, &key);
+			else
+				hrun(p, key, 3, 0, 0);
+		}
+		usleep(30000);
+		{
+			uint64_t after = fires(f, 0);
+
+			usleep(30000);
+			TL_CHECK("hash: 400 arms racing deletes: no more fires than arms, none late",
+				 after - before <= (uint64_t)armed && fires(f, 0) == after);
+		}
+	}
+
+	/* closing with hash timers armed stops them */
+	TL_EQ_U64("hash: armed at 1 ms before the close", hrun(p, 30, 0, 0, 1000), 0);
+	TL_EQ_U64("hash: armed at 5 ms before the close", hrun(p, 31, 0, 0, 5000), 0);
+out:
+	userbpf_obj__close(obj);
+	usleep(10000);
+	percpu_timer(rt, root, obj_path);
+	userbpf_rt__free(rt);
+	unlink(obj_path);
 }
 
 int main(void)
@@ -91,5 +311,6 @@ int main(void)
 	usleep(20000);
 	userbpf_rt__free(rt);
 	unlink(obj_path);
+	hash_timers(root);
 	return tl_exit();
 }

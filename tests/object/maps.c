@@ -703,7 +703,7 @@ int main(void)
 			char n[64];
 
 			snprintf(n, sizeof(n), "maps and globals -mcpu=%s", cpus[c]);
-			tl_skip(n, "this clang does not know that CPU");
+			tl_skip(n, OT_CPU_UNKNOWN);
 			continue;
 		}
 		test_btf_maps(rt, cpus[c]);

@@ -80,7 +80,7 @@ int main(void)
 
 		snprintf(name, sizeof(name), "demo checksum -mcpu=%s", cpus[c]);
 		if (!ot_cpu_known(cpus[c])) {
-			tl_skip(name, "this clang does not know that CPU");
+			tl_skip(name, OT_CPU_UNKNOWN);
 			continue;
 		}
 		if (ot_build("examples/demo/checksum.bpf.c", cpus[c], obj_path, sizeof(obj_path))) {
@@ -110,23 +110,34 @@ int main(void)
 		userbpf_obj__close(obj);
 	}
 
-	/* Several programs sharing subprograms. */
-	if (ot_build("tests/object/progs/multi.bpf.c", "v3", obj_path, sizeof(obj_path)) == 0) {
-		struct userbpf_obj *obj = userbpf_obj__open_file(rt, obj_path, NULL);
+	/* Several programs sharing subprograms, on every CPU version. */
+	for (size_t c = 0; c < 4; c++) {
+		char n1[96], n2[96];
+		struct userbpf_obj *obj;
 		uint64_t r1 = 0, r2 = 0, r3 = 0;
+
+		snprintf(n1, sizeof(n1), "three programs link their callees -mcpu=%s", cpus[c]);
+		snprintf(n2, sizeof(n2), "tracepoint section kept -mcpu=%s", cpus[c]);
+		if (!ot_cpu_known(cpus[c])) {
+			tl_skip(n1, OT_CPU_UNKNOWN);
+			continue;
+		}
+		if (ot_build("tests/object/progs/multi.bpf.c", cpus[c], obj_path, sizeof(obj_path))) {
+			tl_fail(n1, "multi.bpf.c: clang failed");
+			continue;
+		}
+		obj = userbpf_obj__open_file(rt, obj_path, NULL);
 		if (obj && userbpf_obj__load(obj) == 0 && userbpf_obj__prog_cnt(obj) == 3) {
 			int e = run(userbpf_obj__find_prog(obj, "first"), NULL, 0, 5, &r1) |
 				run(userbpf_obj__find_prog(obj, "second"), NULL, 0, 5, &r2) |
 				run(userbpf_obj__find_prog(obj, "third"), NULL, 0, 3, &r3);
-			TL_CHECK("three programs link their callees", !e && r1 == 55 && r2 == 37 && r3 == 101);
-			TL_CHECK("tracepoint section kept",
-				 !strcmp(userbpf_obj__prog_section(obj, 2), "tracepoint/syscalls/sys_enter_execve"));
+			TL_CHECK(n1, !e && r1 == 55 && r2 == 37 && r3 == 101);
+			TL_CHECK(n2, !strcmp(userbpf_obj__prog_section(obj, 2),
+					     "tracepoint/syscalls/sys_enter_execve"));
 		} else {
-			tl_fail("three programs link their callees", "%s", tl_last_log);
+			tl_fail(n1, "%s", tl_last_log);
 		}
 		userbpf_obj__close(obj);
-	} else {
-		tl_fail("multi.bpf.c builds", "clang failed");
 	}
 
 	/* Malformed objects. */
