@@ -1114,6 +1114,14 @@ static bool do_alu(struct venv *e, struct vstate *st, const struct ub_dinsn *x)
 	}
 	/* pointer arithmetic */
 	if (!w64) {
+		/* Linux (adjust_ptr_min_max_vals, adjust_reg_min_max_vals): a
+		 * privileged loader may subtract in 32 bits with a pointer on
+		 * either side (clang >= 15 computes data_end - data so) and
+		 * gets a number; nothing else */
+		if (op == 0x10 && !e->o->strict) {
+			mark_scalar(dst, ub_sc_unknown_bits(32));
+			return true;
+		}
 		refuse(e, st, x->dst, x->src, "32-bit arithmetic on a pointer is not allowed");
 		return false;
 	}
