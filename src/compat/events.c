@@ -273,37 +273,40 @@ static void drain_efd(struct waiter *wt)
 			;
 }
 
-/* Waits until one of v[0..n) no longer holds its value, a wake, or the
- * deadline (CLOCK_MONOTONIC; NULL: none).  Kernels before 5.16 (no
- * futex_waitv): waits on the first word, in slices of 1 ms when there are
- * more. */
-static void wait_words(struct futex_waitv *v, size_t n, const struct timespec *deadline)
+/* Waits until one of v[0..n) no longer holds its value, a wake, the
+ * deadline (CLOCK_MONOTONIC; NULL: none) or a signal (-EINTR).  One word:
+ * FUTEX_WAIT_BITSET, always with a deadline (a day away for none), so that
+ * a signal handler interrupts it even with SA_RESTART, as it does
+ * epoll_wait in libbpf's poll.  Several: futex_waitv (Linux 5.16; a
+ * handler with SA_RESTART restarts it), before that the first word in
+ * slices of 1 ms. */
+static int wait_words(struct futex_waitv *v, size_t n, const struct timespec *deadline)
 {
-	struct timespec now, rel = { 0, 0 }, slice = { 0, 1000000 };
-	const struct timespec *to = NULL;
+	struct timespec t;
+	long r;
 
-	if (syscall(__NR_futex_waitv, v, (unsigned)n, 0, deadline, CLOCK_MONOTONIC) == 0 ||
-	    errno != ENOSYS)
-		return;
-	if (deadline) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		rel.tv_sec = deadline->tv_sec - now.tv_sec;
-		rel.tv_nsec = deadline->tv_nsec - now.tv_nsec;
-		if (rel.tv_nsec < 0) {
-			rel.tv_sec--;
-			rel.tv_nsec += 1000000000;
-		}
-		if (rel.tv_sec < 0)
-			return;
-		if (n > 1 && rel.tv_sec == 0 && rel.tv_nsec < slice.tv_nsec)
-			slice = rel;
+	if (n > 1) {
+		r = syscall(__NR_futex_waitv, v, (unsigned)n, 0, deadline, CLOCK_MONOTONIC);
+		if (r >= 0 || errno != ENOSYS)
+			return r < 0 && errno == EINTR ? -EINTR : 0;
 	}
-	if (n > 1)
-		to = &slice;
-	else if (deadline)
-		to = &rel;
-	syscall(SYS_futex, (void *)(uintptr_t)v[0].uaddr,
-		FUTEX_WAIT | (v[0].flags & FUTEX_PRIVATE_FLAG), (uint32_t)v[0].val, to, NULL, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (n > 1) {
+		t.tv_nsec += 1000000;
+		if (t.tv_nsec >= 1000000000) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000;
+		}
+	} else {
+		t.tv_sec += 86400;
+	}
+	if (deadline && (deadline->tv_sec < t.tv_sec ||
+			 (deadline->tv_sec == t.tv_sec && deadline->tv_nsec < t.tv_nsec)))
+		t = *deadline;
+	r = syscall(SYS_futex, (void *)(uintptr_t)v[0].uaddr,
+		    FUTEX_WAIT_BITSET | (v[0].flags & FUTEX_PRIVATE_FLAG), (uint32_t)v[0].val, &t,
+		    NULL, FUTEX_BITSET_MATCH_ANY);
+	return r < 0 && errno == EINTR ? -EINTR : 0;
 }
 
 static void set_word(struct futex_waitv *v, _Atomic uint32_t *word, uint32_t val, bool private)
@@ -447,13 +450,14 @@ static bool passed(const struct timespec *d)
 
 /* poll(): consume() until it finds records or timeout_ms passes (-1:
  * never), sleeping on the words in between.  Returns consume()'s count
- * or a negative errno. */
+ * or a negative errno (-EINTR: a signal handler ran, as libbpf). */
 static int wait_poll(struct waiter *wt, int timeout_ms, int (*consume)(void *),
 		     bool (*ready)(void *), void *arg)
 {
 	struct futex_waitv v[MAX_WORDS];
 	uint32_t vals[MAX_WORDS];
 	struct timespec d;
+	int err = 0;
 
 	if (timeout_ms >= 0)
 		deadline_of(timeout_ms, &d);
@@ -465,9 +469,11 @@ static int wait_poll(struct waiter *wt, int timeout_ms, int (*consume)(void *),
 		if (!arm_all(wt, vals, ready, arg)) {
 			for (size_t i = 0; i < wt->n; i++)
 				set_word(&v[i], &wt->w[i]->seq, vals[i], false);
-			wait_words(v, wt->n, timeout_ms >= 0 ? &d : NULL);
+			err = wait_words(v, wt->n, timeout_ms >= 0 ? &d : NULL);
 		}
 		disarm_all(wt);
+		if (err)
+			return ret_err(err);
 	}
 }
 

@@ -9,7 +9,7 @@
  * comes and not otherwise; reserve+submit (the sample-only path) wakes as
  * output does; BPF_RB_NO_WAKEUP does not wake; a second ring added with
  * ring_buffer__add wakes poll; an idle poll honours its timeout and burns
- * no CPU (getrusage).  Also prints the producer's cost with and without a
+ * no CPU (getrusage); a signal handler interrupts poll(-1) (-EINTR).  Also prints the producer's cost with and without a
  * sleeping consumer.
  */
 #include <errno.h>
@@ -260,6 +260,40 @@ static void test_nowake(const char *pin, struct ring_buffer *rb, struct seen *s)
 		 reap(pid) && r == 1 && s->n == 1 && t0 >= 290000000ull);
 }
 
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+/* poll(-1) returns -EINTR when a signal handler runs, even one installed
+ * with SA_RESTART (libbpf's epoll_wait does), so that a tool's Ctrl-C
+ * handler ends its loop. */
+static void test_eintr(const char *name, void *buf, bool perf)
+{
+	struct sigaction sa, old;
+	pid_t parent = getpid(), pid;
+	uint64_t t0 = now_ns();
+	int r, e;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, &old);
+	pid = fork();
+	if (pid == 0) {
+		usleep(100000);
+		kill(parent, SIGUSR1);
+		_exit(0);
+	}
+	r = perf ? perf_buffer__poll(buf, -1) : ring_buffer__poll(buf, -1);
+	e = errno;
+	t0 = now_ns() - t0;
+	reap(pid);
+	sigaction(SIGUSR1, &old, NULL);
+	printf("# %s: %d (%s) after %.1f ms\n", name, r, strerror(e), (double)t0 / 1e6);
+	TL_CHECK(name, r == -EINTR && e == EINTR);
+}
+
 /* ring_buffer__add: a record in the second ring wakes poll. */
 static void test_two_rings(const char *pin2, struct ring_buffer *rb, struct seen *s)
 {
@@ -351,9 +385,13 @@ int main(void)
 	test_poll_latency("ring_buffer__poll wakes on reserve+submit from another process (200)",
 			  pin, RESERVE, rb, &s);
 	test_nowake(pin, rb, &s);
+	test_eintr("ring_buffer__poll(-1) is -EINTR after a signal handler (SA_RESTART)", rb,
+		   false);
 	test_idle("perf_buffer__poll(200) on idle rings: 0 at the timeout, no CPU", pb, true);
 	test_poll_latency("perf_buffer__poll wakes on each output from another process (200)",
 			  pinp, PERF, pb, &s);
+	test_eintr("perf_buffer__poll(-1) is -EINTR after a signal handler (SA_RESTART)", pb,
+		   true);
 	TL_CHECK("ring_buffer__add a second ring", ring_buffer__add(rb, fd2, on_rb, &s) == 0);
 	test_two_rings(pin2, rb, &s);
 	test_epoll(pin, rb, &s);
