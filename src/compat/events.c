@@ -704,4 +704,20 @@ int perf_buffer__poll(struct perf_buffer *pb, int timeout_ms)
 		return ret_err(-EINVAL);
 	return wait_poll(&pb->wt, timeout_ms, pb_consume, pb_ready, pb);
 }
+
+/* As ring_buffer__epoll_fd: one set for all the map's rings. */
+int perf_buffer__epoll_fd(const struct perf_buffer *cpb)
+{
+	struct perf_buffer *pb = (struct perf_buffer *)cpb;	/* ours: not const */
+	int err;
+
+	if (!pb)
+		return ret_err(-EINVAL);
+	if (!pb->wt.feeding) {
+		err = feeder_start(&pb->wt, pb_ready, pb);
+		if (err)
+			return ret_err(err);
+	}
+	return pb->wt.epfd;
+}
 #endif

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,25 @@ static void test_poll_latency(const char *name, const char *pin, enum how how, v
 		tl_ok("  ... with a median wake latency under 500 us");
 }
 
+static void tl_check_fmt(bool cond, const char *fmt, ...)
+{
+	char name[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	if (cond)
+		tl_ok(name);
+	else
+		tl_fail(name, "condition false");
+}
+
+static int consume(void *buf, bool perf)
+{
+	return perf ? perf_buffer__consume(buf) : ring_buffer__consume(buf);
+}
+
 /* An idle poll: returns 0 after its timeout, using next to no CPU. */
 static void test_idle(const char *name, void *buf, bool perf)
 {
@@ -204,42 +224,45 @@ static void test_idle(const char *name, void *buf, bool perf)
 
 /* The epoll fd: readable when a record comes (latency measured), not
  * before. */
-static void test_epoll(const char *pin, struct ring_buffer *rb, struct seen *s)
+static void test_epoll(const char *pin, void *buf, bool perf, struct seen *s)
 {
-	int efd = ring_buffer__epoll_fd(rb), idle = 0, spurious = 0;
+	int efd = perf ? perf_buffer__epoll_fd(buf) : ring_buffer__epoll_fd(buf);
+	int idle = 0, spurious = 0;
+	const char *kind = perf ? "perf" : "ring";
 	struct epoll_event ev;
 	double med, p99, max;
 	uint64_t c0, cpu;
 	pid_t pid;
 
-	TL_CHECK("ring_buffer__epoll_fd is an fd", efd >= 0);
+	tl_check_fmt(efd >= 0, "%s: epoll_fd is an fd", kind);
 	if (efd < 0)
 		return;
 	memset(s, 0, sizeof(*s));
-	ring_buffer__consume(rb);
+	consume(buf, perf);
 	c0 = cpu_ns();
 	idle = epoll_wait(efd, &ev, 1, 200);
 	cpu = cpu_ns() - c0;
-	printf("# epoll_wait on an idle ring: %d after 200 ms, CPU %.2f ms\n", idle,
+	printf("# %s: epoll_wait on an idle buffer: %d after 200 ms, CPU %.2f ms\n", kind, idle,
 	       (double)cpu / 1e6);
-	TL_CHECK("epoll fd stays quiet while nothing comes (200 ms, no CPU)",
-		 idle == 0 && cpu < 5000000ull);
-	pid = producer(pin, OUTPUT, 50, 3000, 0);
+	tl_check_fmt(idle == 0 && cpu < 5000000ull,
+		     "%s: epoll fd stays quiet while nothing comes (200 ms, no CPU)", kind);
+	pid = producer(pin, perf ? PERF : OUTPUT, 50, 3000, 0);
 	while (s->n < 50) {
 		int r = epoll_wait(efd, &ev, 1, 2000);
 
 		if (r <= 0)
 			break;
-		if (ring_buffer__consume(rb) == 0)
+		if (consume(buf, perf) == 0)
 			spurious++;
 	}
-	TL_CHECK("epoll fd turns readable for each record from a forked producer (50)",
-		 reap(pid) && s->n == 50 && !s->bad_order);
+	tl_check_fmt(reap(pid) && s->n == 50 && !s->bad_order,
+		     "%s: epoll fd turns readable for each record from a forked producer (50)", kind);
 	lat_stats(s, &med, &p99, &max);
-	printf("# epoll: %d records, %d empty wake-ups, latency median %.1f us, p99 %.1f us, max %.1f us\n",
-	       s->n, spurious, med, p99, max);
-	TL_CHECK("  ... with a median latency under 500 us", med >= 0 && med < 500);
-	TL_CHECK("epoll fd quiet again once consumed", epoll_wait(efd, &ev, 1, 50) == 0);
+	printf("# %s epoll: %d records, %d empty wake-ups, latency median %.1f us, p99 %.1f us, max %.1f us\n",
+	       kind, s->n, spurious, med, p99, max);
+	tl_check_fmt(med >= 0 && med < 500, "%s:   ... with a median latency under 500 us", kind);
+	tl_check_fmt(epoll_wait(efd, &ev, 1, 50) == 0, "%s: epoll fd quiet again once consumed",
+		     kind);
 }
 
 /* BPF_RB_NO_WAKEUP: the record waits for poll's timeout. */
@@ -394,7 +417,8 @@ int main(void)
 		   true);
 	TL_CHECK("ring_buffer__add a second ring", ring_buffer__add(rb, fd2, on_rb, &s) == 0);
 	test_two_rings(pin2, rb, &s);
-	test_epoll(pin, rb, &s);
+	test_epoll(pin, rb, false, &s);
+	test_epoll(pinp, pb, true, &s);
 	test_idle("ring_buffer__poll(200) with the epoll feeder running: no CPU", rb, false);
 	producer_cost(m);
 out:
