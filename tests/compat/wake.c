@@ -114,7 +114,10 @@ enum how { OUTPUT, RESERVE, NOWAKE, PERF };
  * delay_us apart (so that the consumer is asleep at each). */
 static pid_t producer(const char *pin, enum how how, int n, unsigned delay_us, int start_ms)
 {
-	pid_t pid = fork();
+	pid_t pid;
+
+	fflush(stdout);		/* the child must not print our lines again */
+	pid = fork();
 
 	if (pid)
 		return pid;
@@ -302,6 +305,7 @@ static void test_eintr(const char *name, void *buf, bool perf)
 	sa.sa_handler = on_usr1;
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGUSR1, &sa, &old);
+	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
 		usleep(100000);
