@@ -230,7 +230,8 @@ struct waiter {
 	struct ub_wake **w;	/* owned array; the words live in the maps */
 	size_t n;
 	int epfd, efd;
-	bool feeding;		/* the feeder runs */
+	bool feeding;		/* the feeder runs (in process owner) */
+	pid_t owner;		/* a child of fork has no feeder to stop */
 	pthread_t feeder;
 	uint32_t *seen;		/* owned: the feeder's last values of w[i]->seq */
 	_Atomic uint32_t stop;	/* private futex word: the feeder ends */
@@ -345,6 +346,10 @@ static void feeder_stop(struct waiter *wt)
 {
 	if (!wt->feeding)
 		return;
+	if (wt->owner != getpid()) {
+		wt->feeding = false;
+		return;
+	}
 	atomic_store(&wt->stop, 1);
 	syscall(SYS_futex, &wt->stop, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 	pthread_join(wt->feeder, NULL);
@@ -385,6 +390,7 @@ static int feeder_start(struct waiter *wt, bool (*ready)(void *), void *arg)
 	if (err)
 		return err;
 	wt->feeding = true;
+	wt->owner = getpid();
 	/* seen before armed: a wake from now on reaches the eventfd */
 	if (arm_all(wt, NULL, ready, arg))
 		signal_efd(wt);
