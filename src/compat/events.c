@@ -251,6 +251,7 @@ static int waiter_init(struct waiter *wt)
 			close(wt->epfd);
 		if (wt->efd >= 0)
 			close(wt->efd);
+		wt->epfd = wt->efd = -1;
 		return err;
 	}
 	return 0;
@@ -259,19 +260,20 @@ static int waiter_init(struct waiter *wt)
 static void signal_efd(struct waiter *wt)
 {
 	uint64_t one = 1;
+	ssize_t r = write(wt->efd, &one, sizeof(one));
 
-	if (write(wt->efd, &one, sizeof(one)) < 0) {
-		/* EAGAIN: the counter is full, so readable already */
-	}
+	(void)r;	/* EAGAIN: the count is full, so readable already */
 }
 
 static void drain_efd(struct waiter *wt)
 {
 	uint64_t n;
 
-	if (wt->feeding)
-		while (read(wt->efd, &n, sizeof(n)) == (ssize_t)sizeof(n))
-			;
+	if (wt->feeding) {
+		ssize_t r = read(wt->efd, &n, sizeof(n));
+
+		(void)r;	/* one read takes the whole count; EAGAIN: none */
+	}
 }
 
 /* Waits until one of v[0..n) no longer holds its value, a wake, the
