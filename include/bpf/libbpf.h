@@ -134,6 +134,7 @@ LIBBPF_API struct perf_buffer *perf_buffer__new(int map_fd, size_t page_cnt,
 LIBBPF_API void perf_buffer__free(struct perf_buffer *pb);
 LIBBPF_API int perf_buffer__poll(struct perf_buffer *pb, int timeout_ms);
 LIBBPF_API int perf_buffer__consume(struct perf_buffer *pb);
+LIBBPF_API int perf_buffer__epoll_fd(const struct perf_buffer *pb);
 
 /* userbpf's own: the runtime behind this API (for mixing in the embedding
  * API), and the file the bpf_trace_printk stream of attached programs

@@ -11,25 +11,34 @@
  * since traced processes load it from a file.
  *
  * Consumers: records are read straight from the map's shared memory
- * (ub_ringbuf_consume, ub_perf_consume).  Producers in other processes
- * cannot signal this one, so poll() checks the buffers, sleeping between
- * checks (50 us, doubling to 1 ms while nothing comes); epoll_fd() gives
- * an epoll descriptor that turns readable every millisecond (a timerfd),
- * the moment to call consume().
+ * (ub_ringbuf_consume, ub_perf_consume).  Producers in any process wake
+ * a consumer that said it sleeps through a futex word in that memory
+ * (src/maps/wake.h): poll() arms the words of its maps, checks once more
+ * and sleeps in futex_waitv until a producer bumps one or the timeout
+ * passes.  epoll_fd() gives an epoll set holding an eventfd; the first
+ * call starts a feeder thread that sleeps on the same words and counts
+ * their bumps into the eventfd, and each consume() re-arms the words, so
+ * the set turns readable when a record comes, as libbpf's does.
  */
 #if !defined(_WIN32)
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/timerfd.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include "bpf/libbpf.h"
 #include "compat/compat.h"
 #include "hooks/hooks.h"
 #include "maps/map.h"
+#include "maps/wake.h"
 #include "object/object_internal.h"
 
 static int ret_err(int err)
@@ -207,6 +216,275 @@ int bpf_link__pin(struct bpf_link *l, const char *path)
 	return ret_err(err);
 }
 
+/* ---- waiting for producers (maps/wake.h) ---------------------------------- */
+
+#ifndef __NR_futex_waitv
+#define __NR_futex_waitv 449
+#endif
+#define MAX_WORDS (FUTEX_WAITV_MAX - 1)	/* and the feeder's stop word */
+
+/* The wake-up words of a consumer's maps, and its epoll set: an eventfd
+ * that a feeder thread (started by the first epoll_fd call) writes each
+ * time a producer bumps a word. */
+struct waiter {
+	struct ub_wake **w;	/* owned array; the words live in the maps */
+	size_t n;
+	int epfd, efd;
+	bool feeding;		/* the feeder runs (in process owner) */
+	pid_t owner;		/* a child of fork has no feeder to stop */
+	pthread_t feeder;
+	uint32_t *seen;		/* owned: the feeder's last values of w[i]->seq */
+	_Atomic uint32_t stop;	/* private futex word: the feeder ends */
+};
+
+static int waiter_init(struct waiter *wt)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	*wt = (struct waiter){ .epfd = -1, .efd = -1 };
+	wt->epfd = epoll_create1(EPOLL_CLOEXEC);
+	wt->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (wt->epfd < 0 || wt->efd < 0 || epoll_ctl(wt->epfd, EPOLL_CTL_ADD, wt->efd, &ev)) {
+		int err = -errno;
+
+		if (wt->epfd >= 0)
+			close(wt->epfd);
+		if (wt->efd >= 0)
+			close(wt->efd);
+		wt->epfd = wt->efd = -1;
+		return err;
+	}
+	return 0;
+}
+
+static void signal_efd(struct waiter *wt)
+{
+	uint64_t one = 1;
+	ssize_t r = write(wt->efd, &one, sizeof(one));
+
+	(void)r;	/* EAGAIN: the count is full, so readable already */
+}
+
+static void drain_efd(struct waiter *wt)
+{
+	uint64_t n;
+
+	if (wt->feeding) {
+		ssize_t r = read(wt->efd, &n, sizeof(n));
+
+		(void)r;	/* one read takes the whole count; EAGAIN: none */
+	}
+}
+
+/* Waits until one of v[0..n) no longer holds its value, a wake, the
+ * deadline (CLOCK_MONOTONIC; NULL: none) or a signal (-EINTR).  One word:
+ * FUTEX_WAIT_BITSET, always with a deadline (a day away for none), so that
+ * a signal handler interrupts it even with SA_RESTART, as it does
+ * epoll_wait in libbpf's poll.  Several: futex_waitv (Linux 5.16; a
+ * handler with SA_RESTART restarts it), before that the first word in
+ * slices of 1 ms. */
+static int wait_words(struct futex_waitv *v, size_t n, const struct timespec *deadline)
+{
+	struct timespec t;
+	long r;
+
+	if (n > 1) {
+		r = syscall(__NR_futex_waitv, v, (unsigned)n, 0, deadline, CLOCK_MONOTONIC);
+		if (r >= 0 || errno != ENOSYS)
+			return r < 0 && errno == EINTR ? -EINTR : 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (n > 1) {
+		t.tv_nsec += 1000000;
+		if (t.tv_nsec >= 1000000000) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000;
+		}
+	} else {
+		t.tv_sec += 86400;
+	}
+	if (deadline && (deadline->tv_sec < t.tv_sec ||
+			 (deadline->tv_sec == t.tv_sec && deadline->tv_nsec < t.tv_nsec)))
+		t = *deadline;
+	r = syscall(SYS_futex, (void *)(uintptr_t)v[0].uaddr,
+		    FUTEX_WAIT_BITSET | (v[0].flags & FUTEX_PRIVATE_FLAG), (uint32_t)v[0].val, &t,
+		    NULL, FUTEX_BITSET_MATCH_ANY);
+	return r < 0 && errno == EINTR ? -EINTR : 0;
+}
+
+static void set_word(struct futex_waitv *v, _Atomic uint32_t *word, uint32_t val, bool private)
+{
+	*v = (struct futex_waitv){ .val = val, .uaddr = (uint64_t)(uintptr_t)word,
+				   .flags = FUTEX_32 | (private ? FUTEX_PRIVATE_FLAG : 0) };
+}
+
+/* The feeder: turns wake-ups (bumps of the shared words, by producers in
+ * any process) into eventfd counts for epoll. */
+static void *feed(void *arg)
+{
+	struct waiter *wt = arg;
+	struct futex_waitv v[MAX_WORDS + 1];
+
+	while (!atomic_load(&wt->stop)) {
+		bool bumped = false;
+
+		for (size_t i = 0; i < wt->n; i++)
+			set_word(&v[i], &wt->w[i]->seq, wt->seen[i], false);
+		set_word(&v[wt->n], &wt->stop, 0, true);
+		wait_words(v, wt->n + 1, NULL);
+		for (size_t i = 0; i < wt->n; i++) {
+			uint32_t s = atomic_load(&wt->w[i]->seq);
+
+			bumped |= s != wt->seen[i];
+			wt->seen[i] = s;
+		}
+		if (bumped)
+			signal_efd(wt);
+	}
+	return NULL;
+}
+
+static void feeder_stop(struct waiter *wt)
+{
+	if (!wt->feeding)
+		return;
+	if (wt->owner != getpid()) {
+		wt->feeding = false;
+		return;
+	}
+	atomic_store(&wt->stop, 1);
+	syscall(SYS_futex, &wt->stop, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+	pthread_join(wt->feeder, NULL);
+	wt->feeding = false;
+	atomic_store(&wt->stop, 0);
+}
+
+/* Arms every word; true when ready() then finds data (the words stay
+ * armed: a producer may call in vain once). */
+static bool arm_all(struct waiter *wt, uint32_t *vals, bool (*ready)(void *), void *arg)
+{
+	for (size_t i = 0; i < wt->n; i++) {
+		uint32_t s = ub_wake_arm(wt->w[i]);
+
+		if (vals)
+			vals[i] = s;
+	}
+	return ready(arg);
+}
+
+static void disarm_all(struct waiter *wt)
+{
+	for (size_t i = 0; i < wt->n; i++)
+		ub_wake_disarm(wt->w[i]);
+}
+
+static int feeder_start(struct waiter *wt, bool (*ready)(void *), void *arg)
+{
+	uint32_t *seen = realloc(wt->seen, (wt->n ? wt->n : 1) * sizeof(*seen));
+	int err;
+
+	if (!seen)
+		return -ENOMEM;
+	wt->seen = seen;
+	for (size_t i = 0; i < wt->n; i++)
+		seen[i] = atomic_load(&wt->w[i]->seq);
+	err = -pthread_create(&wt->feeder, NULL, feed, wt);
+	if (err)
+		return err;
+	wt->feeding = true;
+	wt->owner = getpid();
+	/* seen before armed: a wake from now on reaches the eventfd */
+	if (arm_all(wt, NULL, ready, arg))
+		signal_efd(wt);
+	return 0;
+}
+
+/* After a consume: with the feeder, arm the words so that the next record
+ * makes the epoll fd readable (at once if one came meanwhile). */
+static void rearm_for_epoll(struct waiter *wt, bool (*ready)(void *), void *arg)
+{
+	if (wt->feeding && arm_all(wt, NULL, ready, arg)) {
+		disarm_all(wt);
+		signal_efd(wt);
+	}
+}
+
+static int waiter_add(struct waiter *wt, struct ub_wake *w)
+{
+	struct ub_wake **n;
+
+	for (size_t i = 0; i < wt->n; i++)
+		if (wt->w[i] == w)
+			return 0;
+	if (wt->n == MAX_WORDS)
+		return -E2BIG;
+	n = realloc(wt->w, (wt->n + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	wt->w = n;
+	wt->w[wt->n++] = w;
+	return 0;
+}
+
+static void waiter_fini(struct waiter *wt)
+{
+	feeder_stop(wt);
+	if (wt->epfd >= 0)
+		close(wt->epfd);
+	if (wt->efd >= 0)
+		close(wt->efd);
+	free(wt->w);
+	free(wt->seen);
+}
+
+static void deadline_of(int timeout_ms, struct timespec *d)
+{
+	clock_gettime(CLOCK_MONOTONIC, d);
+	d->tv_sec += timeout_ms / 1000;
+	d->tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (d->tv_nsec >= 1000000000) {
+		d->tv_sec++;
+		d->tv_nsec -= 1000000000;
+	}
+}
+
+static bool passed(const struct timespec *d)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > d->tv_sec || (now.tv_sec == d->tv_sec && now.tv_nsec >= d->tv_nsec);
+}
+
+/* poll(): consume() until it finds records or timeout_ms passes (-1:
+ * never), sleeping on the words in between.  Returns consume()'s count
+ * or a negative errno (-EINTR: a signal handler ran, as libbpf). */
+static int wait_poll(struct waiter *wt, int timeout_ms, int (*consume)(void *),
+		     bool (*ready)(void *), void *arg)
+{
+	struct futex_waitv v[MAX_WORDS];
+	uint32_t vals[MAX_WORDS];
+	struct timespec d;
+	int err = 0;
+
+	if (timeout_ms >= 0)
+		deadline_of(timeout_ms, &d);
+	for (;;) {
+		int n = consume(arg);
+
+		if (n != 0 || (timeout_ms >= 0 && passed(&d)))
+			return n;
+		if (!arm_all(wt, vals, ready, arg)) {
+			for (size_t i = 0; i < wt->n; i++)
+				set_word(&v[i], &wt->w[i]->seq, vals[i], false);
+			err = wait_words(v, wt->n, timeout_ms >= 0 ? &d : NULL);
+		}
+		disarm_all(wt);
+		if (err)
+			return ret_err(err);
+	}
+}
+
 /* ---- ring buffers --------------------------------------------------------- */
 
 struct rb_ent {
@@ -218,70 +496,25 @@ struct rb_ent {
 struct ring_buffer {
 	struct rb_ent *ents;	/* owned */
 	size_t cnt;
-	int epfd, tfd;
+	struct waiter wt;
 };
 
-/* A timerfd ticking every millisecond inside an epoll set. */
-static int tick_epoll(int *epfd, int *tfd)
+static bool rb_ready(void *arg)
 {
-	struct itimerspec its = { { 0, 1000000 }, { 0, 1000000 } };
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct ring_buffer *rb = arg;
 
-	*epfd = epoll_create1(EPOLL_CLOEXEC);
-	*tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (*epfd < 0 || *tfd < 0 || timerfd_settime(*tfd, 0, &its, NULL) ||
-	    epoll_ctl(*epfd, EPOLL_CTL_ADD, *tfd, &ev)) {
-		int err = -errno;
-
-		if (*epfd >= 0)
-			close(*epfd);
-		if (*tfd >= 0)
-			close(*tfd);
-		return err;
-	}
-	return 0;
-}
-
-static void tick_drain(int tfd)
-{
-	uint64_t n;
-
-	while (read(tfd, &n, sizeof(n)) == (ssize_t)sizeof(n))
-		;
-}
-
-/* Waits for data: calls check() until it finds some, or timeout_ms
- * passes (-1: forever).  Returns check()'s count or a negative errno. */
-static int poll_wait(int timeout_ms, int (*check)(void *), void *arg)
-{
-	struct timespec start, now;
-	long sleep_us = 50;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		int n = check(arg);
-
-		if (n != 0)
-			return n;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (timeout_ms >= 0 &&
-		    (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >=
-			    timeout_ms)
-			return 0;
-		{
-			struct timespec ts = { 0, sleep_us * 1000 };
-
-			nanosleep(&ts, NULL);
-		}
-		if (sleep_us < 1000)
-			sleep_us *= 2;
-	}
+	for (size_t i = 0; i < rb->cnt; i++)
+		if (ub_ringbuf_ready(rb->ents[i].map))
+			return true;
+	return false;
 }
 
 int ring_buffer__add(struct ring_buffer *rb, int map_fd, ring_buffer_sample_fn fn, void *ctx)
 {
 	struct userbpf_map *m = ub_compat_fd_get(map_fd, UB_COMPAT_MAP);
+	bool feeding;
 	struct rb_ent *n;
+	int err;
 
 	if (!rb || !fn)
 		return ret_err(-EINVAL);
@@ -292,12 +525,24 @@ int ring_buffer__add(struct ring_buffer *rb, int map_fd, ring_buffer_sample_fn f
 			m->def.name);
 		return ret_err(-EINVAL);
 	}
+	if (m->readonly)
+		return ret_err(-EPERM);
 	n = realloc(rb->ents, (rb->cnt + 1) * sizeof(*n));
 	if (!n)
 		return ret_err(-ENOMEM);
 	rb->ents = n;
-	rb->ents[rb->cnt++] = (struct rb_ent){ m, fn, ctx };
-	return 0;
+	/* the feeder reads the words: stop it while they change */
+	feeding = rb->wt.feeding;
+	feeder_stop(&rb->wt);
+	err = waiter_add(&rb->wt, ub_ringbuf_wake(m));
+	if (!err)
+		rb->ents[rb->cnt++] = (struct rb_ent){ m, fn, ctx };
+	if (feeding) {
+		int e2 = feeder_start(&rb->wt, rb_ready, rb);
+
+		err = err ? err : e2;
+	}
+	return ret_err(err);
 }
 
 struct ring_buffer *ring_buffer__new(int map_fd, ring_buffer_sample_fn fn, void *ctx,
@@ -309,7 +554,7 @@ struct ring_buffer *ring_buffer__new(int map_fd, ring_buffer_sample_fn fn, void 
 	(void)opts;
 	if (!rb)
 		return ret_null(-ENOMEM);
-	err = tick_epoll(&rb->epfd, &rb->tfd);
+	err = waiter_init(&rb->wt);
 	if (err) {
 		free(rb);
 		return ret_null(err);
@@ -326,10 +571,7 @@ void ring_buffer__free(struct ring_buffer *rb)
 {
 	if (!rb)
 		return;
-	if (rb->epfd > 0)
-		close(rb->epfd);
-	if (rb->tfd > 0)
-		close(rb->tfd);
+	waiter_fini(&rb->wt);
 	free(rb->ents);
 	free(rb);
 }
@@ -342,6 +584,7 @@ int ring_buffer__consume(struct ring_buffer *rb)
 
 	if (!rb)
 		return ret_err(-EINVAL);
+	drain_efd(&rb->wt);
 	for (size_t i = 0; i < rb->cnt; i++) {
 		int n = ub_ringbuf_consume(rb->ents[i].map, rb->ents[i].fn, rb->ents[i].ctx);
 
@@ -349,12 +592,11 @@ int ring_buffer__consume(struct ring_buffer *rb)
 			return ret_err(n);
 		total += n;
 	}
-	if (rb->tfd > 0)
-		tick_drain(rb->tfd);
+	rearm_for_epoll(&rb->wt, rb_ready, rb);
 	return total > INT_MAX ? INT_MAX : (int)total;
 }
 
-static int rb_check(void *arg)
+static int rb_consume(void *arg)
 {
 	return ring_buffer__consume(arg);
 }
@@ -363,12 +605,24 @@ int ring_buffer__poll(struct ring_buffer *rb, int timeout_ms)
 {
 	if (!rb)
 		return ret_err(-EINVAL);
-	return poll_wait(timeout_ms, rb_check, rb);
+	return wait_poll(&rb->wt, timeout_ms, rb_consume, rb_ready, rb);
 }
 
-int ring_buffer__epoll_fd(const struct ring_buffer *rb)
+/* The epoll set turns readable when a record comes (the feeder starts
+ * here: poll() alone needs no thread). */
+int ring_buffer__epoll_fd(const struct ring_buffer *crb)
 {
-	return rb ? rb->epfd : ret_err(-EINVAL);
+	struct ring_buffer *rb = (struct ring_buffer *)crb;	/* ours: not const */
+	int err;
+
+	if (!rb)
+		return ret_err(-EINVAL);
+	if (!rb->wt.feeding) {
+		err = feeder_start(&rb->wt, rb_ready, rb);
+		if (err)
+			return ret_err(err);
+	}
+	return rb->wt.epfd;
 }
 
 /* ---- perf buffers --------------------------------------------------------- */
@@ -378,8 +632,13 @@ struct perf_buffer {
 	perf_buffer_sample_fn sample;
 	perf_buffer_lost_fn lost;
 	void *ctx;
-	int epfd, tfd;
+	struct waiter wt;
 };
+
+static bool pb_ready(void *arg)
+{
+	return ub_perf_ready(((struct perf_buffer *)arg)->map);
+}
 
 struct perf_buffer *perf_buffer__new(int map_fd, size_t page_cnt, perf_buffer_sample_fn sample,
 				     perf_buffer_lost_fn lost, void *ctx,
@@ -395,15 +654,23 @@ struct perf_buffer *perf_buffer__new(int map_fd, size_t page_cnt, perf_buffer_sa
 		return ret_null(-EBADF);
 	if (m->def.type != UB_MAP_PERF_EVENT_ARRAY || !sample)
 		return ret_null(-EINVAL);
+	if (m->readonly)
+		return ret_null(-EPERM);
 	pb = calloc(1, sizeof(*pb));
 	if (!pb)
 		return ret_null(-ENOMEM);
-	err = tick_epoll(&pb->epfd, &pb->tfd);
+	err = waiter_init(&pb->wt);
+	if (!err)
+		err = waiter_add(&pb->wt, ub_perf_wake(m));
 	if (err) {
+		waiter_fini(&pb->wt);
 		free(pb);
 		return ret_null(err);
 	}
-	*pb = (struct perf_buffer){ m, sample, lost, ctx, pb->epfd, pb->tfd };
+	pb->map = m;
+	pb->sample = sample;
+	pb->lost = lost;
+	pb->ctx = ctx;
 	return pb;
 }
 
@@ -411,8 +678,7 @@ void perf_buffer__free(struct perf_buffer *pb)
 {
 	if (!pb)
 		return;
-	close(pb->epfd);
-	close(pb->tfd);
+	waiter_fini(&pb->wt);
 	free(pb);
 }
 
@@ -422,6 +688,7 @@ int perf_buffer__consume(struct perf_buffer *pb)
 
 	if (!pb)
 		return ret_err(-EINVAL);
+	drain_efd(&pb->wt);
 	for (uint32_t i = 0; i < pb->map->def.max_entries; i++) {
 		int n = ub_perf_consume(pb->map, i, (ub_perf_sample_fn)pb->sample,
 					(ub_perf_lost_fn)pb->lost, pb->ctx);
@@ -430,11 +697,11 @@ int perf_buffer__consume(struct perf_buffer *pb)
 			return ret_err(n);
 		total += n;
 	}
-	tick_drain(pb->tfd);
+	rearm_for_epoll(&pb->wt, pb_ready, pb);
 	return total > INT_MAX ? INT_MAX : (int)total;
 }
 
-static int pb_check(void *arg)
+static int pb_consume(void *arg)
 {
 	return perf_buffer__consume(arg);
 }
@@ -443,6 +710,22 @@ int perf_buffer__poll(struct perf_buffer *pb, int timeout_ms)
 {
 	if (!pb)
 		return ret_err(-EINVAL);
-	return poll_wait(timeout_ms, pb_check, pb);
+	return wait_poll(&pb->wt, timeout_ms, pb_consume, pb_ready, pb);
+}
+
+/* As ring_buffer__epoll_fd: one set for all the map's rings. */
+int perf_buffer__epoll_fd(const struct perf_buffer *cpb)
+{
+	struct perf_buffer *pb = (struct perf_buffer *)cpb;	/* ours: not const */
+	int err;
+
+	if (!pb)
+		return ret_err(-EINVAL);
+	if (!pb->wt.feeding) {
+		err = feeder_start(&pb->wt, pb_ready, pb);
+		if (err)
+			return ret_err(err);
+	}
+	return pb->wt.epfd;
 }
 #endif

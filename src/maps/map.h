@@ -210,6 +210,13 @@ long ub_ringbuf_output(struct userbpf_map *m, const void *data, uint64_t size, u
 uint64_t ub_ringbuf_query(struct userbpf_map *m, uint64_t flags);
 typedef int (*ub_ringbuf_sample_fn)(void *ctx, void *data, size_t size);
 int ub_ringbuf_consume(struct userbpf_map *m, ub_ringbuf_sample_fn fn, void *ctx);
+/* Wake-ups (maps/wake.h): the consumer's wake-up word in the ring's shared
+ * memory; ready: a committed record waits (the check before sleeping).
+ * submit/discard/output wake a consumer that sleeps unless
+ * BPF_RB_NO_WAKEUP, and any with BPF_RB_FORCE_WAKEUP. */
+struct ub_wake;
+struct ub_wake *ub_ringbuf_wake(struct userbpf_map *m);
+bool ub_ringbuf_ready(struct userbpf_map *m);
 
 /*
  * PERF_EVENT_ARRAY (map_perf.c): one buffer per entry (max_entries 0 means
@@ -236,6 +243,10 @@ typedef void (*ub_perf_sample_fn)(void *ctx, int cpu, void *data, uint32_t size)
 typedef void (*ub_perf_lost_fn)(void *ctx, int cpu, uint64_t cnt);
 int ub_perf_consume(struct userbpf_map *m, uint32_t cpu, ub_perf_sample_fn sample,
 		    ub_perf_lost_fn lost, void *ctx);
+/* One wake-up word for all of the map's buffers (output wakes a consumer
+ * that sleeps); ready: some buffer holds a record. */
+struct ub_wake *ub_perf_wake(struct userbpf_map *m);
+bool ub_perf_ready(struct userbpf_map *m);
 
 /* LPM_TRIE: a read section (map_lpm.c), for an executor that wants a
  * value pointer from lookup to stay valid across a whole program run, as

@@ -24,11 +24,17 @@
  * perf event fd in the slot and accepts any index below max_entries (Linux
  * wants the current CPU's); max_entries 0 means one ring per CPU (what
  * libbpf asks for); the slot values user space writes are only kept.
+ *
+ * Wake-ups (wake.h): one word for all rings, in the map header's
+ * type_state (after struct perf_state's fields, which no one writes after
+ * init); output wakes a consumer that said it sleeps, after publishing
+ * data_head, as perf with wakeup_events 1 (what libbpf asks for) does.
  */
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
 #include "maps/map.h"
+#include "maps/wake.h"
 #ifndef _WIN32
 #include <unistd.h>
 #endif
@@ -53,6 +59,8 @@ struct perf_state {
 	uint32_t page;
 	uint32_t npages;	/* data pages per ring */
 	uint64_t ring_bytes;	/* header page + data */
+	uint8_t pad[48];
+	struct ub_wake wake;	/* at 64: a cache line of its own */
 };
 
 _Static_assert(sizeof(struct perf_state) <= sizeof(((struct ub_map_hdr *)0)->type_state),
@@ -257,9 +265,12 @@ long ub_perf_output2(struct userbpf_map *m, uint64_t flags, const void *data, ui
 		ring_zero(d, dsize, head + 12 + size + extra_size, raw - (size_t)(size + extra_size));
 		head += rec;
 	}
-	atomic_store_explicit(field64(r, OFF_DATA_HEAD), head, memory_order_release);
+	/* seq_cst: the consumer arms, then reads data_head (wake.h) */
+	atomic_store_explicit(field64(r, OFF_DATA_HEAD), head, memory_order_seq_cst);
 out:
 	ub_map_spin_unlock(lock);
+	if (!err)
+		ub_wake_producer(&ps(m)->wake, false);
 	return err;
 }
 
@@ -319,6 +330,23 @@ int ub_perf_consume(struct userbpf_map *m, uint32_t cpu, ub_perf_sample_fn sampl
 	atomic_store_explicit(field64(r, OFF_DATA_TAIL), tail, memory_order_release);
 	ub_free(m->rt, scratch);
 	return cnt;
+}
+
+struct ub_wake *ub_perf_wake(struct userbpf_map *m)
+{
+	return &ps(m)->wake;
+}
+
+bool ub_perf_ready(struct userbpf_map *m)
+{
+	for (uint32_t i = 0; i < m->def.max_entries; i++) {
+		uint8_t *r = ring(m, i);
+
+		if (atomic_load_explicit(field64(r, OFF_DATA_HEAD), memory_order_seq_cst) !=
+		    atomic_load_explicit(field64(r, OFF_DATA_TAIL), memory_order_relaxed))
+			return true;
+	}
+	return false;
 }
 
 /* ---- user side: the slots hold what user space writes --------------------- */

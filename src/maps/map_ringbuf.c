@@ -8,15 +8,18 @@
  *
  *     page 0        struct ub_map_hdr; type_state holds the producers'
  *                   spin lock, the mask and pending_pos (Linux's meta page)
- *     page 1        consumer_pos (u64), written by the consumer only
+ *     page 1        consumer_pos (u64), written by the consumer only;
+ *                   at byte 64 the consumer's wake-up word (wake.h)
  *     page 2        producer_pos (u64), written under the lock
  *     page 3...     the data area, max_entries bytes (a power-of-2 multiple
  *                   of the page size)
  *
  * so that a record header's pg_off (pages from the start) is Linux's.  Each
- * process maps the data area a second time, twice back to back at one
- * address (mmap MAP_FIXED of the same file range), so that a record that
- * wraps past the end is contiguous for the producer and the consumer.
+ * process maps the file a second time: pages 0-2, then the data area
+ * twice back to back (mmap MAP_FIXED of the same file range), so that a
+ * record that wraps past the end is contiguous for the producer and the
+ * consumer, and so that submit/discard, which get only the sample, find
+ * the consumer page from the record's pg_off as Linux does.
  * After a pin moves the map to a new file (ub_os_shm_link), the double
  * mapping follows on its next use.  Windows: not supported (-EOPNOTSUPP
  * at create).
@@ -34,6 +37,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include "maps/map.h"
+#include "maps/wake.h"
 #ifndef _WIN32
 #include <sys/mman.h>
 #include <unistd.h>
@@ -51,9 +55,14 @@ struct rb_state {
 _Static_assert(sizeof(struct rb_state) <= sizeof(((struct ub_map_hdr *)0)->type_state),
 	       "ringbuf state fits the header");
 
-/* This process's double mapping of the data area. */
+/* The wake-up word's offset in the consumer page (its own cache line). */
+#define RB_WAKE_OFF 64
+
+/* This process's second mapping: pages 0-2 at base, the data area twice
+ * after them at area. */
 struct rb_local {
-	uint8_t *area;			/* 2 * size bytes */
+	uint8_t *base;			/* 3 * page + 2 * size bytes */
+	uint8_t *area;			/* = base + 3 * page */
 	_Atomic intptr_t fd;		/* the file it maps (m->shm.handle) */
 };
 
@@ -64,7 +73,9 @@ struct rb_hdr {
 
 static size_t page_size(void)
 {
-#ifndef _WIN32
+#if defined(__x86_64__) || defined(__i386__)
+	return 4096;	/* always; sysconf would cost submit ~10 ns (rec_wake) */
+#elif !defined(_WIN32)
 	long p = sysconf(_SC_PAGESIZE);
 
 	return p > 0 ? (size_t)p : 4096;
@@ -130,29 +141,33 @@ static int rb_init(struct userbpf_map *m)
 }
 
 #ifndef _WIN32
-/* Maps the data area twice at l->area (reserving the range first). */
+/* Maps pages 0-2 and the data area twice at l->base (reserving the
+ * range first). */
 static int rb_map(struct userbpf_map *m, struct rb_local *l)
 {
 	size_t size = m->def.max_entries, off = 3 * (size_t)rs(m)->page;
 	int prot = PROT_READ | (m->shm.writable ? PROT_WRITE : 0);
 	int fd = (int)m->shm.handle;
-	uint8_t *a = l->area;
+	uint8_t *b = l->base, *a;
 
-	if (!a) {
-		void *p = mmap(NULL, 2 * size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!b) {
+		void *p = mmap(NULL, off + 2 * size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 		if (p == MAP_FAILED)
 			return -errno;
-		a = p;
+		b = p;
 	}
-	if (mmap(a, size, prot, MAP_SHARED | MAP_FIXED, fd, (off_t)off) == MAP_FAILED ||
+	a = b + off;
+	if (mmap(b, off, prot, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED ||
+	    mmap(a, size, prot, MAP_SHARED | MAP_FIXED, fd, (off_t)off) == MAP_FAILED ||
 	    mmap(a + size, size, prot, MAP_SHARED | MAP_FIXED, fd, (off_t)off) == MAP_FAILED) {
 		int err = -errno;
 
-		if (!l->area)
-			munmap(a, 2 * size);
+		if (!l->base)
+			munmap(b, off + 2 * size);
 		return err;
 	}
+	l->base = b;
 	l->area = a;
 	atomic_store(&l->fd, m->shm.handle);
 	return 0;
@@ -197,7 +212,7 @@ static void rb_detach(struct userbpf_map *m)
 	if (!l)
 		return;
 #ifndef _WIN32
-	munmap(l->area, 2 * (size_t)m->def.max_entries);
+	munmap(l->base, 3 * (size_t)rs(m)->page + 2 * (size_t)m->def.max_entries);
 #endif
 	ub_free(m->rt, l);
 	m->local = NULL;
@@ -261,32 +276,46 @@ void *ub_ringbuf_reserve(struct userbpf_map *m, uint64_t size, uint64_t flags)
 	h = (struct rb_hdr *)(area + (prod & s->mask));
 	atomic_store_explicit(&h->len, (uint32_t)size | UB_RINGBUF_BUSY_BIT, memory_order_relaxed);
 	h->pg_off = (uint32_t)((3 * (uint64_t)s->page + (prod & s->mask)) / s->page);
-	atomic_store_explicit(prod_pos(m), new_prod, memory_order_release);
+	/* seq_cst, as the commit: see wake.h */
+	atomic_store_explicit(prod_pos(m), new_prod, memory_order_seq_cst);
 	ub_map_spin_unlock(&s->lock);
 	return (uint8_t *)h + UB_RINGBUF_HDR_SZ;
 }
 
-static void rb_commit(void *sample, bool discard)
+/* The consumer page's wake-up word, from a record header in this
+ * process's second mapping: its pg_off counts pages from base (Linux's
+ * bpf_ringbuf_restore_from_rec). */
+static struct ub_wake *rec_wake(struct rb_hdr *h)
+{
+	size_t pg = page_size();
+	uint8_t *b = (uint8_t *)((uintptr_t)h & ~(uintptr_t)(pg - 1)) - (size_t)h->pg_off * pg;
+
+	return (struct ub_wake *)(b + pg + RB_WAKE_OFF);
+}
+
+/* Publishes (or drops) a record, then wakes a consumer that sleeps,
+ * unless BPF_RB_NO_WAKEUP; BPF_RB_FORCE_WAKEUP wakes it in any case. */
+static void rb_commit(void *sample, bool discard, uint64_t flags)
 {
 	struct rb_hdr *h = (struct rb_hdr *)((uint8_t *)sample - UB_RINGBUF_HDR_SZ);
 	uint32_t len = atomic_load_explicit(&h->len, memory_order_relaxed) ^ UB_RINGBUF_BUSY_BIT;
+	struct ub_wake *w = rec_wake(h);
 
 	if (discard)
 		len |= UB_RINGBUF_DISCARD_BIT;
-	atomic_exchange_explicit(&h->len, len, memory_order_acq_rel);
+	atomic_exchange_explicit(&h->len, len, memory_order_seq_cst);
+	if (!(flags & UB_RB_NO_WAKEUP))
+		ub_wake_producer(w, flags & UB_RB_FORCE_WAKEUP);
 }
 
-/* Wake-up flags mean nothing here: consumers poll. */
 void ub_ringbuf_submit(void *sample, uint64_t flags)
 {
-	(void)flags;
-	rb_commit(sample, false);
+	rb_commit(sample, false, flags);
 }
 
 void ub_ringbuf_discard(void *sample, uint64_t flags)
 {
-	(void)flags;
-	rb_commit(sample, true);
+	rb_commit(sample, true, flags);
 }
 
 long ub_ringbuf_output(struct userbpf_map *m, const void *data, uint64_t size, uint64_t flags)
@@ -299,7 +328,7 @@ long ub_ringbuf_output(struct userbpf_map *m, const void *data, uint64_t size, u
 	if (!rec)
 		return -EAGAIN;
 	memcpy(rec, data, size);
-	rb_commit(rec, false);
+	rb_commit(rec, false, flags);
 	return 0;
 }
 
@@ -368,6 +397,28 @@ int ub_ringbuf_consume(struct userbpf_map *m, ub_ringbuf_sample_fn fn, void *ctx
 		}
 	} while (got_new);
 	return cnt;
+}
+
+struct ub_wake *ub_ringbuf_wake(struct userbpf_map *m)
+{
+	return (struct ub_wake *)((uint8_t *)m->hdr + rs(m)->page + RB_WAKE_OFF);
+}
+
+bool ub_ringbuf_ready(struct userbpf_map *m)
+{
+	uint8_t *area = rb_area(m);
+	uint64_t cons, prod;
+	uint32_t len;
+
+	if (!area)
+		return false;
+	cons = atomic_load_explicit(cons_pos(m), memory_order_relaxed);
+	prod = atomic_load_explicit(prod_pos(m), memory_order_seq_cst);
+	if (cons >= prod)
+		return false;
+	len = atomic_load_explicit(&((struct rb_hdr *)(area + (cons & rs(m)->mask)))->len,
+				   memory_order_seq_cst);
+	return !(len & UB_RINGBUF_BUSY_BIT);
 }
 
 /* bpf(2) answers ENOTSUPP for every element operation on a ringbuf; a key

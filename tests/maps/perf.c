@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "maps/map.h"
+#include "maps/wake.h"
 #include "testlib.h"
 #include "tl_kbpf.h"
 #include "tl_rng.h"
@@ -455,6 +456,47 @@ static void test_pin(struct userbpf_rt *rt)
 	rmdir(dir);
 }
 
+static void nop_sample(void *ctx, int cpu, void *data, uint32_t size)
+{
+	(void)ctx; (void)cpu; (void)data; (void)size;
+}
+
+/* The wake-up word (maps/wake.h): one for all rings, bumped by an output
+ * only while the consumer is armed; a refused output does not wake. */
+static void test_wake(struct userbpf_rt *rt)
+{
+	struct userbpf_map *m = pe_new(rt, 2, 1);
+	struct ub_wake *w;
+	uint64_t big[64] = { 0 };
+	uint32_t s0;
+	int n = 0;
+
+	if (!m) {
+		tl_fail("perf wake", "create");
+		return;
+	}
+	w = ub_perf_wake(m);
+	s0 = atomic_load(&w->seq);
+	TL_CHECK("perf wake: empty rings are not ready", !ub_perf_ready(m));
+	ub_perf_output(m, 1, "abcd", 4);
+	TL_CHECK("perf wake: nobody armed: no wake, but ready",
+		 atomic_load(&w->seq) == s0 && ub_perf_ready(m));
+	ub_perf_consume(m, 1, nop_sample, NULL, NULL);
+	ub_wake_arm(w);
+	ub_perf_output(m, 0, "abcd", 4);
+	TL_CHECK("perf wake: armed: output to any ring wakes once and disarms",
+		 atomic_load(&w->seq) == s0 + 1 && atomic_load(&w->armed) == 0);
+	ub_perf_output(m, 1, "abcd", 4);
+	TL_CHECK("perf wake: the next output does not", atomic_load(&w->seq) == s0 + 1);
+	while (ub_perf_output(m, 0, big, sizeof(big)) == 0 && n < 1000)
+		n++;
+	ub_wake_arm(w);
+	TL_CHECK("perf wake: a refused output (-ENOSPC) does not wake",
+		 ub_perf_output(m, 0, big, sizeof(big)) == -ENOSPC && atomic_load(&w->seq) == s0 + 1);
+	ub_wake_disarm(w);
+	userbpf_map__free(m);
+}
+
 int main(void)
 {
 	struct userbpf_rt *rt = tl_rt_new(0);
@@ -474,6 +516,7 @@ int main(void)
 	run_threads(rt, 2, 100000, 2, 0,
 		    "perf: two producers retrying on one ring: all in order, LOST counts every ENOSPC");
 	test_pin(rt);
+	test_wake(rt);
 	userbpf_rt__free(rt);
 	return tl_exit();
 }

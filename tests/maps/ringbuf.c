@@ -6,7 +6,9 @@
  * wrap across the end of the data area arrive whole; a producer whose
  * bursts fit the ring loses nothing; an overloaded ring drops exactly the
  * records whose reservation failed; several producer threads at once; a
- * pin shares the ring between two mappings.
+ * pin shares the ring between two mappings; producers wake a consumer
+ * only when it armed its wake-up word (and by the flags), through any
+ * mapping.
  */
 #include <errno.h>
 #include <linux/bpf.h>
@@ -18,6 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "maps/map.h"
+#include "maps/wake.h"
 #include "testlib.h"
 #include "tl_kbpf.h"
 #include "tl_rng.h"
@@ -503,6 +506,80 @@ static void test_pin(struct userbpf_rt *rt)
 	rmdir(dir);
 }
 
+static uint32_t seq_of(struct userbpf_map *m)
+{
+	return atomic_load(&ub_ringbuf_wake(m)->seq);
+}
+
+/* The wake-up word (maps/wake.h), one commit at a time. */
+static void test_wake(struct userbpf_rt *rt)
+{
+	char dir[] = "/tmp/ub-rbw-XXXXXX", path[64];
+	struct userbpf_map *m = rb_new(rt, 4096), *m2 = NULL;
+	struct seen s = { 0 };
+	struct ub_wake *w;
+	uint32_t s0;
+	void *p;
+
+	if (!m) {
+		tl_fail("ringbuf wake", "create");
+		return;
+	}
+	w = ub_ringbuf_wake(m);
+	s0 = seq_of(m);
+	TL_CHECK("wake: empty ring is not ready", !ub_ringbuf_ready(m));
+	ub_ringbuf_output(m, "a", 1, 0);
+	TL_CHECK("wake: no consumer armed: output does not wake", seq_of(m) == s0);
+	TL_CHECK("wake: a committed record is ready", ub_ringbuf_ready(m));
+	ub_ringbuf_consume(m, keep, &s);
+	TL_EQ_U64("wake: arm returns the current seq", ub_wake_arm(w), s0);
+	ub_ringbuf_output(m, "b", 1, BPF_RB_NO_WAKEUP);
+	TL_CHECK("wake: BPF_RB_NO_WAKEUP does not wake and leaves the consumer armed",
+		 seq_of(m) == s0 && atomic_load(&w->armed) == 1);
+	ub_ringbuf_output(m, "c", 1, 0);
+	TL_CHECK("wake: armed: output wakes once and disarms",
+		 seq_of(m) == s0 + 1 && atomic_load(&w->armed) == 0);
+	ub_ringbuf_output(m, "d", 1, 0);
+	TL_CHECK("wake: then the next output does not", seq_of(m) == s0 + 1);
+	ub_ringbuf_output(m, "e", 1, BPF_RB_FORCE_WAKEUP);
+	TL_CHECK("wake: BPF_RB_FORCE_WAKEUP wakes even unarmed", seq_of(m) == s0 + 2);
+	ub_ringbuf_consume(m, keep, &s);
+	ub_wake_arm(w);
+	p = ub_ringbuf_reserve(m, 8, 0);
+	TL_CHECK("wake: a reserved (BUSY) record is not ready", p && !ub_ringbuf_ready(m));
+	if (p)
+		ub_ringbuf_submit(p, 0);
+	TL_CHECK("wake: submit (the sample alone) finds the word and wakes", seq_of(m) == s0 + 3);
+	ub_wake_arm(w);
+	p = ub_ringbuf_reserve(m, 8, 0);
+	if (p)
+		ub_ringbuf_discard(p, 0);
+	TL_CHECK("wake: discard wakes too (the consumer position moves)", seq_of(m) == s0 + 4);
+	ub_ringbuf_consume(m, keep, &s);
+	/* Through a pin: the first handle's mapping moves to the file, and a
+	 * second process-wide mapping sees the same word. */
+	if (mkdtemp(dir)) {
+		snprintf(path, sizeof(path), "%s/rb", dir);
+		if (!userbpf_map__pin(m, path))
+			m2 = userbpf_map__open_pinned(rt, path);
+		TL_CHECK("wake: pin and open again", m2 != NULL);
+		if (m2) {
+			uint32_t s1 = seq_of(m2);
+
+			ub_wake_arm(ub_ringbuf_wake(m2));
+			p = ub_ringbuf_reserve(m, 8, 0);
+			if (p)
+				ub_ringbuf_submit(p, 0);
+			TL_CHECK("wake: a submit through one mapping wakes the consumer armed in the other",
+				 seq_of(m2) == s1 + 1 && ub_ringbuf_ready(m2));
+			userbpf_map__free(m2);
+		}
+		unlink(path);
+		rmdir(dir);
+	}
+	userbpf_map__free(m);
+}
+
 int main(void)
 {
 	struct userbpf_rt *rt = tl_rt_new(0);
@@ -526,6 +603,7 @@ int main(void)
 	run_threads(rt, 4, 50000, 0, 0,
 		    "ringbuf: four producers overloading: drops are exactly the EAGAINs");
 	test_pin(rt);
+	test_wake(rt);
 	userbpf_rt__free(rt);
 	return tl_exit();
 }
