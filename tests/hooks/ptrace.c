@@ -133,6 +133,30 @@ static void reset(void)
 	}
 }
 
+/* The State: value of /proc/PID/status, in buf; NULL when unreadable. */
+static char *proc_status(pid_t pid, char *buf, size_t sz)
+{
+	char p[64];
+	FILE *f;
+	size_t n;
+	char *s;
+
+	snprintf(p, sizeof(p), "/proc/%ld/status", (long)pid);
+	f = fopen(p, "r");
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sz - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	s = strstr(buf, "State:");
+	if (!s)
+		return NULL;
+	s += 6;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
 static bool file_has(const char *path, const char *needle)
 {
 	static char buf[1 << 16];
@@ -244,6 +268,22 @@ static void test_exec(void)
 	TL_CHECK("exec static, PTRACE_SYSCALL stops: exit 0", rc == 0);
 	check_counts("exec static, PTRACE_SYSCALL stops", 401, 1);
 
+	{
+		/* setuid: LD_PRELOAD would be ignored, the tracer takes it */
+		char suid[700];
+
+		snprintf(suid, sizeof(suid), "%s/pt_work_suid", tmpdir);
+		reset();
+		if (sh("cp %s %s && chmod u+s %s", wdyn, suid, suid)) {
+			tl_skip("exec setuid", "cannot make a setuid copy");
+		} else {
+			rc = run((char *[]){ ub, "exec", "--", suid, "getpid", "300", NULL }, out,
+				 30000);
+			TL_CHECK("exec setuid: exit 0", rc == 0);
+			check_counts("exec setuid (the tracer, not the agent)", 301, 1);
+		}
+	}
+
 	rc = run((char *[]){ ub, "exec", "--ptrace", "--", "/bin/sh", "-c", "kill -TERM $$", NULL },
 		 out, 30000);
 	TL_CHECK("exec --ptrace: a tracee killed by SIGTERM gives 143", rc == 143);
@@ -296,15 +336,43 @@ static void test_late_links(void)
 				wpid = -1;
 			pclose(p);
 		}
-		if (wpid > 0)
+		if (wpid > 0) {
+			uint64_t ca, cb, cc;
+
+			/* job control under the tracer: stopped, nothing runs;
+			 * continued, it runs again */
+			kill((pid_t)wpid, SIGSTOP);
+			msleep(200);
+			ca = count(0);
+			msleep(200);
+			cb = count(0);
+			kill((pid_t)wpid, SIGCONT);
+			msleep(300);
+			cc = count(0);
+			if (ca == cb && cc > cb)
+				tl_ok("exec static: SIGSTOP stops the tracee, SIGCONT continues it");
+			else
+				tl_fail("exec static: SIGSTOP stops the tracee, SIGCONT continues it",
+					"getpid counted %llu, %llu while stopped, %llu after",
+					(unsigned long long)ca, (unsigned long long)cb,
+					(unsigned long long)cc);
 			kill((pid_t)wpid, SIGUSR1);
-		else
+		} else {
 			kill(tracer, SIGKILL);
+		}
 	}
 	rc = wait_for(tracer, 20000);
 	TL_CHECK("exec static: links attached later are run (every syscall stops since)",
 		 count(0) > 10 && count(1) > 10 && count(2) == count(1));
 	TL_CHECK("exec static: the workload ends normally (5)", rc == 5);
+
+	/* SIGTERM sent to `userbpf exec` reaches the command */
+	unlink(flag);
+	tracer = start((char *[]){ ub, "exec", "--", wstatic, "loop", flag, NULL }, out);
+	if (wait_file(flag))
+		kill(tracer, SIGTERM);
+	rc = wait_for(tracer, 20000);
+	TL_CHECK("exec static: SIGTERM of userbpf is passed to the command (143)", rc == 143);
 }
 
 static void test_pid(void)
@@ -329,20 +397,35 @@ static void test_pid(void)
 	}
 	snprintf(name, sizeof(name), "%ld", (long)w);
 	tracer = start((char *[]){ ub, "exec", "--pid", name, NULL }, out);
-	msleep(700);
+	msleep(500);
+	kill(w, SIGUSR2);	/* a third thread, started while traced */
+	msleep(300);
+	/* job control stays the process's: stopped while traced, detached
+	 * stopped, then continued */
+	kill(w, SIGSTOP);
+	msleep(200);
 	kill(tracer, SIGTERM);
 	rc = wait_for(tracer, 10000);
 	c1 = count(0);
 	tids = tid_count(&sum);
 	TL_CHECK("exec --pid: SIGTERM detaches, exit 0", rc == 0);
-	if (c1 > 20 && count(1) > 20 && count(2) == count(1) && count(3) == c1 && tids == 2)
-		tl_ok("exec --pid: both threads' getpid seen with their tids and tgid");
+	{
+		char st[2048], *p;
+
+		msleep(100);
+		p = proc_status(w, st, sizeof(st));
+		TL_CHECK("exec --pid: a process stopped while traced stays stopped after the detach",
+			 p && !strncmp(p, "T (stopped)", 11));
+		kill(w, SIGCONT);
+	}
+	if (c1 > 20 && count(1) > 20 && count(2) == count(1) && count(3) == c1 && tids == 3)
+		tl_ok("exec --pid: the threads' getpid seen with their tids and tgid (one started later)");
 	else
-		tl_fail("exec --pid: both threads' getpid seen with their tids and tgid",
+		tl_fail("exec --pid: the threads' getpid seen with their tids and tgid (one started later)",
 			"enter %llu, exit %llu, ret==tgid %llu, tid ok %llu, %u tids",
 			(unsigned long long)c1, (unsigned long long)count(1),
 			(unsigned long long)count(2), (unsigned long long)count(3), tids);
-	msleep(200);
+	msleep(300);
 	c2 = count(0);
 	TL_CHECK("exec --pid: nothing counted after the detach", c2 == c1);
 	kill(w, SIGUSR1);

@@ -8,11 +8,13 @@
  *   ctx DIR             open DIR/file, getppid, gettid (hooks' ctx.bpf.c)
  *   loop FILE           two threads call getpid every millisecond until
  *                       SIGUSR1; exit 5 if getpid still answers right
- *                       (FILE is created once running)
+ *                       (FILE is created once running); SIGUSR2
+ *                       starts a third thread (once)
  */
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t done;
+static volatile sig_atomic_t done, more;
 static long n_iter;
 static pid_t self;
 
@@ -29,6 +31,12 @@ static void on_usr1(int sig)
 {
 	(void)sig;
 	done = 1;
+}
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	more = 1;
 }
 
 static void *worker(void *arg)
@@ -115,18 +123,37 @@ int main(int argc, char **argv)
 		struct sigaction sa;
 		pthread_t th;
 		void *r;
-		long bad;
+		long bad = 0;
 		FILE *f;
 
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_usr1;
 		sigaction(SIGUSR1, &sa, NULL);
+		sa.sa_handler = on_usr2;
+		sigaction(SIGUSR2, &sa, NULL);
 		if (pthread_create(&th, NULL, looper, NULL))
 			return 2;
 		f = fopen(argv[2], "w");
 		if (f)
 			fclose(f);
-		bad = (long)looper(NULL);
+		{
+			struct timespec ms = { 0, 1000000 };
+			pthread_t th3;
+			bool third = false;
+
+			while (!done) {
+				bad += syscall(SYS_getpid) <= 0;
+				nanosleep(&ms, NULL);
+				if (more && !third) {
+					third = !pthread_create(&th3, NULL, looper, NULL);
+					bad += !third;
+				}
+			}
+			if (third) {
+				pthread_join(th3, &r);
+				bad += (long)r;
+			}
+		}
 		pthread_join(th, &r);
 		bad += (long)r;
 		return bad || syscall(SYS_getpid) != self ? 1 : 5;
