@@ -190,6 +190,7 @@ struct thr {
 	int tgid;		/* 0: not read yet */
 	bool in_sys;		/* between a syscall's entry and its exit-stop */
 	bool ran_enter;		/* its sys_enter programs ran */
+	bool started;		/* stopped once already, or seized running */
 	long nr;
 	uint64_t args[6];
 };
@@ -884,6 +885,32 @@ static void on_syscall_stop(struct tracer *tr, struct thr *t)
 	}
 }
 
+/*
+ * A new thread or process returns from clone/fork/vfork before its first
+ * stop, without an exit-stop (the kernel clears syscall tracing in a
+ * child), while Linux's sys_exit tracepoint fires there with ret 0: run
+ * the sys_exit programs now, from the registers it returns with.
+ */
+static void child_returns(struct tracer *tr, struct thr *t)
+{
+	static const char *const forks[] = { "clone", "clone3", "fork", "vfork" };
+	struct user_regs_struct u;
+
+	maybe_reload(tr);
+	if (!tr->raw_exit && !tr->prog_cnt)
+		return;
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &u))
+		return;
+	for (size_t i = 0; i < sizeof(forks) / sizeof(forks[0]); i++) {
+		if ((long)u.orig_rax != native(forks[i]) || !wants_exit(tr, (long)u.orig_rax))
+			continue;
+		t->nr = (long)u.orig_rax;
+		run_progs(tr, t, false, (long)u.rax);
+		t->nr = -1;
+		return;
+	}
+}
+
 static bool is_group_stop_sig(int sig)
 {
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
@@ -912,6 +939,11 @@ static void on_wait(struct tracer *tr, int pid, int st)
 	}
 	sig = WSTOPSIG(st);
 	ev = (st >> 16) & 0xff;
+	if (!t->started) {
+		t->started = true;
+		if (ev == PTRACE_EVENT_STOP && !tr->detaching)
+			child_returns(tr, t);
+	}
 	if (sig == (SIGTRAP | 0x80)) {
 		if (!tr->detaching)
 			on_syscall_stop(tr, t);
@@ -1209,7 +1241,8 @@ int ub_ptrace_exec(const struct ub_ptrace_opts *o, const char *path, char *const
 		       strerror(-err));
 		goto out;
 	}
-	thr_add(&tr, pid, pid);
+	if (thr_add(&tr, pid, pid))
+		thr_find(&tr, pid)->started = true;
 	if (write(go[1], "g", 1) != 1) {
 		err = -errno;
 		kill(pid, SIGKILL);
@@ -1276,6 +1309,7 @@ static int seize_all(struct tracer *tr, int pid)
 				closedir(d);
 				return -ENOMEM;
 			}
+			thr_find(tr, tid)->started = true;	/* not a new child */
 			ptrace(PTRACE_INTERRUPT, tid, 0, 0);
 			added++;
 		}

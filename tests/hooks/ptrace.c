@@ -15,6 +15,9 @@
  * does), so it reads the counts from its own copy of the maps.  Every
  * child runs under a deadline: a hang is a failure, never a stuck test.
  */
+#include "testlib.h"
+
+#if defined(__linux__) && defined(__x86_64__)
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -25,18 +28,15 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "testlib.h"
 #include "hooks/hooks.h"
 #include "userbpf/userbpf.h"
-
-#if defined(__linux__) && defined(__x86_64__)
 
 static const char *build, *src_root;
 /* ctx.bpf.c prints only paths under /tmp/ubh */
 static char tmpdir[] = "/tmp/ubhpt-XXXXXX";
 static char ub[600], wstatic[600], wdyn[600], root[700];
 static struct userbpf_map *m_counts, *m_tids;
-static char links[2][4200];
+static char links[4][4200];
 static size_t nlinks;
 static struct ub_link_rec rec;
 
@@ -185,20 +185,27 @@ static int sh(const char *fmt, ...)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
+/* One link per program of pt_count.o. */
 static int link_both(void)
 {
-	int err;
+	static const char *const progs[][2] = {
+		{ "on_enter", "syscalls/sys_enter_getpid" },
+		{ "on_exit", "syscalls/sys_exit_getpid" },
+		{ "on_clone_exit", "syscalls/sys_exit_clone" },
+		{ "on_clone3_exit", "syscalls/sys_exit_clone3" },
+	};
 
-	snprintf(rec.prog, sizeof(rec.prog), "on_enter");
-	snprintf(rec.attach, sizeof(rec.attach), "syscalls/sys_enter_getpid");
-	err = ub_link_create(root, &rec, links[0], sizeof(links[0]));
-	if (err)
-		return err;
-	snprintf(rec.prog, sizeof(rec.prog), "on_exit");
-	snprintf(rec.attach, sizeof(rec.attach), "syscalls/sys_exit_getpid");
-	err = ub_link_create(root, &rec, links[1], sizeof(links[1]));
-	nlinks = err ? 1 : 2;
-	return err;
+	for (size_t i = 0; i < 4; i++) {
+		int err;
+
+		snprintf(rec.prog, sizeof(rec.prog), "%s", progs[i][0]);
+		snprintf(rec.attach, sizeof(rec.attach), "%s", progs[i][1]);
+		err = ub_link_create(root, &rec, links[i], sizeof(links[i]));
+		if (err)
+			return err;
+		nlinks = i + 1;
+	}
+	return 0;
 }
 
 static void unlink_all(void)
@@ -250,11 +257,19 @@ static void test_exec(void)
 	rc = run((char *[]){ ub, "exec", "--", wstatic, "threads", "4", "500", NULL }, out, 30000);
 	TL_CHECK("exec static threads: exit 0", rc == 0 && file_has(out, "threads bad=0"));
 	check_counts("exec static threads", 2001, 5);
+	if (count(5) == 4 && count(6) == 4 && !count(7))
+		tl_ok("exec static threads: sys_exit_clone* in each new thread (ret 0) and its creator");
+	else
+		tl_fail("exec static threads: sys_exit_clone* in each new thread (ret 0) and its creator",
+			"%llu with ret 0, %llu with ret > 0, %llu failed", (unsigned long long)count(5),
+			(unsigned long long)count(6), (unsigned long long)count(7));
 
 	reset();
 	rc = run((char *[]){ ub, "exec", "--", wstatic, "spawn", "300", NULL }, out, 30000);
 	TL_CHECK("exec static fork+exec: the child's status through the parent (3)", rc == 3);
 	check_counts("exec static fork+exec", 602, 2);
+	TL_CHECK("exec static fork: sys_exit of fork's clone in the child (0) and the parent",
+		 count(5) == 1 && count(6) == 1);
 
 	reset();
 	rc = run((char *[]){ ub, "exec", "--ptrace", "--", wdyn, "getpid", "700", NULL }, out, 30000);

@@ -4,6 +4,8 @@
  *   counts[2] exits whose ret is the caller's tgid (bpf_get_current_pid_tgid)
  *   counts[3] entries whose common_pid is the caller's tid
  *   counts[4] entries whose comm starts with "pt_work"
+ *   counts[5] sys_exit_clone/clone3 in the new thread or process (ret 0)
+ *   counts[6] sys_exit_clone/clone3 in the caller (ret > 0)
  *   tids      tid -> entries
  */
 #include <linux/bpf.h>
@@ -73,6 +75,20 @@ int on_exit(struct exit_ctx *ctx)
 	bump(1);
 	if (ctx->ret == (long)(bpf_get_current_pid_tgid() >> 32))
 		bump(2);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_clone")
+int on_clone_exit(struct exit_ctx *ctx)
+{
+	bump(ctx->ret == 0 ? 5 : ctx->ret > 0 ? 6 : 7);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_clone3")
+int on_clone3_exit(struct exit_ctx *ctx)
+{
+	bump(ctx->ret == 0 ? 5 : ctx->ret > 0 ? 6 : 7);
 	return 0;
 }
 
