@@ -13,6 +13,9 @@
  *                           and later children) with the tracer, until it
  *                           exits or this command gets SIGINT/SIGTERM,
  *                           which detaches it unharmed
+ *                           (USERBPF_PTRACE_NO_FILTER=1: the tracer stops
+ *                           every syscall instead of installing a filter;
+ *                           for tests and measurements)
  *   run OBJ [-- CMD ARGS...]
  *                           links every syscall-tracepoint program of OBJ,
  *                           runs CMD under exec (none: waits for Ctrl-C),
