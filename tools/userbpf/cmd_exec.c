@@ -209,6 +209,14 @@ static int exec_cmd(const struct cli *c, char **argv, bool force_ptrace)
 		o.no_filter = getenv("USERBPF_PTRACE_NO_FILTER") &&
 			      !strcmp(getenv("USERBPF_PTRACE_NO_FILTER"), "1");
 		rc = ub_ptrace_exec(&o, path, argv);
+		if (rc == -ENOTSUP && !force_ptrace) {
+			/* no tracer on this architecture: run it as before, untraced */
+			fprintf(stderr, "Warning: '%s' is static or setuid and this build has no "
+				"ptrace tracer: it runs untraced\n", argv[0]);
+			execv(path, argv);
+			cli_err("cannot run '%s': %s", argv[0], strerror(errno));
+			return errno == ENOENT ? 127 : 126;
+		}
 		if (rc < 0) {
 			cli_err("cannot trace '%s': %s", argv[0], strerror(-rc));
 			return CLI_FAIL;
