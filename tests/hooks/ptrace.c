@@ -272,6 +272,11 @@ static void test_exec(void)
 		 count(5) == 1 && count(6) == 1);
 
 	reset();
+	rc = run((char *[]){ ub, "exec", "--", wstatic, "pspawn", "200", NULL }, out, 30000);
+	TL_CHECK("exec static posix_spawn (vfork): the child's status (3)", rc == 3);
+	check_counts("exec static posix_spawn (vfork)", 202, 2);
+
+	reset();
 	rc = run((char *[]){ ub, "exec", "--ptrace", "--", wdyn, "getpid", "700", NULL }, out, 30000);
 	TL_CHECK("exec --ptrace dynamic: exit 0", rc == 0);
 	check_counts("exec --ptrace dynamic (agent not preloaded too)", 701, 1);

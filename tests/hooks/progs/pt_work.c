@@ -5,6 +5,8 @@
  *   threads T N         T threads doing N getpid each
  *   spawn N             fork a child that execs "getpid N 3"; N getpid
  *                       here; exit with the child's status
+ *   pspawn N            the same child through posix_spawn (glibc: clone
+ *                       with CLONE_VM|CLONE_VFORK), no getpid here
  *   ctx DIR             open DIR/file, getppid, gettid (hooks' ctx.bpf.c)
  *   loop FILE           two threads call getpid every millisecond until
  *                       SIGUSR1; exit 5 if getpid still answers right
@@ -13,6 +15,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,6 +29,7 @@
 static volatile sig_atomic_t done, more;
 static long n_iter;
 static pid_t self;
+extern char **environ;
 
 static void on_usr1(int sig)
 {
@@ -103,6 +107,16 @@ int main(int argc, char **argv)
 		for (long i = 0, n = atol(argv[2]); i < n; i++)
 			syscall(SYS_getpid);
 		if (k < 0 || waitpid(k, &st, 0) != k || !WIFEXITED(st))
+			return 1;
+		return WEXITSTATUS(st);
+	}
+	if (argc == 3 && !strcmp(argv[1], "pspawn")) {
+		char *cargv[] = { argv[0], "getpid", argv[2], "3", NULL };
+		pid_t k;
+		int st;
+
+		if (posix_spawn(&k, argv[0], NULL, NULL, cargv, environ) || waitpid(k, &st, 0) != k ||
+		    !WIFEXITED(st))
 			return 1;
 		return WEXITSTATUS(st);
 	}
