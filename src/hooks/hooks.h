@@ -167,4 +167,46 @@ int ub_filter_build(const struct ub_filter_spec *s, struct ub_cbpf *out, size_t 
 uint32_t ub_filter_eval(const struct ub_cbpf *f, size_t n, uint32_t arch, int nr,
 			uint64_t ip, const uint64_t args[6]);
 
+/* ---- the ptrace tracer (ptrace.c): static and setuid binaries, --pid ---- */
+
+#include "userbpf/userbpf.h"
+struct ub_ptrace_opts {
+	const char *root;	/* store root; NULL: ub_store_root() */
+	/* the tracer's messages and memory (userbpf_rt_opts' meaning) */
+	userbpf_log_fn log;	/* NULL: warnings to stderr */
+	void *log_user;
+	enum userbpf_log_level log_level;	/* 0: warnings */
+	userbpf_alloc_fn alloc;
+	void *alloc_user;
+	bool no_filter;		/* exec: PTRACE_SYSCALL stops instead of a filter */
+	uint64_t *stops;	/* out (optional): ptrace stops handled */
+};
+
+/*
+ * 1 when path (or a script's interpreter) is an ELF without PT_INTERP - a
+ * static binary the agent cannot be preloaded into; 0 otherwise (dynamic,
+ * or not an ELF); a negative errno when it cannot be read.
+ */
+int ub_elf_is_static(const char *path);
+/*
+ * Runs path with argv (environment: this process's) under the tracer: a
+ * seccomp filter stops the traced syscalls (PTRACE_EVENT_SECCOMP), the
+ * programs of the links run here with the tracee's pid, comm and memory;
+ * forks, clones and execs are followed, links attached later are loaded.
+ * Waits for every tracee.  Returns the command's status as a shell gives
+ * it (code, or 128 + signal; 127/126 when it could not be run), or a
+ * negative errno when tracing could not start.  SIGINT/SIGTERM/SIGHUP sent
+ * to this process by another one are passed on to the command.
+ */
+int ub_ptrace_exec(const struct ub_ptrace_opts *o, const char *path, char *const argv[]);
+/*
+ * Takes in the running process pid: every thread, and the threads and
+ * processes it starts, stop at every syscall (PTRACE_SYSCALL; no filter
+ * can be put into a running process) and the programs of the links run
+ * for the traced ones.  Returns 0 when the process has exited, or when a
+ * SIGINT/SIGTERM/SIGHUP of this process detached every thread (the
+ * process goes on unharmed); a negative errno when it cannot be traced.
+ */
+int ub_ptrace_attach(const struct ub_ptrace_opts *o, int pid);
+
 #endif

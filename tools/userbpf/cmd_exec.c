@@ -2,9 +2,20 @@
 /*
  * cmd_exec.c - `userbpf exec` and `userbpf run`: syscall tracepoints.
  *
- *   exec [--] CMD ARGS...   runs CMD with the agent preloaded, so that CMD
+ *   exec [--ptrace] [--] CMD ARGS...
+ *                           runs CMD with the agent preloaded, so that CMD
  *                           and its descendants run the programs of every
- *                           link in the store root, now or attached later
+ *                           link in the store root, now or attached later;
+ *                           a static or setuid CMD (where LD_PRELOAD does
+ *                           not reach), or any with --ptrace, runs under
+ *                           the ptrace tracer (src/hooks/ptrace.c) instead
+ *   exec --pid PID          takes in the running process PID (its threads
+ *                           and later children) with the tracer, until it
+ *                           exits or this command gets SIGINT/SIGTERM,
+ *                           which detaches it unharmed
+ *                           (USERBPF_PTRACE_NO_FILTER=1: the tracer stops
+ *                           every syscall instead of installing a filter;
+ *                           for tests and measurements)
  *   run OBJ [-- CMD ARGS...]
  *                           links every syscall-tracepoint program of OBJ,
  *                           runs CMD under exec (none: waits for Ctrl-C),
@@ -28,6 +39,7 @@ int cmd_run(const struct cli *c, int argc, char **argv);
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "hooks/hooks.h"
@@ -89,27 +101,187 @@ static int exec_env(char *root, size_t root_sz)
 	return 0;
 }
 
+static void tracer_log(enum userbpf_log_level level, const char *msg, void *user)
+{
+	(void)user;
+	fprintf(stderr, "%s: %s\n", level == USERBPF_LOG_WARN ? "Warning" : "Note", msg);
+}
+
+/* Finds cmd as execvp would (PATH when it has no slash).  Returns 0, or
+ * an errno after which execvp would fail too. */
+static int resolve(const char *cmd, char *out, size_t sz)
+{
+	const char *path = getenv("PATH");
+	int err = ENOENT;
+
+	if (strchr(cmd, '/')) {
+		snprintf(out, sz, "%s", cmd);
+		return access(out, X_OK) ? errno : 0;
+	}
+	if (!path)
+		path = "/bin:/usr/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+
+		snprintf(out, sz, "%.*s%s%s", (int)n, path, n ? "/" : "", cmd);
+		if (!access(out, X_OK)) {
+			struct stat st;
+
+			if (!stat(out, &st) && S_ISREG(st.st_mode))
+				return 0;
+		} else if (errno == EACCES) {
+			err = EACCES;
+		}
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	return err;
+}
+
+/* LD_PRELOAD without the agent: a process under the tracer must not run
+ * the programs a second time in its dynamic descendants. */
+static void strip_agent(void)
+{
+	const char *agent = getenv("USERBPF_AGENT"), *pre = getenv("LD_PRELOAD");
+	char buf[4 * PATH_MAX], *w = buf;
+	const char *p;
+
+	if (!agent || !pre || !strstr(pre, agent))
+		return;
+	for (p = pre; *p;) {
+		size_t n = strcspn(p, ": ");
+
+		if (n && (n != strlen(agent) || strncmp(p, agent, n)) &&
+		    (size_t)(w - buf) + n + 2 < sizeof(buf)) {
+			if (w != buf)
+				*w++ = ':';
+			memcpy(w, p, n);
+			w += n;
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	*w = 0;
+	if (w == buf)
+		unsetenv("LD_PRELOAD");
+	else
+		setenv("LD_PRELOAD", buf, 1);
+}
+
+/*
+ * Runs CMD traced: exec with the agent preloaded (does not return), or,
+ * for a static or setuid program or with force_ptrace, under the tracer.
+ * Returns CMD's status, or the CLI's when it could not start.
+ */
+static int exec_cmd(const struct cli *c, char **argv, bool force_ptrace)
+{
+	char root[PATH_MAX], path[PATH_MAX];
+	struct stat st;
+	int err = resolve(argv[0], path, sizeof(path));
+
+	if (err) {
+		cli_err("cannot run '%s': %s", argv[0], strerror(err));
+		return err == ENOENT ? 127 : 126;
+	}
+	if (!force_ptrace && ub_elf_is_static(path) != 1 &&
+	    (stat(path, &st) || !(st.st_mode & (S_ISUID | S_ISGID)))) {
+		if (exec_env(root, sizeof(root)))
+			return CLI_FAIL;
+		execv(path, argv);
+		cli_err("cannot run '%s': %s", argv[0], strerror(errno));
+		return errno == ENOENT ? 127 : 126;
+	}
+	{
+		struct ub_ptrace_opts o = { 0 };
+		int rc;
+
+		err = ub_store_root(root, sizeof(root));
+		if (err) {
+			cli_err("store root '%s': %s", root, strerror(-err));
+			return CLI_FAIL;
+		}
+		strip_agent();
+		o.root = root;
+		o.log = tracer_log;
+		o.log_level = c && c->debug ? USERBPF_LOG_DEBUG : USERBPF_LOG_WARN;
+		o.no_filter = getenv("USERBPF_PTRACE_NO_FILTER") &&
+			      !strcmp(getenv("USERBPF_PTRACE_NO_FILTER"), "1");
+		rc = ub_ptrace_exec(&o, path, argv);
+		if (rc == -ENOTSUP && !force_ptrace) {
+			/* no tracer on this architecture: run it as before, untraced */
+			fprintf(stderr, "Warning: '%s' is static or setuid and this build has no "
+				"ptrace tracer: it runs untraced\n", argv[0]);
+			execv(path, argv);
+			cli_err("cannot run '%s': %s", argv[0], strerror(errno));
+			return errno == ENOENT ? 127 : 126;
+		}
+		if (rc < 0) {
+			cli_err("cannot trace '%s': %s", argv[0], strerror(-rc));
+			return CLI_FAIL;
+		}
+		return rc;
+	}
+}
+
+static int exec_pid(const struct cli *c, const char *arg)
+{
+	struct ub_ptrace_opts o = { 0 };
+	char root[PATH_MAX], *end;
+	long pid = strtol(arg, &end, 10);
+	int err;
+
+	if (!arg[0] || *end || pid <= 0 || pid > INT_MAX) {
+		cli_err("exec --pid: '%s' is not a process id", arg);
+		return CLI_USAGE;
+	}
+	err = ub_store_root(root, sizeof(root));
+	if (err) {
+		cli_err("store root '%s': %s", root, strerror(-err));
+		return CLI_FAIL;
+	}
+	o.root = root;
+	o.log = tracer_log;
+	o.log_level = c && c->debug ? USERBPF_LOG_DEBUG : USERBPF_LOG_WARN;
+	err = ub_ptrace_attach(&o, (int)pid);
+	if (err) {
+		cli_err("exec --pid %ld: %s", pid, strerror(-err));
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
 int cmd_exec(const struct cli *c, int argc, char **argv)
 {
-	char root[PATH_MAX];
+	bool force_ptrace = false;
 	int i = 0;
 
-	(void)c;
-	if (i < argc && !strcmp(argv[i], "--pid")) {
-		cli_err("exec --pid is not supported yet: start the process under 'userbpf exec'");
-		return CLI_USAGE;
+	for (; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--ptrace")) {
+			force_ptrace = true;
+		} else if (!strcmp(argv[i], "--pid")) {
+			if (i + 1 >= argc) {
+				cli_err("exec --pid needs a process id: userbpf exec --pid PID");
+				return CLI_USAGE;
+			}
+			if (i + 2 < argc || force_ptrace) {
+				cli_err("exec --pid PID takes nothing else");
+				return CLI_USAGE;
+			}
+			return exec_pid(c, argv[i + 1]);
+		} else {
+			cli_err("exec: unknown option '%s'", argv[i]);
+			return CLI_USAGE;
+		}
 	}
 	if (i < argc && !strcmp(argv[i], "--"))
 		i++;
 	if (i >= argc) {
-		cli_err("exec needs a command: userbpf exec -- CMD ARGS...");
+		cli_err("exec needs a command: userbpf exec [--ptrace] -- CMD ARGS...");
 		return CLI_USAGE;
 	}
-	if (exec_env(root, sizeof(root)))
-		return CLI_FAIL;
-	execvp(argv[i], argv + i);
-	cli_err("cannot run '%s': %s", argv[i], strerror(errno));
-	return errno == ENOENT ? 127 : 126;
+	return exec_cmd(c, argv + i, force_ptrace);
 }
 
 static volatile sig_atomic_t stop_sig;
@@ -261,9 +433,9 @@ int cmd_run(const struct cli *c, int argc, char **argv)
 		if (!child) {
 			signal(SIGINT, SIG_DFL);
 			signal(SIGTERM, SIG_DFL);
-			execvp(argv[cmd], argv + cmd);
-			fprintf(stderr, "Error: cannot run '%s': %s\n", argv[cmd], strerror(errno));
-			_exit(errno == ENOENT ? 127 : 126);
+			fflush(stdout);
+			/* the agent, or the tracer for a static program */
+			_exit(exec_cmd(c, argv + cmd, false));
 		}
 	}
 	for (;;) {
