@@ -172,6 +172,15 @@ struct jx {
 	uint32_t *stub_from;	/* insn i's prefix has a stub: the jcc + 1 whose
 				 * taken side lands there */
 	struct jx_frame fn;	/* the frame of the callee being emitted */
+	/* The layout's events (jx_events()): the insns whose place can move
+	 * relative to the code before them; everything between two events
+	 * moves as one block. */
+	uint32_t *ev;		/* their indexes, ascending */
+	int32_t *evd;		/* after event k: layout minus emitted offset */
+	uint32_t *evt;		/* event k's jump target: EVT_SELF when it is an
+				 * event itself, else the number of events
+				 * before it (its offset is evd[that - 1]) */
+	size_t nev;
 };
 
 /* jk[i]: the kind of insn i's variable jump, and its condition code
@@ -2737,16 +2746,64 @@ static size_t fn_pad(const struct jx *j, size_t i)
 	return i && j->entry[i] ? FN_ALIGN - 1 : 0;
 }
 
-/* Lays the code out with the jumps sized as jk[] says now; loop heads
- * get the padding that aligns them.  Leaves the addresses in j->addr,
- * j->caddr and j->abort_stub. */
+/* Whether insn i can move relative to the code before it in the layout:
+ * it has a variable jump, or the padding of a loop head or a callee. */
+static inline bool jx_is_event(const struct jx *j, size_t i)
+{
+	return j->jk[i] || ((j->iflag[i] & IF_HEAD) && !j->entry[i]) || (i && j->entry[i]);
+}
+
+#define EVT_SELF UINT32_MAX
+
+/* Lists the events and, for each jump among them, where its target's
+ * address comes from.  The layout then only visits the events: code
+ * between two of them keeps its emitted length, so its address is the
+ * emitted one plus the offset left by the event before it. */
+static int jx_events(struct jx *j)
+{
+	size_t n = j->prog->cnt, k = 0;
+
+	/* addr[] is free until the layout: the number of events before i */
+	for (size_t i = 0; i < n; i++) {
+		j->addr[i] = (uint32_t)k;
+		k += jx_is_event(j, i);
+	}
+	j->ev = ub_malloc(j->rt, (k ? k : 1) * 3 * sizeof(uint32_t));
+	if (!j->ev)
+		return -ENOMEM;
+	j->evd = (int32_t *)(j->ev + k);
+	j->evt = j->ev + 2 * k;
+	j->nev = k;
+	k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (jx_is_event(j, i))
+			j->ev[k++] = (uint32_t)i;
+	for (k = 0; k < j->nev; k++) {
+		size_t i = j->ev[k], t = j->jt[i] & ~JT_PRE;
+
+		if (!j->jk[i] || (j->jk[i] & JK_STUB))
+			j->evt[k] = 0;
+		else if (jx_is_event(j, t))
+			j->evt[k] = EVT_SELF;
+		else
+			j->evt[k] = j->addr[t];
+	}
+	return 0;
+}
+
+/* Lays the events out with the jumps sized as jk[] says now; loop heads
+ * get the padding that aligns them.  Leaves their addresses in j->addr
+ * and j->caddr, the offsets after them in j->evd, and j->abort_stub. */
 static void jx_place(struct jx *j, size_t stub0)
 {
-	size_t n = j->prog->cnt, c = 0;
+	size_t n = j->prog->cnt;
+	int64_t dl = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t k = 0; k < j->nev; k++) {
+		size_t i = j->ev[k];
 		size_t end0 = i + 1 < n ? j->ncaddr[i + 1] - fn_pad(j, i + 1) : stub0;
 		size_t body = end0 - j->naddr[i];
+		size_t c = (size_t)((int64_t)(j->ncaddr[i] - fn_pad(j, i)) + dl);
 
 		if (j->jk[i] & JK_SHORT)
 			body -= (j->jk[i] & JK_JMP ? 5 : 6) - 2;
@@ -2760,18 +2817,26 @@ static void jx_place(struct jx *j, size_t stub0)
 			c += j->naddr[i] - j->ncaddr[i] - j->plen[i]; /* the prologue, if any */
 		j->addr[i] = (uint32_t)c;
 		c += body;
+		dl = (int64_t)c - (int64_t)end0;
+		j->evd[k] = (int32_t)dl;
 	}
-	j->abort_stub = c;
+	j->abort_stub = (size_t)((int64_t)stub0 + dl);
 }
 
-/* The displacement of insn i's short jump in the current layout. */
-static inline int64_t jx_rel8(const struct jx *j, size_t i)
+/* The displacement of event k's short jump in the current layout. */
+static inline int64_t jx_rel8(const struct jx *j, size_t k)
 {
-	uint32_t t = j->jt[i];
-	int64_t to = j->jk[i] & JK_STUB ? (int64_t)j->abort_stub
-		     : t & JT_PRE	 ? (int64_t)j->caddr[t & ~JT_PRE] + j->poff[t & ~JT_PRE]
-					 : (int64_t)j->addr[t];
+	size_t i = j->ev[k];
+	uint32_t t = j->jt[i], x = t & ~JT_PRE, e = j->evt[k];
+	int64_t to;
 
+	if (j->jk[i] & JK_STUB)
+		to = (int64_t)j->abort_stub;
+	else if (e == EVT_SELF)
+		to = t & JT_PRE ? (int64_t)j->caddr[x] + j->poff[x] : (int64_t)j->addr[x];
+	else
+		to = (t & JT_PRE ? (int64_t)j->ncaddr[x] + j->poff[x] : (int64_t)j->naddr[x]) +
+		     (e ? j->evd[e - 1] : 0);
 	return to - (int64_t)(j->addr[i] + j->jpos[i] + 2);
 }
 
@@ -2786,12 +2851,14 @@ static inline int64_t jx_rel8(const struct jx *j, size_t i)
  * one that no longer fits is made long for good (IF_LONG) and the sizing
  * done again; each round fixes at least one jump, and after a few rounds
  * every jump goes long, which always fits.  A cap on sweeps keeps a
- * pathological chain of jumps from costing n^2.  Leaves the final
- * addresses in j->addr, j->caddr and j->abort_stub.
+ * pathological chain of jumps from costing n^2.  The sweeps visit only
+ * the events (jx_events()); at the end every insn gets its final
+ * addresses in j->addr and j->caddr, and j->abort_stub is set.
  */
 static void jx_layout(struct jx *j, size_t stub0)
 {
-	size_t n = j->prog->cnt, i;
+	size_t n = j->prog->cnt, k, i;
+	int64_t dl = 0;
 
 	for (int round = 0;; round++) {
 		bool bad = false;
@@ -2802,12 +2869,13 @@ static void jx_layout(struct jx *j, size_t stub0)
 			jx_place(j, stub0);
 			if (sweep == 32)
 				break;
-			for (i = 0; i < n; i++) {
+			for (k = 0; k < j->nev; k++) {
 				int64_t rel;
 
+				i = j->ev[k];
 				if (!j->jk[i] || (j->jk[i] & JK_SHORT) || (j->iflag[i] & IF_LONG))
 					continue;
-				rel = jx_rel8(j, i);
+				rel = jx_rel8(j, k);
 				if (rel >= -128 && rel <= 127) {
 					j->jk[i] |= JK_SHORT;
 					changed = true;
@@ -2816,12 +2884,13 @@ static void jx_layout(struct jx *j, size_t stub0)
 			if (!changed)
 				break;
 		}
-		for (i = 0; i < n; i++) {
+		for (k = 0; k < j->nev; k++) {
 			int64_t rel;
 
+			i = j->ev[k];
 			if (!(j->jk[i] & JK_SHORT))
 				continue;
-			rel = jx_rel8(j, i);
+			rel = jx_rel8(j, k);
 			if (rel < -128 || rel > 127 || round == 8) {
 				j->jk[i] &= (uint8_t)~JK_SHORT;
 				j->iflag[i] |= IF_LONG;
@@ -2834,6 +2903,15 @@ static void jx_layout(struct jx *j, size_t stub0)
 			jx_place(j, stub0); /* every jump long */
 			break;
 		}
+	}
+	/* the code between events */
+	for (i = 0, k = 0; i < n; i++) {
+		if (k < j->nev && j->ev[k] == i) {
+			dl = j->evd[k++];
+			continue;
+		}
+		j->caddr[i] = (uint32_t)((int64_t)j->ncaddr[i] + dl);
+		j->addr[i] = (uint32_t)((int64_t)j->naddr[i] + dl);
 	}
 }
 
@@ -2865,18 +2943,35 @@ static void jx_nops(uint8_t *p, size_t n)
 /*
  * Moves the measured code into the layout, in place: everything only moves
  * down, and each instruction's variable jump is its last bytes, so writing
- * the (maybe shorter) jump never overwrites code not yet moved.  Then
- * fills in the rel32s that point at functions.
+ * the (maybe shorter) jump never overwrites code not yet moved; the code
+ * between two events moves as one block.  Then fills in the rel32s that
+ * point at functions.
  */
 static void jx_relocate(struct jx *j)
 {
-	size_t n = j->prog->cnt, dst = 0, len0 = j->len, i;
+	size_t n = j->prog->cnt, dst = 0, len0 = j->len, i, r = 0;
 
 	j->final = true;
-	for (i = 0; i < n; i++) {
-		size_t from = j->ncaddr[i];
-		size_t end = i + 1 < n ? j->ncaddr[i + 1] - fn_pad(j, i + 1) : j->cur_abort;
+	for (size_t k = 0; k <= j->nev; k++) {
+		/* insns [r, i) are no events: one block that keeps its length */
+		size_t from, end;
 
+		i = k < j->nev ? j->ev[k] : n;
+		if (r < i) {
+			from = j->ncaddr[r];
+			end = i < n ? j->ncaddr[i] - fn_pad(j, i) : j->cur_abort;
+			if (dst != j->caddr[r]) {
+				j->err = -EFAULT;
+				return;
+			}
+			memmove(j->buf + dst, j->buf + from, end - from);
+			dst += end - from;
+		}
+		r = i + 1;
+		if (i == n)
+			break;
+		from = j->ncaddr[i];
+		end = i + 1 < n ? j->ncaddr[i + 1] - fn_pad(j, i + 1) : j->cur_abort;
 		if (fn_pad(j, i) && j->caddr[i] >= dst && j->caddr[i] - dst < FN_ALIGN) {
 			jx_nops(j->buf + dst, j->caddr[i] - dst);
 			dst = j->caddr[i];
@@ -3065,6 +3160,8 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 	main_epilogue(&j);
 	if (!j.err && j.len > UINT32_MAX / 2)
 		j.err = -E2BIG;
+	if (!j.err && (err = jx_events(&j)) != 0)
+		goto out;
 	if (!j.err) {
 		jx_layout(&j, j.cur_abort);
 		jx_relocate(&j);
@@ -3098,6 +3195,7 @@ out:
 	ub_free(j.rt, j.sunk);
 	ub_free(j.rt, j.poff);
 	ub_free(j.rt, j.stub_from);
+	ub_free(j.rt, j.ev);
 
 	return err;
 }
