@@ -137,6 +137,7 @@ struct jx {
 	uint8_t *buf;		/* grows with ub_malloc */
 	size_t len, cap;
 	int err;
+	void *mem;		/* one allocation holds the arrays of n entries */
 	uint32_t *addr;		/* start of insn i's body, as laid out */
 	uint32_t *naddr;	/* ... as emitted in this pass */
 	uint32_t *caddr;	/* start of insn i with its prologue, as laid out */
@@ -145,7 +146,8 @@ struct jx {
 	uint16_t *jpos;		/* where that jump starts in insn i's body */
 	uint32_t *jt;		/* the insn that jump goes to (| JT_PRE) */
 	uint32_t *plen;		/* bytes of insn i's loop preamble (before its body) */
-	uint32_t *lat;		/* insn i has a loop preamble: its loop's latch + 1 */
+	uint32_t *lat;		/* insn i has a loop preamble: its loop's latch + 1
+				 * (emitting pass only: then it is addr) */
 	uint8_t *nsrc;		/* jumps to insn i (saturating) */
 	uint8_t *rpos;		/* where a rel32 to a function ends in it */
 	bool *entry;		/* insn i starts a function */
@@ -170,7 +172,8 @@ struct jx {
 	uint8_t *poff;		/* where the stub for jumps with JT_PRE starts
 				 * in insn i's prefix (sunk moves) */
 	uint32_t *stub_from;	/* insn i's prefix has a stub: the jcc + 1 whose
-				 * taken side lands there */
+				 * taken side lands there (emitting pass only:
+				 * then it is caddr) */
 	struct jx_frame fn;	/* the frame of the callee being emitted */
 	/* The layout's events (jx_events()): the insns whose place can move
 	 * relative to the code before them; everything between two events
@@ -3024,6 +3027,31 @@ static void jx_relocate(struct jx *j)
 	}
 }
 
+/* The arrays of n (+ 1) entries, zeroed, as one allocation (j->mem);
+ * addr and caddr come later, in the memory of lat and stub_from. */
+static int jx_alloc(struct jx *j, size_t n)
+{
+	size_t m = n + 1, off = 0;
+	uint8_t *p;
+
+	if (n > SIZE_MAX / 64)
+		return -E2BIG;
+#define JX_ARR(f) off += (m * sizeof(*j->f) + 7) & ~(size_t)7
+	JX_ARR(naddr); JX_ARR(ncaddr); JX_ARR(jt); JX_ARR(plen); JX_ARR(lat);
+	JX_ARR(stub_from); JX_ARR(jpos); JX_ARR(entry); JX_ARR(jk); JX_ARR(rpos);
+	JX_ARR(iflag); JX_ARR(nsrc); JX_ARR(sunk); JX_ARR(poff);
+#undef JX_ARR
+	j->mem = p = ub_calloc(j->rt, 1, off);
+	if (!p)
+		return -ENOMEM;
+#define JX_ARR(f) (j->f = (void *)p, p += (m * sizeof(*j->f) + 7) & ~(size_t)7)
+	JX_ARR(naddr); JX_ARR(ncaddr); JX_ARR(jt); JX_ARR(plen); JX_ARR(lat);
+	JX_ARR(stub_from); JX_ARR(jpos); JX_ARR(entry); JX_ARR(jk); JX_ARR(rpos);
+	JX_ARR(iflag); JX_ARR(nsrc); JX_ARR(sunk); JX_ARR(poff);
+#undef JX_ARR
+	return 0;
+}
+
 int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 		  struct ub_jit_out *out)
 {
@@ -3046,30 +3074,10 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 		return -EOPNOTSUPP;
 	}
 	j.bmi2 = cpu_has_bmi2();
-	j.addr = ub_calloc(j.rt, n + 1, sizeof(*j.addr));
-	j.naddr = ub_calloc(j.rt, n + 1, sizeof(*j.naddr));
-	j.caddr = ub_calloc(j.rt, n + 1, sizeof(*j.caddr));
-	j.ncaddr = ub_calloc(j.rt, n + 1, sizeof(*j.ncaddr));
-	j.entry = ub_calloc(j.rt, n, sizeof(*j.entry));
-	j.jk = ub_calloc(j.rt, n, sizeof(*j.jk));
-	j.jpos = ub_calloc(j.rt, n, sizeof(*j.jpos));
-	j.jt = ub_calloc(j.rt, n, sizeof(*j.jt));
-	j.rpos = ub_calloc(j.rt, n, sizeof(*j.rpos));
-	j.iflag = ub_calloc(j.rt, n, sizeof(*j.iflag));
-	j.plen = ub_calloc(j.rt, n, sizeof(*j.plen));
-	j.lat = ub_calloc(j.rt, n, sizeof(*j.lat));
-	j.nsrc = ub_calloc(j.rt, n, sizeof(*j.nsrc));
-	j.sunk = ub_calloc(j.rt, n, sizeof(*j.sunk));
-	j.poff = ub_calloc(j.rt, n, sizeof(*j.poff));
-	j.stub_from = ub_calloc(j.rt, n, sizeof(*j.stub_from));
-
-	j.flags.reg = -1;
-	if (!j.addr || !j.naddr || !j.caddr || !j.ncaddr || !j.entry || !j.jk || !j.jpos ||
-	    !j.rpos || !j.iflag || !j.jt || !j.plen || !j.lat || !j.nsrc || !j.sunk || !j.poff ||
-	    !j.stub_from) {
-		err = -ENOMEM;
+	err = jx_alloc(&j, n);
+	if (err)
 		goto out;
-	}
+	j.flags.reg = -1;
 	err = ub_jit_functions(prog, j.entry);
 	if (err)
 		goto out;
@@ -3160,6 +3168,10 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 	main_epilogue(&j);
 	if (!j.err && j.len > UINT32_MAX / 2)
 		j.err = -E2BIG;
+	/* the emitting pass is over: lat[] and stub_from[] hold the layout */
+	j.addr = j.lat;
+	j.caddr = j.stub_from;
+	j.lat = j.stub_from = NULL;
 	if (!j.err && (err = jx_events(&j)) != 0)
 		goto out;
 	if (!j.err) {
@@ -3179,22 +3191,7 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 	j.buf = NULL;
 out:
 	ub_free(j.rt, j.buf);
-	ub_free(j.rt, j.addr);
-	ub_free(j.rt, j.naddr);
-	ub_free(j.rt, j.caddr);
-	ub_free(j.rt, j.ncaddr);
-	ub_free(j.rt, j.entry);
-	ub_free(j.rt, j.jk);
-	ub_free(j.rt, j.jpos);
-	ub_free(j.rt, j.jt);
-	ub_free(j.rt, j.rpos);
-	ub_free(j.rt, j.iflag);
-	ub_free(j.rt, j.plen);
-	ub_free(j.rt, j.lat);
-	ub_free(j.rt, j.nsrc);
-	ub_free(j.rt, j.sunk);
-	ub_free(j.rt, j.poff);
-	ub_free(j.rt, j.stub_from);
+	ub_free(j.rt, j.mem);
 	ub_free(j.rt, j.ev);
 
 	return err;
