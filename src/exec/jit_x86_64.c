@@ -2766,21 +2766,20 @@ static int jx_events(struct jx *j)
 {
 	size_t n = j->prog->cnt, k = 0;
 
-	/* addr[] is free until the layout: the number of events before i */
+	/* addr[] and caddr[] are free until the layout: addr[i] counts the
+	 * events before i, caddr[] lists them */
 	for (size_t i = 0; i < n; i++) {
 		j->addr[i] = (uint32_t)k;
-		k += jx_is_event(j, i);
+		if (jx_is_event(j, i))
+			j->caddr[k++] = (uint32_t)i;
 	}
 	j->ev = ub_malloc(j->rt, (k ? k : 1) * 3 * sizeof(uint32_t));
 	if (!j->ev)
 		return -ENOMEM;
+	memcpy(j->ev, j->caddr, k * sizeof(uint32_t));
 	j->evd = (int32_t *)(j->ev + k);
 	j->evt = j->ev + 2 * k;
 	j->nev = k;
-	k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (jx_is_event(j, i))
-			j->ev[k++] = (uint32_t)i;
 	for (k = 0; k < j->nev; k++) {
 		size_t i = j->ev[k], t = j->jt[i] & ~JT_PRE;
 
