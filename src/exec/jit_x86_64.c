@@ -198,8 +198,9 @@ enum { JK_JMP = 1, JK_JCC = 2, JK_STUB = 4, JK_SHORT = 8 };
  * head of a loop (IF_HEAD: a jump at or after it goes to it), its jump
  * must stay long (IF_LONG: the alignment of loop heads moved code so that
  * the short form no longer fitted), some backward jump spans it (IF_LOOP:
- * it may run many times). */
-enum { IF_TARGET = 1, IF_HEAD = 2, IF_LONG = 4, IF_LOOP = 8 };
+ * it may run many times), moves were sunk into its fall-through prefix
+ * (IF_SUNK: sink_scan). */
+enum { IF_TARGET = 1, IF_HEAD = 2, IF_LONG = 4, IF_LOOP = 8, IF_SUNK = 16 };
 
 /* Loop heads start at a multiple of this, padded with NOPs. */
 #define LOOP_ALIGN 32
@@ -2568,6 +2569,7 @@ static void sink_scan(struct jx *j, size_t i)
 		if (k + 1 >= n || j->entry[k + 1] || j->lat[k + 1] || !dead_from(j, t, d->dst))
 			return;
 		j->sunk[i] = (uint8_t)(SINK_FALL | (k - i));
+		j->iflag[k + 1] |= IF_SUNK;
 	} else {
 		if (t == k + 1 || j->entry[t] || j->lat[t] || j->stub_from[t] ||
 		    !dead_from(j, k + 1, d->dst))
@@ -2596,9 +2598,10 @@ static void emit_sunk(struct jx *j, size_t t)
 	const uint8_t *s = j->sunk;
 	size_t k, after;
 
-	for (size_t i = t >= 5 ? t - 5 : 0; i + 1 < t; i++)
-		if ((s[i] & SINK_FALL) && i + (s[i] & SINK_DIST) == t - 1)
-			emit_one_sunk(j, i);
+	if (j->iflag[t] & IF_SUNK)
+		for (size_t i = t >= 5 ? t - 5 : 0; i + 1 < t; i++)
+			if ((s[i] & SINK_FALL) && i + (s[i] & SINK_DIST) == t - 1)
+				emit_one_sunk(j, i);
 	if (!j->stub_from[t])
 		return;
 	k = j->stub_from[t] - 1;
@@ -2802,14 +2805,14 @@ static void jx_place(struct jx *j, size_t stub0)
 	int64_t dl = 0;
 
 	for (size_t k = 0; k < j->nev; k++) {
-		size_t i = j->ev[k];
+		size_t i = j->ev[k], pad = fn_pad(j, i);
 		size_t end0 = i + 1 < n ? j->ncaddr[i + 1] - fn_pad(j, i + 1) : stub0;
 		size_t body = end0 - j->naddr[i];
-		size_t c = (size_t)((int64_t)(j->ncaddr[i] - fn_pad(j, i)) + dl);
+		size_t c = (size_t)((int64_t)(j->ncaddr[i] - pad) + dl);
 
 		if (j->jk[i] & JK_SHORT)
 			body -= (j->jk[i] & JK_JMP ? 5 : 6) - 2;
-		if (fn_pad(j, i))
+		if (pad)
 			c += (0 - c) & (FN_ALIGN - 1);
 		j->caddr[i] = (uint32_t)c;
 		c += j->plen[i];
