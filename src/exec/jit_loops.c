@@ -37,6 +37,7 @@
  * atomics, ALU32 results used as addresses, a second store - and there is
  * no idiom.
  */
+#include <stddef.h>
 #include <string.h>
 #include "exec/jit_internal.h"
 
@@ -63,7 +64,6 @@ struct sx {
 #define MAX_LOADS 4
 
 struct scan {
-	struct sx r[11];
 	uint16_t written, rbw;	/* written in the cycle; read before written */
 	uint16_t written_at_exit; /* written before the first exit test */
 	bool seen_exit;
@@ -76,6 +76,9 @@ struct scan {
 	struct { struct sx v, n; bool w32; uint8_t op; } ivt[2];
 	int cmp_ld[2];		/* the loads a compare test compares */
 	struct sx acc;		/* the one SX_ACC value made */
+	struct sx r[11];	/* the written registers (the rest are R[r]);
+				 * last: a scan starts by zeroing what is
+				 * before it (most scans stop after a few steps) */
 };
 
 static void sx_const(struct sx *e, int64_t c)
@@ -96,9 +99,14 @@ static void sx_opaque(struct sx *e)
 /* Reads register r: its value so far (R[r] itself if not yet written). */
 static struct sx sc_get(struct scan *s, unsigned r)
 {
-	if (!((s->written >> r) & 1))
-		s->rbw |= (uint16_t)(1u << r);
-	return s->r[r];
+	struct sx e;
+
+	if ((s->written >> r) & 1)
+		return s->r[r];
+	s->rbw |= (uint16_t)(1u << r);
+	sx_const(&e, 0);
+	e.k[r] = 1;
+	return e;
 }
 
 static void sc_set(struct scan *s, unsigned r, const struct sx *e)
@@ -462,12 +470,8 @@ bool ub_loop_idiom_find(const struct userbpf_prog *p, size_t x, struct ub_loop_i
 	int steps = 0, accr = -1, str[MAX_LOADS], nstr = 0;
 	bool bound_load[MAX_LOADS] = { false };
 
-	memset(&s, 0, sizeof(s));
+	memset(&s, 0, offsetof(struct scan, r));
 	memset(out, 0, sizeof(*out));
-	for (int r = 0; r < 11; r++) {
-		sx_const(&s.r[r], 0);
-		s.r[r].k[r] = 1;
-	}
 	do {
 		if (pc >= p->cnt || ++steps > LOOP_MAX_STEPS || !sc_step(&s, p, pc, &next))
 			return false;
