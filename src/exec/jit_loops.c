@@ -69,16 +69,17 @@ struct scan {
 	bool seen_exit;
 	bool jumped;		/* the last step went by a jump */
 	int nload, nstore, nivt, ncmp, nacc;
+	int cmp_ld[2];		/* the loads a compare test compares */
+	/* From here on, each field is written before it is read (as nload,
+	 * nstore, nivt and nacc count, and as written says for r[]): a scan
+	 * zeroes only what is before ld (most scans stop after a few steps). */
 	struct { struct sx a; uint8_t w; size_t at; } ld[MAX_LOADS];
 	struct { struct sx a, v; uint8_t w; size_t at; } st;
 	/* tests of an IV: stay while v op n (op: the jump's, or its
 	 * negation when the loop stays on the fall-through) */
 	struct { struct sx v, n; bool w32; uint8_t op; } ivt[2];
-	int cmp_ld[2];		/* the loads a compare test compares */
 	struct sx acc;		/* the one SX_ACC value made */
-	struct sx r[11];	/* the written registers (the rest are R[r]);
-				 * last: a scan starts by zeroing what is
-				 * before it (most scans stop after a few steps) */
+	struct sx r[11];	/* the written registers (the rest are R[r]) */
 };
 
 static void sx_const(struct sx *e, int64_t c)
@@ -470,8 +471,7 @@ bool ub_loop_idiom_find(const struct userbpf_prog *p, size_t x, struct ub_loop_i
 	int steps = 0, accr = -1, str[MAX_LOADS], nstr = 0;
 	bool bound_load[MAX_LOADS] = { false };
 
-	memset(&s, 0, offsetof(struct scan, r));
-	memset(out, 0, sizeof(*out));
+	memset(&s, 0, offsetof(struct scan, ld));
 	do {
 		if (pc >= p->cnt || ++steps > LOOP_MAX_STEPS || !sc_step(&s, p, pc, &next))
 			return false;
@@ -482,6 +482,7 @@ bool ub_loop_idiom_find(const struct userbpf_prog *p, size_t x, struct ub_loop_i
 	 * runs only when the loop is entered */
 	if (!s.jumped || !s.nivt)
 		return false;
+	memset(out, 0, sizeof(*out));
 	/* classify the registers */
 	for (int r = 0; r < 10; r++) {
 		const struct sx *e = &s.r[r];
