@@ -1384,6 +1384,8 @@ static bool dead_search(const struct jx *j, size_t *stack, size_t sp, unsigned r
 	uint16_t bit = (uint16_t)(1u << reg);
 	uint32_t seen[64];	/* insns looked at: a path that comes back to
 				 * one has nothing new to show (loops) */
+	uint64_t seen_lo = 0;	/* bit pc % 64 of each: most steps need not
+				 * look through seen[] */
 	int steps = 0;
 	uint8_t fmt;
 
@@ -1398,11 +1400,13 @@ static bool dead_search(const struct jx *j, size_t *stack, size_t sp, unsigned r
 
 			if (pc >= p->cnt || steps >= 64)
 				return false;
-			for (int q = 0; q < steps; q++)
-				again |= seen[q] == pc;
+			if ((seen_lo >> (pc & 63)) & 1)
+				for (int q = 0; q < steps; q++)
+					again |= seen[q] == pc;
 			if (again)
 				break;
 			seen[steps++] = (uint32_t)pc;
+			seen_lo |= 1ull << (pc & 63);
 			d = &p->d[pc];
 			insn_use_def(d, &use, &def);
 			fmt = d->op < UB_OP__COUNT ? ub_opinfo[d->op].fmt : F_LDDW;
