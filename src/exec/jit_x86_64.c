@@ -178,12 +178,25 @@ struct jx {
 	/* The layout's events (jx_events()): the insns whose place can move
 	 * relative to the code before them; everything between two events
 	 * moves as one block. */
-	uint32_t *ev;		/* their indexes, ascending */
-	int32_t *evd;		/* after event k: layout minus emitted offset */
-	uint32_t *evt;		/* event k's jump target: EVT_SELF when it is an
-				 * event itself, else the number of events
-				 * before it (its offset is evd[that - 1]) */
+	struct jx_ev *ev;	/* ascending */
 	size_t nev;
+};
+
+/* One event of the layout: what the sweeps need of it, in one place. */
+struct jx_ev {
+	uint32_t i;		/* the insn */
+	uint32_t start, end;	/* its code as emitted, a callee's padding
+				 * and the jump (long) included */
+	uint32_t pre;		/* bytes before a loop head's padding (plen) */
+	uint32_t prol;		/* from there to its body, when no loop head
+				 * is padded (a prologue; the placeholder) */
+	uint32_t body;		/* bytes of its body, the jump long */
+	uint32_t tgt;		/* its jump's target: EVT_SELF when that is an
+				 * event itself, else the number of events
+				 * before it (its offset is ev[tgt - 1].d) */
+	int32_t d;		/* after it: layout minus emitted offset */
+	bool pad;		/* a callee: aligned to FN_ALIGN */
+	bool head;		/* a loop head: aligned to LOOP_ALIGN */
 };
 
 /* jk[i]: the kind of insn i's variable jump, and its condition code
@@ -2780,54 +2793,59 @@ static int jx_events(struct jx *j)
 		if (jx_is_event(j, i))
 			j->caddr[k++] = (uint32_t)i;
 	}
-	j->ev = ub_malloc(j->rt, (k ? k : 1) * 3 * sizeof(uint32_t));
+	j->ev = ub_malloc(j->rt, (k ? k : 1) * sizeof(*j->ev));
 	if (!j->ev)
 		return -ENOMEM;
-	memcpy(j->ev, j->caddr, k * sizeof(uint32_t));
-	j->evd = (int32_t *)(j->ev + k);
-	j->evt = j->ev + 2 * k;
 	j->nev = k;
 	for (k = 0; k < j->nev; k++) {
-		size_t i = j->ev[k], t = j->jt[i] & ~JT_PRE;
+		struct jx_ev *e = &j->ev[k];
+		size_t i = j->caddr[k], t = j->jt[i] & ~JT_PRE, pad = fn_pad(j, i);
 
+		e->i = (uint32_t)i;
+		e->start = (uint32_t)(j->ncaddr[i] - pad);
+		e->end = (uint32_t)(i + 1 < n ? j->ncaddr[i + 1] - fn_pad(j, i + 1) : j->cur_abort);
+		e->pre = j->plen[i];
+		e->prol = j->naddr[i] - j->ncaddr[i] - j->plen[i];
+		e->body = e->end - j->naddr[i];
+		e->pad = pad != 0;
+		e->head = (j->iflag[i] & IF_HEAD) && !j->entry[i];
+		e->d = 0;
 		if (!j->jk[i] || (j->jk[i] & JK_STUB))
-			j->evt[k] = 0;
+			e->tgt = 0;
 		else if (jx_is_event(j, t))
-			j->evt[k] = EVT_SELF;
+			e->tgt = EVT_SELF;
 		else
-			j->evt[k] = j->addr[t];
+			e->tgt = j->addr[t];
 	}
 	return 0;
 }
 
 /* Lays the events out with the jumps sized as jk[] says now; loop heads
  * get the padding that aligns them.  Leaves their addresses in j->addr
- * and j->caddr, the offsets after them in j->evd, and j->abort_stub. */
+ * and j->caddr, the offsets after them in ev[].d, and j->abort_stub. */
 static void jx_place(struct jx *j, size_t stub0)
 {
-	size_t n = j->prog->cnt;
 	int64_t dl = 0;
 
 	for (size_t k = 0; k < j->nev; k++) {
-		size_t i = j->ev[k], pad = fn_pad(j, i);
-		size_t end0 = i + 1 < n ? j->ncaddr[i + 1] - fn_pad(j, i + 1) : stub0;
-		size_t body = end0 - j->naddr[i];
-		size_t c = (size_t)((int64_t)(j->ncaddr[i] - pad) + dl);
+		struct jx_ev *e = &j->ev[k];
+		uint8_t jk = j->jk[e->i];
+		size_t c = (size_t)((int64_t)e->start + dl), body = e->body;
 
-		if (j->jk[i] & JK_SHORT)
-			body -= (j->jk[i] & JK_JMP ? 5 : 6) - 2;
-		if (pad)
+		if (jk & JK_SHORT)
+			body -= (jk & JK_JMP ? 5 : 6) - 2;
+		if (e->pad)
 			c += (0 - c) & (FN_ALIGN - 1);
-		j->caddr[i] = (uint32_t)c;
-		c += j->plen[i];
-		if ((j->iflag[i] & IF_HEAD) && !j->entry[i])
+		j->caddr[e->i] = (uint32_t)c;
+		c += e->pre;
+		if (e->head)
 			c += (0 - c) & (LOOP_ALIGN - 1);
 		else
-			c += j->naddr[i] - j->ncaddr[i] - j->plen[i]; /* the prologue, if any */
-		j->addr[i] = (uint32_t)c;
+			c += e->prol;
+		j->addr[e->i] = (uint32_t)c;
 		c += body;
-		dl = (int64_t)c - (int64_t)end0;
-		j->evd[k] = (int32_t)dl;
+		dl = (int64_t)c - (int64_t)e->end;
+		e->d = (int32_t)dl;
 	}
 	j->abort_stub = (size_t)((int64_t)stub0 + dl);
 }
@@ -2835,17 +2853,18 @@ static void jx_place(struct jx *j, size_t stub0)
 /* The displacement of event k's short jump in the current layout. */
 static inline int64_t jx_rel8(const struct jx *j, size_t k)
 {
-	size_t i = j->ev[k];
-	uint32_t t = j->jt[i], x = t & ~JT_PRE, e = j->evt[k];
+	const struct jx_ev *e = &j->ev[k];
+	size_t i = e->i;
+	uint32_t t = j->jt[i], x = t & ~JT_PRE;
 	int64_t to;
 
 	if (j->jk[i] & JK_STUB)
 		to = (int64_t)j->abort_stub;
-	else if (e == EVT_SELF)
+	else if (e->tgt == EVT_SELF)
 		to = t & JT_PRE ? (int64_t)j->caddr[x] + j->poff[x] : (int64_t)j->addr[x];
 	else
 		to = (t & JT_PRE ? (int64_t)j->ncaddr[x] + j->poff[x] : (int64_t)j->naddr[x]) +
-		     (e ? j->evd[e - 1] : 0);
+		     (e->tgt ? j->ev[e->tgt - 1].d : 0);
 	return to - (int64_t)(j->addr[i] + j->jpos[i] + 2);
 }
 
@@ -2881,7 +2900,7 @@ static void jx_layout(struct jx *j, size_t stub0)
 			for (k = 0; k < j->nev; k++) {
 				int64_t rel;
 
-				i = j->ev[k];
+				i = j->ev[k].i;
 				if (!j->jk[i] || (j->jk[i] & JK_SHORT) || (j->iflag[i] & IF_LONG))
 					continue;
 				rel = jx_rel8(j, k);
@@ -2896,7 +2915,7 @@ static void jx_layout(struct jx *j, size_t stub0)
 		for (k = 0; k < j->nev; k++) {
 			int64_t rel;
 
-			i = j->ev[k];
+			i = j->ev[k].i;
 			if (!(j->jk[i] & JK_SHORT))
 				continue;
 			rel = jx_rel8(j, k);
@@ -2915,8 +2934,8 @@ static void jx_layout(struct jx *j, size_t stub0)
 	}
 	/* the code between events */
 	for (i = 0, k = 0; i < n; i++) {
-		if (k < j->nev && j->ev[k] == i) {
-			dl = j->evd[k++];
+		if (k < j->nev && j->ev[k].i == i) {
+			dl = j->ev[k++].d;
 			continue;
 		}
 		j->caddr[i] = (uint32_t)((int64_t)j->ncaddr[i] + dl);
@@ -2965,7 +2984,7 @@ static void jx_relocate(struct jx *j)
 		/* insns [r, i) are no events: one block that keeps its length */
 		size_t from, end;
 
-		i = k < j->nev ? j->ev[k] : n;
+		i = k < j->nev ? j->ev[k].i : n;
 		if (r < i) {
 			from = j->ncaddr[r];
 			end = i < n ? j->ncaddr[i] - fn_pad(j, i) : j->cur_abort;
