@@ -10,8 +10,10 @@
  * with every jump in rel32 form and notes, per instruction, where its one
  * jump of variable size sits (a BPF jump, or the jump to the unwind stub
  * after a call; always the instruction's last bytes).  jx_layout() then
- * shortens to rel8 every jump that fits, sweeping over those small arrays
- * until nothing changes, and jx_relocate() slides the code down into the
+ * shortens to rel8 every jump that fits, sweeping until nothing changes
+ * over the events only (struct jx_ev: the instructions with such a jump
+ * or with alignment padding; the code between two events moves as one
+ * block), and jx_relocate() slides the code down into the
  * final layout in place, re-emitting only the jumps and the rel32s of
  * local calls (and the padding of aligned loop heads, for which the
  * measuring pass leaves room).  That keeps compilation near one emitting pass (over 10 M
