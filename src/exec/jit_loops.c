@@ -462,6 +462,63 @@ static bool to_bound(const struct scan *s, const struct sx *n, uint16_t written,
 	return true;
 }
 
+/*
+ * A quick no before the scan proper: the scan follows the code from x
+ * exactly so up to the first conditional jump (whose side the values
+ * choose), and refuses some instructions whatever the values are.  This
+ * walks that stretch checking only those rules of sc_step(), so it
+ * answers false only where the scan would; most candidates in code
+ * with calls, atomics or lddw end here, without the scan's state.
+ */
+static bool sc_maybe(const struct userbpf_prog *p, size_t x)
+{
+	size_t pc = x;
+	int nload = 0, nstore = 0;
+
+	for (int steps = 1; steps <= LOOP_MAX_STEPS; steps++) {
+		const struct ub_dinsn *d;
+		const struct ub_opinfo *oi;
+		int op;
+
+		if (pc >= p->cnt || p->d[pc].op >= UB_OP__COUNT)
+			return false;
+		d = &p->d[pc];
+		oi = &ub_opinfo[d->op];
+		op = oi->code & 0xf0;
+		switch (oi->fmt) {
+		case F_ALU_K: case F_ALU_X: case F_NEG: case F_END: case F_BSWAP: case F_MOVSX:
+			if (d->dst == 10)
+				return false;
+			break;
+		case F_LDX:
+			if (nload++ == MAX_LOADS || d->dst == 10)
+				return false;
+			break;
+		case F_ST: case F_STX:
+			if (nstore++ == 1)
+				return false;
+			break;
+		case F_JA: case F_JA32:
+			pc = (size_t)d->off;
+			if (pc == x)
+				return true;
+			continue;
+		case F_JMP_K: case F_JMP_X: {
+			bool rel = op == 0x20 || op == 0x30 || op == 0xa0 || op == 0xb0;
+
+			if (op != 0x10 && op != 0x50 && !(rel && UB_CLASS(oi->code) != UB_CLS_JMP32))
+				return false;
+			return (size_t)d->off != pc + 1;
+		}
+		default:
+			return false;
+		}
+		if (++pc == x)
+			return true;
+	}
+	return false;
+}
+
 bool ub_loop_idiom_find(const struct userbpf_prog *p, size_t x, struct ub_loop_idiom *out)
 {
 	struct scan s;
@@ -471,6 +528,8 @@ bool ub_loop_idiom_find(const struct userbpf_prog *p, size_t x, struct ub_loop_i
 	int steps = 0, accr = -1, str[MAX_LOADS], nstr = 0;
 	bool bound_load[MAX_LOADS] = { false };
 
+	if (!sc_maybe(p, x))
+		return false;
 	memset(&s, 0, offsetof(struct scan, ld));
 	do {
 		if (pc >= p->cnt || ++steps > LOOP_MAX_STEPS || !sc_step(&s, p, pc, &next))
