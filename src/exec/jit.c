@@ -92,13 +92,14 @@ int ub_jit_functions(const struct userbpf_prog *prog, bool *entry)
 	entry[0] = true;
 	/* Helpers that call back into the program run callbacks in the
 	 * interpreter, which needs interpreter code addresses. */
-	for (size_t i = 0; i < n; i++)
-		if (prog->d[i].op == UB_OP_CALL &&
+	for (size_t i = 0; i < n; i++) {
+		uint16_t op = prog->d[i].op;
+
+		if (op == UB_OP_CALL &&
 		    (prog->insns[i].imm == 164 || prog->insns[i].imm == 170 ||
 		     prog->insns[i].imm == 181))
 			return -EOPNOTSUPP;
-	for (size_t i = 0; i < n; i++) {
-		if (prog->d[i].op != UB_OP_CALL_LOCAL && prog->d[i].op != UB_OP_LDDW_CODE)
+		if (op != UB_OP_CALL_LOCAL && op != UB_OP_LDDW_CODE)
 			continue;
 		if (prog->d[i].off == 0)
 			return -EOPNOTSUPP;

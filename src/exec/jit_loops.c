@@ -37,6 +37,7 @@
  * atomics, ALU32 results used as addresses, a second store - and there is
  * no idiom.
  */
+#include <stddef.h>
 #include <string.h>
 #include "exec/jit_internal.h"
 
@@ -63,19 +64,22 @@ struct sx {
 #define MAX_LOADS 4
 
 struct scan {
-	struct sx r[11];
 	uint16_t written, rbw;	/* written in the cycle; read before written */
 	uint16_t written_at_exit; /* written before the first exit test */
 	bool seen_exit;
 	bool jumped;		/* the last step went by a jump */
 	int nload, nstore, nivt, ncmp, nacc;
+	int cmp_ld[2];		/* the loads a compare test compares */
+	/* From here on, each field is written before it is read (as nload,
+	 * nstore, nivt and nacc count, and as written says for r[]): a scan
+	 * zeroes only what is before ld (most scans stop after a few steps). */
 	struct { struct sx a; uint8_t w; size_t at; } ld[MAX_LOADS];
 	struct { struct sx a, v; uint8_t w; size_t at; } st;
 	/* tests of an IV: stay while v op n (op: the jump's, or its
 	 * negation when the loop stays on the fall-through) */
 	struct { struct sx v, n; bool w32; uint8_t op; } ivt[2];
-	int cmp_ld[2];		/* the loads a compare test compares */
 	struct sx acc;		/* the one SX_ACC value made */
+	struct sx r[11];	/* the written registers (the rest are R[r]) */
 };
 
 static void sx_const(struct sx *e, int64_t c)
@@ -96,9 +100,14 @@ static void sx_opaque(struct sx *e)
 /* Reads register r: its value so far (R[r] itself if not yet written). */
 static struct sx sc_get(struct scan *s, unsigned r)
 {
-	if (!((s->written >> r) & 1))
-		s->rbw |= (uint16_t)(1u << r);
-	return s->r[r];
+	struct sx e;
+
+	if ((s->written >> r) & 1)
+		return s->r[r];
+	s->rbw |= (uint16_t)(1u << r);
+	sx_const(&e, 0);
+	e.k[r] = 1;
+	return e;
 }
 
 static void sc_set(struct scan *s, unsigned r, const struct sx *e)
@@ -453,6 +462,63 @@ static bool to_bound(const struct scan *s, const struct sx *n, uint16_t written,
 	return true;
 }
 
+/*
+ * A quick no before the scan proper: the scan follows the code from x
+ * exactly so up to the first conditional jump (whose side the values
+ * choose), and refuses some instructions whatever the values are.  This
+ * walks that stretch checking only those rules of sc_step(), so it
+ * answers false only where the scan would; most candidates in code
+ * with calls, atomics or lddw end here, without the scan's state.
+ */
+static bool sc_maybe(const struct userbpf_prog *p, size_t x)
+{
+	size_t pc = x;
+	int nload = 0, nstore = 0;
+
+	for (int steps = 1; steps <= LOOP_MAX_STEPS; steps++) {
+		const struct ub_dinsn *d;
+		const struct ub_opinfo *oi;
+		int op;
+
+		if (pc >= p->cnt || p->d[pc].op >= UB_OP__COUNT)
+			return false;
+		d = &p->d[pc];
+		oi = &ub_opinfo[d->op];
+		op = oi->code & 0xf0;
+		switch (oi->fmt) {
+		case F_ALU_K: case F_ALU_X: case F_NEG: case F_END: case F_BSWAP: case F_MOVSX:
+			if (d->dst == 10)
+				return false;
+			break;
+		case F_LDX:
+			if (nload++ == MAX_LOADS || d->dst == 10)
+				return false;
+			break;
+		case F_ST: case F_STX:
+			if (nstore++ == 1)
+				return false;
+			break;
+		case F_JA: case F_JA32:
+			pc = (size_t)d->off;
+			if (pc == x)
+				return true;
+			continue;
+		case F_JMP_K: case F_JMP_X: {
+			bool rel = op == 0x20 || op == 0x30 || op == 0xa0 || op == 0xb0;
+
+			if (op != 0x10 && op != 0x50 && !(rel && UB_CLASS(oi->code) != UB_CLS_JMP32))
+				return false;
+			return (size_t)d->off != pc + 1;
+		}
+		default:
+			return false;
+		}
+		if (++pc == x)
+			return true;
+	}
+	return false;
+}
+
 bool ub_loop_idiom_find(const struct userbpf_prog *p, size_t x, struct ub_loop_idiom *out)
 {
 	struct scan s;
@@ -462,12 +528,9 @@ bool ub_loop_idiom_find(const struct userbpf_prog *p, size_t x, struct ub_loop_i
 	int steps = 0, accr = -1, str[MAX_LOADS], nstr = 0;
 	bool bound_load[MAX_LOADS] = { false };
 
-	memset(&s, 0, sizeof(s));
-	memset(out, 0, sizeof(*out));
-	for (int r = 0; r < 11; r++) {
-		sx_const(&s.r[r], 0);
-		s.r[r].k[r] = 1;
-	}
+	if (!sc_maybe(p, x))
+		return false;
+	memset(&s, 0, offsetof(struct scan, ld));
 	do {
 		if (pc >= p->cnt || ++steps > LOOP_MAX_STEPS || !sc_step(&s, p, pc, &next))
 			return false;
@@ -478,6 +541,7 @@ bool ub_loop_idiom_find(const struct userbpf_prog *p, size_t x, struct ub_loop_i
 	 * runs only when the loop is entered */
 	if (!s.jumped || !s.nivt)
 		return false;
+	memset(out, 0, sizeof(*out));
 	/* classify the registers */
 	for (int r = 0; r < 10; r++) {
 		const struct sx *e = &s.r[r];

@@ -10,8 +10,10 @@
  * with every jump in rel32 form and notes, per instruction, where its one
  * jump of variable size sits (a BPF jump, or the jump to the unwind stub
  * after a call; always the instruction's last bytes).  jx_layout() then
- * shortens to rel8 every jump that fits, sweeping over those small arrays
- * until nothing changes, and jx_relocate() slides the code down into the
+ * shortens to rel8 every jump that fits, sweeping until nothing changes
+ * over the events only (struct jx_ev: the instructions with such a jump
+ * or with alignment padding; the code between two events moves as one
+ * block), and jx_relocate() slides the code down into the
  * final layout in place, re-emitting only the jumps and the rel32s of
  * local calls (and the padding of aligned loop heads, for which the
  * measuring pass leaves room).  That keeps compilation near one emitting pass (over 10 M
@@ -137,6 +139,7 @@ struct jx {
 	uint8_t *buf;		/* grows with ub_malloc */
 	size_t len, cap;
 	int err;
+	void *mem;		/* one allocation holds the arrays of n entries */
 	uint32_t *addr;		/* start of insn i's body, as laid out */
 	uint32_t *naddr;	/* ... as emitted in this pass */
 	uint32_t *caddr;	/* start of insn i with its prologue, as laid out */
@@ -145,7 +148,8 @@ struct jx {
 	uint16_t *jpos;		/* where that jump starts in insn i's body */
 	uint32_t *jt;		/* the insn that jump goes to (| JT_PRE) */
 	uint32_t *plen;		/* bytes of insn i's loop preamble (before its body) */
-	uint32_t *lat;		/* insn i has a loop preamble: its loop's latch + 1 */
+	uint32_t *lat;		/* insn i has a loop preamble: its loop's latch + 1
+				 * (emitting pass only: then it is addr) */
 	uint8_t *nsrc;		/* jumps to insn i (saturating) */
 	uint8_t *rpos;		/* where a rel32 to a function ends in it */
 	bool *entry;		/* insn i starts a function */
@@ -170,8 +174,31 @@ struct jx {
 	uint8_t *poff;		/* where the stub for jumps with JT_PRE starts
 				 * in insn i's prefix (sunk moves) */
 	uint32_t *stub_from;	/* insn i's prefix has a stub: the jcc + 1 whose
-				 * taken side lands there */
+				 * taken side lands there (emitting pass only:
+				 * then it is caddr) */
 	struct jx_frame fn;	/* the frame of the callee being emitted */
+	/* The layout's events (jx_events()): the insns whose place can move
+	 * relative to the code before them; everything between two events
+	 * moves as one block. */
+	struct jx_ev *ev;	/* ascending */
+	size_t nev;
+};
+
+/* One event of the layout: what the sweeps need of it, in one place. */
+struct jx_ev {
+	uint32_t i;		/* the insn */
+	uint32_t start, end;	/* its code as emitted, a callee's padding
+				 * and the jump (long) included */
+	uint32_t pre;		/* bytes before a loop head's padding (plen) */
+	uint32_t prol;		/* from there to its body, when no loop head
+				 * is padded (a prologue; the placeholder) */
+	uint32_t body;		/* bytes of its body, the jump long */
+	uint32_t tgt;		/* its jump's target: EVT_SELF when that is an
+				 * event itself, else the number of events
+				 * before it (its offset is ev[tgt - 1].d) */
+	int32_t d;		/* after it: layout minus emitted offset */
+	bool pad;		/* a callee: aligned to FN_ALIGN */
+	bool head;		/* a loop head: aligned to LOOP_ALIGN */
 };
 
 /* jk[i]: the kind of insn i's variable jump, and its condition code
@@ -186,8 +213,9 @@ enum { JK_JMP = 1, JK_JCC = 2, JK_STUB = 4, JK_SHORT = 8 };
  * head of a loop (IF_HEAD: a jump at or after it goes to it), its jump
  * must stay long (IF_LONG: the alignment of loop heads moved code so that
  * the short form no longer fitted), some backward jump spans it (IF_LOOP:
- * it may run many times). */
-enum { IF_TARGET = 1, IF_HEAD = 2, IF_LONG = 4, IF_LOOP = 8 };
+ * it may run many times), moves were sunk into its fall-through prefix
+ * (IF_SUNK: sink_scan). */
+enum { IF_TARGET = 1, IF_HEAD = 2, IF_LONG = 4, IF_LOOP = 8, IF_SUNK = 16 };
 
 /* Loop heads start at a multiple of this, padded with NOPs. */
 #define LOOP_ALIGN 32
@@ -1379,6 +1407,8 @@ static bool dead_search(const struct jx *j, size_t *stack, size_t sp, unsigned r
 	uint16_t bit = (uint16_t)(1u << reg);
 	uint32_t seen[64];	/* insns looked at: a path that comes back to
 				 * one has nothing new to show (loops) */
+	uint64_t seen_lo = 0;	/* bit pc % 64 of each: most steps need not
+				 * look through seen[] */
 	int steps = 0;
 	uint8_t fmt;
 
@@ -1393,11 +1423,13 @@ static bool dead_search(const struct jx *j, size_t *stack, size_t sp, unsigned r
 
 			if (pc >= p->cnt || steps >= 64)
 				return false;
-			for (int q = 0; q < steps; q++)
-				again |= seen[q] == pc;
+			if ((seen_lo >> (pc & 63)) & 1)
+				for (int q = 0; q < steps; q++)
+					again |= seen[q] == pc;
 			if (again)
 				break;
 			seen[steps++] = (uint32_t)pc;
+			seen_lo |= 1ull << (pc & 63);
 			d = &p->d[pc];
 			insn_use_def(d, &use, &def);
 			fmt = d->op < UB_OP__COUNT ? ub_opinfo[d->op].fmt : F_LDDW;
@@ -2564,6 +2596,7 @@ static void sink_scan(struct jx *j, size_t i)
 		if (k + 1 >= n || j->entry[k + 1] || j->lat[k + 1] || !dead_from(j, t, d->dst))
 			return;
 		j->sunk[i] = (uint8_t)(SINK_FALL | (k - i));
+		j->iflag[k + 1] |= IF_SUNK;
 	} else {
 		if (t == k + 1 || j->entry[t] || j->lat[t] || j->stub_from[t] ||
 		    !dead_from(j, k + 1, d->dst))
@@ -2592,9 +2625,10 @@ static void emit_sunk(struct jx *j, size_t t)
 	const uint8_t *s = j->sunk;
 	size_t k, after;
 
-	for (size_t i = t >= 5 ? t - 5 : 0; i + 1 < t; i++)
-		if ((s[i] & SINK_FALL) && i + (s[i] & SINK_DIST) == t - 1)
-			emit_one_sunk(j, i);
+	if (j->iflag[t] & IF_SUNK)
+		for (size_t i = t >= 5 ? t - 5 : 0; i + 1 < t; i++)
+			if ((s[i] & SINK_FALL) && i + (s[i] & SINK_DIST) == t - 1)
+				emit_one_sunk(j, i);
 	if (!j->stub_from[t])
 		return;
 	k = j->stub_from[t] - 1;
@@ -2745,41 +2779,102 @@ static size_t fn_pad(const struct jx *j, size_t i)
 	return i && j->entry[i] ? FN_ALIGN - 1 : 0;
 }
 
-/* Lays the code out with the jumps sized as jk[] says now; loop heads
- * get the padding that aligns them.  Leaves the addresses in j->addr,
- * j->caddr and j->abort_stub. */
-static void jx_place(struct jx *j, size_t stub0)
+/* Whether insn i can move relative to the code before it in the layout:
+ * it has a variable jump, or the padding of a loop head or a callee. */
+static inline bool jx_is_event(const struct jx *j, size_t i)
 {
-	size_t n = j->prog->cnt, c = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t end0 = i + 1 < n ? j->ncaddr[i + 1] - fn_pad(j, i + 1) : stub0;
-		size_t body = end0 - j->naddr[i];
-
-		if (j->jk[i] & JK_SHORT)
-			body -= (j->jk[i] & JK_JMP ? 5 : 6) - 2;
-		if (fn_pad(j, i))
-			c += (0 - c) & (FN_ALIGN - 1);
-		j->caddr[i] = (uint32_t)c;
-		c += j->plen[i];
-		if ((j->iflag[i] & IF_HEAD) && !j->entry[i])
-			c += (0 - c) & (LOOP_ALIGN - 1);
-		else
-			c += j->naddr[i] - j->ncaddr[i] - j->plen[i]; /* the prologue, if any */
-		j->addr[i] = (uint32_t)c;
-		c += body;
-	}
-	j->abort_stub = c;
+	return j->jk[i] || ((j->iflag[i] & IF_HEAD) && !j->entry[i]) || (i && j->entry[i]);
 }
 
-/* The displacement of insn i's short jump in the current layout. */
-static inline int64_t jx_rel8(const struct jx *j, size_t i)
-{
-	uint32_t t = j->jt[i];
-	int64_t to = j->jk[i] & JK_STUB ? (int64_t)j->abort_stub
-		     : t & JT_PRE	 ? (int64_t)j->caddr[t & ~JT_PRE] + j->poff[t & ~JT_PRE]
-					 : (int64_t)j->addr[t];
+#define EVT_SELF UINT32_MAX
 
+/* Lists the events and, for each jump among them, where its target's
+ * address comes from.  The layout then only visits the events: code
+ * between two of them keeps its emitted length, so its address is the
+ * emitted one plus the offset left by the event before it. */
+static int jx_events(struct jx *j)
+{
+	size_t n = j->prog->cnt, k = 0;
+
+	/* addr[] and caddr[] are free until the layout: addr[i] counts the
+	 * events before i, caddr[] lists them */
+	for (size_t i = 0; i < n; i++) {
+		j->addr[i] = (uint32_t)k;
+		if (jx_is_event(j, i))
+			j->caddr[k++] = (uint32_t)i;
+	}
+	j->ev = ub_malloc(j->rt, (k ? k : 1) * sizeof(*j->ev));
+	if (!j->ev)
+		return -ENOMEM;
+	j->nev = k;
+	for (k = 0; k < j->nev; k++) {
+		struct jx_ev *e = &j->ev[k];
+		size_t i = j->caddr[k], t = j->jt[i] & ~JT_PRE, pad = fn_pad(j, i);
+
+		e->i = (uint32_t)i;
+		e->start = (uint32_t)(j->ncaddr[i] - pad);
+		e->end = (uint32_t)(i + 1 < n ? j->ncaddr[i + 1] - fn_pad(j, i + 1) : j->cur_abort);
+		e->pre = j->plen[i];
+		e->prol = j->naddr[i] - j->ncaddr[i] - j->plen[i];
+		e->body = e->end - j->naddr[i];
+		e->pad = pad != 0;
+		e->head = (j->iflag[i] & IF_HEAD) && !j->entry[i];
+		e->d = 0;
+		if (!j->jk[i] || (j->jk[i] & JK_STUB))
+			e->tgt = 0;
+		else if (jx_is_event(j, t))
+			e->tgt = EVT_SELF;
+		else
+			e->tgt = j->addr[t];
+	}
+	return 0;
+}
+
+/* Lays the events out with the jumps sized as jk[] says now; loop heads
+ * get the padding that aligns them.  Leaves their addresses in j->addr
+ * and j->caddr, the offsets after them in ev[].d, and j->abort_stub. */
+static void jx_place(struct jx *j, size_t stub0)
+{
+	int64_t dl = 0;
+
+	for (size_t k = 0; k < j->nev; k++) {
+		struct jx_ev *e = &j->ev[k];
+		uint8_t jk = j->jk[e->i];
+		size_t c = (size_t)((int64_t)e->start + dl), body = e->body;
+
+		if (jk & JK_SHORT)
+			body -= (jk & JK_JMP ? 5 : 6) - 2;
+		if (e->pad)
+			c += (0 - c) & (FN_ALIGN - 1);
+		j->caddr[e->i] = (uint32_t)c;
+		c += e->pre;
+		if (e->head)
+			c += (0 - c) & (LOOP_ALIGN - 1);
+		else
+			c += e->prol;
+		j->addr[e->i] = (uint32_t)c;
+		c += body;
+		dl = (int64_t)c - (int64_t)e->end;
+		e->d = (int32_t)dl;
+	}
+	j->abort_stub = (size_t)((int64_t)stub0 + dl);
+}
+
+/* The displacement of event k's short jump in the current layout. */
+static inline int64_t jx_rel8(const struct jx *j, size_t k)
+{
+	const struct jx_ev *e = &j->ev[k];
+	size_t i = e->i;
+	uint32_t t = j->jt[i], x = t & ~JT_PRE;
+	int64_t to;
+
+	if (j->jk[i] & JK_STUB)
+		to = (int64_t)j->abort_stub;
+	else if (e->tgt == EVT_SELF)
+		to = t & JT_PRE ? (int64_t)j->caddr[x] + j->poff[x] : (int64_t)j->addr[x];
+	else
+		to = (t & JT_PRE ? (int64_t)j->ncaddr[x] + j->poff[x] : (int64_t)j->naddr[x]) +
+		     (e->tgt ? j->ev[e->tgt - 1].d : 0);
 	return to - (int64_t)(j->addr[i] + j->jpos[i] + 2);
 }
 
@@ -2794,12 +2889,14 @@ static inline int64_t jx_rel8(const struct jx *j, size_t i)
  * one that no longer fits is made long for good (IF_LONG) and the sizing
  * done again; each round fixes at least one jump, and after a few rounds
  * every jump goes long, which always fits.  A cap on sweeps keeps a
- * pathological chain of jumps from costing n^2.  Leaves the final
- * addresses in j->addr, j->caddr and j->abort_stub.
+ * pathological chain of jumps from costing n^2.  The sweeps visit only
+ * the events (jx_events()); at the end every insn gets its final
+ * addresses in j->addr and j->caddr, and j->abort_stub is set.
  */
 static void jx_layout(struct jx *j, size_t stub0)
 {
-	size_t n = j->prog->cnt, i;
+	size_t n = j->prog->cnt, k, i;
+	int64_t dl = 0;
 
 	for (int round = 0;; round++) {
 		bool bad = false;
@@ -2810,12 +2907,13 @@ static void jx_layout(struct jx *j, size_t stub0)
 			jx_place(j, stub0);
 			if (sweep == 32)
 				break;
-			for (i = 0; i < n; i++) {
+			for (k = 0; k < j->nev; k++) {
 				int64_t rel;
 
+				i = j->ev[k].i;
 				if (!j->jk[i] || (j->jk[i] & JK_SHORT) || (j->iflag[i] & IF_LONG))
 					continue;
-				rel = jx_rel8(j, i);
+				rel = jx_rel8(j, k);
 				if (rel >= -128 && rel <= 127) {
 					j->jk[i] |= JK_SHORT;
 					changed = true;
@@ -2824,12 +2922,13 @@ static void jx_layout(struct jx *j, size_t stub0)
 			if (!changed)
 				break;
 		}
-		for (i = 0; i < n; i++) {
+		for (k = 0; k < j->nev; k++) {
 			int64_t rel;
 
+			i = j->ev[k].i;
 			if (!(j->jk[i] & JK_SHORT))
 				continue;
-			rel = jx_rel8(j, i);
+			rel = jx_rel8(j, k);
 			if (rel < -128 || rel > 127 || round == 8) {
 				j->jk[i] &= (uint8_t)~JK_SHORT;
 				j->iflag[i] |= IF_LONG;
@@ -2842,6 +2941,15 @@ static void jx_layout(struct jx *j, size_t stub0)
 			jx_place(j, stub0); /* every jump long */
 			break;
 		}
+	}
+	/* the code between events */
+	for (i = 0, k = 0; i < n; i++) {
+		if (k < j->nev && j->ev[k].i == i) {
+			dl = j->ev[k++].d;
+			continue;
+		}
+		j->caddr[i] = (uint32_t)((int64_t)j->ncaddr[i] + dl);
+		j->addr[i] = (uint32_t)((int64_t)j->naddr[i] + dl);
 	}
 }
 
@@ -2873,18 +2981,35 @@ static void jx_nops(uint8_t *p, size_t n)
 /*
  * Moves the measured code into the layout, in place: everything only moves
  * down, and each instruction's variable jump is its last bytes, so writing
- * the (maybe shorter) jump never overwrites code not yet moved.  Then
- * fills in the rel32s that point at functions.
+ * the (maybe shorter) jump never overwrites code not yet moved; the code
+ * between two events moves as one block.  Then fills in the rel32s that
+ * point at functions.
  */
 static void jx_relocate(struct jx *j)
 {
-	size_t n = j->prog->cnt, dst = 0, len0 = j->len, i;
+	size_t n = j->prog->cnt, dst = 0, len0 = j->len, i, r = 0;
 
 	j->final = true;
-	for (i = 0; i < n; i++) {
-		size_t from = j->ncaddr[i];
-		size_t end = i + 1 < n ? j->ncaddr[i + 1] - fn_pad(j, i + 1) : j->cur_abort;
+	for (size_t k = 0; k <= j->nev; k++) {
+		/* insns [r, i) are no events: one block that keeps its length */
+		size_t from, end;
 
+		i = k < j->nev ? j->ev[k].i : n;
+		if (r < i) {
+			from = j->ncaddr[r];
+			end = i < n ? j->ncaddr[i] - fn_pad(j, i) : j->cur_abort;
+			if (dst != j->caddr[r]) {
+				j->err = -EFAULT;
+				return;
+			}
+			memmove(j->buf + dst, j->buf + from, end - from);
+			dst += end - from;
+		}
+		r = i + 1;
+		if (i == n)
+			break;
+		from = j->ncaddr[i];
+		end = i + 1 < n ? j->ncaddr[i + 1] - fn_pad(j, i + 1) : j->cur_abort;
 		if (fn_pad(j, i) && j->caddr[i] >= dst && j->caddr[i] - dst < FN_ALIGN) {
 			jx_nops(j->buf + dst, j->caddr[i] - dst);
 			dst = j->caddr[i];
@@ -2937,6 +3062,31 @@ static void jx_relocate(struct jx *j)
 	}
 }
 
+/* The arrays of n (+ 1) entries, zeroed, as one allocation (j->mem);
+ * addr and caddr come later, in the memory of lat and stub_from. */
+static int jx_alloc(struct jx *j, size_t n)
+{
+	size_t m = n + 1, off = 0;
+	uint8_t *p;
+
+	if (n > SIZE_MAX / 64)
+		return -E2BIG;
+#define JX_ARR(f) off += (m * sizeof(*j->f) + 7) & ~(size_t)7
+	JX_ARR(naddr); JX_ARR(ncaddr); JX_ARR(jt); JX_ARR(plen); JX_ARR(lat);
+	JX_ARR(stub_from); JX_ARR(jpos); JX_ARR(entry); JX_ARR(jk); JX_ARR(rpos);
+	JX_ARR(iflag); JX_ARR(nsrc); JX_ARR(sunk); JX_ARR(poff);
+#undef JX_ARR
+	j->mem = p = ub_calloc(j->rt, 1, off);
+	if (!p)
+		return -ENOMEM;
+#define JX_ARR(f) (j->f = (void *)p, p += (m * sizeof(*j->f) + 7) & ~(size_t)7)
+	JX_ARR(naddr); JX_ARR(ncaddr); JX_ARR(jt); JX_ARR(plen); JX_ARR(lat);
+	JX_ARR(stub_from); JX_ARR(jpos); JX_ARR(entry); JX_ARR(jk); JX_ARR(rpos);
+	JX_ARR(iflag); JX_ARR(nsrc); JX_ARR(sunk); JX_ARR(poff);
+#undef JX_ARR
+	return 0;
+}
+
 int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 		  struct ub_jit_out *out)
 {
@@ -2959,30 +3109,10 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 		return -EOPNOTSUPP;
 	}
 	j.bmi2 = cpu_has_bmi2();
-	j.addr = ub_calloc(j.rt, n + 1, sizeof(*j.addr));
-	j.naddr = ub_calloc(j.rt, n + 1, sizeof(*j.naddr));
-	j.caddr = ub_calloc(j.rt, n + 1, sizeof(*j.caddr));
-	j.ncaddr = ub_calloc(j.rt, n + 1, sizeof(*j.ncaddr));
-	j.entry = ub_calloc(j.rt, n, sizeof(*j.entry));
-	j.jk = ub_calloc(j.rt, n, sizeof(*j.jk));
-	j.jpos = ub_calloc(j.rt, n, sizeof(*j.jpos));
-	j.jt = ub_calloc(j.rt, n, sizeof(*j.jt));
-	j.rpos = ub_calloc(j.rt, n, sizeof(*j.rpos));
-	j.iflag = ub_calloc(j.rt, n, sizeof(*j.iflag));
-	j.plen = ub_calloc(j.rt, n, sizeof(*j.plen));
-	j.lat = ub_calloc(j.rt, n, sizeof(*j.lat));
-	j.nsrc = ub_calloc(j.rt, n, sizeof(*j.nsrc));
-	j.sunk = ub_calloc(j.rt, n, sizeof(*j.sunk));
-	j.poff = ub_calloc(j.rt, n, sizeof(*j.poff));
-	j.stub_from = ub_calloc(j.rt, n, sizeof(*j.stub_from));
-
-	j.flags.reg = -1;
-	if (!j.addr || !j.naddr || !j.caddr || !j.ncaddr || !j.entry || !j.jk || !j.jpos ||
-	    !j.rpos || !j.iflag || !j.jt || !j.plen || !j.lat || !j.nsrc || !j.sunk || !j.poff ||
-	    !j.stub_from) {
-		err = -ENOMEM;
+	err = jx_alloc(&j, n);
+	if (err)
 		goto out;
-	}
+	j.flags.reg = -1;
 	err = ub_jit_functions(prog, j.entry);
 	if (err)
 		goto out;
@@ -3073,6 +3203,12 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 	main_epilogue(&j);
 	if (!j.err && j.len > UINT32_MAX / 2)
 		j.err = -E2BIG;
+	/* the emitting pass is over: lat[] and stub_from[] hold the layout */
+	j.addr = j.lat;
+	j.caddr = j.stub_from;
+	j.lat = j.stub_from = NULL;
+	if (!j.err && (err = jx_events(&j)) != 0)
+		goto out;
 	if (!j.err) {
 		jx_layout(&j, j.cur_abort);
 		jx_relocate(&j);
@@ -3090,22 +3226,8 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 	j.buf = NULL;
 out:
 	ub_free(j.rt, j.buf);
-	ub_free(j.rt, j.addr);
-	ub_free(j.rt, j.naddr);
-	ub_free(j.rt, j.caddr);
-	ub_free(j.rt, j.ncaddr);
-	ub_free(j.rt, j.entry);
-	ub_free(j.rt, j.jk);
-	ub_free(j.rt, j.jpos);
-	ub_free(j.rt, j.jt);
-	ub_free(j.rt, j.rpos);
-	ub_free(j.rt, j.iflag);
-	ub_free(j.rt, j.plen);
-	ub_free(j.rt, j.lat);
-	ub_free(j.rt, j.nsrc);
-	ub_free(j.rt, j.sunk);
-	ub_free(j.rt, j.poff);
-	ub_free(j.rt, j.stub_from);
+	ub_free(j.rt, j.mem);
+	ub_free(j.rt, j.ev);
 
 	return err;
 }
