@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/core_internal.h"
+#include "platform/platform.h"
 #include "progtypes/progtypes.h"
 
 static void *default_alloc(void *user, void *ptr, size_t osize, size_t nsize)
@@ -138,6 +139,20 @@ struct userbpf_rt *userbpf_rt__new(const struct userbpf_rt_opts *opts)
 	}
 	if (OPTS_HAS(opts, log_level))
 		rt->log_level = opts->log_level;
+	/* Tags this runtime's ids in shared PROG_ARRAY and map-in-map slots
+	 * (store/refs.c), so that no other runtime reads them as its own:
+	 * the seed and the address mixed (splitmix64), never 0 (an empty
+	 * slot) nor ~0u (a store id's tag). */
+	{
+		uint64_t z = ub_os_random_seed() ^ (uint64_t)(uintptr_t)rt;
+
+		do {
+			z += 0x9e3779b97f4a7c15ull;
+			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+			z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+			rt->nonce = (uint32_t)((z ^ (z >> 31)) >> 32);
+		} while (rt->nonce == 0 || rt->nonce == 0xffffffffu);
+	}
 	if (!(OPTS_HAS(opts, no_default_helpers) && opts->no_default_helpers)) {
 		err = ub_helpers_install_defaults(rt);
 		if (err) {
@@ -157,6 +172,7 @@ void userbpf_rt__free(struct userbpf_rt *rt)
 {
 	if (!rt)
 		return;
+	ub_store_refs_free(rt);	/* programs and maps it loaded, first */
 	for (uint32_t i = 0; i < rt->helper_cap; i++)
 		ub_free(rt, rt->helpers[i].name);
 	ub_free(rt, rt->helpers);
@@ -241,6 +257,7 @@ uint32_t ub_rt_id_add(struct userbpf_rt *rt, int kind, void *obj)
 	}
 	rt->objs[rt->nobjs].kind = kind;
 	rt->objs[rt->nobjs].obj = obj;
+	rt->objs[rt->nobjs].store_id = 0;
 	return ++rt->nobjs;
 }
 
@@ -262,6 +279,27 @@ uint32_t ub_rt_id_next(const struct userbpf_rt *rt, int kind, uint32_t after)
 	for (uint32_t id = after + 1; id <= rt->nobjs; id++)
 		if (rt->objs[id - 1].kind == kind)
 			return id;
+	return 0;
+}
+
+void ub_rt_id_set_store(struct userbpf_rt *rt, uint32_t id, uint32_t store_id)
+{
+	if (id >= 1 && id <= rt->nobjs && rt->objs[id - 1].kind)
+		rt->objs[id - 1].store_id = store_id;
+}
+
+uint32_t ub_rt_id_store(const struct userbpf_rt *rt, uint32_t id)
+{
+	return id >= 1 && id <= rt->nobjs ? rt->objs[id - 1].store_id : 0;
+}
+
+uint32_t ub_rt_id_by_store(const struct userbpf_rt *rt, int kind, uint32_t store_id)
+{
+	if (!store_id)
+		return 0;
+	for (uint32_t i = 0; i < rt->nobjs; i++)
+		if (rt->objs[i].kind == kind && rt->objs[i].store_id == store_id)
+			return i + 1;
 	return 0;
 }
 

@@ -246,6 +246,10 @@ void ub_lpm_read_unlock(void *section, unsigned idx);
 
 /* PROG_ARRAY: the program at index i, or NULL (tail calls). */
 struct userbpf_prog *ub_map_prog_array_get(struct userbpf_map *m, uint32_t i);
+/* PROG_ARRAY and ARRAY_OF_MAPS: the reference word of slot i
+ * (store/store.h), unresolved; -ENOENT past the end. */
+int ub_map_prog_array_word(struct userbpf_map *m, uint32_t i, uint64_t *word);
+int ub_map_aom_word(struct userbpf_map *m, uint32_t i, uint64_t *word);
 
 /* Linux's name of a map type ("hash", "array", ...), or NULL. */
 const char *ub_map_type_name(uint32_t type);

@@ -2,26 +2,56 @@
 /*
  * map_of_maps.c - ARRAY_OF_MAPS and HASH_OF_MAPS.
  *
- * Values are map ids of the runtime that filled the map (4 bytes, as
- * Linux's value_size): user space writes an inner map's id and reads the
- * id back; a program's lookup gets the inner struct userbpf_map * (a "map
- * pointer"), NULL when absent.  An inner map must match the template the
- * outer map was created with (Linux's bpf_map_meta_equal: type, key and
- * value size, flags, spin lock; max_entries too for arrays unless the
- * template has BPF_F_INNER_MAP).
+ * User space writes an inner map's id and reads the id back (4 bytes, as
+ * Linux's value_size), ids of its own runtime; a program's lookup gets
+ * the inner struct userbpf_map * (a "map pointer"), NULL when absent.  An
+ * inner map must match the template the outer map was created with
+ * (Linux's bpf_map_meta_equal: type, key and value size, flags, spin
+ * lock; max_entries too for arrays unless the template has
+ * BPF_F_INNER_MAP).  The template is kept in the outer map's shared
+ * memory too, so a process that opens the pin checks against it.
  *
- * The outer map holds a reference to every inner map it stores, in a
- * process-local table (m->local, or the hash table's ext room): ids mean
- * nothing to another process, so, like a PROG_ARRAY, a pinned map-in-map
- * is shared only within one runtime.  Updates and deletes from user space
- * are serialized by the caller, as are map creation and freeing.
- * ARRAY_OF_MAPS reuses nothing of map_array.c (ids, not values);
- * HASH_OF_MAPS is map_hash.c's table with 4-byte values.
+ * ARRAY_OF_MAPS slots are reference words (store/store.h): a pinned
+ * inner map's store id, which any process that opens the outer map
+ * resolves by opening the inner map's pin (the same shared memory, so
+ * updates are live both ways), or a map id of the runtime that filled
+ * the slot.  HASH_OF_MAPS values are 4-byte map ids of the runtime that
+ * filled the map (map_hash.c's table): shared only within one runtime.
+ *
+ * The outer map holds a reference to every inner map this handle stored,
+ * in a process-local table (m->local, or the hash table's ext room).
+ * Updates and deletes from user space are serialized by the caller, as
+ * are map creation and freeing.  ARRAY_OF_MAPS reuses nothing of
+ * map_array.c (references, not values); HASH_OF_MAPS is map_hash.c's
+ * table with 4-byte values.
  */
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
 #include "maps/map_hash.h"
+#include "store/store.h"
+
+/* The inner template, as the outer map's shared memory keeps it. */
+struct mim_tmpl {
+	uint32_t magic;		/* MIM_TMPL_MAGIC once written */
+	uint32_t type, key_size, value_size, max_entries, map_flags;
+	int32_t spin_lock_off;
+	uint32_t pad;
+};
+#define MIM_TMPL_MAGIC 0x4c504d54u	/* "TMPL" */
+#define MIM_TMPL_SIZE 64		/* room kept for it */
+_Static_assert(sizeof(struct mim_tmpl) <= MIM_TMPL_SIZE, "template record too large");
+
+static void tmpl_write(struct mim_tmpl *t, const struct userbpf_map *inner)
+{
+	t->type = inner->def.type;
+	t->key_size = inner->def.key_size;
+	t->value_size = inner->def.value_size;
+	t->max_entries = inner->def.max_entries;
+	t->map_flags = inner->def.map_flags;
+	t->spin_lock_off = inner->def.spin_lock_off;
+	t->magic = MIM_TMPL_MAGIC;
+}
 
 static bool is_map_in_map(uint32_t t)
 {
@@ -52,20 +82,29 @@ static int check_tmpl(struct userbpf_map *m)
 	return 0;
 }
 
+static struct mim_tmpl *shared_tmpl(struct userbpf_map *m);
+
 /* Whether inner may be stored in m (Linux's map_meta_equal). */
 static int inner_ok(struct userbpf_map *m, struct userbpf_map *inner)
 {
-	const struct userbpf_map *t = m->inner_tmpl;
+	struct mim_tmpl t;
 
-	if (!t)
-		return -EINVAL;
-	if (inner->def.type != t->def.type || inner->def.key_size != t->def.key_size ||
-	    inner->def.value_size != t->def.value_size ||
-	    inner->def.map_flags != t->def.map_flags ||
-	    (inner->def.spin_lock_off >= 0) != (t->def.spin_lock_off >= 0))
+	if (m->inner_tmpl) {
+		tmpl_write(&t, m->inner_tmpl);
+	} else {
+		t = *shared_tmpl(m);
+		if (t.magic != MIM_TMPL_MAGIC) {
+			ub_log(m->rt, USERBPF_LOG_WARN, "map '%s': no inner map template", m->def.name);
+			return -EINVAL;
+		}
+	}
+	if (inner->def.type != t.type || inner->def.key_size != t.key_size ||
+	    inner->def.value_size != t.value_size ||
+	    inner->def.map_flags != t.map_flags ||
+	    (inner->def.spin_lock_off >= 0) != (t.spin_lock_off >= 0))
 		goto bad;
-	if ((t->def.type == UB_MAP_ARRAY || t->def.type == UB_MAP_PERCPU_ARRAY) &&
-	    !(t->def.map_flags & UB_F_INNER_MAP) && inner->def.max_entries != t->def.max_entries)
+	if ((t.type == UB_MAP_ARRAY || t.type == UB_MAP_PERCPU_ARRAY) &&
+	    !(t.map_flags & UB_F_INNER_MAP) && inner->def.max_entries != t.max_entries)
 		goto bad;
 	return 0;
 bad:
@@ -73,8 +112,8 @@ bad:
 	       "map '%s': inner map '%s' (%s, %u/%u bytes, %u entries, flags 0x%x) does not match the template (%s, %u/%u, %u, 0x%x)",
 	       m->def.name, inner->def.name, ub_map_type_name(inner->def.type),
 	       inner->def.key_size, inner->def.value_size, inner->def.max_entries,
-	       inner->def.map_flags, ub_map_type_name(t->def.type), t->def.key_size,
-	       t->def.value_size, t->def.max_entries, t->def.map_flags);
+	       inner->def.map_flags, ub_map_type_name(t.type), t.key_size,
+	       t.value_size, t.max_entries, t.map_flags);
 	return -EINVAL;
 }
 
@@ -115,47 +154,74 @@ static int aom_check(struct userbpf_rt *rt, const struct ub_map_def *def)
 	return 0;
 }
 
+/* Layout: the template record, then one reference word per slot. */
 static size_t aom_data_size(const struct ub_map_def *def, unsigned ncpus)
 {
 	(void)ncpus;
-	return (size_t)def->max_entries * 4;
+	return MIM_TMPL_SIZE + (size_t)def->max_entries * 8;
 }
 
-static _Atomic uint32_t *aom_slot(struct userbpf_map *m, uint32_t i)
+static _Atomic uint64_t *aom_slot(struct userbpf_map *m, uint32_t i)
 {
-	return (_Atomic uint32_t *)(void *)(m->data + (size_t)i * 4);
+	return (_Atomic uint64_t *)(void *)(m->data + MIM_TMPL_SIZE + (size_t)i * 8);
+}
+
+/* Process-local: the inner maps this handle stored (a reference each),
+ * and the cache of resolved store ids. */
+struct aom_local {
+	struct userbpf_map **held;
+	_Atomic uint64_t *cache;
+};
+
+static int aom_init(struct userbpf_map *m)
+{
+	tmpl_write((struct mim_tmpl *)(void *)m->data, m->inner_tmpl);
+	return 0;
 }
 
 static int aom_attach(struct userbpf_map *m)
 {
 	int err = check_tmpl(m);
+	struct aom_local *l;
 
 	if (err)
 		return err;
-	m->local = ub_calloc(m->rt, m->def.max_entries, sizeof(struct userbpf_map *));
-	return m->local ? 0 : -ENOMEM;
+	l = ub_calloc(m->rt, 1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->held = ub_calloc(m->rt, m->def.max_entries, sizeof(*l->held));
+	l->cache = ub_calloc(m->rt, m->def.max_entries, sizeof(*l->cache));
+	m->local = l;
+	return l->held && l->cache ? 0 : -ENOMEM;
 }
 
 static void aom_detach(struct userbpf_map *m)
 {
-	struct userbpf_map **held = m->local;
+	struct aom_local *l = m->local;
 
-	if (!held)
+	if (!l)
 		return;
-	for (uint32_t i = 0; i < m->def.max_entries; i++)
-		ub_map_put(held[i]);
-	ub_free(m->rt, held);
+	for (uint32_t i = 0; l->held && i < m->def.max_entries; i++)
+		ub_map_put(l->held[i]);
+	ub_free(m->rt, l->held);
+	ub_free(m->rt, l->cache);
+	ub_free(m->rt, l);
 	m->local = NULL;
 }
 
 static void *aom_lookup(struct userbpf_map *m, const void *key)
 {
+	struct aom_local *l = m->local;
 	uint32_t i, id;
+	uint64_t w;
 
 	memcpy(&i, key, 4);
 	if (i >= m->def.max_entries)
 		return NULL;
-	id = atomic_load_explicit(aom_slot(m, i), memory_order_acquire);
+	w = atomic_load_explicit(aom_slot(m, i), memory_order_acquire);
+	if (!w)
+		return NULL;
+	id = ub_ref_resolve_cached(m->rt, UB_OBJ_MAP, w, &l->cache[i]);
 	return id ? ub_rt_id_get(m->rt, UB_OBJ_MAP, id) : NULL;
 }
 
@@ -169,7 +235,7 @@ static int aom_lookup_user(struct userbpf_map *m, const void *key, void *value,
 		return -EINVAL;
 	if (i >= m->def.max_entries)
 		return -ENOENT;
-	id = atomic_load(aom_slot(m, i));
+	id = ub_ref_resolve(m->rt, UB_OBJ_MAP, atomic_load(aom_slot(m, i)));
 	if (!id)
 		return -ENOENT;
 	memcpy(value, &id, 4);
@@ -180,7 +246,9 @@ static int aom_lookup_user(struct userbpf_map *m, const void *key, void *value,
 static int aom_update_user(struct userbpf_map *m, const void *key, const void *value,
 			   uint64_t flags)
 {
-	struct userbpf_map **held = m->local, *inner = NULL;
+	struct aom_local *l = m->local;
+	struct userbpf_map *inner = NULL;
+	uint64_t w;
 	uint32_t i;
 	int err;
 
@@ -192,16 +260,19 @@ static int aom_update_user(struct userbpf_map *m, const void *key, const void *v
 	err = get_inner(m, value, &inner);
 	if (err)
 		return err;
+	w = ub_ref_encode(m->rt, UB_OBJ_MAP, inner->id);
+	if (!w)
+		return -EBADF;
 	ub_map_get(inner);
-	atomic_store_explicit(aom_slot(m, i), inner->id, memory_order_release);
-	ub_map_put(held[i]);
-	held[i] = inner;
+	atomic_store_explicit(aom_slot(m, i), w, memory_order_release);
+	ub_map_put(l->held[i]);
+	l->held[i] = inner;
 	return 0;
 }
 
 static long aom_delete(struct userbpf_map *m, const void *key)
 {
-	struct userbpf_map **held = m->local;
+	struct aom_local *l = m->local;
 	uint32_t i;
 
 	memcpy(&i, key, 4);
@@ -209,8 +280,18 @@ static long aom_delete(struct userbpf_map *m, const void *key)
 		return -E2BIG;
 	if (!atomic_exchange(aom_slot(m, i), 0))
 		return -ENOENT;
-	ub_map_put(held[i]);
-	held[i] = NULL;
+	ub_map_put(l->held[i]);
+	l->held[i] = NULL;
+	return 0;
+}
+
+int ub_map_aom_word(struct userbpf_map *m, uint32_t i, uint64_t *word)
+{
+	if (m->def.type != UB_MAP_ARRAY_OF_MAPS)
+		return -EINVAL;
+	if (i >= m->def.max_entries)
+		return -ENOENT;
+	*word = atomic_load(aom_slot(m, i));
 	return 0;
 }
 
@@ -233,6 +314,7 @@ static int aom_get_next_key(struct userbpf_map *m, const void *key, void *next_k
 const struct ub_map_ops ub_map_array_of_maps_ops = {
 	.check = aom_check,
 	.data_size = aom_data_size,
+	.init = aom_init,
 	.attach = aom_attach,
 	.detach = aom_detach,
 	.lookup = aom_lookup,
@@ -258,6 +340,28 @@ static int hom_check(struct userbpf_rt *rt, const struct ub_map_def *def)
 	int err = check_value(rt, def);
 
 	return err ? err : ub_hash_check(rt, def);
+}
+
+/* HASH_OF_MAPS: the template after the hash table's data. */
+static size_t hom_tmpl_off(const struct ub_map_def *def, unsigned ncpus)
+{
+	return (ub_hash_data_size(def, ncpus) + 63) & ~(size_t)63;
+}
+
+static size_t hom_data_size(const struct ub_map_def *def, unsigned ncpus)
+{
+	size_t n = ub_hash_data_size(def, ncpus);
+
+	return n == (size_t)-1 ? n : hom_tmpl_off(def, ncpus) + MIM_TMPL_SIZE;
+}
+
+static int hom_init(struct userbpf_map *m)
+{
+	int err = ub_hash_init(m);
+
+	if (!err)
+		tmpl_write(shared_tmpl(m), m->inner_tmpl);
+	return err;
 }
 
 static int hom_attach(struct userbpf_map *m)
@@ -388,8 +492,8 @@ static long hom_delete(struct userbpf_map *m, const void *key)
 
 const struct ub_map_ops ub_map_hash_of_maps_ops = {
 	.check = hom_check,
-	.data_size = ub_hash_data_size,
-	.init = ub_hash_init,
+	.data_size = hom_data_size,
+	.init = hom_init,
 	.attach = hom_attach,
 	.detach = hom_detach,
 	.lookup = hom_lookup,
@@ -398,3 +502,10 @@ const struct ub_map_ops ub_map_hash_of_maps_ops = {
 	.update_user = hom_update_user,
 	.get_next_key = ub_hash_get_next_key,
 };
+
+static struct mim_tmpl *shared_tmpl(struct userbpf_map *m)
+{
+	size_t off = m->def.type == UB_MAP_ARRAY_OF_MAPS ? 0 : hom_tmpl_off(&m->def, m->ncpus);
+
+	return (struct mim_tmpl *)(void *)(m->data + off);
+}

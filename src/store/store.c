@@ -37,6 +37,7 @@
 #include "exec/jit_internal.h"
 #include "maps/map.h"
 #include "platform/platform.h"
+#include "store/store.h"
 
 #define BPFFS "/sys/fs/bpf"
 #define UB_PIN_MAGIC 0x3147525046504255ull	/* "UBPFPRG1" */
@@ -435,6 +436,12 @@ static int walk(const char *dir, int depth, userbpf_store_walk_fn fn, void *user
 			continue;
 #endif
 		if (S_ISDIR(st.st_mode)) {
+			/* The registry of store ids (ROOT/.maps/.ids) holds
+			 * second names, not pins. */
+			size_t dl = strlen(dir);
+
+			if (!strcmp(e->d_name, ".ids") && dl >= 6 && !strcmp(dir + dl - 6, "/.maps"))
+				continue;
 			ret = walk(p, depth + 1, fn, user);
 			continue;
 		}
@@ -462,6 +469,73 @@ int userbpf_store__walk(const char *dir, userbpf_store_walk_fn fn, void *user)
 		return err;
 	err = walk(real, 0, fn, user);
 	return err < 0 ? ub_err(err) : err;
+}
+
+/* ---- the registry of store ids (store.h) -------------------------------- */
+
+int ub_store_kind_of(const char *real)
+{
+	return kind_of(real);
+}
+
+int ub_store_ino(intptr_t fd, const char *path, uint64_t *ino)
+{
+#if defined(_WIN32)
+	(void)fd;
+	(void)path;
+	*ino = 0;
+	return -EOPNOTSUPP;
+#else
+	struct stat st;
+
+	if (fd >= 0 ? fstat((int)fd, &st) : stat(path, &st))
+		return -errno;
+	*ino = (uint64_t)st.st_ino;
+	return 0;
+#endif
+}
+
+int ub_store_ref_path(uint32_t sid, char *buf, size_t size)
+{
+	char root[UB_PATH_MAX];
+	int err = userbpf_store__root(root, sizeof(root));
+
+	if (err)
+		return err;
+	return snprintf(buf, size, "%s/.maps/.ids/%u", root, sid) >= (int)size ? -ENAMETOOLONG : 0;
+}
+
+int ub_store_register(const char *real, uint64_t ino, uint32_t *sid)
+{
+#if defined(_WIN32)
+	(void)real;
+	(void)ino;
+	(void)sid;
+	return -EOPNOTSUPP;
+#else
+	char reg[UB_PATH_MAX];
+	uint64_t have = 0;
+	int err;
+
+	if (!ino || ino >= UB_REF_STORE)
+		return -EOVERFLOW;
+	err = ub_store_ref_path((uint32_t)ino, reg, sizeof(reg));
+	if (!err)
+		err = make_parents(reg, false);
+	if (err)
+		return err;
+	if (link(real, reg) && errno != EEXIST)
+		return -errno;
+	/* Registered before (by us or another process): the link keeps the
+	 * inode alive, so a file of that name is that object. */
+	err = ub_store_ino(-1, reg, &have);
+	if (err)
+		return err;
+	if (have != ino)
+		return -EEXIST;
+	*sid = (uint32_t)ino;
+	return 0;
+#endif
 }
 
 /* ---- program pins ------------------------------------------------------- */
@@ -522,6 +596,21 @@ static int pin_hidden(struct userbpf_map *m)
 			return err;
 	}
 	return -EEXIST;
+}
+
+/*
+ * A pinned program gets its store id, registered, so that a PROG_ARRAY
+ * slot set to it names it for every process.  Best effort: a program
+ * pinned where the registry cannot link it (another file system) stays
+ * known to its own runtime only.
+ */
+static void register_prog(struct userbpf_prog *prog, intptr_t fd, const char *real)
+{
+	uint64_t ino;
+	uint32_t sid;
+
+	if (!ub_store_ino(fd, real, &ino) && !ub_store_register(real, ino, &sid))
+		ub_rt_id_set_store(prog->rt, prog->id, sid);
 }
 
 int userbpf_prog__pin(struct userbpf_prog *prog, const char *path,
@@ -608,6 +697,8 @@ int userbpf_prog__pin(struct userbpf_prog *prog, const char *path,
 	}
 	memcpy((char *)shm.base + lic_off, license, lic_len);
 	err = ub_os_shm_link(&shm, real);
+	if (!err)
+		register_prog(prog, shm.handle, real);
 	ub_os_shm_close(&shm);
 	if (err)
 		ub_log(prog->rt, USERBPF_LOG_WARN, "%s: cannot pin prog '%s': %s", real, prog->name,
@@ -814,6 +905,7 @@ struct userbpf_prog *userbpf_prog_pin__load(struct userbpf_prog_pin *pin)
 		pin->prog = prog;
 		if (pin->shm.writable)
 			prog->stats = pin_stats(pin);
+		register_prog(prog, pin->shm.handle, pin->path);
 	}
 out:
 	/* The program holds its own references. */

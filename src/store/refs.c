@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * refs.c - references from shared map slots to programs and maps: the
+ * words PROG_ARRAY and ARRAY_OF_MAPS slots hold (store.h), made from a
+ * runtime's objects and resolved back into another runtime's, loading a
+ * pinned program or opening a pinned map the first time a process meets
+ * its store id.  The objects loaded that way belong to the runtime (a
+ * list here) until userbpf_rt__free(); they cannot belong to the map
+ * handle that met them, since a program may refer back to that map.
+ *
+ * Resolution allocates and grows the runtime's id table, so, like loading,
+ * it must not race with another thread of the same runtime: a process
+ * that runs one program from several threads resolves its slots first
+ * (a lookup from user space, or one run).
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include "exec/exec_internal.h"
+#include "maps/map.h"
+#include "store/store.h"
+
+struct ub_store_refs {
+	size_t n, cap;
+	struct ub_store_ref {
+		int kind;	/* UB_OBJ_PROG: a struct userbpf_prog_pin, owning
+				 * the program; UB_OBJ_MAP: a map reference */
+		void *obj;
+	} *v;
+};
+
+void ub_store_refs_free(struct userbpf_rt *rt)
+{
+	struct ub_store_refs *r = rt->refs;
+
+	if (!r)
+		return;
+	rt->refs = NULL;
+	/* programs first: they hold references to maps */
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].kind == UB_OBJ_PROG)
+			userbpf_prog_pin__close(r->v[i].obj);
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].kind == UB_OBJ_MAP)
+			ub_map_put(r->v[i].obj);
+	ub_free(rt, r->v);
+	ub_free(rt, r);
+}
+
+static int refs_keep(struct userbpf_rt *rt, int kind, void *obj)
+{
+	struct ub_store_refs *r = rt->refs;
+
+	if (!r) {
+		r = ub_calloc(rt, 1, sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		rt->refs = r;
+	}
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 8;
+		struct ub_store_ref *v = ub_calloc(rt, cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		if (r->n)
+			memcpy(v, r->v, r->n * sizeof(*v));
+		ub_free(rt, r->v);
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n].kind = kind;
+	r->v[r->n].obj = obj;
+	r->n++;
+	return 0;
+}
+
+int ub_store_map_id(struct userbpf_map *m, uint32_t *sid)
+{
+	uint64_t ino, named;
+	uint32_t known = ub_rt_id_store(m->rt, m->id);
+	int err;
+
+	if (known) {
+		*sid = known;
+		return 0;
+	}
+	if (!m->pin_path)
+		return -ENOENT;
+	/* The file mapped, which the pin must still name. */
+	err = ub_store_ino(m->shm.handle, m->pin_path, &ino);
+	if (!err)
+		err = ub_store_ino(-1, m->pin_path, &named);
+	if (!err && named != ino)
+		err = -ESTALE;
+	if (!err)
+		err = ub_store_register(m->pin_path, ino, sid);
+	if (!err)
+		ub_rt_id_set_store(m->rt, m->id, *sid);
+	return err;
+}
+
+static uint32_t store_id_of(struct userbpf_rt *rt, int kind, uint32_t id)
+{
+	uint32_t sid = ub_rt_id_store(rt, id);
+
+	if (!sid && kind == UB_OBJ_MAP) {
+		struct userbpf_map *m = ub_rt_id_get(rt, UB_OBJ_MAP, id);
+
+		if (!m || ub_store_map_id(m, &sid))
+			sid = 0;
+	}
+	return sid;
+}
+
+uint64_t ub_ref_encode(struct userbpf_rt *rt, int kind, uint32_t id)
+{
+	uint32_t sid;
+
+	if (!id || !ub_rt_id_get(rt, kind, id))
+		return 0;
+	sid = store_id_of(rt, kind, id);
+	return sid ? (uint64_t)UB_REF_STORE << 32 | sid : (uint64_t)rt->nonce << 32 | id;
+}
+
+/* Brings the object with store id sid into this runtime: its id, or 0. */
+static uint32_t load_store_id(struct userbpf_rt *rt, int kind, uint32_t sid)
+{
+	char path[4096];
+	int err = ub_store_ref_path(sid, path, sizeof(path)), k;
+
+	if (err)
+		return 0;
+	k = ub_store_kind_of(path);
+	if (k != (kind == UB_OBJ_PROG ? USERBPF_PIN_PROG : USERBPF_PIN_MAP)) {
+		ub_log(rt, USERBPF_LOG_WARN, "store id %u: %s", sid,
+		       k < 0 ? "no such object in the store" : "not the kind of object the slot holds");
+		return 0;
+	}
+	if (kind == UB_OBJ_MAP) {
+		struct userbpf_map *m;
+
+		if (ub_map_open(rt, path, &m))
+			return 0;
+		if (refs_keep(rt, UB_OBJ_MAP, m)) {
+			ub_map_put(m);
+			return 0;
+		}
+		ub_rt_id_set_store(rt, m->id, sid);
+		return m->id;
+	} else {
+		struct userbpf_prog_pin *pin = userbpf_prog_pin__open(rt, path);
+		struct userbpf_prog *prog = pin ? userbpf_prog_pin__load(pin) : NULL;
+
+		if (!prog || refs_keep(rt, UB_OBJ_PROG, pin)) {
+			userbpf_prog_pin__close(pin);
+			return 0;
+		}
+		/* A program proved safe may be entered from a fast run (and
+		 * the JIT); one the verifier refuses still serves checked runs. */
+		userbpf_prog__verify(prog, NULL);
+		ub_rt_id_set_store(rt, prog->id, sid);
+		return prog->id;
+	}
+}
+
+uint32_t ub_ref_resolve(struct userbpf_rt *rt, int kind, uint64_t word)
+{
+	uint32_t tag = (uint32_t)(word >> 32), id = (uint32_t)word, rid;
+
+	if (!word)
+		return 0;
+	if (tag == rt->nonce)
+		return ub_rt_id_get(rt, kind, id) ? id : 0;
+	if (tag != UB_REF_STORE || !id)
+		return 0;
+	rid = ub_rt_id_by_store(rt, kind, id);
+	return rid ? rid : load_store_id(rt, kind, id);
+}
+
+uint32_t ub_ref_resolve_cached(struct userbpf_rt *rt, int kind, uint64_t word,
+			       _Atomic uint64_t *cache)
+{
+	uint32_t sid = (uint32_t)word, rid;
+	uint64_t c;
+
+	if ((uint32_t)(word >> 32) != UB_REF_STORE)
+		return ub_ref_resolve(rt, kind, word);
+	/* cache: store id << 32 | our id (0: it could not be resolved) */
+	c = atomic_load_explicit(cache, memory_order_relaxed);
+	if ((uint32_t)(c >> 32) == sid) {
+		rid = (uint32_t)c;
+		if (!rid || ub_rt_id_get(rt, kind, rid))
+			return rid;
+	}
+	rid = ub_ref_resolve(rt, kind, word);
+	atomic_store_explicit(cache, (uint64_t)sid << 32 | rid, memory_order_relaxed);
+	return rid;
+}
+
+int ub_ref_store_id(struct userbpf_rt *rt, int kind, uint64_t word, uint32_t *sid)
+{
+	uint32_t tag = (uint32_t)(word >> 32), id = (uint32_t)word;
+
+	if (word && tag == UB_REF_STORE) {
+		*sid = id;
+		return 0;
+	}
+	if (!word || tag != rt->nonce || !ub_rt_id_get(rt, kind, id))
+		return -ENOENT;
+	*sid = store_id_of(rt, kind, id);
+	return *sid ? 0 : -EXDEV;
+}
+
+int userbpf_map__lookup_ref(struct userbpf_map *map, const void *key, uint64_t *id)
+{
+	uint64_t w = 0;
+	uint32_t i, sid = 0;
+	int kind = UB_OBJ_MAP, err;
+
+	if (!map || !key || !id)
+		return ub_err(-EINVAL);
+	if (map->def.map_flags & UB_F_WRONLY)
+		return ub_err(-EPERM);
+	memcpy(&i, key, 4);
+	switch (map->def.type) {
+	case UB_MAP_PROG_ARRAY:
+		kind = UB_OBJ_PROG;
+		err = ub_map_prog_array_word(map, i, &w);
+		break;
+	case UB_MAP_ARRAY_OF_MAPS:
+		err = ub_map_aom_word(map, i, &w);
+		break;
+	case UB_MAP_HASH_OF_MAPS: {
+		uint32_t rid;
+
+		/* values are ids of this runtime (map_of_maps.c) */
+		err = ub_map_lookup_user(map, key, &rid, 0);
+		if (!err)
+			w = (uint64_t)map->rt->nonce << 32 | rid;
+		break;
+	}
+	default:
+		err = -EINVAL;
+	}
+	if (!err)
+		err = ub_ref_store_id(map->rt, kind, w, &sid);
+	if (!err)
+		*id = sid;
+	return ub_err(err);
+}
