@@ -70,10 +70,40 @@ static int check_value(struct userbpf_rt *rt, const struct ub_map_def *def)
 }
 
 /* The template must be a map that can live inside another. */
+static struct mim_tmpl *shared_tmpl(struct userbpf_map *m);
+
+/*
+ * An opened pin has no template map: rebuild one from the shared record,
+ * so that the verifier knows what a lookup in the outer map returns (as
+ * Linux keeps inner_map_meta).  Best effort: without it, programs using
+ * the map are not verified and run checked.
+ */
+static void tmpl_rebuild(struct userbpf_map *m)
+{
+	const struct mim_tmpl *t = shared_tmpl(m);
+	struct ub_map_def def;
+	struct userbpf_map *tm;
+
+	if (t->magic != MIM_TMPL_MAGIC || is_map_in_map(t->type))
+		return;
+	memset(&def, 0, sizeof(def));
+	def.type = t->type;
+	def.key_size = t->key_size;
+	def.value_size = t->value_size;
+	def.max_entries = t->max_entries;
+	def.map_flags = t->map_flags;
+	def.spin_lock_off = t->spin_lock_off;
+	memcpy(def.name, m->def.name, sizeof(def.name));
+	if (ub_map_create(m->rt, &def, NULL, &tm) == 0)
+		m->inner_tmpl = tm;
+}
+
 static int check_tmpl(struct userbpf_map *m)
 {
 	if (!m->inner_tmpl)
-		return 0;	/* an opened pin: nothing to check against */
+		tmpl_rebuild(m);
+	if (!m->inner_tmpl)
+		return 0;	/* nothing to check against */
 	if (is_map_in_map(m->inner_tmpl->def.type)) {
 		ub_log(m->rt, USERBPF_LOG_WARN, "map '%s': a map-in-map cannot hold map-in-maps",
 		       m->def.name);
@@ -81,8 +111,6 @@ static int check_tmpl(struct userbpf_map *m)
 	}
 	return 0;
 }
-
-static struct mim_tmpl *shared_tmpl(struct userbpf_map *m);
 
 /* Whether inner may be stored in m (Linux's map_meta_equal). */
 static int inner_ok(struct userbpf_map *m, struct userbpf_map *inner)

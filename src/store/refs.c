@@ -92,7 +92,7 @@ int ub_store_map_id(struct userbpf_map *m, uint32_t *sid)
 	if (!err)
 		err = ub_store_ino(-1, m->pin_path, &named);
 	if (!err && named != ino)
-		err = -ESTALE;
+		err = -ENOENT;	/* the pin now names another file */
 	if (!err)
 		err = ub_store_register(m->pin_path, ino, sid);
 	if (!err)
