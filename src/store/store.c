@@ -18,6 +18,11 @@
  * program run by one process are seen by another's `prog show`.  An
  * object's id is its file's inode: every name (hard link) of it has the
  * same one, as every pin of a Linux object shows the same id.
+ *
+ * The registry of store ids (store.h) lives here too: ROOT/.maps/.ids/<id>
+ * is another name of a pinned program (registered when pinned or loaded)
+ * or of a map placed in a PROG_ARRAY/ARRAY_OF_MAPS slot (refs.c), so that
+ * any process finds it by id.  The walk skips it: it holds no pins.
  */
 #include <errno.h>
 #include <stdatomic.h>
