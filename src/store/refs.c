@@ -20,12 +20,17 @@
 #include "maps/map.h"
 #include "store/store.h"
 
+enum { REF_PATH = 100 };	/* beside UB_OBJ_PROG and UB_OBJ_MAP */
+
 struct ub_store_refs {
 	size_t n, cap;
 	struct ub_store_ref {
 		int kind;	/* UB_OBJ_PROG: a struct userbpf_prog_pin, owning
-				 * the program; UB_OBJ_MAP: a map reference */
-		void *obj;
+				 * the program; UB_OBJ_MAP: a map reference;
+				 * REF_PATH: where program id is pinned */
+		void *obj;	/* REF_PATH: the path, owned */
+		uint32_t id;	/* REF_PATH: the program's id */
+		bool registered;
 	} *v;
 };
 
@@ -43,6 +48,8 @@ void ub_store_refs_free(struct userbpf_rt *rt)
 	for (size_t i = 0; i < r->n; i++)
 		if (r->v[i].kind == UB_OBJ_MAP)
 			ub_map_put(r->v[i].obj);
+		else if (r->v[i].kind == REF_PATH)
+			ub_free(rt, r->v[i].obj);
 	ub_free(rt, r->v);
 	ub_free(rt, r);
 }
@@ -69,9 +76,47 @@ static int refs_keep(struct userbpf_rt *rt, int kind, void *obj)
 		r->v = v;
 		r->cap = cap;
 	}
+	memset(&r->v[r->n], 0, sizeof(r->v[0]));
 	r->v[r->n].kind = kind;
 	r->v[r->n].obj = obj;
 	r->n++;
+	return 0;
+}
+
+void ub_store_note_prog(struct userbpf_rt *rt, uint32_t id, const char *real, intptr_t fd)
+{
+	uint64_t ino;
+	char *p;
+
+	if (ub_store_ino(fd, real, &ino) || !ino || ino >= UB_REF_STORE)
+		return;
+	p = ub_strdup(rt, real);
+	if (!p || refs_keep(rt, REF_PATH, p)) {
+		ub_free(rt, p);
+		return;
+	}
+	rt->refs->v[rt->refs->n - 1].id = id;
+	ub_rt_id_set_store(rt, id, (uint32_t)ino);
+}
+
+/* A program's store id, registered: 0 when it has none or registering
+ * fails (a pin on another file system than the store). */
+static uint32_t prog_store_id(struct userbpf_rt *rt, uint32_t id)
+{
+	uint32_t sid = ub_rt_id_store(rt, id), got;
+	struct ub_store_refs *r = rt->refs;
+
+	if (!sid || !r)
+		return 0;
+	for (size_t i = r->n; i-- > 0;) {
+		struct ub_store_ref *e = &r->v[i];
+
+		if (e->kind != REF_PATH || e->id != id)
+			continue;
+		if (!e->registered && ub_store_register(e->obj, sid, &got) == 0)
+			e->registered = true;
+		return e->registered ? sid : 0;
+	}
 	return 0;
 }
 
@@ -102,9 +147,11 @@ int ub_store_map_id(struct userbpf_map *m, uint32_t *sid)
 
 static uint32_t store_id_of(struct userbpf_rt *rt, int kind, uint32_t id)
 {
-	uint32_t sid = ub_rt_id_store(rt, id);
+	uint32_t sid = 0;
 
-	if (!sid && kind == UB_OBJ_MAP) {
+	if (kind == UB_OBJ_PROG)
+		return prog_store_id(rt, id);
+	{
 		struct userbpf_map *m = ub_rt_id_get(rt, UB_OBJ_MAP, id);
 
 		if (!m || ub_store_map_id(m, &sid))

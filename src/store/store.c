@@ -20,9 +20,9 @@
  * same one, as every pin of a Linux object shows the same id.
  *
  * The registry of store ids (store.h) lives here too: ROOT/.maps/.ids/<id>
- * is another name of a pinned program (registered when pinned or loaded)
- * or of a map placed in a PROG_ARRAY/ARRAY_OF_MAPS slot (refs.c), so that
- * any process finds it by id.  The walk skips it: it holds no pins.
+ * is another name of a pinned program or map placed in a PROG_ARRAY or
+ * ARRAY_OF_MAPS slot (refs.c), so that any process finds it by id.  The
+ * walk skips it: it holds no pins.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -603,21 +603,6 @@ static int pin_hidden(struct userbpf_map *m)
 	return -EEXIST;
 }
 
-/*
- * A pinned program gets its store id, registered, so that a PROG_ARRAY
- * slot set to it names it for every process.  Best effort: a program
- * pinned where the registry cannot link it (another file system) stays
- * known to its own runtime only.
- */
-static void register_prog(struct userbpf_prog *prog, intptr_t fd, const char *real)
-{
-	uint64_t ino;
-	uint32_t sid;
-
-	if (!ub_store_ino(fd, real, &ino) && !ub_store_register(real, ino, &sid))
-		ub_rt_id_set_store(prog->rt, prog->id, sid);
-}
-
 int userbpf_prog__pin(struct userbpf_prog *prog, const char *path,
 		      const struct userbpf_prog_pin_opts *opts)
 {
@@ -703,7 +688,7 @@ int userbpf_prog__pin(struct userbpf_prog *prog, const char *path,
 	memcpy((char *)shm.base + lic_off, license, lic_len);
 	err = ub_os_shm_link(&shm, real);
 	if (!err)
-		register_prog(prog, shm.handle, real);
+		ub_store_note_prog(prog->rt, prog->id, real, shm.handle);
 	ub_os_shm_close(&shm);
 	if (err)
 		ub_log(prog->rt, USERBPF_LOG_WARN, "%s: cannot pin prog '%s': %s", real, prog->name,
@@ -910,7 +895,7 @@ struct userbpf_prog *userbpf_prog_pin__load(struct userbpf_prog_pin *pin)
 		pin->prog = prog;
 		if (pin->shm.writable)
 			prog->stats = pin_stats(pin);
-		register_prog(prog, pin->shm.handle, pin->path);
+		ub_store_note_prog(prog->rt, prog->id, pin->path, pin->shm.handle);
 	}
 out:
 	/* The program holds its own references. */

@@ -5,10 +5,11 @@
  * that PROG_ARRAY and ARRAY_OF_MAPS slots hold in shared memory.
  *
  * A store id is the inode of an object's file (the id `map show` and
- * `prog show` print), registered as a hard link ROOT/.maps/.ids/<id> so
- * that any process can find the object by id alone, and so that the
- * object lives on while slots may name it, as a kernel object lives while
- * a prog_array or map-in-map holds it.  (The registry is never pruned.)
+ * `prog show` print).  When a slot first names an object it is registered
+ * as a hard link ROOT/.maps/.ids/<id>, so that any process can find the
+ * object by id alone, and so that it lives on while slots may name it, as
+ * a kernel object lives while a prog_array or map-in-map holds it.  (The
+ * registry is never pruned.)
  *
  * A slot is one 64-bit word:
  *     0                              empty
@@ -51,6 +52,10 @@ int ub_ref_store_id(struct userbpf_rt *rt, int kind, uint64_t word, uint32_t *si
  * pinned, -EOVERFLOW when the inode does not fit 32 bits, -EXDEV when
  * the pin lies on another file system than the store. */
 int ub_store_map_id(struct userbpf_map *m, uint32_t *sid);
+
+/* A program pinned at real (or loaded from there; fd: the open file, or
+ * -1): its store id, registered once a slot names it. */
+void ub_store_note_prog(struct userbpf_rt *rt, uint32_t id, const char *real, intptr_t fd);
 
 /* store.c: registers the object pinned at real path (whose inode is
  * ino) as ROOT/.maps/.ids/<ino>; *sid = ino. */

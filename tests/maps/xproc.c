@@ -112,6 +112,7 @@ static void test_prog_array(struct userbpf_rt *a, struct userbpf_rt *b)
 	uint32_t k0 = 0, k1 = 1, id, got = 0;
 	uint64_t ref = 0;
 	bool same_id = false;
+	char reg[160];
 
 	TL_CHECK("prog_array: set up in a", pa && p2 && p4 && pu);
 	if (!pa || !p2 || !p4 || !pu)
@@ -120,8 +121,11 @@ static void test_prog_array(struct userbpf_rt *a, struct userbpf_rt *b)
 	TL_EQ_U64("pin prog2", userbpf_prog__pin(p2, at("p2"), NULL), 0);
 	TL_EQ_U64("pin prog4", userbpf_prog__pin(p4, at("p4"), NULL), 0);
 
+	snprintf(reg, sizeof(reg), "%s/.maps/.ids/%llu", dir, (unsigned long long)sid_of(at("p2")));
+	TL_CHECK("pinning alone registers nothing", access(reg, F_OK) != 0);
 	id = userbpf_prog__id(p2);
 	TL_EQ_U64("a: slot 0 = pinned prog2", userbpf_map__update_elem(pa, &k0, &id, 0), 0);
+	TL_CHECK("a slot naming it registers it by id", access(reg, F_OK) == 0);
 	TL_EQ_U64("a: lookup gives a's id back", userbpf_map__lookup_elem(pa, &k0, &got, 0) == 0 ? got : 0,
 		  id);
 	TL_EQ_U64("a: lookup_ref gives the store id", userbpf_map__lookup_ref(pa, &k0, &ref) == 0 ? ref : 0,
