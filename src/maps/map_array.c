@@ -321,14 +321,11 @@ struct userbpf_prog *ub_map_prog_array_get(struct userbpf_map *m, uint32_t i)
 	return id ? ub_rt_id_get(m->rt, UB_OBJ_PROG, id) : NULL;
 }
 
-int ub_map_prog_array_word(struct userbpf_map *m, uint32_t i, uint64_t *word)
+_Atomic uint64_t *ub_map_prog_array_slot(struct userbpf_map *m, uint32_t i)
 {
-	if (m->def.type != UB_MAP_PROG_ARRAY)
-		return -EINVAL;
-	if (i >= m->def.max_entries)
-		return -ENOENT;
-	*word = atomic_load(prog_slot(m, i));
-	return 0;
+	if (m->def.type != UB_MAP_PROG_ARRAY || i >= m->def.max_entries)
+		return NULL;
+	return prog_slot(m, i);
 }
 
 const struct ub_map_ops ub_map_prog_array_ops = {

@@ -313,14 +313,11 @@ static long aom_delete(struct userbpf_map *m, const void *key)
 	return 0;
 }
 
-int ub_map_aom_word(struct userbpf_map *m, uint32_t i, uint64_t *word)
+_Atomic uint64_t *ub_map_aom_slot(struct userbpf_map *m, uint32_t i)
 {
-	if (m->def.type != UB_MAP_ARRAY_OF_MAPS)
-		return -EINVAL;
-	if (i >= m->def.max_entries)
-		return -ENOENT;
-	*word = atomic_load(aom_slot(m, i));
-	return 0;
+	if (m->def.type != UB_MAP_ARRAY_OF_MAPS || i >= m->def.max_entries)
+		return NULL;
+	return aom_slot(m, i);
 }
 
 static int aom_get_next_key(struct userbpf_map *m, const void *key, void *next_key)

@@ -259,6 +259,42 @@ int ub_ref_store_id(struct userbpf_rt *rt, int kind, uint64_t word, uint32_t *si
 	return *sid ? 0 : -EXDEV;
 }
 
+/* A PROG_ARRAY's or ARRAY_OF_MAPS's slot i and the kind it names; NULL
+ * past the end or for another type. */
+static _Atomic uint64_t *ref_slot(struct userbpf_map *m, uint32_t i, int *kind)
+{
+	*kind = m->def.type == UB_MAP_PROG_ARRAY ? UB_OBJ_PROG : UB_OBJ_MAP;
+	return m->def.type == UB_MAP_PROG_ARRAY ? ub_map_prog_array_slot(m, i)
+						: ub_map_aom_slot(m, i);
+}
+
+void ub_ref_upgrade(struct userbpf_rt *rt)
+{
+	for (uint32_t mid = ub_rt_id_next(rt, UB_OBJ_MAP, 0); mid;
+	     mid = ub_rt_id_next(rt, UB_OBJ_MAP, mid)) {
+		struct userbpf_map *m = ub_rt_id_get(rt, UB_OBJ_MAP, mid);
+		int kind;
+
+		if (m->readonly || (m->def.type != UB_MAP_PROG_ARRAY &&
+				    m->def.type != UB_MAP_ARRAY_OF_MAPS))
+			continue;
+		for (uint32_t i = 0; i < m->def.max_entries; i++) {
+			_Atomic uint64_t *slot = ref_slot(m, i, &kind);
+			uint64_t w = atomic_load(slot);
+			uint32_t sid;
+
+			if (!w || (uint32_t)(w >> 32) != rt->nonce ||
+			    !ub_rt_id_get(rt, kind, (uint32_t)w))
+				continue;
+			sid = store_id_of(rt, kind, (uint32_t)w);
+			/* unless another writer got there first */
+			if (sid)
+				atomic_compare_exchange_strong(slot, &w,
+							       (uint64_t)UB_REF_STORE << 32 | sid);
+		}
+	}
+}
+
 int userbpf_map__lookup_ref(struct userbpf_map *map, const void *key, uint64_t *id)
 {
 	uint64_t w = 0;
@@ -272,12 +308,14 @@ int userbpf_map__lookup_ref(struct userbpf_map *map, const void *key, uint64_t *
 	memcpy(&i, key, 4);
 	switch (map->def.type) {
 	case UB_MAP_PROG_ARRAY:
-		kind = UB_OBJ_PROG;
-		err = ub_map_prog_array_word(map, i, &w);
+	case UB_MAP_ARRAY_OF_MAPS: {
+		_Atomic uint64_t *slot = ref_slot(map, i, &kind);
+
+		err = slot ? 0 : -ENOENT;
+		if (slot)
+			w = atomic_load(slot);
 		break;
-	case UB_MAP_ARRAY_OF_MAPS:
-		err = ub_map_aom_word(map, i, &w);
-		break;
+	}
 	case UB_MAP_HASH_OF_MAPS: {
 		uint32_t rid;
 

@@ -690,6 +690,10 @@ int userbpf_prog__pin(struct userbpf_prog *prog, const char *path,
 	if (!err)
 		ub_store_note_prog(prog->rt, prog->id, real, shm.handle);
 	ub_os_shm_close(&shm);
+	/* slots the object loader filled before this pin now name it (and
+	 * maps pinned since) for every process */
+	if (!err)
+		ub_ref_upgrade(prog->rt);
 	if (err)
 		ub_log(prog->rt, USERBPF_LOG_WARN, "%s: cannot pin prog '%s': %s", real, prog->name,
 		       userbpf_strerror(err));

@@ -48,6 +48,12 @@ uint32_t ub_ref_resolve_cached(struct userbpf_rt *rt, int kind, uint64_t word,
  * object), -EXDEV (an object of this runtime that is not in the store). */
 int ub_ref_store_id(struct userbpf_rt *rt, int kind, uint64_t word, uint32_t *sid);
 
+/* Rewrites every slot of this runtime's PROG_ARRAY and ARRAY_OF_MAPS
+ * maps that holds one of its objects by runtime id into a store word,
+ * where the object has come into the store since (a program pinned after
+ * the object loader filled the slots). */
+void ub_ref_upgrade(struct userbpf_rt *rt);
+
 /* A map's store id (its file's, registered); -ENOENT when it is not
  * pinned, -EOVERFLOW when the inode does not fit 32 bits, -EXDEV when
  * the pin lies on another file system than the store. */

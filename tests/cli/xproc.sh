@@ -10,6 +10,8 @@
 #     (and bumps) the inner array's value; the inner map is written by one
 #     process and read through the outer map by a program another runs,
 #     and the program's write is seen by the next `map lookup`.
+#   prog loadall of an object whose prog_array the loader fills (libbpf's
+#     `values`): another process tail-calls through it.
 #   dump and lookup print the store ids `prog show` / `map show` print;
 #   bad values (wrong map type, missing pin, a map for a program, unknown
 #   id, an index past the end) give bpftool's one line and exit code.
@@ -102,7 +104,15 @@ SEC("socket") int reader(void *ctx)
 	return old;
 }
 EOF
-for p in p1 p2 p3 p4; do
+# a prog_array the object loader fills (libbpf's `values`)
+cat >"$tmp/p5.c" <<'EOF'
+#include "hdr.h"
+SEC("socket") int t2(void *ctx) { return 42; }
+struct { __uint(type, 3); __uint(max_entries, 2); __type(key, __u32); __array(values, int (void *)); }
+	jt SEC(".maps") = { .values = { [1] = (void *)&t2 } };
+SEC("socket") int t1(void *ctx) { bpf_tail_call(ctx, &jt, 1); return 7; }
+EOF
+for p in p1 p2 p3 p4 p5; do
 	if ! clang -O2 -g -target bpf -I"$tmp" -c "$tmp/$p.c" -o "$tmp/$p.o" 2>"$tmp/cc.err"; then
 		echo "not ok xproc: clang cannot build $p.c: $(head -1 "$tmp/cc.err")"
 		exit 0
@@ -149,6 +159,14 @@ run "$ub" map update pinned $B/m1/jmp key 0 0 0 0 value pinned $B/prog2
 rm -f "$USERBPF_ROOT/x/prog2"
 run "$ub" prog run pinned $B/prog1 data_in "$tmp/pkt"
 check "prog2 unpinned, still named by the slot (42)" sh -c "[ $rc = 0 ] && [ '$(retval)' = 42 ]"
+
+# the object loader's slots, once its programs are pinned (loadall)
+run "$ub" prog loadall "$tmp/p5.o" $B/all pinmaps $B/m5
+check "loadall an object whose prog_array it fills" silent_ok
+run "$ub" prog run pinned $B/all/t1 data_in "$tmp/pkt"
+check "another process: t1 tail-calls t2 through the loader's slot (42)" sh -c "[ $rc = 0 ] && [ '$(retval)' = 42 ]"
+run "$ub" map lookup pinned $B/m5/jt key 1 0 0 0
+check "lookup: t2's id" same "$tmp/out" "key: 01 00 00 00  value: $(le32 "$(id_of prog $B/all/t2)")"
 
 # bad values
 run "$ub" map update pinned $B/m1/jmp key 0 0 0 0 value pinned $B/nope
@@ -248,7 +266,7 @@ both() {
 }
 mask() { # ids (values of reference maps), durations
 	sed -E 's/duration: [0-9]+ns/duration: Nns/; s/^(key: .. .. .. ..  value:) .. .. .. ../\1 ID/' "$1" |
-		grep -v -E '^Warning|^ +by some process|^$'
+		grep -v -E '^Warning|^ +by some process|^libbpf: |^$'
 }
 same_k() { # the same stdout (masked), stderr and status
 	mask "$tmp/k.out" >"$tmp/k.m"
@@ -294,6 +312,10 @@ both prog run pinned $K/prog1 data_in "$tmp/pkt"
 check "kernel: slot deleted, falls through (7)" same_k
 both map update pinned $K/m1/jmp key 0 0 0 0 value pinned $K/m1/jmp
 check "kernel: a map for a program" same_k
+both prog loadall "$tmp/p5.o" $K/all type socket pinmaps $K/m5
+check "kernel: loadall, the loader fills the prog_array" same_k
+both prog run pinned $K/all/t1 data_in "$tmp/pkt"
+check "kernel: t1 tail-calls t2 (42)" same_k
 both map update pinned $K/m1/jmp key 0 0 0 0 value pinned $K/nope
 check "kernel: missing program pin" same_k
 
