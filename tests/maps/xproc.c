@@ -358,6 +358,30 @@ static void test_alloc_failures(void)
 	}
 	TL_CHECK("allocation failures: each fails cleanly, then the tail call happens", done > 0);
 	printf("# %ld allocations failed in turn, %ld runs fell through\n", done - 1, through);
+
+	/* the same for the outer map and its inner map */
+	done = 0;
+	for (n = 1; n < 2000; n++) {
+		struct userbpf_rt *c = tl_rt_new(n);
+		struct userbpf_map *oc = c ? userbpf_map__open_pinned(c, at("outer")) : NULL;
+		struct userbpf_prog *r = oc ? load(c, reader, N(reader), oc) : NULL;
+		uint64_t v = r ? run(r, USERBPF_ENGINE_INTERPRETER) : 0;
+
+		/* 1: the inner map could not be resolved; 2: the checked
+		 * lookup could not record the value as reachable */
+		if (r && v != 1 && v != 2 && (v < 5 || v > 5000))
+			tl_fail("allocation failures (map-in-map)", "at %ld: the run returned %llu", n,
+				(unsigned long long)v);
+		userbpf_prog__free(r);
+		userbpf_map__free(oc);
+		userbpf_rt__free(c);
+		if (r && v >= 5 && tl_alloc_count < n) {
+			done = n;
+			break;
+		}
+	}
+	TL_CHECK("allocation failures (map-in-map): each fails cleanly, then the read happens",
+		 done > 0);
 }
 
 int main(void)
