@@ -98,8 +98,12 @@ struct userbpf_rt {
 	void *trace_user;
 	struct ub_prog_types *prog_types; /* progtypes/progtype.c; owned */
 	struct ub_timers *timers;	/* helpers/timer_helpers.c; owned, made lazily */
-	struct ub_rt_obj *objs;		/* id - 1 -> object; owned array */
+	struct ub_rt_obj *objs;		/* id - 1 -> object; owned array, and
+					 * the ones it replaced (rt.c) */
 	uint32_t nobjs, objs_cap;
+	uint32_t ids_lock;		/* writers of the id table */
+	uint32_t refs_lock;		/* store/refs.c: resolving store ids */
+	uint32_t paths_lock;		/* store/refs.c: program pin paths */
 	uint32_t nonce;			/* tags this runtime's ids in shared map slots */
 	struct ub_store_refs *refs;	/* store/refs.c: objects resolved from store
 					 * ids; owned, made lazily */
@@ -125,7 +129,8 @@ void *ub_err_ptr(int err);
  * by the caller).  Returns 0 or a negative errno. */
 int ub_read_file(struct userbpf_rt *rt, const char *path, uint8_t **data, size_t *len);
 
-/* The id table: add returns the new id, or 0 when out of memory. */
+/* The id table: add returns the new id, or 0 when out of memory.  Safe
+ * to read while another thread adds (see rt.c). */
 uint32_t ub_rt_id_add(struct userbpf_rt *rt, int kind, void *obj);
 void ub_rt_id_del(struct userbpf_rt *rt, uint32_t id);
 /* The object of that kind with that id, or NULL. */

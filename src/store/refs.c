@@ -8,10 +8,12 @@
  * list here) until userbpf_rt__free(); they cannot belong to the map
  * handle that met them, since a program may refer back to that map.
  *
- * Resolution allocates and grows the runtime's id table, so, like loading,
- * it must not race with another thread of the same runtime: a process
- * that runs one program from several threads resolves its slots first
- * (a lookup from user space, or one run).
+ * Threads: a program run resolves a slot it meets for the first time,
+ * while other threads of the runtime may run programs or load others.
+ * The id table is safe for that (core/rt.c); resolving takes
+ * rt->refs_lock (a spin lock: it is taken once per store id and runtime),
+ * and the program pin paths noted for registration have their own lock,
+ * never held while taking another.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -20,19 +22,52 @@
 #include "maps/map.h"
 #include "store/store.h"
 
-enum { REF_PATH = 100 };	/* beside UB_OBJ_PROG and UB_OBJ_MAP */
-
 struct ub_store_refs {
+	/* what resolution loaded: UB_OBJ_PROG, a struct userbpf_prog_pin
+	 * (owning the program); UB_OBJ_MAP, a map reference.  Under
+	 * rt->refs_lock. */
 	size_t n, cap;
 	struct ub_store_ref {
-		int kind;	/* UB_OBJ_PROG: a struct userbpf_prog_pin, owning
-				 * the program; UB_OBJ_MAP: a map reference;
-				 * REF_PATH: where program id is pinned */
-		void *obj;	/* REF_PATH: the path, owned */
-		uint32_t id;	/* REF_PATH: the program's id */
-		bool registered;
+		int kind;
+		void *obj;
 	} *v;
+	/* where this runtime's programs are pinned, to register them in the
+	 * store when a slot first names them.  Under rt->paths_lock. */
+	size_t np, pcap;
+	struct ub_prog_path {
+		uint32_t id;
+		bool registered;
+		char *path;	/* owned */
+	} *p;
 };
+
+static void lock(uint32_t *l)
+{
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(l, __ATOMIC_RELAXED))
+			;
+}
+
+static void unlock(uint32_t *l)
+{
+	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
+/* rt->refs, made on first use (by whichever thread gets there first). */
+static struct ub_store_refs *refs_of(struct userbpf_rt *rt)
+{
+	struct ub_store_refs *r = __atomic_load_n(&rt->refs, __ATOMIC_ACQUIRE), *none = NULL;
+
+	if (r)
+		return r;
+	r = ub_calloc(rt, 1, sizeof(*r));
+	if (r && !__atomic_compare_exchange_n(&rt->refs, &none, r, false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE)) {
+		ub_free(rt, r);
+		r = none;
+	}
+	return r;
+}
 
 void ub_store_refs_free(struct userbpf_rt *rt)
 {
@@ -48,35 +83,39 @@ void ub_store_refs_free(struct userbpf_rt *rt)
 	for (size_t i = 0; i < r->n; i++)
 		if (r->v[i].kind == UB_OBJ_MAP)
 			ub_map_put(r->v[i].obj);
-		else if (r->v[i].kind == REF_PATH)
-			ub_free(rt, r->v[i].obj);
+	for (size_t i = 0; i < r->np; i++)
+		ub_free(rt, r->p[i].path);
 	ub_free(rt, r->v);
+	ub_free(rt, r->p);
 	ub_free(rt, r);
 }
 
+/* Grows an array of n elements of size sz to hold one more. */
+static int grow(struct userbpf_rt *rt, void **arr, size_t n, size_t *cap, size_t sz)
+{
+	size_t c = *cap ? 2 * *cap : 8;
+	void *v;
+
+	if (n < *cap)
+		return 0;
+	v = ub_calloc(rt, c, sz);
+	if (!v)
+		return -ENOMEM;
+	if (n)
+		memcpy(v, *arr, n * sz);
+	ub_free(rt, *arr);
+	*arr = v;
+	*cap = c;
+	return 0;
+}
+
+/* Keeps what resolution loaded (rt->refs_lock held). */
 static int refs_keep(struct userbpf_rt *rt, int kind, void *obj)
 {
-	struct ub_store_refs *r = rt->refs;
+	struct ub_store_refs *r = refs_of(rt);
 
-	if (!r) {
-		r = ub_calloc(rt, 1, sizeof(*r));
-		if (!r)
-			return -ENOMEM;
-		rt->refs = r;
-	}
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 8;
-		struct ub_store_ref *v = ub_calloc(rt, cap, sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		if (r->n)
-			memcpy(v, r->v, r->n * sizeof(*v));
-		ub_free(rt, r->v);
-		r->v = v;
-		r->cap = cap;
-	}
-	memset(&r->v[r->n], 0, sizeof(r->v[0]));
+	if (!r || grow(rt, (void **)&r->v, r->n, &r->cap, sizeof(*r->v)))
+		return -ENOMEM;
 	r->v[r->n].kind = kind;
 	r->v[r->n].obj = obj;
 	r->n++;
@@ -85,39 +124,53 @@ static int refs_keep(struct userbpf_rt *rt, int kind, void *obj)
 
 void ub_store_note_prog(struct userbpf_rt *rt, uint32_t id, const char *real, intptr_t fd)
 {
+	struct ub_store_refs *r;
 	uint64_t ino;
-	char *p;
+	char *path;
 
 	if (ub_store_ino(fd, real, &ino) || !ino || ino >= UB_REF_STORE)
 		return;
-	p = ub_strdup(rt, real);
-	if (!p || refs_keep(rt, REF_PATH, p)) {
-		ub_free(rt, p);
+	r = refs_of(rt);
+	path = r ? ub_strdup(rt, real) : NULL;
+	if (!path)
 		return;
+	lock(&rt->paths_lock);
+	if (grow(rt, (void **)&r->p, r->np, &r->pcap, sizeof(*r->p))) {
+		ub_free(rt, path);
+	} else {
+		r->p[r->np].id = id;
+		r->p[r->np].registered = false;
+		r->p[r->np].path = path;
+		r->np++;
+		path = NULL;
 	}
-	rt->refs->v[rt->refs->n - 1].id = id;
-	ub_rt_id_set_store(rt, id, (uint32_t)ino);
+	unlock(&rt->paths_lock);
+	if (!path)
+		ub_rt_id_set_store(rt, id, (uint32_t)ino);
 }
 
 /* A program's store id, registered: 0 when it has none or registering
  * fails (a pin on another file system than the store). */
 static uint32_t prog_store_id(struct userbpf_rt *rt, uint32_t id)
 {
-	uint32_t sid = ub_rt_id_store(rt, id), got;
-	struct ub_store_refs *r = rt->refs;
+	uint32_t sid = ub_rt_id_store(rt, id), got, ret = 0;
+	struct ub_store_refs *r = __atomic_load_n(&rt->refs, __ATOMIC_ACQUIRE);
 
 	if (!sid || !r)
 		return 0;
-	for (size_t i = r->n; i-- > 0;) {
-		struct ub_store_ref *e = &r->v[i];
+	lock(&rt->paths_lock);
+	for (size_t i = r->np; i-- > 0;) {
+		struct ub_prog_path *e = &r->p[i];
 
-		if (e->kind != REF_PATH || e->id != id)
+		if (e->id != id)
 			continue;
-		if (!e->registered && ub_store_register(e->obj, sid, &got) == 0)
+		if (!e->registered && ub_store_register(e->path, sid, &got) == 0)
 			e->registered = true;
-		return e->registered ? sid : 0;
+		ret = e->registered ? sid : 0;
+		break;
 	}
-	return 0;
+	unlock(&rt->paths_lock);
+	return ret;
 }
 
 int ub_store_map_id(struct userbpf_map *m, uint32_t *sid)
@@ -211,9 +264,25 @@ static uint32_t load_store_id(struct userbpf_rt *rt, int kind, uint32_t sid)
 	}
 }
 
+/* The object with store id sid in this runtime, brought in if need be.
+ * Resolving never runs a program, so a thread never waits for itself. */
+static uint32_t resolve_store(struct userbpf_rt *rt, int kind, uint32_t sid)
+{
+	uint32_t rid = ub_rt_id_by_store(rt, kind, sid);
+
+	if (rid)
+		return rid;
+	lock(&rt->refs_lock);
+	rid = ub_rt_id_by_store(rt, kind, sid);	/* another thread's, meanwhile */
+	if (!rid)
+		rid = load_store_id(rt, kind, sid);
+	unlock(&rt->refs_lock);
+	return rid;
+}
+
 uint32_t ub_ref_resolve(struct userbpf_rt *rt, int kind, uint64_t word)
 {
-	uint32_t tag = (uint32_t)(word >> 32), id = (uint32_t)word, rid;
+	uint32_t tag = (uint32_t)(word >> 32), id = (uint32_t)word;
 
 	if (!word)
 		return 0;
@@ -221,8 +290,7 @@ uint32_t ub_ref_resolve(struct userbpf_rt *rt, int kind, uint64_t word)
 		return ub_rt_id_get(rt, kind, id) ? id : 0;
 	if (tag != UB_REF_STORE || !id)
 		return 0;
-	rid = ub_rt_id_by_store(rt, kind, id);
-	return rid ? rid : load_store_id(rt, kind, id);
+	return resolve_store(rt, kind, id);
 }
 
 uint32_t ub_ref_resolve_cached(struct userbpf_rt *rt, int kind, uint64_t word,
@@ -234,14 +302,15 @@ uint32_t ub_ref_resolve_cached(struct userbpf_rt *rt, int kind, uint64_t word,
 	if ((uint32_t)(word >> 32) != UB_REF_STORE)
 		return ub_ref_resolve(rt, kind, word);
 	/* cache: store id << 32 | our id (0: it could not be resolved) */
-	c = atomic_load_explicit(cache, memory_order_relaxed);
+	c = atomic_load_explicit(cache, memory_order_acquire);
 	if ((uint32_t)(c >> 32) == sid) {
 		rid = (uint32_t)c;
 		if (!rid || ub_rt_id_get(rt, kind, rid))
 			return rid;
 	}
 	rid = ub_ref_resolve(rt, kind, word);
-	atomic_store_explicit(cache, (uint64_t)sid << 32 | rid, memory_order_relaxed);
+	/* release: whoever reads it sees the object whole */
+	atomic_store_explicit(cache, (uint64_t)sid << 32 | rid, memory_order_release);
 	return rid;
 }
 

@@ -14,12 +14,15 @@
  *     through the outer map's pin, live both ways, checked and verified;
  *     the template is checked in a runtime that only opened the outer pin
  *     (hash_of_maps too).
- *   - a forked child runs both programs from the pins alone.
+ *   - a forked child runs both programs from the pins alone; threads of
+ *     one runtime meet a slot at once while another loads programs.
  *   - every allocation of the resolving runtime failing in turn: no crash,
  *     no leak, the tail call either happens or falls through.
  * Runs in a private store (USERBPF_ROOT = a fresh directory).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,7 +315,10 @@ static void test_hom_template(struct userbpf_rt *a, struct userbpf_rt *b)
 static void test_fork(void)
 {
 	int st = 0;
-	pid_t pid = fork();
+	pid_t pid;
+
+	fflush(stdout);	/* the child must not print the parent's lines again */
+	pid = fork();
 
 	if (pid == 0) {
 		struct userbpf_rt *c = userbpf_rt__new(NULL);
@@ -331,6 +337,71 @@ static void test_fork(void)
 	waitpid(pid, &st, 0);
 	TL_CHECK("a child process tail-calls prog2 and reads the inner map (42, 5)",
 		 WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* Threads of one runtime meeting the slot at once, while another loads
+ * and frees programs (the id table grows under them). */
+struct thr {
+	struct userbpf_prog *t;
+	struct userbpf_rt *rt;
+	atomic_int *go;
+	int bad;
+};
+
+static void *runner(void *arg)
+{
+	struct thr *a = arg;
+
+	atomic_fetch_add(a->go, 1);
+	while (atomic_load(a->go) < 5)
+		;
+	for (int i = 0; i < 2000; i++)
+		a->bad += run(a->t, USERBPF_ENGINE_INTERPRETER) != 42;
+	return NULL;
+}
+
+static void *loader(void *arg)
+{
+	struct thr *a = arg;
+	struct userbpf_prog *p[300];
+
+	atomic_fetch_add(a->go, 1);
+	while (atomic_load(a->go) < 5)
+		;
+	for (int i = 0; i < 300; i++)
+		p[i] = load(a->rt, ret99, N(ret99), NULL);
+	for (int i = 0; i < 300; i++) {
+		a->bad += !p[i];
+		userbpf_prog__free(p[i]);
+	}
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	struct userbpf_rt *d = userbpf_rt__new(NULL);
+	struct userbpf_map *pd = d ? userbpf_map__open_pinned(d, at("jmp")) : NULL;
+	struct userbpf_prog *t = pd ? load(d, tail0, N(tail0), pd) : NULL;
+	atomic_int go = 0;
+	struct thr a[5];
+	pthread_t th[5];
+	int bad = 0, started = 0;
+
+	TL_CHECK("threads: set up", t != NULL);
+	for (int i = 0; t && i < 5; i++) {
+		a[i] = (struct thr){ .t = t, .rt = d, .go = &go };
+		started += pthread_create(&th[i], NULL, i < 4 ? runner : loader, &a[i]) == 0;
+	}
+	for (int i = 0; i < started; i++) {
+		pthread_join(th[i], NULL);
+		bad += a[i].bad;
+	}
+	if (t)
+		TL_CHECK("threads: 4 x 2000 tail calls resolved at once, programs loaded meanwhile",
+			 started == 5 && bad == 0);
+	userbpf_prog__free(t);
+	userbpf_map__free(pd);
+	userbpf_rt__free(d);
 }
 
 /* Every allocation of a resolving runtime failing in turn. */
@@ -402,6 +473,7 @@ int main(void)
 		test_aom(a, b);
 		test_hom_template(a, b);
 		test_fork();
+		test_threads();
 		test_alloc_failures();
 	}
 	userbpf_rt__free(b);
