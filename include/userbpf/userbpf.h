@@ -366,10 +366,10 @@ USERBPF_API const char *userbpf_sec_prog_type(const char *sec);
  * possible CPU, each value_size rounded up to 8 bytes
  * (userbpf_map__user_value_size()).  A PROG_ARRAY's values are program ids
  * (userbpf_prog__id()); a map-in-map's, map ids: ids of the caller's
- * runtime.  A PROG_ARRAY or ARRAY_OF_MAPS slot set to a program or map
+ * runtime.  A PROG_ARRAY or map-in-map element set to a program or map
  * pinned in the store names it for every process (by its store id): a
  * process that opens the outer map's pin loads the program (or opens the
- * inner map) from its pin when a slot first leads to it.
+ * inner map) from its pin when an element first leads to it.
  */
 struct userbpf_map;
 

@@ -251,6 +251,10 @@ struct userbpf_prog *ub_map_prog_array_get(struct userbpf_map *m, uint32_t i);
  * or NULL past the end or for another type. */
 _Atomic uint64_t *ub_map_prog_array_slot(struct userbpf_map *m, uint32_t i);
 _Atomic uint64_t *ub_map_aom_slot(struct userbpf_map *m, uint32_t i);
+/* HASH_OF_MAPS: the reference word of the element at key, or NULL; entry
+ * i of its table of references, or NULL past its end. */
+_Atomic uint64_t *ub_map_hom_slot(struct userbpf_map *m, const void *key);
+_Atomic uint64_t *ub_map_hom_entry(struct userbpf_map *m, uint32_t i);
 
 /* Linux's name of a map type ("hash", "array", ...), or NULL. */
 const char *ub_map_type_name(uint32_t type);

@@ -15,15 +15,15 @@
  * inner map's store id, which any process that opens the outer map
  * resolves by opening the inner map's pin (the same shared memory, so
  * updates are live both ways), or a map id of the runtime that filled
- * the slot.  HASH_OF_MAPS values are 4-byte map ids of the runtime that
- * filled the map (map_hash.c's table): shared only within one runtime.
+ * the slot.  HASH_OF_MAPS keeps the same words in a table after its hash
+ * table (map_hash.c's, with 4-byte values naming table entries).
  *
  * The outer map holds a reference to every inner map this handle stored,
  * in a process-local table (m->local, or the hash table's ext room).
  * Updates and deletes from user space are serialized by the caller, as
  * are map creation and freeing.  ARRAY_OF_MAPS reuses nothing of
  * map_array.c (references, not values); HASH_OF_MAPS is map_hash.c's
- * table with 4-byte values.
+ * table with 4-byte values (entries of its reference table).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -351,13 +351,42 @@ const struct ub_map_ops ub_map_array_of_maps_ops = {
 
 /* ---- HASH_OF_MAPS ------------------------------------------------------ */
 
-/* The inner maps held, each once with the number of keys naming it. */
+/*
+ * The hash table (map_hash.c) holds 4-byte values; each is 1 + the index
+ * of an entry of a table of reference words kept after it in shared
+ * memory (after the template): one entry per inner map, counted by the
+ * keys that name it, under a spin lock in shared memory.  An entry no key
+ * names keeps its word, so that a program that read the index just before
+ * the last key went still finds that map; such an entry is given to
+ * another map only when no entry was never used (the table has
+ * max_entries + 64).
+ */
+struct hom_ent {
+	_Atomic uint64_t word;
+	uint32_t keys;
+	uint32_t pad;
+};
+struct hom_tab {
+	uint32_t lock;
+	uint32_t pad[15];
+	struct hom_ent e[];
+};
+
+static uint32_t hom_nent(const struct ub_map_def *def)
+{
+	return def->max_entries + 64;
+}
+
+/* The inner maps this handle stored, each once (a reference) with the
+ * number of its keys; and the cache of resolved entries. */
 struct hom_refs {
 	uint32_t n, cap;
 	struct hom_ref {
 		struct userbpf_map *map;
+		uint64_t word;
 		uint32_t keys;
 	} *v;
+	_Atomic uint64_t *cache;	/* one per table entry */
 };
 
 static int hom_check(struct userbpf_rt *rt, const struct ub_map_def *def)
@@ -367,7 +396,7 @@ static int hom_check(struct userbpf_rt *rt, const struct ub_map_def *def)
 	return err ? err : ub_hash_check(rt, def);
 }
 
-/* HASH_OF_MAPS: the template after the hash table's data. */
+/* Layout: the hash table, the template, the table of references. */
 static size_t hom_tmpl_off(const struct ub_map_def *def, unsigned ncpus)
 {
 	return (ub_hash_data_size(def, ncpus) + 63) & ~(size_t)63;
@@ -377,7 +406,16 @@ static size_t hom_data_size(const struct ub_map_def *def, unsigned ncpus)
 {
 	size_t n = ub_hash_data_size(def, ncpus);
 
-	return n == (size_t)-1 ? n : hom_tmpl_off(def, ncpus) + MIM_TMPL_SIZE;
+	if (n == (size_t)-1)
+		return n;
+	return hom_tmpl_off(def, ncpus) + MIM_TMPL_SIZE + sizeof(struct hom_tab) +
+	       (size_t)hom_nent(def) * sizeof(struct hom_ent);
+}
+
+static struct hom_tab *hom_tab(struct userbpf_map *m)
+{
+	return (struct hom_tab *)(void *)(m->data + hom_tmpl_off(&m->def, m->ncpus) +
+					  MIM_TMPL_SIZE);
 }
 
 static int hom_init(struct userbpf_map *m)
@@ -400,7 +438,10 @@ static int hom_attach(struct userbpf_map *m)
 	if (err)
 		return err;
 	r = ub_calloc(m->rt, 1, sizeof(*r));
-	if (!r) {
+	if (r)
+		r->cache = ub_calloc(m->rt, hom_nent(&m->def), sizeof(*r->cache));
+	if (!r || !r->cache) {
+		ub_free(m->rt, r);
 		ub_hash_detach(m);
 		return -ENOMEM;
 	}
@@ -419,17 +460,18 @@ static void hom_detach(struct userbpf_map *m)
 		for (uint32_t i = 0; i < r->n; i++)
 			ub_map_put(r->v[i].map);
 		ub_free(m->rt, r->v);
+		ub_free(m->rt, r->cache);
 		ub_free(m->rt, r);
 	}
 	ub_hash_detach(m);
 }
 
-static int refs_add(struct userbpf_map *m, struct userbpf_map *inner)
+static int refs_add(struct userbpf_map *m, struct userbpf_map *inner, uint64_t word)
 {
 	struct hom_refs *r = *ub_hash_ext(m);
 
 	for (uint32_t i = 0; i < r->n; i++)
-		if (r->v[i].map == inner) {
+		if (r->v[i].word == word) {
 			r->v[i].keys++;
 			return 0;
 		}
@@ -447,19 +489,24 @@ static int refs_add(struct userbpf_map *m, struct userbpf_map *inner)
 	}
 	ub_map_get(inner);
 	r->v[r->n].map = inner;
+	r->v[r->n].word = word;
 	r->v[r->n].keys = 1;
 	r->n++;
 	return 0;
 }
 
-static void refs_drop(struct userbpf_map *m, uint32_t id)
+static void refs_drop(struct userbpf_map *m, uint64_t word)
 {
 	struct hom_refs *r = *ub_hash_ext(m);
+	/* an entry this handle made may have become a store word since
+	 * (store/refs.c's ub_ref_upgrade): the map it names, then */
+	uint32_t id = (uint32_t)(word >> 32) == UB_REF_STORE ?
+			      ub_rt_id_by_store(m->rt, UB_OBJ_MAP, (uint32_t)word) : 0;
 
 	for (uint32_t i = 0; i < r->n; i++) {
 		struct userbpf_map *inner = r->v[i].map;
 
-		if (inner->id != id)
+		if (r->v[i].word != word && (!id || inner->id != id))
 			continue;
 		if (--r->v[i].keys == 0) {
 			r->v[i] = r->v[--r->n];
@@ -469,15 +516,90 @@ static void refs_drop(struct userbpf_map *m, uint32_t id)
 	}
 }
 
+/* An entry for word, counted once more: its index, or -ENOSPC. */
+static int64_t ent_get(struct userbpf_map *m, uint64_t word)
+{
+	struct hom_tab *t = hom_tab(m);
+	uint32_t n = hom_nent(&m->def), unused = n, free_ = n, i;
+	int64_t ret = -ENOSPC;
+
+	ub_map_spin_lock(&t->lock);
+	for (i = 0; i < n; i++) {
+		uint64_t w = atomic_load_explicit(&t->e[i].word, memory_order_relaxed);
+
+		if (w == word)
+			break;
+		if (!w && unused == n)
+			unused = i;
+		if (w && !t->e[i].keys && free_ == n)
+			free_ = i;
+	}
+	if (i == n)
+		i = unused < n ? unused : free_;
+	if (i < n) {
+		atomic_store_explicit(&t->e[i].word, word, memory_order_release);
+		t->e[i].keys++;
+		ret = i;
+	}
+	ub_map_spin_unlock(&t->lock);
+	return ret;
+}
+
+/* One key fewer for entry i; its word. */
+static uint64_t ent_put(struct userbpf_map *m, uint32_t i)
+{
+	struct hom_tab *t = hom_tab(m);
+	uint64_t w = 0;
+
+	if (i >= hom_nent(&m->def))
+		return 0;
+	ub_map_spin_lock(&t->lock);
+	if (t->e[i].keys)
+		t->e[i].keys--;
+	w = atomic_load_explicit(&t->e[i].word, memory_order_relaxed);
+	ub_map_spin_unlock(&t->lock);
+	return w;
+}
+
+/* The entry a hash value names, or NULL. */
+static _Atomic uint64_t *ent_word(struct userbpf_map *m, uint32_t v)
+{
+	if (v == 0 || v > hom_nent(&m->def))
+		return NULL;
+	return &hom_tab(m)->e[v - 1].word;
+}
+
 static void *hom_lookup(struct userbpf_map *m, const void *key)
 {
 	const uint32_t *v = ub_hash_lookup(m, key);
+	struct hom_refs *r = *ub_hash_ext(m);
+	_Atomic uint64_t *w;
 	uint32_t id;
 
 	if (!v)
 		return NULL;
-	id = *v;
-	return ub_rt_id_get(m->rt, UB_OBJ_MAP, id);
+	w = ent_word(m, *v);
+	if (!w)
+		return NULL;
+	id = ub_ref_resolve_cached(m->rt, UB_OBJ_MAP, atomic_load_explicit(w, memory_order_acquire),
+				   &r->cache[*v - 1]);
+	return id ? ub_rt_id_get(m->rt, UB_OBJ_MAP, id) : NULL;
+}
+
+static int hom_lookup_user(struct userbpf_map *m, const void *key, void *value, uint64_t flags)
+{
+	uint32_t v = 0, id;
+	_Atomic uint64_t *w;
+	int err = ub_hash_lookup_user(m, key, &v, flags);
+
+	if (err)
+		return err;
+	w = ent_word(m, v);
+	id = w ? ub_ref_resolve(m->rt, UB_OBJ_MAP, atomic_load(w)) : 0;
+	if (!id)
+		return -ENOENT;
+	memcpy(value, &id, 4);
+	return 0;
 }
 
 static int hom_update_user(struct userbpf_map *m, const void *key, const void *value,
@@ -485,6 +607,8 @@ static int hom_update_user(struct userbpf_map *m, const void *key, const void *v
 {
 	struct userbpf_map *inner = NULL;
 	uint32_t old = 0;
+	uint64_t w;
+	int64_t i;
 	int err;
 
 	if (flags & UB_F_LOCK)
@@ -492,16 +616,24 @@ static int hom_update_user(struct userbpf_map *m, const void *key, const void *v
 	err = get_inner(m, value, &inner);
 	if (err)
 		return err;
-	err = refs_add(m, inner);
-	if (err)
-		return err;
-	err = ub_hash_update_u32(m, key, inner->id, flags, &old);
+	w = ub_ref_encode(m->rt, UB_OBJ_MAP, inner->id);
+	if (!w)
+		return -EBADF;
+	i = ent_get(m, w);
+	if (i < 0)
+		return (int)i;
+	err = refs_add(m, inner, w);
+	if (!err) {
+		err = ub_hash_update_u32(m, key, (uint32_t)i + 1, flags, &old);
+		if (err)
+			refs_drop(m, w);
+	}
 	if (err) {
-		refs_drop(m, inner->id);
+		ent_put(m, (uint32_t)i);
 		return err;
 	}
 	if (old)
-		refs_drop(m, old);
+		refs_drop(m, ent_put(m, old - 1));
 	return 0;
 }
 
@@ -511,8 +643,24 @@ static long hom_delete(struct userbpf_map *m, const void *key)
 	int err = ub_hash_delete_u32(m, key, &old);
 
 	if (!err && old)
-		refs_drop(m, old);
+		refs_drop(m, ent_put(m, old - 1));
 	return err;
+}
+
+_Atomic uint64_t *ub_map_hom_entry(struct userbpf_map *m, uint32_t i)
+{
+	if (m->def.type != UB_MAP_HASH_OF_MAPS || i >= hom_nent(&m->def))
+		return NULL;
+	return &hom_tab(m)->e[i].word;
+}
+
+_Atomic uint64_t *ub_map_hom_slot(struct userbpf_map *m, const void *key)
+{
+	uint32_t v = 0;
+
+	if (m->def.type != UB_MAP_HASH_OF_MAPS || ub_hash_lookup_user(m, key, &v, 0))
+		return NULL;
+	return ent_word(m, v);
 }
 
 const struct ub_map_ops ub_map_hash_of_maps_ops = {
@@ -523,7 +671,7 @@ const struct ub_map_ops ub_map_hash_of_maps_ops = {
 	.detach = hom_detach,
 	.lookup = hom_lookup,
 	.delete = hom_delete,
-	.lookup_user = ub_hash_lookup_user,
+	.lookup_user = hom_lookup_user,
 	.update_user = hom_update_user,
 	.get_next_key = ub_hash_get_next_key,
 };

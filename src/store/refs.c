@@ -328,13 +328,18 @@ int ub_ref_store_id(struct userbpf_rt *rt, int kind, uint64_t word, uint32_t *si
 	return *sid ? 0 : -EXDEV;
 }
 
-/* A PROG_ARRAY's or ARRAY_OF_MAPS's slot i and the kind it names; NULL
- * past the end or for another type. */
+/* A PROG_ARRAY's or ARRAY_OF_MAPS's slot i (HASH_OF_MAPS: entry i of
+ * its table) and the kind it names; NULL past the end or for another
+ * type. */
 static _Atomic uint64_t *ref_slot(struct userbpf_map *m, uint32_t i, int *kind)
 {
 	*kind = m->def.type == UB_MAP_PROG_ARRAY ? UB_OBJ_PROG : UB_OBJ_MAP;
-	return m->def.type == UB_MAP_PROG_ARRAY ? ub_map_prog_array_slot(m, i)
-						: ub_map_aom_slot(m, i);
+	switch (m->def.type) {
+	case UB_MAP_PROG_ARRAY: return ub_map_prog_array_slot(m, i);
+	case UB_MAP_ARRAY_OF_MAPS: return ub_map_aom_slot(m, i);
+	case UB_MAP_HASH_OF_MAPS: return ub_map_hom_entry(m, i);
+	default: return NULL;
+	}
 }
 
 void ub_ref_upgrade(struct userbpf_rt *rt)
@@ -344,14 +349,18 @@ void ub_ref_upgrade(struct userbpf_rt *rt)
 		struct userbpf_map *m = ub_rt_id_get(rt, UB_OBJ_MAP, mid);
 		int kind;
 
-		if (m->readonly || (m->def.type != UB_MAP_PROG_ARRAY &&
-				    m->def.type != UB_MAP_ARRAY_OF_MAPS))
+		if (!m || m->readonly || (m->def.type != UB_MAP_PROG_ARRAY &&
+				    m->def.type != UB_MAP_ARRAY_OF_MAPS &&
+				    m->def.type != UB_MAP_HASH_OF_MAPS))
 			continue;
-		for (uint32_t i = 0; i < m->def.max_entries; i++) {
+		for (uint32_t i = 0;; i++) {
 			_Atomic uint64_t *slot = ref_slot(m, i, &kind);
-			uint64_t w = atomic_load(slot);
+			uint64_t w;
 			uint32_t sid;
 
+			if (!slot)
+				break;
+			w = atomic_load(slot);
 			if (!w || (uint32_t)(w >> 32) != rt->nonce ||
 			    !ub_rt_id_get(rt, kind, (uint32_t)w))
 				continue;
@@ -378,7 +387,7 @@ int userbpf_map__lookup_ref(struct userbpf_map *map, const void *key, uint64_t *
 	switch (map->def.type) {
 	case UB_MAP_PROG_ARRAY:
 	case UB_MAP_ARRAY_OF_MAPS: {
-		_Atomic uint64_t *slot = ref_slot(map, i, &kind);
+		_Atomic uint64_t *slot = ref_slot(map, i, &kind);	/* i: the key */
 
 		err = slot ? 0 : -ENOENT;
 		if (slot)
@@ -386,12 +395,11 @@ int userbpf_map__lookup_ref(struct userbpf_map *map, const void *key, uint64_t *
 		break;
 	}
 	case UB_MAP_HASH_OF_MAPS: {
-		uint32_t rid;
+		_Atomic uint64_t *slot = ub_map_hom_slot(map, key);
 
-		/* values are ids of this runtime (map_of_maps.c) */
-		err = ub_map_lookup_user(map, key, &rid, 0);
-		if (!err)
-			w = (uint64_t)map->rt->nonce << 32 | rid;
+		err = slot ? 0 : -ENOENT;
+		if (slot)
+			w = atomic_load(slot);
 		break;
 	}
 	default:

@@ -2,7 +2,7 @@
 /*
  * store.h - what src/store lends the rest of the library: store ids, the
  * store-wide identity of pinned maps and programs, and the references
- * that PROG_ARRAY and ARRAY_OF_MAPS slots hold in shared memory.
+ * that PROG_ARRAY and map-in-map slots hold in shared memory.
  *
  * A store id is the inode of an object's file (the id `map show` and
  * `prog show` print).  When a slot first names an object it is registered
@@ -48,8 +48,8 @@ uint32_t ub_ref_resolve_cached(struct userbpf_rt *rt, int kind, uint64_t word,
  * object), -EXDEV (an object of this runtime that is not in the store). */
 int ub_ref_store_id(struct userbpf_rt *rt, int kind, uint64_t word, uint32_t *sid);
 
-/* Rewrites every slot of this runtime's PROG_ARRAY and ARRAY_OF_MAPS
- * maps that holds one of its objects by runtime id into a store word,
+/* Rewrites every slot of this runtime's PROG_ARRAY and map-in-map maps
+ * that holds one of its objects by runtime id into a store word,
  * where the object has come into the store since (a program pinned after
  * the object loader filled the slots). */
 void ub_ref_upgrade(struct userbpf_rt *rt);

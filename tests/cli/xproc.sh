@@ -12,6 +12,7 @@
 #     and the program's write is seen by the next `map lookup`.
 #   prog loadall of an object whose prog_array the loader fills (libbpf's
 #     `values`): another process tail-calls through it.
+#   hash_of_maps: the same through a hash of maps.
 #   dump and lookup print the store ids `prog show` / `map show` print;
 #   bad values (wrong map type, missing pin, a map for a program, unknown
 #   id, an index past the end) give bpftool's one line and exit code.
@@ -112,7 +113,23 @@ struct { __uint(type, 3); __uint(max_entries, 2); __type(key, __u32); __array(va
 	jt SEC(".maps") = { .values = { [1] = (void *)&t2 } };
 SEC("socket") int t1(void *ctx) { bpf_tail_call(ctx, &jt, 1); return 7; }
 EOF
-for p in p1 p2 p3 p4 p5; do
+# hash_of_maps: hout[5] -> inner[0]
+cat >"$tmp/p6.c" <<'EOF'
+#include "hdr.h"
+struct inner { __uint(type, 2); __uint(max_entries, 1); __type(key, __u32); __type(value, __u32); };
+struct { __uint(type, 13); __uint(max_entries, 4); __type(key, __u32); __array(values, struct inner); } hout SEC(".maps");
+SEC("socket") int hreader(void *ctx)
+{
+	__u32 k = 5, z = 0, *v;
+	void *in = bpf_map_lookup_elem(&hout, &k);
+
+	if (!in)
+		return 1;
+	v = bpf_map_lookup_elem(in, &z);
+	return v ? *v : 2;
+}
+EOF
+for p in p1 p2 p3 p4 p5 p6; do
 	if ! clang -O2 -g -target bpf -I"$tmp" -c "$tmp/$p.c" -o "$tmp/$p.o" 2>"$tmp/cc.err"; then
 		echo "not ok xproc: clang cannot build $p.c: $(head -1 "$tmp/cc.err")"
 		exit 0
@@ -206,6 +223,22 @@ check "lookup outer[1]: the inner map's id" same "$tmp/out" "key: 01 00 00 00  v
 run "$ub" map delete pinned $B/m3/outer key 0 0 0 0
 run "$ub" prog run pinned $B/reader data_in "$tmp/pkt"
 check "outer[0] deleted: reader finds nothing (1)" sh -c "[ $rc = 0 ] && [ '$(retval)' = 1 ]"
+
+# ---- hash_of_maps: the same through its table of references ---------------
+run "$ub" prog load "$tmp/p6.o" $B/hreader pinmaps $B/m6
+check "load hreader, its hash_of_maps pinned" silent_ok
+run "$ub" prog run pinned $B/hreader data_in "$tmp/pkt"
+check "hreader: no key (1)" sh -c "[ $rc = 0 ] && [ '$(retval)' = 1 ]"
+run "$ub" map update pinned $B/m6/hout key 5 0 0 0 value pinned $B/inner
+check "map update hout[5] = pinned inner" silent_ok
+run "$ub" prog run pinned $B/hreader data_in "$tmp/pkt"
+check "another process: hreader reads inner through hout (6: the reader bumped it)" sh -c "[ $rc = 0 ] && [ '$(retval)' = 6 ]"
+run "$ub" map dump pinned $B/m6/hout
+check "dump hout: the inner map's id" same "$tmp/out" "key: 05 00 00 00  value: $(le32 "$inid")
+Found 1 element"
+run "$ub" map delete pinned $B/m6/hout key 5 0 0 0
+run "$ub" prog run pinned $B/hreader data_in "$tmp/pkt"
+check "hout[5] deleted: hreader finds nothing (1)" sh -c "[ $rc = 0 ] && [ '$(retval)' = 1 ]"
 
 # bad values
 run "$ub" map create $B/h type hash key 4 value 4 entries 2 name hh
@@ -341,6 +374,14 @@ check "kernel: a program for a map" same_k
 both map delete pinned $K/m3/outer key 0 0 0 0
 both map delete pinned $K/m3/outer key 0 0 0 0
 check "kernel: delete an empty slot" same_k
+both prog load "$tmp/p6.o" $K/hreader type socket pinmaps $K/m6
+check "kernel: load hreader" same_k
+both map update pinned $K/m6/hout key 5 0 0 0 value pinned $K/inner
+check "kernel: hout[5] = inner" same_k
+both prog run pinned $K/hreader data_in "$tmp/pkt"
+check "kernel: hreader through hout (100)" same_k
+both map dump pinned $K/m6/hout
+check "kernel: dump hout" same_k
 both prog run pinned $K/reader data_in "$tmp/pkt"
 check "kernel: reader after delete (1)" same_k
 exit 0

@@ -12,8 +12,8 @@
  *     names it.
  *   - array_of_maps: b's program reads (and writes) a's pinned inner map
  *     through the outer map's pin, live both ways, checked and verified;
- *     the template is checked in a runtime that only opened the outer pin
- *     (hash_of_maps too).
+ *     the template is checked in a runtime that only opened the outer pin.
+ *   - hash_of_maps: the same through its table of references.
  *   - a forked child runs both programs from the pins alone; threads of
  *     one runtime meet a slot at once while another loads programs.
  *   - every allocation of the resolving runtime failing in turn: no crash,
@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "testlib.h"
+#include "maps/map.h"
 
 #define I(c, d, s, o, i) ((struct userbpf_insn){ (c), (d), (s), (o), (i) })
 #define MOV64_IMM(d, i) I(0xb7, d, 0, 0, i)
@@ -281,32 +282,67 @@ out:
 	userbpf_map__free(tmpl);
 }
 
-static void test_hom_template(struct userbpf_rt *a, struct userbpf_rt *b)
+static void test_hom(struct userbpf_rt *a, struct userbpf_rt *b)
 {
 	struct userbpf_map *tmpl = userbpf_map__create(a, T_ARRAY, "tmpl", 4, 4, 1, NULL);
 	struct userbpf_map_create_opts o = { .sz = sizeof(o), .inner_map = tmpl };
 	struct userbpf_map *hom = userbpf_map__create(a, T_HOM, "hom", 4, 4, 4, &o);
-	struct userbpf_map *hb = NULL, *bad = NULL, *ok = NULL;
-	uint32_t k = 3, id, got = 0;
+	struct userbpf_map *in = userbpf_map__create(a, T_ARRAY, "hin", 4, 4, 1, NULL);
+	struct userbpf_map *hb = NULL, *bad = NULL, *ok = NULL, *seen;
+	uint32_t k = 3, k7 = 7, k0 = 0, id, got = 0, v = 77;
+	uint64_t ref = 0;
 
 	TL_CHECK("hash_of_maps: made and pinned",
-		 tmpl && hom && userbpf_map__pin(hom, at("hom")) == 0);
+		 tmpl && hom && in && userbpf_map__pin(hom, at("hom")) == 0 &&
+			 userbpf_map__pin(in, at("hin")) == 0);
+	if (!tmpl || !hom || !in)
+		goto out;
+	userbpf_map__update_elem(in, &k0, &v, 0);
+	id = userbpf_map__id(in);
+	TL_EQ_U64("a: hom[7] = pinned inner", userbpf_map__update_elem(hom, &k7, &id, 0), 0);
 	hb = userbpf_map__open_pinned(b, at("hom"));
 	bad = userbpf_map__create(b, T_ARRAY, "bad", 4, 8, 1, NULL);
 	ok = userbpf_map__create(b, T_ARRAY, "ok", 4, 4, 1, NULL);
-	if (hb && bad && ok) {
-		id = userbpf_map__id(bad);
-		TL_EQ_U64("hash_of_maps opened from its pin: the template still refuses",
-			  (uint64_t)userbpf_map__update_elem(hb, &k, &id, 0), (uint64_t)-EINVAL);
-		id = userbpf_map__id(ok);
-		TL_EQ_U64("... and accepts a match", userbpf_map__update_elem(hb, &k, &id, 0), 0);
-		TL_EQ_U64("... read back", userbpf_map__lookup_elem(hb, &k, &got, 0) == 0 ? got : 0, id);
-	} else {
+	if (!hb || !bad || !ok) {
 		tl_fail("hash_of_maps: open the pin", "%s", strerror(errno));
+		goto out;
 	}
+	TL_CHECK("b: hom[7] gives b's own id of the inner map",
+		 userbpf_map__lookup_elem(hb, &k7, &got, 0) == 0 && got != 0);
+	TL_EQ_U64("b: lookup_ref gives the store id",
+		  userbpf_map__lookup_ref(hb, &k7, &ref) == 0 ? ref : 0, sid_of(at("hin")));
+	seen = hb->ops->lookup(hb, &k7);
+	TL_EQ_U64("b: the program side reaches a's inner map (77)",
+		  seen && userbpf_map__lookup_elem(seen, &k0, &got, 0) == 0 ? got : 0, 77);
+	id = userbpf_map__id(bad);
+	TL_EQ_U64("b: the template still refuses", (uint64_t)userbpf_map__update_elem(hb, &k, &id, 0),
+		  (uint64_t)-EINVAL);
+	id = userbpf_map__id(ok);
+	TL_EQ_U64("b: ... and accepts a match (unpinned)", userbpf_map__update_elem(hb, &k, &id, 0), 0);
+	TL_EQ_U64("b: read back", userbpf_map__lookup_elem(hb, &k, &got, 0) == 0 ? got : 0, id);
+	TL_EQ_U64("a: b's private inner map reads empty",
+		  (uint64_t)userbpf_map__lookup_elem(hom, &k, &got, 0), (uint64_t)-ENOENT);
+	TL_EQ_U64("b: delete hom[7]", userbpf_map__delete_elem(hb, &k7), 0);
+	TL_EQ_U64("a: hom[7] is gone", (uint64_t)userbpf_map__lookup_elem(hom, &k7, &got, 0),
+		  (uint64_t)-ENOENT);
+	/* many updates through both handles: the table of references recycles
+	 * its entries */
+	{
+		int bad_n = 0;
+
+		for (uint32_t i = 0; i < 500; i++) {
+			uint32_t key = i % 4, iid = i % 2 ? userbpf_map__id(in) : userbpf_map__id(ok);
+			struct userbpf_map *h = i % 2 ? hom : hb;
+
+			bad_n += userbpf_map__update_elem(h, &key, &iid, 0) != 0;
+		}
+		TL_EQ_U64("500 updates from both sides, none refused", bad_n, 0);
+	}
+out:
 	userbpf_map__free(ok);
 	userbpf_map__free(bad);
 	userbpf_map__free(hb);
+	userbpf_map__free(in);
 	userbpf_map__free(hom);
 	userbpf_map__free(tmpl);
 }
@@ -471,7 +507,7 @@ int main(void)
 	if (a && b) {
 		test_prog_array(a, b);
 		test_aom(a, b);
-		test_hom_template(a, b);
+		test_hom(a, b);
 		test_fork();
 		test_threads();
 		test_alloc_failures();

@@ -7,7 +7,7 @@
  * MAP is `pinned FILE`, `id ID` or `name NAME`; pins under /sys/fs/bpf
  * live in the store (userbpf_store__path).  An id is the store's
  * (userbpf_store__id): the same for every pin of a map.  A PROG_ARRAY's or
- * ARRAY_OF_MAPS's value (`value pinned FILE` / `value id ID`) is the
+ * map-in-map's value (`value pinned FILE` / `value id ID`) is the
  * program's or map's store id, which the slot keeps in shared memory, so
  * that a program run by another process tail-calls the program or reads
  * the inner map (store/store.h).
@@ -155,8 +155,7 @@ static void ref_release(struct ref_hold *h)
  * program or map (its store id, as `prog show` / `map show` print it), or
  * plain bytes.  The object is opened (a map) or loaded (a program) in this
  * command's runtime and its id written; the slot then names it by its
- * store id, which every process resolves (store/store.h).  A HASH_OF_MAPS
- * holds ids of one runtime, so those are refused.
+ * store id, which every process resolves (store/store.h).
  */
 static int parse_ref_value(struct cli_ctx *x, struct userbpf_map *m, int argc, char **argv,
 			   uint8_t *val, size_t n, struct ref_hold *hold)
@@ -205,12 +204,6 @@ static int parse_ref_value(struct cli_ctx *x, struct userbpf_map *m, int argc, c
 		} else {
 			cli_fail(x, CLI_BPFTOOL_ERR, "'%s' is not supported here: use id or pinned",
 				 argv[0]);
-			return -1;
-		}
-		if (type == T_HASH_OF_MAPS) {
-			cli_fail(x, CLI_BPFTOOL_ERR,
-				 "hash_of_maps %s holds maps of one process: userbpf cannot keep %s there after this command ends; fill it from the process that runs the programs",
-				 userbpf_map__name(m), argv[1]);
 			return -1;
 		}
 		if (is_prog) {
@@ -549,7 +542,7 @@ static int do_show(struct cli_ctx *x, int argc, char **argv)
 
 /*
  * An element's value as bpftool prints it.  A PROG_ARRAY's or
- * ARRAY_OF_MAPS's value is the store id of the program or map in the
+ * map-in-map's value is the store id of the program or map in the
  * slot (the id `prog show` / `map show` print), read without loading it;
  * a slot that names an object of another process only reads as empty.
  * Returns 0 or -1 with errno, as userbpf_map__lookup_elem().
@@ -559,7 +552,7 @@ static int lookup_value(struct userbpf_map *m, const uint8_t *key, uint8_t *valu
 	uint32_t t = userbpf_map__type(m);
 	uint64_t id;
 
-	if (t != T_PROG_ARRAY && t != T_ARRAY_OF_MAPS)
+	if (!holds_refs(t))
 		return userbpf_map__lookup_elem(m, key, value, 0);
 	if (userbpf_map__lookup_ref(m, key, &id)) {
 		if (errno == EXDEV)
