@@ -633,7 +633,8 @@ USERBPF_API int userbpf_store__id(const char *path, uint64_t *id);
  * exists. */
 USERBPF_API int userbpf_store__link(const char *oldpath, const char *newpath);
 /* Calls fn for every pinned map and program under dir (NULL: the root),
- * hidden directories included, with its real path.  A nonzero return of
+ * hidden directories included (not the registry of store ids,
+ * ROOT/.maps/.ids, which holds second names), with its real path.  A nonzero return of
  * fn stops the walk and is returned. */
 typedef int (*userbpf_store_walk_fn)(const char *path, enum userbpf_pin_kind kind,
 				     uint64_t id, void *user);
