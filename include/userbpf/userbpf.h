@@ -365,7 +365,11 @@ USERBPF_API const char *userbpf_sec_prog_type(const char *sec);
  * caller's.  Values of per-CPU maps are, as in bpf(2), one slot per
  * possible CPU, each value_size rounded up to 8 bytes
  * (userbpf_map__user_value_size()).  A PROG_ARRAY's values are program ids
- * (userbpf_prog__id()); a map-in-map's, map ids.
+ * (userbpf_prog__id()); a map-in-map's, map ids: ids of the caller's
+ * runtime.  A PROG_ARRAY or map-in-map element set to a program or map
+ * pinned in the store names it for every process (by its store id): a
+ * process that opens the outer map's pin loads the program (or opens the
+ * inner map) from its pin when an element first leads to it.
  */
 struct userbpf_map;
 
@@ -436,6 +440,12 @@ USERBPF_API uint32_t userbpf_map__id(const struct userbpf_map *map);
 /* Where the map is pinned (or was opened from), or NULL. */
 USERBPF_API const char *userbpf_map__pin_path(const struct userbpf_map *map);
 USERBPF_API size_t userbpf_map__user_value_size(const struct userbpf_map *map);
+/* PROG_ARRAY and map-in-maps: the store id (userbpf_store__id()) of the
+ * program or map at key, without loading it.  -ENOENT when the slot is
+ * empty or holds an object private to another process, -EXDEV when it
+ * holds one of this runtime that is not pinned in the store. */
+USERBPF_API int userbpf_map__lookup_ref(struct userbpf_map *map, const void *key,
+					uint64_t *id);
 USERBPF_API unsigned userbpf_num_possible_cpus(void);
 
 /* ---- program types: the extension interface ---------------------------- */
@@ -623,7 +633,8 @@ USERBPF_API int userbpf_store__id(const char *path, uint64_t *id);
  * exists. */
 USERBPF_API int userbpf_store__link(const char *oldpath, const char *newpath);
 /* Calls fn for every pinned map and program under dir (NULL: the root),
- * hidden directories included, with its real path.  A nonzero return of
+ * hidden directories included (not the registry of store ids,
+ * ROOT/.maps/.ids, which holds second names), with its real path.  A nonzero return of
  * fn stops the walk and is returned. */
 typedef int (*userbpf_store_walk_fn)(const char *path, enum userbpf_pin_kind kind,
 				     uint64_t id, void *user);

@@ -74,6 +74,7 @@ enum ub_obj_kind { UB_OBJ_NONE = 0, UB_OBJ_PROG = 1, UB_OBJ_MAP = 2 };
 struct ub_rt_obj {
 	int kind;
 	void *obj;	/* not owned */
+	uint32_t store_id;	/* its store id (src/store/refs.c), 0: none known */
 };
 
 struct ub_helper {
@@ -97,8 +98,15 @@ struct userbpf_rt {
 	void *trace_user;
 	struct ub_prog_types *prog_types; /* progtypes/progtype.c; owned */
 	struct ub_timers *timers;	/* helpers/timer_helpers.c; owned, made lazily */
-	struct ub_rt_obj *objs;		/* id - 1 -> object; owned array */
+	struct ub_rt_obj *objs;		/* id - 1 -> object; owned array, and
+					 * the ones it replaced (rt.c) */
 	uint32_t nobjs, objs_cap;
+	uint32_t ids_lock;		/* writers of the id table */
+	uint32_t refs_lock;		/* store/refs.c: resolving store ids */
+	uint32_t paths_lock;		/* store/refs.c: program pin paths */
+	uint32_t nonce;			/* tags this runtime's ids in shared map slots */
+	struct ub_store_refs *refs;	/* store/refs.c: objects resolved from store
+					 * ids; owned, made lazily */
 };
 
 /* Allocation through the runtime's hook.  ub_free accepts NULL.  The size
@@ -121,7 +129,8 @@ void *ub_err_ptr(int err);
  * by the caller).  Returns 0 or a negative errno. */
 int ub_read_file(struct userbpf_rt *rt, const char *path, uint8_t **data, size_t *len);
 
-/* The id table: add returns the new id, or 0 when out of memory. */
+/* The id table: add returns the new id, or 0 when out of memory.  Safe
+ * to read while another thread adds (see rt.c). */
 uint32_t ub_rt_id_add(struct userbpf_rt *rt, int kind, void *obj);
 void ub_rt_id_del(struct userbpf_rt *rt, uint32_t id);
 /* The object of that kind with that id, or NULL. */
@@ -131,6 +140,13 @@ uint32_t ub_rt_id_next(const struct userbpf_rt *rt, int kind, uint32_t after);
 /* Is obj a live object of that kind?  (Checked mode validates pointers a
  * program hands to helpers with it.) */
 bool ub_rt_id_has(const struct userbpf_rt *rt, int kind, const void *obj);
+/* The store id (src/store/refs.c) of object id: set, read (0: none), and
+ * the live object of that kind with that store id (its id, or 0). */
+void ub_rt_id_set_store(struct userbpf_rt *rt, uint32_t id, uint32_t store_id);
+uint32_t ub_rt_id_store(const struct userbpf_rt *rt, uint32_t id);
+uint32_t ub_rt_id_by_store(const struct userbpf_rt *rt, int kind, uint32_t store_id);
+/* Frees the objects the runtime resolved from store ids (refs.c). */
+void ub_store_refs_free(struct userbpf_rt *rt);
 
 /* Linux's name of helper id ("bpf_ktime_get_ns"), or NULL when unknown. */
 const char *ub_helper_linux_name(uint32_t id);

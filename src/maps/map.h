@@ -29,6 +29,7 @@
 #ifndef USERBPF_MAP_H
 #define USERBPF_MAP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -257,6 +258,14 @@ void ub_lpm_read_unlock(void *section, unsigned idx);
 
 /* PROG_ARRAY: the program at index i, or NULL (tail calls). */
 struct userbpf_prog *ub_map_prog_array_get(struct userbpf_map *m, uint32_t i);
+/* PROG_ARRAY and ARRAY_OF_MAPS: slot i's reference word (store/store.h),
+ * or NULL past the end or for another type. */
+_Atomic uint64_t *ub_map_prog_array_slot(struct userbpf_map *m, uint32_t i);
+_Atomic uint64_t *ub_map_aom_slot(struct userbpf_map *m, uint32_t i);
+/* HASH_OF_MAPS: the reference word of the element at key, or NULL; entry
+ * i of its table of references, or NULL past its end. */
+_Atomic uint64_t *ub_map_hom_slot(struct userbpf_map *m, const void *key);
+_Atomic uint64_t *ub_map_hom_entry(struct userbpf_map *m, uint32_t i);
 
 /* Linux's name of a map type ("hash", "array", ...), or NULL. */
 const char *ub_map_type_name(uint32_t type);

@@ -6,14 +6,16 @@
  * and an address: lock-free by construction.  Elements are value_size
  * rounded up to 8 bytes, as Linux lays them out; a per-CPU array keeps
  * element i's slot for CPU c at (i * ncpus + c).  A PROG_ARRAY holds
- * program ids of the runtime that filled it (0: empty); ids mean nothing to
- * another process, so a pinned PROG_ARRAY is shared only within one.
+ * references (store/store.h): a pinned program's store id, which any
+ * process that opens the map resolves by loading the program from its
+ * pin, or a program id of the runtime that filled the slot.
  */
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
 #include "exec/exec_internal.h"
 #include "maps/map.h"
+#include "store/store.h"
 
 static size_t elem_size(const struct userbpf_map *m)
 {
@@ -215,6 +217,13 @@ const struct ub_map_ops ub_map_percpu_array_ops = {
 
 /* ---- PROG_ARRAY --------------------------------------------------------- */
 
+/*
+ * A slot is a 64-bit reference word (store/store.h): a pinned program's
+ * store id, which every process resolves by loading the program from the
+ * store, or a program id tagged with the runtime it belongs to.  User
+ * space reads and writes the program ids of its own runtime; m->local is
+ * the per-slot cache of resolved store ids.
+ */
 static int prog_array_check(struct userbpf_rt *rt, const struct ub_map_def *def)
 {
 	if (def->key_size != 4 || def->value_size != 4 || def->max_entries == 0) {
@@ -229,12 +238,24 @@ static int prog_array_check(struct userbpf_rt *rt, const struct ub_map_def *def)
 static size_t prog_array_data_size(const struct ub_map_def *def, unsigned ncpus)
 {
 	(void)ncpus;
-	return (size_t)def->max_entries * 4;
+	return (size_t)def->max_entries * 8;
 }
 
-static _Atomic uint32_t *prog_slot(struct userbpf_map *m, uint32_t i)
+static _Atomic uint64_t *prog_slot(struct userbpf_map *m, uint32_t i)
 {
-	return (_Atomic uint32_t *)(m->data + (size_t)i * 4);
+	return (_Atomic uint64_t *)(void *)(m->data + (size_t)i * 8);
+}
+
+static int prog_array_attach(struct userbpf_map *m)
+{
+	m->local = ub_calloc(m->rt, m->def.max_entries, sizeof(_Atomic uint64_t));
+	return m->local ? 0 : -ENOMEM;
+}
+
+static void prog_array_detach(struct userbpf_map *m)
+{
+	ub_free(m->rt, m->local);
+	m->local = NULL;
 }
 
 static int prog_array_lookup_user(struct userbpf_map *m, const void *key, void *value,
@@ -247,8 +268,8 @@ static int prog_array_lookup_user(struct userbpf_map *m, const void *key, void *
 		return -EINVAL;
 	if (i >= m->def.max_entries)
 		return -ENOENT;
-	id = atomic_load(prog_slot(m, i));
-	if (!id || !ub_rt_id_get(m->rt, UB_OBJ_PROG, id))
+	id = ub_ref_resolve(m->rt, UB_OBJ_PROG, atomic_load(prog_slot(m, i)));
+	if (!id)
 		return -ENOENT;
 	memcpy(value, &id, 4);
 	return 0;
@@ -259,6 +280,7 @@ static int prog_array_update_user(struct userbpf_map *m, const void *key, const 
 				  uint64_t flags)
 {
 	uint32_t i, id;
+	uint64_t w;
 	long err;
 
 	memcpy(&i, key, 4);
@@ -268,9 +290,10 @@ static int prog_array_update_user(struct userbpf_map *m, const void *key, const 
 		return (int)err;
 	if (flags & UB_F_LOCK)
 		return -EINVAL;
-	if (!ub_rt_id_get(m->rt, UB_OBJ_PROG, id))
+	w = ub_ref_encode(m->rt, UB_OBJ_PROG, id);
+	if (!w)
 		return -EINVAL;
-	atomic_store(prog_slot(m, i), id);
+	atomic_store(prog_slot(m, i), w);
 	return 0;
 }
 
@@ -286,17 +309,30 @@ static long prog_array_delete(struct userbpf_map *m, const void *key)
 
 struct userbpf_prog *ub_map_prog_array_get(struct userbpf_map *m, uint32_t i)
 {
+	uint64_t w;
 	uint32_t id;
 
 	if (m->def.type != UB_MAP_PROG_ARRAY || i >= m->def.max_entries)
 		return NULL;
-	id = atomic_load_explicit(prog_slot(m, i), memory_order_acquire);
+	w = atomic_load_explicit(prog_slot(m, i), memory_order_acquire);
+	if (!w)
+		return NULL;
+	id = ub_ref_resolve_cached(m->rt, UB_OBJ_PROG, w, (_Atomic uint64_t *)m->local + i);
 	return id ? ub_rt_id_get(m->rt, UB_OBJ_PROG, id) : NULL;
+}
+
+_Atomic uint64_t *ub_map_prog_array_slot(struct userbpf_map *m, uint32_t i)
+{
+	if (m->def.type != UB_MAP_PROG_ARRAY || i >= m->def.max_entries)
+		return NULL;
+	return prog_slot(m, i);
 }
 
 const struct ub_map_ops ub_map_prog_array_ops = {
 	.check = prog_array_check,
 	.data_size = prog_array_data_size,
+	.attach = prog_array_attach,
+	.detach = prog_array_detach,
 	.delete = prog_array_delete,
 	.lookup_user = prog_array_lookup_user,
 	.update_user = prog_array_update_user,

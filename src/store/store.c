@@ -18,6 +18,11 @@
  * program run by one process are seen by another's `prog show`.  An
  * object's id is its file's inode: every name (hard link) of it has the
  * same one, as every pin of a Linux object shows the same id.
+ *
+ * The registry of store ids (store.h) lives here too: ROOT/.maps/.ids/<id>
+ * is another name of a pinned program or map placed in a PROG_ARRAY or
+ * ARRAY_OF_MAPS slot (refs.c), so that any process finds it by id.  The
+ * walk skips it: it holds no pins.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -37,6 +42,7 @@
 #include "exec/jit_internal.h"
 #include "maps/map.h"
 #include "platform/platform.h"
+#include "store/store.h"
 
 #define BPFFS "/sys/fs/bpf"
 #define UB_PIN_MAGIC 0x3147525046504255ull	/* "UBPFPRG1" */
@@ -435,6 +441,12 @@ static int walk(const char *dir, int depth, userbpf_store_walk_fn fn, void *user
 			continue;
 #endif
 		if (S_ISDIR(st.st_mode)) {
+			/* The registry of store ids (ROOT/.maps/.ids) holds
+			 * second names, not pins. */
+			size_t dl = strlen(dir);
+
+			if (!strcmp(e->d_name, ".ids") && dl >= 6 && !strcmp(dir + dl - 6, "/.maps"))
+				continue;
 			ret = walk(p, depth + 1, fn, user);
 			continue;
 		}
@@ -462,6 +474,73 @@ int userbpf_store__walk(const char *dir, userbpf_store_walk_fn fn, void *user)
 		return err;
 	err = walk(real, 0, fn, user);
 	return err < 0 ? ub_err(err) : err;
+}
+
+/* ---- the registry of store ids (store.h) -------------------------------- */
+
+int ub_store_kind_of(const char *real)
+{
+	return kind_of(real);
+}
+
+int ub_store_ino(intptr_t fd, const char *path, uint64_t *ino)
+{
+#if defined(_WIN32)
+	(void)fd;
+	(void)path;
+	*ino = 0;
+	return -EOPNOTSUPP;
+#else
+	struct stat st;
+
+	if (fd >= 0 ? fstat((int)fd, &st) : stat(path, &st))
+		return -errno;
+	*ino = (uint64_t)st.st_ino;
+	return 0;
+#endif
+}
+
+int ub_store_ref_path(uint32_t sid, char *buf, size_t size)
+{
+	char root[UB_PATH_MAX];
+	int err = userbpf_store__root(root, sizeof(root));
+
+	if (err)
+		return err;
+	return snprintf(buf, size, "%s/.maps/.ids/%u", root, sid) >= (int)size ? -ENAMETOOLONG : 0;
+}
+
+int ub_store_register(const char *real, uint64_t ino, uint32_t *sid)
+{
+#if defined(_WIN32)
+	(void)real;
+	(void)ino;
+	(void)sid;
+	return -EOPNOTSUPP;
+#else
+	char reg[UB_PATH_MAX];
+	uint64_t have = 0;
+	int err;
+
+	if (!ino || ino >= UB_REF_STORE)
+		return -EOVERFLOW;
+	err = ub_store_ref_path((uint32_t)ino, reg, sizeof(reg));
+	if (!err)
+		err = make_parents(reg, false);
+	if (err)
+		return err;
+	if (link(real, reg) && errno != EEXIST)
+		return -errno;
+	/* Registered before (by us or another process): the link keeps the
+	 * inode alive, so a file of that name is that object. */
+	err = ub_store_ino(-1, reg, &have);
+	if (err)
+		return err;
+	if (have != ino)
+		return -EEXIST;
+	*sid = (uint32_t)ino;
+	return 0;
+#endif
 }
 
 /* ---- program pins ------------------------------------------------------- */
@@ -608,7 +687,13 @@ int userbpf_prog__pin(struct userbpf_prog *prog, const char *path,
 	}
 	memcpy((char *)shm.base + lic_off, license, lic_len);
 	err = ub_os_shm_link(&shm, real);
+	if (!err)
+		ub_store_note_prog(prog->rt, prog->id, real, shm.handle);
 	ub_os_shm_close(&shm);
+	/* slots the object loader filled before this pin now name it (and
+	 * maps pinned since) for every process */
+	if (!err)
+		ub_ref_upgrade(prog->rt);
 	if (err)
 		ub_log(prog->rt, USERBPF_LOG_WARN, "%s: cannot pin prog '%s': %s", real, prog->name,
 		       userbpf_strerror(err));
@@ -814,6 +899,7 @@ struct userbpf_prog *userbpf_prog_pin__load(struct userbpf_prog_pin *pin)
 		pin->prog = prog;
 		if (pin->shm.writable)
 			prog->stats = pin_stats(pin);
+		ub_store_note_prog(prog->rt, prog->id, pin->path, pin->shm.handle);
 	}
 out:
 	/* The program holds its own references. */

@@ -6,7 +6,11 @@
  *
  * MAP is `pinned FILE`, `id ID` or `name NAME`; pins under /sys/fs/bpf
  * live in the store (userbpf_store__path).  An id is the store's
- * (userbpf_store__id): the same for every pin of a map.
+ * (userbpf_store__id): the same for every pin of a map.  A PROG_ARRAY's or
+ * map-in-map's value (`value pinned FILE` / `value id ID`) is the
+ * program's or map's store id, which the slot keeps in shared memory, so
+ * that a program run by another process tail-calls the program or reads
+ * the inner map (store/store.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -131,16 +135,38 @@ static int parse_bytes(struct cli_ctx *x, int argc, char **argv, const char *wha
 	return i;
 }
 
-/* A PROG_ARRAY's or map-in-map's value: `id ID` / `pinned FILE` /
- * `name NAME` of a program or map, or plain bytes. */
-static int parse_ref_value(struct cli_ctx *x, struct userbpf_map *m, int argc, char **argv,
-			   uint8_t *val, size_t n)
+/* What a `value pinned FILE` / `value id ID` opened for the update: the
+ * object must live (in this runtime) until the update is done. */
+struct ref_hold {
+	struct userbpf_map *map;
+	struct userbpf_prog_pin *pin;
+};
+
+static void ref_release(struct ref_hold *h)
 {
-	bool is_prog = userbpf_map__type(m) == T_PROG_ARRAY;
+	userbpf_map__free(h->map);
+	userbpf_prog_pin__close(h->pin);
+	h->map = NULL;
+	h->pin = NULL;
+}
+
+/*
+ * A PROG_ARRAY's or map-in-map's value: `id ID` / `pinned FILE` of a
+ * program or map (its store id, as `prog show` / `map show` print it), or
+ * plain bytes.  The object is opened (a map) or loaded (a program) in this
+ * command's runtime and its id written; the slot then names it by its
+ * store id, which every process resolves (store/store.h).
+ */
+static int parse_ref_value(struct cli_ctx *x, struct userbpf_map *m, int argc, char **argv,
+			   uint8_t *val, size_t n, struct ref_hold *hold)
+{
+	uint32_t type = userbpf_map__type(m);
+	bool is_prog = type == T_PROG_ARRAY;
 
 	if (argc >= 1 && (!strcmp(argv[0], "id") || !strcmp(argv[0], "pinned") ||
 			  !strcmp(argv[0], "name") || !strcmp(argv[0], "tag"))) {
 		char real[PATH_SZ];
+		uint32_t id = 0;
 		int err = 0;
 
 		if (argc < 2) {
@@ -164,8 +190,6 @@ static int parse_ref_value(struct cli_ctx *x, struct userbpf_map *m, int argc, c
 				return -1;
 			}
 		} else if (!strcmp(argv[0], "id")) {
-			uint32_t id;
-
 			if (!cli_parse_u32(argv[1], &id)) {
 				cli_fail(x, CLI_BPFTOOL_ERR, "can't parse %s as ID", argv[1]);
 				return -1;
@@ -173,7 +197,8 @@ static int parse_ref_value(struct cli_ctx *x, struct userbpf_map *m, int argc, c
 			err = cli_find_by_id(is_prog ? USERBPF_PIN_PROG : USERBPF_PIN_MAP, id, real,
 					     sizeof(real));
 			if (err) {
-				cli_fail(x, CLI_BPFTOOL_ERR, "get by id (%u): %s", id, strerror(-err));
+				cli_fail(x, CLI_BPFTOOL_ERR, "get %sby id (%u): %s", is_prog ? "" : "map ",
+					 id, strerror(-err));
 				return -1;
 			}
 		} else {
@@ -181,19 +206,33 @@ static int parse_ref_value(struct cli_ctx *x, struct userbpf_map *m, int argc, c
 				 argv[0]);
 			return -1;
 		}
-		/*
-		 * The map families keep a PROG_ARRAY's programs and a
-		 * map-in-map's maps per process (ids of one runtime), so an
-		 * entry this command wrote would vanish, or worse name another
-		 * object, once it exits.  Say so rather than pretend.
-		 */
-		(void)val;
-		(void)n;
-		cli_fail(x, CLI_BPFTOOL_ERR,
-			 "%s %s holds %s of one process: userbpf cannot keep %s there after this command ends; fill it from the process that runs the programs",
-			 type_word(userbpf_map__type(m)), userbpf_map__name(m),
-			 is_prog ? "programs" : "maps", argv[1]);
-		return -1;
+		if (is_prog) {
+			struct userbpf_prog *p = NULL;
+
+			hold->pin = userbpf_prog_pin__open(x->rt, real);
+			if (hold->pin)
+				p = userbpf_prog_pin__load(hold->pin);
+			if (!p) {
+				cli_fail(x, CLI_BPFTOOL_ERR, "failed to load the pinned program %s: %s%s",
+					 argv[1], strerror(errno), cli_why(x));
+				return -1;
+			}
+			id = userbpf_prog__id(p);
+		} else {
+			hold->map = userbpf_map__open_pinned(x->rt, real);
+			if (!hold->map) {
+				cli_fail(x, CLI_BPFTOOL_ERR, "bpf obj get (%s): %s%s", argv[1],
+					 strerror(errno), cli_why(x));
+				return -1;
+			}
+			id = userbpf_map__id(hold->map);
+		}
+		if (n < 4) {
+			cli_fail(x, CLI_BPFTOOL_ERR, "value expected %zu bytes got 4", n);
+			return -1;
+		}
+		memcpy(val, &id, 4);
+		return 2;
 	}
 	return parse_bytes(x, argc, argv, "value", val, n);
 }
@@ -201,7 +240,7 @@ static int parse_ref_value(struct cli_ctx *x, struct userbpf_map *m, int argc, c
 /* bpftool's parse_elem: key, value and one update flag in any order. */
 static int parse_elem(struct cli_ctx *x, struct userbpf_map *m, int argc, char **argv,
 		      uint8_t *key, uint8_t *value, uint64_t *flags, bool *has_key,
-		      bool *has_value)
+		      bool *has_value, struct ref_hold *hold)
 {
 	size_t ks = userbpf_map__key_size(m), vs = userbpf_map__user_value_size(m);
 	bool has_flags = false;
@@ -222,7 +261,7 @@ static int parse_elem(struct cli_ctx *x, struct userbpf_map *m, int argc, char *
 			if (*has_value || !value)
 				return cli_fail(x, CLI_BPFTOOL_ERR, "unnecessary value");
 			if (holds_refs(userbpf_map__type(m)))
-				used = parse_ref_value(x, m, argc - 1, argv + 1, value, vs);
+				used = parse_ref_value(x, m, argc - 1, argv + 1, value, vs, hold);
 			else
 				used = parse_bytes(x, argc - 1, argv + 1, "value", value,
 						   userbpf_map__value_size(m));
@@ -501,6 +540,33 @@ static int do_show(struct cli_ctx *x, int argc, char **argv)
 	return cli_show_pins(x, argc, argv, USERBPF_PIN_MAP, show_one);
 }
 
+/*
+ * An element's value as bpftool prints it.  A PROG_ARRAY's or
+ * map-in-map's value is the store id of the program or map in the
+ * slot (the id `prog show` / `map show` print), read without loading it;
+ * a slot that names an object of another process only reads as empty.
+ * Returns 0 or -1 with errno, as userbpf_map__lookup_elem().
+ */
+static int lookup_value(struct userbpf_map *m, const uint8_t *key, uint8_t *value)
+{
+	uint32_t t = userbpf_map__type(m);
+	uint64_t id;
+
+	if (!holds_refs(t))
+		return userbpf_map__lookup_elem(m, key, value, 0);
+	if (userbpf_map__lookup_ref(m, key, &id)) {
+		if (errno == EXDEV)
+			errno = ENOENT;
+		return -1;
+	}
+	{
+		uint32_t v = (uint32_t)id;
+
+		memcpy(value, &v, 4);
+	}
+	return 0;
+}
+
 static int alloc_kv(struct cli_ctx *x, struct userbpf_map *m, uint8_t **key, uint8_t **next,
 		    uint8_t **value)
 {
@@ -549,7 +615,7 @@ static int do_dump(struct cli_ctx *x, int argc, char **argv)
 		t = key;
 		key = next;
 		next = t;
-		if (userbpf_map__lookup_elem(m, key, value, 0)) {
+		if (lookup_value(m, key, value)) {
 			int lerr = errno;
 
 			if (holds_refs(userbpf_map__type(m)))
@@ -603,6 +669,7 @@ struct elem_cmd {
 	uint8_t *key, *next, *value;	/* malloc'ed, the map's sizes */
 	uint64_t flags;			/* any|noexist|exist (update) */
 	bool hk, hv;			/* a key, a value was given */
+	struct ref_hold hold;		/* the object a reference value names */
 };
 
 /* Opens MAP and parses `key ... [value ...] [flags]` (value and flags
@@ -620,7 +687,7 @@ static int elem_begin(struct cli_ctx *x, int argc, char **argv, bool with_value,
 	rc = alloc_kv(x, e->m, &e->key, &e->next, &e->value);
 	if (!rc)
 		rc = parse_elem(x, e->m, argc, argv, e->key, with_value ? e->value : NULL,
-				with_value ? &e->flags : NULL, &e->hk, &e->hv);
+				with_value ? &e->flags : NULL, &e->hk, &e->hv, &e->hold);
 	return rc;
 }
 
@@ -629,6 +696,7 @@ static int elem_end(struct elem_cmd *e, int rc)
 	free(e->key);
 	free(e->next);
 	free(e->value);
+	ref_release(&e->hold);
 	userbpf_map__free(e->m);
 	return rc;
 }
@@ -651,7 +719,7 @@ static int do_lookup(struct cli_ctx *x, int argc, char **argv)
 		return elem_end(&e, rc);
 	if (!e.hk && userbpf_map__key_size(e.m))
 		return elem_end(&e, cli_fail(x, CLI_BPFTOOL_ERR, "did not find key"));
-	if (userbpf_map__lookup_elem(e.m, e.key, e.value, 0)) {
+	if (lookup_value(e.m, e.key, e.value)) {
 		int err = errno;
 
 		if (err != ENOENT)
@@ -692,6 +760,23 @@ static int do_update(struct cli_ctx *x, int argc, char **argv)
 
 		return elem_end(&e, cli_fail(x, cli_errno_rc(-err), "update failed: %s%s",
 					     strerror(err), cli_why(x)));
+	}
+	if (e.hold.map || e.hold.pin) {
+		/* The slot must name the object by its store id, or it would
+		 * be lost when this command ends. */
+		uint64_t id;
+
+		if (userbpf_map__lookup_ref(e.m, e.key, &id)) {
+			char root[PATH_SZ];
+			int err = errno;
+
+			userbpf_map__delete_elem(e.m, e.key);
+			if (userbpf_store__root(root, sizeof(root)))
+				snprintf(root, sizeof(root), "the store");
+			return elem_end(&e, cli_fail(x, CLI_BPFTOOL_ERR,
+						     "update failed: the %s is not in the store (%s): other processes could not find it (%s); pin it under /sys/fs/bpf",
+						     e.hold.pin ? "program" : "map", root, strerror(err)));
+		}
 	}
 	json_null(x);
 	return elem_end(&e, 0);
