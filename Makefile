@@ -133,11 +133,15 @@ check: deps
 	$(MAKE) check-tsan
 	@sh tests/run.sh build build/asan
 
-# The map stress test (threads on every concurrent map) under
+# The map stress test (threads on every concurrent map) and the
+# cross-process slot resolution (first uses racing loads and frees) under
 # ThreadSanitizer: any report fails the build.
+TSAN_TESTS := maps_stress maps_xproc
 check-tsan:
-	$(MAKE) BUILD=build/tsan CC=clang TSAN=1 build/tsan/tests/maps_stress
-	TSAN_OPTIONS="halt_on_error=1 exitcode=66" build/tsan/tests/maps_stress
+	$(MAKE) BUILD=build/tsan CC=clang TSAN=1 $(addprefix build/tsan/tests/,$(TSAN_TESTS))
+	for t in $(TSAN_TESTS); do \
+		TSAN_OPTIONS="halt_on_error=1 exitcode=66" build/tsan/tests/$$t || exit 1; \
+	done
 
 # libFuzzer targets (fuzz/*.c) over a coverage-instrumented library; make
 # check builds them and gives each a short smoke run.  Long campaigns:

@@ -59,7 +59,8 @@ enum {
 };
 
 #define UB_MAP_MAGIC 0x3150414d46504255ull	/* "UBPFMAP1" */
-#define UB_MAP_VERSION 1
+#define UB_MAP_VERSION 2	/* 2: 64-bit store-id slots in PROG_ARRAY and
+				 * map-in-map values, inner template shared */
 #define UB_MAP_NAME_LEN 16			/* BPF_OBJ_NAME_LEN */
 
 /* What a map is: what BPF_MAP_CREATE takes. */
