@@ -456,6 +456,15 @@ static bool passed(const struct timespec *d)
 	return now.tv_sec > d->tv_sec || (now.tv_sec == d->tv_sec && now.tv_nsec >= d->tv_nsec);
 }
 
+/* epoll_fd(): the waiter's epoll set, starting its feeder thread the
+ * first time; or libbpf's error convention. */
+static int waiter_epoll_fd(struct waiter *wt, bool (*ready)(void *), void *arg)
+{
+	int err = wt->feeding ? 0 : feeder_start(wt, ready, arg);
+
+	return err ? ret_err(err) : wt->epfd;
+}
+
 /* poll(): consume() until it finds records or timeout_ms passes (-1:
  * never), sleeping on the words in between.  Returns consume()'s count
  * or a negative errno (-EINTR: a signal handler ran, as libbpf). */
@@ -613,16 +622,8 @@ int ring_buffer__poll(struct ring_buffer *rb, int timeout_ms)
 int ring_buffer__epoll_fd(const struct ring_buffer *crb)
 {
 	struct ring_buffer *rb = (struct ring_buffer *)crb;	/* ours: not const */
-	int err;
 
-	if (!rb)
-		return ret_err(-EINVAL);
-	if (!rb->wt.feeding) {
-		err = feeder_start(&rb->wt, rb_ready, rb);
-		if (err)
-			return ret_err(err);
-	}
-	return rb->wt.epfd;
+	return rb ? waiter_epoll_fd(&rb->wt, rb_ready, rb) : ret_err(-EINVAL);
 }
 
 /* ---- perf buffers --------------------------------------------------------- */
@@ -717,15 +718,7 @@ int perf_buffer__poll(struct perf_buffer *pb, int timeout_ms)
 int perf_buffer__epoll_fd(const struct perf_buffer *cpb)
 {
 	struct perf_buffer *pb = (struct perf_buffer *)cpb;	/* ours: not const */
-	int err;
 
-	if (!pb)
-		return ret_err(-EINVAL);
-	if (!pb->wt.feeding) {
-		err = feeder_start(&pb->wt, pb_ready, pb);
-		if (err)
-			return ret_err(err);
-	}
-	return pb->wt.epfd;
+	return pb ? waiter_epoll_fd(&pb->wt, pb_ready, pb) : ret_err(-EINVAL);
 }
 #endif
