@@ -167,4 +167,28 @@ int ub_filter_build(const struct ub_filter_spec *s, struct ub_cbpf *out, size_t 
 uint32_t ub_filter_eval(const struct ub_cbpf *f, size_t n, uint32_t arch, int nr,
 			uint64_t ip, const uint64_t args[6]);
 
+/* ---- syscall sites in machine code (sites.c, x86-64) ---- */
+
+#define UB_SITE_NR_MAX 512
+enum ub_site_kind {
+	UB_SITE_REWRITE,	/* `mov $nr,%eax`, listed instructions, syscall */
+	UB_SITE_GUESSED,	/* another shape; nr is a guess */
+	UB_SITE_UNKNOWN,	/* the number comes from elsewhere; nr = -1 */
+};
+struct ub_site {
+	uint64_t mov;		/* REWRITE: address of the mov (b8 imm32) */
+	uint64_t sys;		/* address of the syscall instruction (0f 05) */
+	int nr;
+	enum ub_site_kind kind;
+};
+/*
+ * Classifies every `syscall` in code[0, len), which lives at addr; the
+ * first cap go to out, in address order.  Returns how many there are.
+ */
+size_t ub_sites_scan(const uint8_t *code, size_t len, uint64_t addr, struct ub_site *out,
+		     size_t cap);
+/* Length of one instruction a REWRITE site may hold between its mov and
+ * its syscall (no eax written, nothing rip-relative), 0 for any other. */
+size_t ub_site_insn_len(const uint8_t *p, size_t room);
+
 #endif
