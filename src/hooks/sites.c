@@ -45,7 +45,8 @@ static bool mov_nr_at(const uint8_t *code, size_t j, size_t len)
 /*
  * Length of the instruction at p (at most `room` bytes) when it is one of
  * the few that may sit between the mov and the syscall: it must not write
- * eax (or ah) nor address relative to rip.  0 otherwise.
+ * eax (or ah), address relative to rip, nor use r11 (the agent's stub
+ * uses it before running these instructions).  0 otherwise.
  */
 size_t ub_site_insn_len(const uint8_t *p, size_t room)
 {
@@ -59,7 +60,9 @@ size_t ub_site_insn_len(const uint8_t *p, size_t room)
 		return 0;
 	op = p[k++];
 	if (op >= 0xb8 && op <= 0xbf) {	/* mov $imm, %reg */
-		if (((op - 0xb8) | (rex & 1) << 3) == 0)
+		int r = (op - 0xb8) | (rex & 1) << 3;
+
+		if (r == 0 || r == 11)
 			return 0;
 		k += rex & 8 ? 8 : 4;
 		return k <= room ? k : 0;
@@ -81,8 +84,18 @@ size_t ub_site_insn_len(const uint8_t *p, size_t room)
 		return 0;	/* rip-relative */
 	if (mod != 3 && (m & 7) == 4)
 		k++;		/* SIB */
-	if (mod == 0 && (m & 7) == 4 && k <= room && (p[k - 1] & 7) == 5)
-		return 0;	/* SIB with a disp32 and no base: keep it simple */
+	if (mod != 3 && (m & 7) == 4) {
+		uint8_t sib = k <= room ? p[k - 1] : 0;
+
+		if (k > room || (mod == 0 && (sib & 7) == 5))
+			return 0;	/* SIB with a disp32 and no base: keep it simple */
+		if (((sib & 7) | (rex & 1) << 3) == 11 || ((sib >> 3 & 7) | (rex & 2) << 2) == 11)
+			return 0;	/* r11: the stub's scratch register */
+	} else if (rm == 11) {
+		return 0;
+	}
+	if (reg == 11 && op != 0x80 && op != 0x83 && op != 0xc7)
+		return 0;
 	k += mod == 1 ? 1 : mod == 2 ? 4 : 0;
 	if (op == 0x80 || op == 0x83)
 		k += 1;

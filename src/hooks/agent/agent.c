@@ -109,13 +109,19 @@ struct epoch {
 	bool any_raw;
 };
 
-/* Pages of per-site stubs for rewritten syscall sites (see patch_site). */
+/* Pages of per-site stubs for rewritten syscall sites (see emit_stub):
+ * each area starts with a data page the stubs read, rip-relative. */
 #define MAX_STUB_AREAS 16
 #define STUB_AREA_SIZE (64 * 1024)
-#define STUB_SIZE 48
+#define STUB_SIZE 128
+#define SITE_WIN_MAX 23		/* bytes between a site's mov and its syscall */
 struct stub_area {
 	uint8_t *base;
 	size_t used;
+};
+struct stub_data {
+	uint64_t seen_gen;	/* the generation of the links loaded */
+	uint8_t want[NR_MAX];	/* 1: the stub calls the agent */
 };
 
 /* The kernel's struct sigaction on x86-64. */
@@ -137,6 +143,13 @@ static struct {
 	struct stub_area areas[MAX_STUB_AREAS];
 	unsigned area_cnt;
 	bool no_patch;			/* USERBPF_NO_PATCH=1: SIGSYS for every trap */
+	bool filter_always;		/* USERBPF_FILTER=always (or no_patch) */
+	bool batch;			/* start-up rewriting, see rewrite_site */
+	struct stub_data sd;		/* the master copy of the stubs' data */
+	/* syscalls issued from sites that were not rewritten (by guess) */
+	uint8_t uncovered[NR_MAX / 8];
+	bool uncovered_all;
+	unsigned long sites_rewritten, sites_unknown;
 	unsigned fork_gen;		/* bumped in a forked child: cached tids are stale */
 	unsigned long patched;
 	struct ub_ip_range code[MAX_CODE_RANGES];
@@ -146,6 +159,8 @@ static struct {
 	struct k_sigaction app_sigsys;	/* the application's SIGSYS, as it sees it */
 	int nr_execve, nr_execveat, nr_sigprocmask, nr_sigaction, nr_clone, nr_clone3;
 } G;
+
+static void publish_stub_data(void);
 
 static __thread int in_agent __attribute__((tls_model("initial-exec")));
 /* This thread's id, valid while tid_gen == G.fork_gen (a fork bumps it in
@@ -677,8 +692,8 @@ static struct epoch *reload(void)
 	struct arena boot = { 0 }, *ar;
 	struct userbpf_rt_opts o = { .sz = sizeof(o) };
 	struct epoch *e;
-	uint8_t want[NR_MAX / 8] = { 0 };
-	bool all;
+	uint8_t want[NR_MAX / 8] = { 0 }, traced[NR_MAX / 8] = { 0 };
+	bool all, need;
 	int err;
 
 	in_agent++;
@@ -704,10 +719,18 @@ static struct epoch *reload(void)
 	set_bit(want, G.nr_execveat);
 	set_bit(want, G.nr_sigprocmask);
 	set_bit(want, G.nr_sigaction);
-	for (unsigned i = 0; i < e->cnt; i++)
+	for (unsigned i = 0; i < e->cnt; i++) {
 		set_bit(want, e->progs[i].nr);
+		set_bit(traced, e->progs[i].nr);
+	}
 	all = e->any_raw;
-	{
+	/* the filter only when a traced syscall may come from a site that
+	 * was not rewritten (it costs every syscall ~30%, see ARCHITECTURE) */
+	need = G.filter_always || all || G.filtered_all;
+	for (int nr = 0; nr < NR_MAX; nr++)
+		need |= has_bit(G.filtered, nr) ||
+			(has_bit(traced, nr) && (G.uncovered_all || has_bit(G.uncovered, nr)));
+	if (need) {
 		bool wider = all && !G.filtered_all;
 
 		for (int nr = 0; nr < NR_MAX && !wider; nr++)
@@ -725,6 +748,12 @@ static struct epoch *reload(void)
 		}
 	}
 	__atomic_store_n(&G.cur, e, __ATOMIC_RELEASE);
+	/* then the stubs: which syscalls they hand over, and the generation
+	 * after which they stop asking for a reload */
+	for (int nr = 0; nr < NR_MAX; nr++)
+		G.sd.want[nr] = all || has_bit(want, nr);
+	G.sd.seen_gen = e->gen;
+	publish_stub_data();
 	in_agent--;
 	return e;
 fail:
@@ -1011,11 +1040,14 @@ extern char ub_fast_entry[];
 
 static bool patchable_nr(long nr)
 {
-	static const char *const slow[] = { "clone", "clone3", "fork", "vfork", "execve",
-					    "execveat", "rt_sigprocmask", "rt_sigaction",
+	/* the child of these returns on another stack, or the call
+	 * changes the stack or the signal frame under the stub */
+	static const char *const slow[] = { "clone", "clone3", "fork", "vfork",
 					    "rt_sigreturn", "rt_sigsuspend", "sigaltstack",
 					    "restart_syscall", "exit", "exit_group" };
 
+	if (nr < 0 || nr >= NR_MAX)
+		return false;
 	for (size_t i = 0; i < sizeof(slow) / sizeof(slow[0]); i++) {
 		const struct ub_sys_desc *d = ub_sys_by_tp(slow[i]);
 
@@ -1037,31 +1069,51 @@ static bool in_rel32(uint64_t from_next, uint64_t to)
 	return d >= INT32_MIN && d <= INT32_MAX;
 }
 
+/* What the stubs read: the agent's copy lives in G, each stub area's in
+ * its first page (reached rip-relative); set_stub_data copies. */
+static void set_stub_data(struct stub_data *d)
+{
+	memcpy(d->want, G.sd.want, sizeof(d->want));
+	__atomic_store_n(&d->seen_gen, G.sd.seen_gen, __ATOMIC_RELEASE);
+}
+
+static void publish_stub_data(void)
+{
+	for (unsigned i = 0; i < G.area_cnt; i++)
+		set_stub_data((struct stub_data *)(void *)G.areas[i].base);
+}
+
 /* A free stub slot within a rel32 jump of site (and of its return). */
-static uint8_t *stub_alloc(uint64_t site)
+static uint8_t *stub_alloc(uint64_t site, unsigned *idx)
 {
 	for (unsigned i = 0; i < G.area_cnt; i++) {
 		struct stub_area *a = &G.areas[i];
 		uint64_t st = (uint64_t)(uintptr_t)(a->base + a->used);
 
 		if (a->used + STUB_SIZE <= STUB_AREA_SIZE && in_rel32(site + 5, st) &&
-		    in_rel32(st + STUB_SIZE, site + 7))
+		    in_rel32(st + STUB_SIZE, site + 7)) {
+			*idx = i;
 			return a->base + a->used;
+		}
 	}
 	if (G.area_cnt < MAX_STUB_AREAS) {
 		uint64_t hint = (site & ~(uint64_t)0xffff) - (64ull << 20);
-		long m = SYS6(SYS_mmap, hint, STUB_AREA_SIZE, PROT_READ | PROT_EXEC,
+		long m = SYS6(SYS_mmap, hint, STUB_AREA_SIZE, PROT_READ | PROT_WRITE,
 			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 		if (m < 0 && m > -4096)
 			return NULL;
 		if (!in_rel32(site + 5, (uint64_t)m) ||
-		    !in_rel32((uint64_t)m + STUB_AREA_SIZE, site + 7)) {
+		    !in_rel32((uint64_t)m + STUB_AREA_SIZE, site + 7) ||
+		    SYS(SYS_mprotect, m + 4096, STUB_AREA_SIZE - 4096,
+			G.batch ? PROT_READ | PROT_WRITE | PROT_EXEC : PROT_READ | PROT_EXEC)) {
 			SYS(SYS_munmap, m, STUB_AREA_SIZE, 0);
 			return NULL;
 		}
-		G.areas[G.area_cnt] = (struct stub_area){ (uint8_t *)m, 0 };
-		return G.areas[G.area_cnt++].base;
+		set_stub_data((struct stub_data *)m);
+		G.areas[G.area_cnt] = (struct stub_area){ (uint8_t *)m, 4096 };
+		*idx = G.area_cnt;
+		return G.areas[G.area_cnt++].base + 4096;
 	}
 	return NULL;
 }
@@ -1071,74 +1123,246 @@ static void put32(uint8_t *p, uint32_t v)
 	memcpy(p, &v, 4);
 }
 
-/* Rewrites the site whose `syscall` ends at call_addr, if it has the
- * shape; any failure leaves it to the signal path. */
-static void patch_site(uint64_t call_addr, long nr)
+static void put64(uint8_t *p, uint64_t v)
 {
-	uint64_t site = call_addr - 7, word = site & ~(uint64_t)15, old[2], neu[2];
-	uint8_t *p = (uint8_t *)(uintptr_t)site, *st, code[STUB_SIZE];
-	uint32_t imm;
-	size_t k = 0, area_idx;
-	long r;
+	memcpy(p, &v, 8);
+}
 
-	if (G.no_patch || !patchable_nr(nr) || (site & 15) > 11)
-		return;	/* the five bytes must lie in one aligned 16-byte word */
-	if (safe_read(code, site, 7) != 7 || code[0] != 0xb8 || code[5] != 0x0f || code[6] != 0x05)
-		return;
-	memcpy(&imm, code + 1, 4);
-	if (imm != (uint32_t)nr || !lock_try_at(&G.plock))
-		return;
-	if (*p != 0xb8)
-		goto out;	/* another thread did it */
-	st = stub_alloc(site);
-	if (!st)
-		goto out;
-	/* lea -128(%rsp),%rsp; mov $nr,%eax; movabs $ub_fast_entry,%r11;
-	 * call *%r11; lea 128(%rsp),%rsp; jmp site+7 */
+/*
+ * The stub of the site whose `mov $nr,%eax` is at mov and whose syscall
+ * is at sys, placed at st (area data page at d), into c (STUB_SIZE bytes):
+ *
+ *	movabs $generation, %r11; mov (%r11), %r11
+ *	cmp d.seen_gen(%rip), %r11; jne slow	  links changed: reload
+ *	cmpb $0, d.want+nr(%rip); jne slow	  traced, or exec/rt_sig*
+ *	mov $nr, %eax; jmp mov+5		  untraced: the site's own code
+ * slow:
+ *	mov $nr, %eax; <the site's bytes from mov+5 to sys>
+ *	lea -128(%rsp), %rsp			  step over the red zone
+ *	movabs $ub_fast_entry, %r11; call *%r11
+ *	lea 128(%rsp), %rsp; jmp sys+2
+ * Only r11, which the syscall clobbers anyway, is used before the site's
+ * instructions run (sites.c keeps r11 out of them).  Returns the length.
+ */
+static size_t emit_stub(uint8_t *c, uint64_t st, const struct stub_data *d, uint64_t mov,
+			uint64_t sys, long nr)
+{
 	static const uint8_t lea_dn[] = { 0x48, 0x8d, 0xa4, 0x24, 0x80, 0xff, 0xff, 0xff };
 	static const uint8_t lea_up[] = { 0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00 };
+	uint64_t gp = (uint64_t)(uintptr_t)(G.gen ? (const volatile void *)G.gen : &d->seen_gen);
 	uint64_t fe = (uint64_t)(uintptr_t)ub_fast_entry;
+	size_t k = 0, j1, j2, win = (size_t)(sys - (mov + 5));
 
-	memcpy(code + k, lea_dn, 8), k += 8;
-	code[k++] = 0xb8, put32(code + k, (uint32_t)nr), k += 4;
-	code[k++] = 0x49, code[k++] = 0xbb, memcpy(code + k, &fe, 8), k += 8;
-	code[k++] = 0x41, code[k++] = 0xff, code[k++] = 0xd3;
-	memcpy(code + k, lea_up, 8), k += 8;
-	code[k++] = 0xe9;
-	put32(code + k, (uint32_t)rel32((uint64_t)(uintptr_t)st + k + 4, site + 7)), k += 4;
-	area_idx = 0;
-	for (unsigned i = 0; i < G.area_cnt; i++)
-		if (st >= G.areas[i].base && st < G.areas[i].base + STUB_AREA_SIZE)
-			area_idx = i;
+	c[k++] = 0x49, c[k++] = 0xbb, put64(c + k, gp), k += 8;
+	c[k++] = 0x4d, c[k++] = 0x8b, c[k++] = 0x1b;
+	c[k++] = 0x4c, c[k++] = 0x3b, c[k++] = 0x1d;
+	put32(c + k, (uint32_t)rel32(st + k + 4, (uint64_t)(uintptr_t)&d->seen_gen)), k += 4;
+	c[k++] = 0x75, j1 = k++;
+	c[k++] = 0x80, c[k++] = 0x3d;
+	put32(c + k, (uint32_t)rel32(st + k + 5, (uint64_t)(uintptr_t)&d->want[nr])), k += 4;
+	c[k++] = 0x00;
+	c[k++] = 0x75, j2 = k++;
+	c[k++] = 0xb8, put32(c + k, (uint32_t)nr), k += 4;
+	c[k++] = 0xe9, put32(c + k, (uint32_t)rel32(st + k + 4, mov + 5)), k += 4;
+	c[j1] = (uint8_t)(k - j1 - 1);
+	c[j2] = (uint8_t)(k - j2 - 1);
+	c[k++] = 0xb8, put32(c + k, (uint32_t)nr), k += 4;
+	memcpy(c + k, (const void *)(uintptr_t)(mov + 5), win), k += win;
+	memcpy(c + k, lea_dn, 8), k += 8;
+	c[k++] = 0x49, c[k++] = 0xbb, put64(c + k, fe), k += 8;
+	c[k++] = 0x41, c[k++] = 0xff, c[k++] = 0xd3;
+	memcpy(c + k, lea_up, 8), k += 8;
+	c[k++] = 0xe9, put32(c + k, (uint32_t)rel32(st + k + 4, sys + 2)), k += 4;
+	return k;
+}
+
+/*
+ * Rewrites one site (its `mov $nr,%eax` at mov, its syscall at sys) into
+ * a jump to a new stub.  At start-up (G.batch: one thread, stub areas and
+ * image text writable already) with a plain store; later with one atomic
+ * 16-byte store, so the five bytes must lie in one aligned 16-byte word: a
+ * thread fetching them sees the mov or the jmp, never half of each.
+ * Returns false when the site stays as it was.  Under G.plock.
+ */
+static bool rewrite_site(uint64_t mov, uint64_t sys, long nr)
+{
+	uint64_t word = mov & ~(uint64_t)15, old[2], neu[2];
+	uint8_t *st, code[STUB_SIZE];
+	unsigned ai;
+	size_t k;
+
+	if (!patchable_nr(nr) || sys - mov - 5 > SITE_WIN_MAX || (!G.batch && (mov & 15) > 11))
+		return false;
+	st = stub_alloc(mov, &ai);
+	if (!st || !in_rel32(mov + 5, (uint64_t)(uintptr_t)st))
+		return false;
+	k = emit_stub(code, (uint64_t)(uintptr_t)st, (const struct stub_data *)(void *)G.areas[ai].base,
+		      mov, sys, nr);
 	/* other threads may be running the stubs before this one: keep X */
-	if (SYS(SYS_mprotect, G.areas[area_idx].base, STUB_AREA_SIZE,
-		PROT_READ | PROT_WRITE | PROT_EXEC))
-		goto out;
+	if (!G.batch && SYS(SYS_mprotect, G.areas[ai].base + 4096, STUB_AREA_SIZE - 4096,
+			    PROT_READ | PROT_WRITE | PROT_EXEC))
+		return false;
 	memcpy(st, code, k);
-	SYS(SYS_mprotect, G.areas[area_idx].base, STUB_AREA_SIZE, PROT_READ | PROT_EXEC);
-	G.areas[area_idx].used += STUB_SIZE;
+	if (!G.batch)
+		SYS(SYS_mprotect, G.areas[ai].base + 4096, STUB_AREA_SIZE - 4096, PROT_READ | PROT_EXEC);
+	G.areas[ai].used += STUB_SIZE;
+	if (G.batch) {
+		uint8_t *p = (uint8_t *)(uintptr_t)mov;
+
+		p[0] = 0xe9;
+		put32(p + 1, (uint32_t)rel32(mov + 5, (uint64_t)(uintptr_t)st));
+		return true;
+	}
 	/* the site's page: writable for one store, executable throughout */
-	r = SYS(SYS_mprotect, word & ~(uint64_t)4095, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
-	if (r)
-		goto out;
+	if (SYS(SYS_mprotect, word & ~(uint64_t)4095, 4096, PROT_READ | PROT_WRITE | PROT_EXEC))
+		return false;
 	memcpy(old, (void *)(uintptr_t)word, 16);
 	memcpy(neu, old, 16);
 	{
-		uint8_t *b = (uint8_t *)neu + (site - word);
+		uint8_t *b = (uint8_t *)neu + (mov - word);
 
 		b[0] = 0xe9;
-		put32(b + 1, (uint32_t)rel32(site + 5, (uint64_t)(uintptr_t)st));
+		put32(b + 1, (uint32_t)rel32(mov + 5, (uint64_t)(uintptr_t)st));
 	}
-	/* one atomic 16-byte store: a thread fetching these bytes sees the
-	 * mov or the jmp, never half of each */
 	__asm__ volatile("lock cmpxchg16b %0"
 			 : "+m"(*(volatile uint64_t(*)[2])(uintptr_t)word), "+a"(old[0]), "+d"(old[1])
 			 : "b"(neu[0]), "c"(neu[1])
 			 : "memory", "cc");
 	SYS(SYS_mprotect, word & ~(uint64_t)4095, 4096, PROT_READ | PROT_EXEC);
-	G.patched++;
-out:
+	return true;
+}
+
+/* A trapped site of glibc's shape `mov $NR,%eax; syscall` that start-up
+ * did not rewrite (a library loaded later, or a word-straddling site when
+ * threads ran): rewritten now, on its first trap. */
+static void patch_site(uint64_t call_addr, long nr)
+{
+	uint64_t site = call_addr - 7;
+	uint8_t code[7];
+	uint32_t imm;
+
+	if (G.no_patch)
+		return;
+	if (safe_read(code, site, 7) != 7 || code[0] != 0xb8 || code[5] != 0x0f || code[6] != 0x05)
+		return;
+	memcpy(&imm, code + 1, 4);
+	if (imm != (uint32_t)nr || !lock_try_at(&G.plock))
+		return;
+	if (*(volatile uint8_t *)(uintptr_t)site == 0xb8 && rewrite_site(site, site + 5, nr))
+		G.patched++;
 	__atomic_store_n(&G.plock, 0, __ATOMIC_RELEASE);
+}
+
+/* ---- rewriting every known site at start-up ---- */
+
+/* The sites of one image's code [lo, hi): REWRITE ones become stubs; the
+ * numbers of the others go to G.uncovered (a link on one of them needs
+ * the seccomp filter). */
+static void rewrite_range(uint64_t lo, uint64_t hi, struct ub_site *sites, size_t cap)
+{
+	size_t n = ub_sites_scan((const uint8_t *)(uintptr_t)lo, hi - lo, lo, sites, cap);
+	bool writable = !SYS(SYS_mprotect, lo, hi - lo, PROT_READ | PROT_WRITE | PROT_EXEC);
+
+	for (size_t i = 0; i < n; i++) {
+		struct ub_site *s = &sites[i];
+
+		if (i >= cap) {
+			G.uncovered_all = true;	/* not even looked at */
+			break;
+		}
+		if (s->kind == UB_SITE_REWRITE && writable && rewrite_site(s->mov, s->sys, s->nr)) {
+			G.sites_rewritten++;
+			continue;
+		}
+		if (s->kind == UB_SITE_UNKNOWN)
+			G.sites_unknown++;
+		else
+			set_bit(G.uncovered, s->nr);
+	}
+	if (writable)
+		SYS(SYS_mprotect, lo, hi - lo, PROT_READ | PROT_EXEC);
+}
+
+static int thread_count(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Threads:", 8))
+			n = atoi(line + 8);
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Every file-backed executable mapping but the agent's own and the
+ * vdso's; the ranges are the ones find_code_ranges() took. */
+static void rewrite_images(void)
+{
+	FILE *f;
+	char line[4400], self[4096] = "";
+	uint64_t me = (uint64_t)(uintptr_t)ub_tramp_start;
+	struct ub_site *sites;
+	size_t cap = 1u << 14;
+
+	if (G.no_patch)
+		return;
+	G.batch = thread_count() == 1;
+	sites = malloc(cap * sizeof(*sites));
+	f = fopen("/proc/self/maps", "re");
+	for (int pass = 0; f && sites && pass < 2; pass++) {
+		rewind(f);
+		while (fgets(line, sizeof(line), f)) {
+			unsigned long lo, hi;
+			char perms[8], *path = strchr(line, '/');
+
+			if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || perms[2] != 'x' ||
+			    perms[0] != 'r' || !path)
+				continue;
+			path[strcspn(path, "\n")] = 0;
+			if (pass == 0) {	/* first find the agent's file */
+				if (me >= lo && me < hi)
+					snprintf(self, sizeof(self), "%s", path);
+				continue;
+			}
+			if (strcmp(path, self))
+				rewrite_range(lo, hi, sites, cap);
+		}
+	}
+	if (f)
+		fclose(f);
+	free(sites);
+	if (G.batch)
+		for (unsigned i = 0; i < G.area_cnt; i++)
+			SYS(SYS_mprotect, G.areas[i].base + 4096, STUB_AREA_SIZE - 4096,
+			    PROT_READ | PROT_EXEC);
+	G.batch = false;
+}
+
+/* do_syscall for the stubs, which also hand over exec and rt_sig*
+ * (reload wants them always): there is no signal frame to edit, so
+ * rt_sigprocmask is issued with SIGSYS taken out of the set. */
+static long fast_do_syscall(long nr, uint64_t a[6])
+{
+	if (nr == G.nr_sigprocmask && a[1] && a[3] == 8 && a[0] != SIG_UNBLOCK) {
+		uint64_t set, keep = a[1];
+		long r;
+
+		if (safe_read(&set, a[1], 8) != 8)
+			return -EFAULT;
+		set &= ~SIGBIT(SIGSYS);
+		a[1] = (uint64_t)(uintptr_t)&set;
+		r = SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		a[1] = keep;
+		return r;
+	}
+	if (nr == G.nr_sigaction)
+		return emu_sigaction(a);
+	if (nr == G.nr_execve || nr == G.nr_execveat)
+		return do_exec(nr, a);
+	return SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 long ub_fast_syscall(uint64_t *r)
@@ -1168,7 +1392,7 @@ long ub_fast_syscall(uint64_t *r)
 	}
 	if (e)
 		run_progs(e, true, nr, a, 0, g);
-	ret = SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	ret = fast_do_syscall(nr, a);
 	if (e)
 		run_progs(e, false, nr, a, ret, g);
 	errno = saved_errno;
@@ -1310,6 +1534,8 @@ __attribute__((constructor)) static void ub_agent_init(void)
 	G.nr_clone = native("clone");
 	G.nr_clone3 = native("clone3");
 	G.no_patch = getenv("USERBPF_NO_PATCH") && !strcmp(getenv("USERBPF_NO_PATCH"), "1");
+	G.filter_always = G.no_patch ||
+			  (getenv("USERBPF_FILTER") && !strcmp(getenv("USERBPF_FILTER"), "always"));
 	find_code_ranges();
 	G.app_sigsys.handler = (uint64_t)(uintptr_t)SIG_DFL;
 
@@ -1324,9 +1550,13 @@ __attribute__((constructor)) static void ub_agent_init(void)
 	sigprocmask(SIG_UNBLOCK, &ss, NULL);
 	pthread_atfork(NULL, NULL, on_fork_child);
 	G.active = true;
+	/* the agent's own libc calls from here on must not be emulated */
+	in_agent++;
+	rewrite_images();
 	if (lock_try()) {
 		reload();
 		lock_drop();
 	}
+	in_agent--;
 }
 #endif
