@@ -16,8 +16,8 @@
  *   UNKNOWN  the number comes from elsewhere (a register, memory).
  * This is a byte scan, not a disassembly: a `b8` inside another
  * instruction could look like a mov.  A byte before the b8 that would make
- * it part of a longer instruction (a REX or other prefix, 0f) rules the
- * site out; on glibc 2.36 the REWRITE sites found are exactly objdump's
+ * it part of a longer instruction (a REX or other prefix, 0f) leaves the
+ * site GUESSED (a wrong guess only costs a filter); on glibc 2.36 the REWRITE sites found are exactly objdump's
  * `mov $NR,%eax` ... `syscall` sequences (bench/syscalls/sites_check.sh).
  */
 #include <string.h>
@@ -30,16 +30,20 @@ static uint32_t le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* A `mov $NR,%eax` at code[j] that no prefix makes part of another
- * instruction. */
+/* The bytes of a `mov $NR,%eax` at code[j]. */
 static bool mov_nr_at(const uint8_t *code, size_t j, size_t len)
+{
+	return j + 5 <= len && code[j] == 0xb8 && le32(code + j + 1) < UB_SITE_NR_MAX;
+}
+
+/* ... that no prefix makes part of another instruction (mov $imm,%r8d,
+ * mov $imm16,%ax, popcnt).  A byte that only looks like one (the end of
+ * the instruction before) costs the site its rewriting, nothing else. */
+static bool no_prefix(const uint8_t *code, size_t j)
 {
 	uint8_t pre = j ? code[j - 1] : 0;
 
-	if (j + 5 > len || code[j] != 0xb8 || le32(code + j + 1) >= UB_SITE_NR_MAX)
-		return false;
-	return !(pre >= 0x40 && pre <= 0x4f) && pre != 0x66 && pre != 0x67 && pre != 0xf2 &&
-	       pre != 0xf3 && pre != 0x0f;
+	return !(pre >= 0x40 && pre <= 0x4f) && pre != 0x66 && pre != 0x67 && pre != 0x0f;
 }
 
 /*
@@ -153,7 +157,7 @@ size_t ub_sites_scan(const uint8_t *code, size_t len, uint64_t addr, struct ub_s
 
 			if (!mov_nr_at(code, j, len))
 				continue;
-			if (chain_ok(code, j + 5, s)) {
+			if (no_prefix(code, j) && chain_ok(code, j + 5, s)) {
 				st.kind = UB_SITE_REWRITE;
 				st.mov = addr + j;
 				st.nr = (int)le32(code + j + 1);

@@ -144,6 +144,8 @@ static struct {
 	unsigned area_cnt;
 	bool no_patch;			/* USERBPF_NO_PATCH=1: SIGSYS for every trap */
 	bool filter_always;		/* USERBPF_FILTER=always (or no_patch) */
+	uint8_t slow_nr[NR_MAX / 8];	/* never handed over by a stub */
+	long (*real_syscall)(long, ...);	/* glibc's, see syscall() */
 	bool batch;			/* start-up rewriting, see rewrite_site */
 	struct stub_data sd;		/* the master copy of the stubs' data */
 	/* syscalls issued from sites that were not rewritten (by guess) */
@@ -903,14 +905,36 @@ static bool env_is(const char *e, const char *key)
 	return !strncmp(e, key, n) && e[n] == '=';
 }
 
-/* execve keeps the agent: LD_PRELOAD, USERBPF_ROOT and USERBPF_AGENT go
- * into the new image's environment when the application dropped them. */
+/* A program on sys_exit_NAME of this exec (or on raw sys_exit)? */
+static bool exit_wanted(long nr)
+{
+	struct epoch *e = __atomic_load_n(&G.cur, __ATOMIC_ACQUIRE);
+
+	for (unsigned i = 0; e && i < e->cnt; i++) {
+		enum ub_tp_kind k = e->progs[i].at.kind;
+
+		if (k == UB_TP_RAW_EXIT || (k == UB_TP_SYS_EXIT && e->progs[i].nr == nr))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * execve keeps the agent: LD_PRELOAD, USERBPF_ROOT and USERBPF_AGENT go
+ * into the new image's environment when the application dropped them.
+ * A successful exec never returns to run its sys_exit programs, so when
+ * there are some, USERBPF_EXEC_EXIT=PID:NR tells the new image's agent
+ * to run them (ret 0) at start-up - see exec_exit().  A failed exec
+ * returns here and its caller runs them with the error.
+ */
+#define EXEC_EXIT_ENV "USERBPF_EXEC_EXIT"
 static long do_exec(long nr, uint64_t a[6])
 {
 	int ei = nr == G.nr_execve ? 2 : 3;
 	char **envp = (char **)(uintptr_t)a[ei];
 	size_t n = 0, need, off;
-	bool ok_pre = false, ok_root = false, ok_agent = false;
+	bool ok_pre = false, ok_root = false, ok_agent = false, marker = false;
+	bool want_exit = exit_wanted(nr);
 	const char *old_pre = NULL;
 	char **ne;
 	long m, r;
@@ -922,22 +946,23 @@ static long do_exec(long nr, uint64_t a[6])
 		}
 		ok_root |= env_is(envp[n], "USERBPF_ROOT");
 		ok_agent |= env_is(envp[n], "USERBPF_AGENT");
+		marker |= env_is(envp[n], EXEC_EXIT_ENV);
 	}
-	if (ok_pre && ok_root && ok_agent)
+	if (ok_pre && ok_root && ok_agent && !marker && !want_exit)
 		return SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-	need = (n + 4) * sizeof(char *) + 3 * 4200 + (old_pre ? s_len(old_pre) : 0);
+	need = (n + 5) * sizeof(char *) + 3 * 4200 + 64 + (old_pre ? s_len(old_pre) : 0);
 	m = SYS6(SYS_mmap, 0, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m < 0 && m > -4096)
 		return m;
 	ne = (char **)m;
-	off = (n + 4) * sizeof(char *);
+	off = (n + 5) * sizeof(char *);
 	{
 		size_t k = 0;
 		char *s = (char *)m + off;
 
 		for (size_t i = 0; i < n; i++)
 			if (!env_is(envp[i], "LD_PRELOAD") && !env_is(envp[i], "USERBPF_ROOT") &&
-			    !env_is(envp[i], "USERBPF_AGENT"))
+			    !env_is(envp[i], "USERBPF_AGENT") && !env_is(envp[i], EXEC_EXIT_ENV))
 				ne[k++] = envp[i];
 		ne[k++] = s;
 		if (old_pre && old_pre[0] && !ok_pre)
@@ -949,7 +974,11 @@ static long do_exec(long nr, uint64_t a[6])
 		ne[k++] = s;
 		s += sprintf(s, "USERBPF_ROOT=%s", G.root) + 1;
 		ne[k++] = s;
-		sprintf(s, "USERBPF_AGENT=%s", G.agent);
+		s += sprintf(s, "USERBPF_AGENT=%s", G.agent) + 1;
+		if (want_exit) {
+			ne[k++] = s;
+			sprintf(s, EXEC_EXIT_ENV "=%ld:%ld", self_pid(), nr);
+		}
 		ne[k] = NULL;
 	}
 	a[ei] = (uint64_t)m;
@@ -957,6 +986,28 @@ static long do_exec(long nr, uint64_t a[6])
 	SYS(SYS_munmap, m, need, 0);
 	a[ei] = (uint64_t)(uintptr_t)envp;
 	return r;
+}
+
+/* At start-up, after the links are loaded: the sys_exit programs of the
+ * exec that started this image, if the previous image left the marker
+ * (and it was this process's: a static program does not remove it). */
+static void exec_exit(void)
+{
+	const char *m = getenv(EXEC_EXIT_ENV);
+	struct epoch *e = __atomic_load_n(&G.cur, __ATOMIC_ACQUIRE);
+	long pid = 0, nr = -1;
+
+	if (!m)
+		return;
+	if (sscanf(m, "%ld:%ld", &pid, &nr) == 2 && pid == self_pid() && e &&
+	    (nr == G.nr_execve || nr == G.nr_execveat)) {
+		uint64_t a[6] = { 0 };
+		greg_t g[NGREG] = { 0 };
+
+		g[REG_RAX] = 0;
+		run_progs(e, false, nr, a, 0, g);
+	}
+	unsetenv(EXEC_EXIT_ENV);
 }
 
 static long do_syscall(long nr, uint64_t a[6], ucontext_t *uc)
@@ -1038,23 +1089,25 @@ __asm__(".text\n"
 	".size ub_fast_entry, .-ub_fast_entry\n");
 extern char ub_fast_entry[];
 
-static bool patchable_nr(long nr)
+/* Syscalls whose child returns on another stack, or that change the
+ * stack or the signal frame under a stub, keep the signal path. */
+static void init_slow_nrs(void)
 {
-	/* the child of these returns on another stack, or the call
-	 * changes the stack or the signal frame under the stub */
 	static const char *const slow[] = { "clone", "clone3", "fork", "vfork",
 					    "rt_sigreturn", "rt_sigsuspend", "sigaltstack",
 					    "restart_syscall", "exit", "exit_group" };
 
-	if (nr < 0 || nr >= NR_MAX)
-		return false;
 	for (size_t i = 0; i < sizeof(slow) / sizeof(slow[0]); i++) {
 		const struct ub_sys_desc *d = ub_sys_by_tp(slow[i]);
 
-		if (d && UB_SYS_NATIVE_NR(d) == nr)
-			return false;
+		if (d)
+			set_bit(G.slow_nr, UB_SYS_NATIVE_NR(d));
 	}
-	return true;
+}
+
+static bool patchable_nr(long nr)
+{
+	return nr >= 0 && nr < NR_MAX && !has_bit(G.slow_nr, (int)nr);
 }
 
 static int64_t rel32(uint64_t from_next, uint64_t to)
@@ -1399,6 +1452,41 @@ long ub_fast_syscall(uint64_t *r)
 	return ret;
 }
 
+/*
+ * glibc's syscall(): its number comes in a register, so no stub can know
+ * it; the preloaded agent stands in for it (programs calling
+ * syscall(SYS_gettid) are common).  A syscall the stubs would hand over
+ * goes to the agent, one that keeps the signal path to glibc's, and the
+ * rest straight to the kernel from the trampoline.
+ */
+__attribute__((visibility("default"))) long syscall(long nr, ...)
+{
+	uint64_t a[6];
+	va_list ap;
+	long ret;
+
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, uint64_t);
+	va_end(ap);
+	if (G.active && !in_agent && !patchable_nr(nr) && nr >= 0 && nr < NR_MAX &&
+	    G.real_syscall)
+		return G.real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (G.active && !in_agent && patchable_nr(nr) &&
+	    (G.sd.want[nr] || (G.gen && *G.gen != G.sd.seen_gen))) {
+		uint64_t r[7] = { (uint64_t)nr, a[5], a[4], a[3], a[2], a[1], a[0] };
+
+		ret = ub_fast_syscall(r);
+	} else {
+		ret = SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	}
+	if (ret < 0 && ret > -4096) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+}
+
 /* ---- the handler ---- */
 
 static void forward_sigsys(int sig, siginfo_t *si, void *uc)
@@ -1536,6 +1624,8 @@ __attribute__((constructor)) static void ub_agent_init(void)
 	G.no_patch = getenv("USERBPF_NO_PATCH") && !strcmp(getenv("USERBPF_NO_PATCH"), "1");
 	G.filter_always = G.no_patch ||
 			  (getenv("USERBPF_FILTER") && !strcmp(getenv("USERBPF_FILTER"), "always"));
+	init_slow_nrs();
+	G.real_syscall = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
 	find_code_ranges();
 	G.app_sigsys.handler = (uint64_t)(uintptr_t)SIG_DFL;
 
@@ -1558,5 +1648,6 @@ __attribute__((constructor)) static void ub_agent_init(void)
 		lock_drop();
 	}
 	in_agent--;
+	exec_exit();
 }
 #endif
