@@ -1308,13 +1308,14 @@ static void patch_site(uint64_t call_addr, long nr)
 
 /* ---- rewriting every known site at start-up ---- */
 
-/* The sites of one image's code [lo, hi): REWRITE ones become stubs; the
- * numbers of the others go to G.uncovered (a link on one of them needs
- * the seccomp filter). */
-static void rewrite_range(uint64_t lo, uint64_t hi, struct ub_site *sites, size_t cap)
+/* The sites of one image's code [lo, hi): in glibc (trusted), REWRITE
+ * ones become stubs; the numbers of the others go to G.uncovered (a link
+ * on one of them needs the seccomp filter). */
+static void rewrite_range(uint64_t lo, uint64_t hi, bool trusted, struct ub_site *sites,
+			  size_t cap)
 {
 	size_t n = ub_sites_scan((const uint8_t *)(uintptr_t)lo, hi - lo, lo, sites, cap);
-	bool writable = !SYS(SYS_mprotect, lo, hi - lo, PROT_READ | PROT_WRITE | PROT_EXEC);
+	bool writable = trusted && !SYS(SYS_mprotect, lo, hi - lo, PROT_READ | PROT_WRITE | PROT_EXEC);
 
 	for (size_t i = 0; i < n; i++) {
 		struct ub_site *s = &sites[i];
@@ -1351,7 +1352,10 @@ static int thread_count(void)
 }
 
 /* Every file-backed executable mapping but the agent's own and the
- * vdso's; the ranges are the ones find_code_ranges() took. */
+ * vdso's.  Only glibc's (libc.so.*, ld-linux-*) are rewritten: there the
+ * byte scan finds exactly the real sites (bench/syscalls/sites_check.sh),
+ * while other code may hold the same bytes in an immediate (a program
+ * that writes machine code, say); their sites count as uncovered. */
 static void rewrite_images(void)
 {
 	FILE *f;
@@ -1380,8 +1384,12 @@ static void rewrite_images(void)
 					snprintf(self, sizeof(self), "%s", path);
 				continue;
 			}
-			if (strcmp(path, self))
-				rewrite_range(lo, hi, sites, cap);
+			if (strcmp(path, self)) {
+				const char *base = strrchr(path, '/') + 1;
+
+				rewrite_range(lo, hi, !strncmp(base, "libc.so.", 8) ||
+					      !strncmp(base, "ld-linux-", 9), sites, cap);
+			}
 		}
 	}
 	if (f)
