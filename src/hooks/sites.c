@@ -12,7 +12,8 @@
  *            overwrites the five bytes of the mov with a jump to a stub;
  *            the bytes after it stay.
  *   GUESSED  not of that shape, but a `mov $NR,%eax` lies shortly
- *            before it (or `xor %eax,%eax`: read): probably NR.
+ *            before it (or `xor %eax,%eax`: read; or `mov %rX,%eax`
+ *            after a `mov $NR,%rX`): probably NR.
  *   UNKNOWN  the number comes from elsewhere (a register, memory).
  * This is a byte scan, not a disassembly: a `b8` inside another
  * instruction could look like a mov.  A byte before the b8 that would make
@@ -142,6 +143,36 @@ static bool chain_ok(const uint8_t *code, size_t from, size_t to)
 	return from == to;
 }
 
+/*
+ * A number kept in another register: `mov $NR,%rXd` ... `mov %rXd,%eax`
+ * shortly before the syscall (compilers hoist the constant: glibc's
+ * getentropy, _exit, futex loops).  Returns NR or -1.
+ */
+static int guess_from_reg(const uint8_t *code, size_t s)
+{
+	for (size_t d = 2; d <= 10 && d <= s; d++) {
+		size_t j = s - d;
+		int r;
+
+		if (code[j] != 0x89 || (code[j + 1] & 0xc7) != 0xc0)
+			continue;	/* mov %reg, %eax */
+		r = code[j + 1] >> 3 & 7;
+		if (j && (code[j - 1] & 0xf4) == 0x44)
+			r += 8;		/* REX.R */
+		if (!r)
+			continue;
+		for (size_t back = 5; back <= 64 && back <= j; back++) {
+			size_t k = j - back;
+			bool rexb = k && (code[k - 1] & 0xf9) == 0x41;
+
+			if (code[k] == 0xb8 + (r & 7) && rexb == (r >= 8) &&
+			    le32(code + k + 1) < UB_SITE_NR_MAX)
+				return (int)le32(code + k + 1);
+		}
+	}
+	return -1;
+}
+
 size_t ub_sites_scan(const uint8_t *code, size_t len, uint64_t addr, struct ub_site *out,
 		     size_t cap)
 {
@@ -172,6 +203,10 @@ size_t ub_sites_scan(const uint8_t *code, size_t len, uint64_t addr, struct ub_s
 			st.kind = UB_SITE_GUESSED;
 			st.nr = 0;
 		}
+		if (st.kind == UB_SITE_UNKNOWN)
+			st.nr = guess_from_reg(code, s);
+		if (st.nr >= 0 && st.kind == UB_SITE_UNKNOWN)
+			st.kind = UB_SITE_GUESSED;
 		if (n < cap)
 			out[n] = st;
 		n++;

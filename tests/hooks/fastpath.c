@@ -104,6 +104,9 @@ static void test_sites(void)
 	/* mov 8(%rsp),%eax between: eax written */
 	static const uint8_t eax_[] = { 0xb8, 1, 0, 0, 0, 0x8b, 0x44, 0x24, 0x08, 0x0f, 0x05 };
 	static const uint8_t dyn_[] = { 0x48, 0x89, 0xf8, 0x0f, 0x05 };
+	/* glibc's getentropy: mov $318,%r9d; ...; mov %r9d,%eax; sub; syscall */
+	static const uint8_t reg_[] = { 0x41, 0xb9, 0x3e, 0x01, 0, 0, 0x4c, 0x89, 0xc6, 0x31, 0xd2,
+					0x44, 0x89, 0xc8, 0x48, 0x29, 0xfe, 0x0f, 0x05 };
 	static const uint8_t two[] = { 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0x90, 0x0f, 0x05, 0x0f };
 	struct ub_site s[1];
 
@@ -123,6 +126,8 @@ static void test_sites(void)
 	site_check("sites: eax written between is refused", eax_, sizeof(eax_), UB_SITE_GUESSED, 1, 0);
 	site_check("sites: a number from a register is unknown", dyn_, sizeof(dyn_),
 		   UB_SITE_UNKNOWN, -1, 0);
+	site_check("sites: a number hoisted into another register is guessed", reg_, sizeof(reg_),
+		   UB_SITE_GUESSED, 318, 0);
 	TL_EQ_U64("sites: every syscall counted, the first cap kept",
 		  ub_sites_scan(two, sizeof(two), 0, s, 1), 2);
 	TL_CHECK("sites: a syscall cut at the end is not one",
