@@ -4,19 +4,29 @@
  * `userbpf exec` (LD_PRELOAD=libuserbpf-agent.so) into a process tree.
  *
  * How a traced syscall runs:
+ *   0. At start-up, glibc's syscall sites (sites.c finds them) are
+ *      rewritten into jumps to per-site stubs (emit_stub): an untraced
+ *      syscall pays a jump and two compares; a traced one, exec/rt_sig*,
+ *      or any after the links changed, calls ub_fast_syscall, which runs
+ *      the programs.  syscall(2) is interposed likewise.
  *   1. A seccomp filter (filter.c) answers SECCOMP_RET_TRAP for syscalls
  *      that have links (plus the few the agent must see: execve, execveat,
  *      rt_sigprocmask, rt_sigaction), when issued from this image's code.
- *      Every other syscall pays only the filter.
+ *      Its mere presence costs every syscall ~40 ns, so it is installed
+ *      only when a traced syscall may come from a site that was not
+ *      rewritten (or for raw_syscalls, or USERBPF_FILTER=always).
  *   2. The kernel raises SIGSYS; on_sigsys() builds the tracepoint context
  *      as Linux lays it out, runs the sys_enter programs, re-issues the
  *      syscall through the trampoline (whose address range the filter
  *      allows), runs the sys_exit programs and stores the result in the
- *      interrupted context.
- *   3. Links attached later: ROOT/generation is mapped read-only; a trap
- *      that sees it moved reloads the links and, when new syscalls became
- *      traced, stacks a wider filter on every thread (TSYNC).  execve is
- *      always trapped, so a shell notices new links at its next command.
+ *      interrupted context, and rewrites the site if it has glibc's shape.
+ *   3. Links attached later: ROOT/generation is mapped read-only; a stub
+ *      or a trap that sees it moved reloads the links and, when the filter
+ *      is needed or new syscalls became traced, stacks a wider filter on
+ *      every thread (TSYNC).  execve always reaches the agent, so a shell
+ *      notices new links at its next command.
+ *   4. A successful exec's sys_exit programs run in the new image (see
+ *      do_exec and exec_exit).
  *
  * Async-signal safety: the handler never calls malloc or stdio.  Syscalls
  * go through the trampoline (ub_tramp_syscall); each reload gets a fresh
@@ -1042,18 +1052,20 @@ static long do_syscall(long nr, uint64_t a[6], ucontext_t *uc)
 
 /* ---- the fast path: syscall sites rewritten to call the agent ----
  *
- * A trap from glibc's usual wrapper shape, `mov $NR, %eax; syscall`
- * (b8 imm32 0f 05), rewrites its first five bytes into `jmp stub` (e9
- * rel32) with one 16-byte atomic store (when they sit in one aligned
- * 16-byte word: three sites in four); the next call from that site then costs a jump and a call
- * instead of a signal.  The `syscall` bytes stay, so a thread that had
- * already run the mov still traps correctly.  The per-site stub steps
- * over the red zone (a jmp pushes nothing, but our call would), loads
- * NR and calls ub_fast_entry, which saves the registers a syscall
- * preserves (and the flags and xmm0-15), runs the programs and the
- * syscall, and returns the result in rax; the stub jumps back after the
- * syscall instruction.  Syscalls that change the stack or the signal
- * state (clone*, fork, vfork, exec*, rt_sig*) keep the signal path.
+ * A site `mov $NR, %eax; [instructions]; syscall` gets its first five
+ * bytes (the mov) rewritten into `jmp stub` (e9 rel32): at start-up for
+ * glibc's sites, while the process has one thread, with a plain store;
+ * later, on a site's first trap, with one 16-byte atomic store (when the
+ * bytes sit in one aligned 16-byte word: three sites in four).  The
+ * bytes after the mov stay, so a thread that had already run it still
+ * traps correctly.  The stub (emit_stub) either goes back to them or
+ * steps over the red zone (a jmp pushes nothing, but our call would),
+ * replays them and calls ub_fast_entry, which saves the registers a
+ * syscall preserves (and the flags and xmm0-15), runs the programs and
+ * the syscall, and returns the result in rax; the stub jumps back after
+ * the syscall instruction.  Syscalls that change the stack or the signal
+ * frame (clone*, fork, vfork, rt_sigreturn, rt_sigsuspend, sigaltstack,
+ * exit*) keep the signal path.
  */
 long ub_fast_syscall(uint64_t *r);
 __asm__(".text\n"
