@@ -137,7 +137,9 @@ static void test_sites(void)
 		  ub_site_insn_len(open_ + 7, 3) + ub_site_insn_len(open_ + 10, 5), 5 + 3 + 5);
 }
 
-/* ---- end to end ---- */
+/* ---- end to end (the agent is x86-64 only) ---- */
+
+#if defined(__linux__) && defined(__x86_64__)
 
 static const char *build;
 static char tmpdir[] = "/tmp/ubf-XXXXXX";
@@ -264,6 +266,7 @@ static void test_exec_exit(const char *self)
 		build, obj);
 	TL_CHECK("exec: the new image does not keep the marker", strstr(out, "\n0\n") || !strncmp(out, "0\n", 2));
 }
+#endif
 
 int main(int argc, char **argv)
 {
