@@ -12,7 +12,7 @@
 
 /* Runs the command (printf-style) with popen; out gets the first sz-1
  * bytes of its output.  Returns its exit status, 128 if it was killed. */
-static int sh(char *out, size_t sz, const char *fmt, ...)
+static inline int sh(char *out, size_t sz, const char *fmt, ...)
 {
 	char cmd[4096];
 	va_list ap;
@@ -35,7 +35,7 @@ static int sh(char *out, size_t sz, const char *fmt, ...)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
-static int count_lines(const char *s, const char *needle)
+static inline int count_lines(const char *s, const char *needle)
 {
 	int n = 0;
 
