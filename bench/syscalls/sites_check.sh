@@ -4,7 +4,7 @@
 # libraries (default: this system's libc, ld.so, libm, libstdc++): every
 # site the scan would rewrite must be, per objdump, a `mov $NR,%eax`
 # followed by instructions that neither write eax nor address relative to
-# rip, then `syscall`.  Prints counts per kind and any disagreement.
+# rip (but lea), then `syscall`.  Prints counts per kind and any disagreement.
 set -u
 build=${1:-build}
 shift 2>/dev/null
@@ -62,7 +62,7 @@ for k, mov, sysa, nr in sites:
         wrong.append((hex(mov), t)); continue
     for a in order[idx[mov] + 1: idx[sysa]]:
         t = ins[a]
-        if 'rip' in t or re.search(r',%(e|r)?a[xlh]$', t) or t.startswith(('j', 'call', 'ret')):
+        if ('rip' in t and not t.startswith('lea')) or re.search(r',%(e|r)?a[xlh]$', t) or t.startswith(('j', 'call', 'ret')):
             wrong.append((hex(a), t))
 print("%s: rewrite %d guessed %d unknown %d, wrong %d" % (sys.argv[3], kinds[0], kinds[1], kinds[2], len(wrong)))
 for w in wrong[:10]:

@@ -188,7 +188,12 @@ struct ub_site {
 size_t ub_sites_scan(const uint8_t *code, size_t len, uint64_t addr, struct ub_site *out,
 		     size_t cap);
 /* Length of one instruction a REWRITE site may hold between its mov and
- * its syscall (no eax written, nothing rip-relative), 0 for any other. */
+ * its syscall (no eax or r11 written, nothing rip-relative but lea), 0
+ * for any other. */
 size_t ub_site_insn_len(const uint8_t *p, size_t room);
+/* Copies a REWRITE site's instructions [src, src+len), which sit at
+ * address from, to dst, to run at address to: a rip-relative lea gets its
+ * displacement moved.  Returns false when it no longer reaches. */
+bool ub_site_copy(uint8_t *dst, const uint8_t *src, size_t len, uint64_t from, uint64_t to);
 
 #endif

@@ -7,8 +7,9 @@
  * Every `syscall` (0f 05) is classified by looking backwards from it:
  *   REWRITE  `mov $NR,%eax` (b8 imm32, NR < 512), then zero or more
  *            instructions from a small list that neither write eax nor
- *            address relative to rip (register and stack moves, xor, add,
- *            test, ...), then the syscall: glibc's wrappers.  The agent
+ *            address relative to rip, but for lea (register and stack
+ *            moves, lea, xor, add, test, ...), then the syscall: glibc's
+ *            wrappers.  The agent
  *            overwrites the five bytes of the mov with a jump to a stub;
  *            the bytes after it stay.
  *   GUESSED  not of that shape, but a `mov $NR,%eax` lies shortly
@@ -50,8 +51,8 @@ static bool no_prefix(const uint8_t *code, size_t j)
 /*
  * Length of the instruction at p (at most `room` bytes) when it is one of
  * the few that may sit between the mov and the syscall: it must not write
- * eax (or ah), address relative to rip, nor use r11 (the agent's stub
- * uses it before running these instructions).  0 otherwise.
+ * eax (or ah), address relative to rip (but lea), nor use r11 (the
+ * agent's stub uses it before running these instructions).  0 otherwise.
  */
 size_t ub_site_insn_len(const uint8_t *p, size_t room)
 {
@@ -73,8 +74,8 @@ size_t ub_site_insn_len(const uint8_t *p, size_t room)
 		return k <= room ? k : 0;
 	}
 	switch (op) {
-	case 0x01: case 0x03: case 0x29: case 0x2b: case 0x31: case 0x33:
-	case 0x63: case 0x80: case 0x83: case 0x85: case 0x89: case 0x8b: case 0xc7:
+	case 0x01: case 0x03: case 0x29: case 0x2b: case 0x31: case 0x33: case 0x63:
+	case 0x80: case 0x83: case 0x85: case 0x89: case 0x8b: case 0x8d: case 0xc7:
 		break;
 	default:
 		return 0;
@@ -85,8 +86,14 @@ size_t ub_site_insn_len(const uint8_t *p, size_t room)
 	mod = m >> 6;
 	reg = (uint8_t)(((m >> 3) & 7) | (rex & 4) << 1);
 	rm = (uint8_t)((m & 7) | (rex & 1) << 3);
-	if (mod == 0 && (m & 7) == 5)
-		return 0;	/* rip-relative */
+	if (op == 0x8d && mod == 3)
+		return 0;
+	if (mod == 0 && (m & 7) == 5) {
+		/* rip-relative: only lea, which ub_site_copy moves */
+		if (op != 0x8d || reg == 0 || reg == 11)
+			return 0;
+		return k + 4 <= room ? k + 4 : 0;
+	}
 	if (mod != 3 && (m & 7) == 4)
 		k++;		/* SIB */
 	if (mod != 3 && (m & 7) == 4) {
@@ -100,7 +107,7 @@ size_t ub_site_insn_len(const uint8_t *p, size_t room)
 		return 0;
 	}
 	if (reg == 11 && op != 0x80 && op != 0x83 && op != 0xc7)
-		return 0;
+		return 0;	/* (for these three, reg is part of the opcode) */
 	k += mod == 1 ? 1 : mod == 2 ? 4 : 0;
 	if (op == 0x80 || op == 0x83)
 		k += 1;
@@ -111,7 +118,7 @@ size_t ub_site_insn_len(const uint8_t *p, size_t room)
 	}
 	/* the register written, -1: memory or none */
 	switch (op) {
-	case 0x03: case 0x2b: case 0x33: case 0x63: case 0x8b:
+	case 0x03: case 0x2b: case 0x33: case 0x63: case 0x8b: case 0x8d:
 		dest = reg;
 		break;
 	case 0x85:
@@ -213,4 +220,32 @@ size_t ub_sites_scan(const uint8_t *code, size_t len, uint64_t addr, struct ub_s
 		s++;
 	}
 	return n;
+}
+
+bool ub_site_copy(uint8_t *dst, const uint8_t *src, size_t len, uint64_t from, uint64_t to)
+{
+	size_t k = 0;
+
+	memcpy(dst, src, len);
+	while (k < len) {
+		size_t n = ub_site_insn_len(src + k, len - k);
+		size_t pre = src[k] >= 0x40 && src[k] <= 0x4f;
+
+		if (!n)
+			return false;
+		if (src[k + pre] == 0x8d && (src[k + pre + 1] & 0xc7) == 0x05) {
+			/* lea disp32(%rip): the same target from the new place */
+			int32_t d;
+			int64_t nd;
+
+			memcpy(&d, src + k + pre + 2, 4);
+			nd = (int64_t)d + (int64_t)(from - to);
+			if (nd < INT32_MIN || nd > INT32_MAX)
+				return false;
+			d = (int32_t)nd;
+			memcpy(dst + k + pre + 2, &d, 4);
+		}
+		k += n;
+	}
+	return true;
 }

@@ -98,8 +98,16 @@ static void test_sites(void)
 	/* mov $231,%r8d; mov %r8d,%eax: the b8 belongs to another mov */
 	static const uint8_t rex_[] = { 0x41, 0xb8, 0xe7, 0, 0, 0, 0x44, 0x89, 0xc0, 0x0f, 0x05 };
 	static const uint8_t read_[] = { 0x31, 0xc0, 0x0f, 0x05 };
-	/* lea 0(%rip),%rsi between: not position-independent */
-	static const uint8_t rip_[] = { 0xb8, 1, 0, 0, 0, 0x48, 0x8d, 0x35, 0, 0, 0, 0, 0x0f, 0x05 };
+	/* mov 0(%rip),%rsi between: a load the stub would have to move */
+	static const uint8_t rip_[] = { 0xb8, 1, 0, 0, 0, 0x48, 0x8b, 0x35, 0, 0, 0, 0, 0x0f, 0x05 };
+	/* pthread_create's rt_sigprocmask: lea sigall_set(%rip),%rsi between;
+	 * a mutex's: lea 0x8f0(%rbx),%rsi */
+	static const uint8_t lea_[] = { 0xb8, 0x0e, 0, 0, 0, 0x48, 0x8d, 0x35, 0xdd, 0x78, 0x11, 0,
+					0x0f, 0x05 };
+	static const uint8_t leab_[] = { 0xb8, 0x0e, 0, 0, 0, 0x48, 0x8d, 0xb3, 0xf0, 0x08, 0, 0,
+					 0x0f, 0x05 };
+	uint8_t moved[7];
+	int32_t disp = 0;
 	/* mov %r11,%rdx between: r11 is the stub's */
 	static const uint8_t r11_[] = { 0xb8, 1, 0, 0, 0, 0x4c, 0x89, 0xda, 0x0f, 0x05 };
 	/* mov 8(%rsp),%eax between: eax written */
@@ -121,8 +129,18 @@ static void test_sites(void)
 		   sizeof(rex_), UB_SITE_GUESSED, 231, 0);
 	site_check("sites: xor %eax,%eax; syscall is read, not rewritten", read_, sizeof(read_),
 		   UB_SITE_GUESSED, 0, 0);
-	site_check("sites: a rip-relative instruction between is refused", rip_, sizeof(rip_),
+	site_check("sites: a rip-relative load between is refused", rip_, sizeof(rip_),
 		   UB_SITE_GUESSED, 1, 0);
+	site_check("sites: a rip-relative lea between is taken", lea_, sizeof(lea_),
+		   UB_SITE_REWRITE, 14, 0);
+	site_check("sites: a lea from a register between is taken", leab_, sizeof(leab_),
+		   UB_SITE_REWRITE, 14, 0);
+	TL_CHECK("sites: a copied lea still reaches its target",
+		 ub_site_copy(moved, lea_ + 5, 7, 0x7f0000001005ull, 0x7f0000801005ull) &&
+		 (memcpy(&disp, moved + 3, 4), disp == 0x1178dd - 0x800000) && moved[0] == 0x48 &&
+		 moved[1] == 0x8d && moved[2] == 0x35);
+	TL_CHECK("sites: a lea copied out of reach is refused",
+		 !ub_site_copy(moved, lea_ + 5, 7, 0x7f0000001005ull, 0x7f0100001005ull));
 	site_check("sites: r11 between is refused", r11_, sizeof(r11_), UB_SITE_GUESSED, 1, 0);
 	site_check("sites: eax written between is refused", eax_, sizeof(eax_), UB_SITE_GUESSED, 1, 0);
 	site_check("sites: a number from a register is unknown", dyn_, sizeof(dyn_),

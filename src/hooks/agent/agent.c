@@ -1207,7 +1207,8 @@ static void put64(uint8_t *p, uint64_t v)
  *	movabs $ub_fast_entry, %r11; call *%r11
  *	lea 128(%rsp), %rsp; jmp sys+2
  * Only r11, which the syscall clobbers anyway, is used before the site's
- * instructions run (sites.c keeps r11 out of them).  Returns the length.
+ * instructions run (sites.c keeps r11 out of them).  Returns the length,
+ * 0 when a rip-relative lea among them cannot reach its target from st.
  */
 static size_t emit_stub(uint8_t *c, uint64_t st, const struct stub_data *d, uint64_t mov,
 			uint64_t sys, long nr)
@@ -1232,7 +1233,9 @@ static size_t emit_stub(uint8_t *c, uint64_t st, const struct stub_data *d, uint
 	c[j1] = (uint8_t)(k - j1 - 1);
 	c[j2] = (uint8_t)(k - j2 - 1);
 	c[k++] = 0xb8, put32(c + k, (uint32_t)nr), k += 4;
-	memcpy(c + k, (const void *)(uintptr_t)(mov + 5), win), k += win;
+	if (!ub_site_copy(c + k, (const uint8_t *)(uintptr_t)(mov + 5), win, mov + 5, st + k))
+		return 0;
+	k += win;
 	memcpy(c + k, lea_dn, 8), k += 8;
 	c[k++] = 0x49, c[k++] = 0xbb, put64(c + k, fe), k += 8;
 	c[k++] = 0x41, c[k++] = 0xff, c[k++] = 0xd3;
@@ -1263,6 +1266,8 @@ static bool rewrite_site(uint64_t mov, uint64_t sys, long nr)
 		return false;
 	k = emit_stub(code, (uint64_t)(uintptr_t)st, (const struct stub_data *)(void *)G.areas[ai].base,
 		      mov, sys, nr);
+	if (!k)
+		return false;
 	/* other threads may be running the stubs before this one: keep X */
 	if (!G.batch && SYS(SYS_mprotect, G.areas[ai].base + 4096, STUB_AREA_SIZE - 4096,
 			    PROT_READ | PROT_WRITE | PROT_EXEC))
