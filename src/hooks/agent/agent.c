@@ -66,6 +66,7 @@
 #include "platform/platform.h"
 
 #define NR_MAX 512
+#define CLONE_VM_BIT 0x100
 #define MAX_PROGS 64
 #define MAX_CODE_RANGES 96
 
@@ -163,6 +164,11 @@ static struct {
 	bool uncovered_all;
 	unsigned long sites_rewritten, sites_unknown;
 	unsigned fork_gen;		/* bumped in a forked child: cached tids are stale */
+	/* The process this state belongs to: a vfork child (posix_spawn)
+	 * shares it with its parent, see reload(). */
+	int owner;
+	struct epoch *child_cur;	/* what such a child loaded, and its pid */
+	int child_pid;
 	unsigned long patched;
 	struct ub_ip_range code[MAX_CODE_RANGES];
 	size_t code_cnt;
@@ -261,6 +267,7 @@ static int32_t self_tid(void)
 static void on_fork_child(void)
 {
 	__atomic_fetch_add(&G.fork_gen, 1, __ATOMIC_RELAXED);
+	G.owner = (int)SYS(SYS_getpid, 0, 0, 0);
 }
 
 static long safe_read(void *dst, uint64_t src, size_t n)
@@ -738,6 +745,14 @@ static struct epoch *reload(void)
 	all = e->any_raw;
 	/* the filter only when a traced syscall may come from a site that
 	 * was not rewritten (it costs every syscall ~30%, see ARCHITECTURE) */
+	/* A vfork child runs with its parent's memory, but a filter it
+	 * installed would be its own: it keeps what it loaded to itself. */
+	if (self_pid() != G.owner) {
+		G.child_pid = (int)self_pid();
+		__atomic_store_n(&G.child_cur, e, __ATOMIC_RELEASE);
+		in_agent--;
+		return e;
+	}
 	need = G.filter_always || all || G.filtered_all;
 	for (int nr = 0; nr < NR_MAX; nr++)
 		need |= has_bit(G.filtered, nr) ||
@@ -772,6 +787,28 @@ fail:
 	in_agent--;
 	warnf("cannot reload the links: out of memory");
 	return NULL;
+}
+
+/* The links to run: reloaded first when the generation moved (and the
+ * lock is free: else the previous ones).  A vfork child keeps its own
+ * (see reload), found by its pid. */
+static struct epoch *epoch_now(void)
+{
+	struct epoch *e = __atomic_load_n(&G.cur, __ATOMIC_ACQUIRE), *c;
+
+	if (!G.gen || (e && *G.gen == e->gen))
+		return e;
+	c = __atomic_load_n(&G.child_cur, __ATOMIC_ACQUIRE);
+	if (c && c->gen == *G.gen && G.child_pid == self_pid())
+		return c;
+	if (lock_try()) {
+		struct epoch *ne = reload();
+
+		lock_drop();
+		if (ne)
+			e = ne;
+	}
+	return e;
 }
 
 /* ---- running programs ---- */
@@ -918,7 +955,7 @@ static bool env_is(const char *e, const char *key)
 /* A program on sys_exit_NAME of this exec (or on raw sys_exit)? */
 static bool exit_wanted(long nr)
 {
-	struct epoch *e = __atomic_load_n(&G.cur, __ATOMIC_ACQUIRE);
+	struct epoch *e = epoch_now();
 
 	for (unsigned i = 0; e && i < e->cnt; i++) {
 		enum ub_tp_kind k = e->progs[i].at.kind;
@@ -1460,14 +1497,7 @@ long ub_fast_syscall(uint64_t *r)
 	g[REG_R8] = (greg_t)a[4];
 	g[REG_R9] = (greg_t)a[5];
 	g[REG_RAX] = (greg_t)nr;
-	e = __atomic_load_n(&G.cur, __ATOMIC_ACQUIRE);
-	if (G.gen && (!e || *G.gen != e->gen) && lock_try()) {
-		struct epoch *ne = reload();
-
-		lock_drop();
-		if (ne)
-			e = ne;
-	}
+	e = epoch_now();
 	if (e)
 		run_progs(e, true, nr, a, 0, g);
 	ret = fast_do_syscall(nr, a);
@@ -1495,8 +1525,12 @@ __attribute__((visibility("default"))) long syscall(long nr, ...)
 		a[i] = va_arg(ap, uint64_t);
 	va_end(ap);
 	if (G.active && !in_agent && !patchable_nr(nr) && nr >= 0 && nr < NR_MAX &&
-	    G.real_syscall)
-		return G.real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	    G.real_syscall) {
+		ret = G.real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		if (!ret && (nr == SYS_fork || (nr == G.nr_clone && !(a[0] & CLONE_VM_BIT))))
+			on_fork_child();	/* no atfork handlers ran */
+		return ret;
+	}
 	if (G.active && !in_agent && patchable_nr(nr) &&
 	    (G.sd.want[nr] || (G.gen && *G.gen != G.sd.seen_gen))) {
 		uint64_t r[7] = { (uint64_t)nr, a[5], a[4], a[3], a[2], a[1], a[0] };
@@ -1559,14 +1593,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 		errno = saved_errno;
 		return;
 	}
-	e = __atomic_load_n(&G.cur, __ATOMIC_ACQUIRE);
-	if (G.gen && (!e || *G.gen != e->gen) && lock_try()) {
-		struct epoch *ne = reload();
-
-		lock_drop();
-		if (ne)
-			e = ne;
-	}
+	e = epoch_now();
 	if (e)
 		run_progs(e, true, nr, a, 0, g);
 	ret = do_syscall(nr, a, uc);
@@ -1649,6 +1676,7 @@ __attribute__((constructor)) static void ub_agent_init(void)
 	G.no_patch = getenv("USERBPF_NO_PATCH") && !strcmp(getenv("USERBPF_NO_PATCH"), "1");
 	G.filter_always = G.no_patch ||
 			  (getenv("USERBPF_FILTER") && !strcmp(getenv("USERBPF_FILTER"), "always"));
+	G.owner = (int)getpid();
 	init_slow_nrs();
 	G.real_syscall = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
 	find_code_ranges();
