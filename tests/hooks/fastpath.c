@@ -8,7 +8,8 @@
  *     leave the process without a filter (Seccomp: 0), yet gettid issued
  *     through syscall(2) and getppid through glibc's wrapper are traced;
  *     USERBPF_FILTER=always and USERBPF_NO_PATCH=1 put the filter back
- *     with the same trace;
+ *     with the same trace; a link on read (whose glibc sites are not
+ *     rewritten) attached while such a process runs brings the filter;
  *   - sys_exit_execve / sys_exit_execveat: a failed execve reports its
  *     error in the calling image, a successful execve and execveat (glibc's
  *     fexecve) report 0 from the new image, as the traced thread's pid.
@@ -43,6 +44,32 @@ static int child_fast(void)
 	printf("child gettid=%ld same=%d\n", (long)syscall(SYS_gettid),
 	       syscall(SYS_gettid) == gettid());
 	printf("child getppid=%ld getpid_ok=%d\n", (long)getppid(), getpid() == (pid_t)syscall(SYS_getpid));
+	return 0;
+}
+
+/* late DIR: runs under a link on gettid (no filter), until DIR/go
+ * appears (the test attaches late.bpf.c's link on read first), then
+ * reads 7 bytes three times. */
+static int child_late(const char *dir)
+{
+	char path[300], buf[8], line[256];
+	int fd = open("/dev/zero", O_RDONLY), n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/go", dir);
+	printf("child late started fd=%d\n", fd);
+	fflush(stdout);
+	for (int i = 0; i < 3000 && access(path, F_OK); i++)
+		usleep(10000);
+	for (int i = 0; i < 3; i++)
+		n += read(fd, buf, 7) == 7;
+	f = fopen("/proc/self/status", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Seccomp:", 8))
+			printf("child late %s", line);
+	if (f)
+		fclose(f);
+	printf("child late reads=%d\n", n);
 	return 0;
 }
 
@@ -236,6 +263,44 @@ static void test_fast(const char *self)
 	}
 }
 
+/* A link on a syscall with sites that were not rewritten, attached while
+ * the workload runs without a filter: the filter comes then.  (Both
+ * `userbpf run` read the trace pipe: a line reaches one of them.) */
+static void test_late(const char *self)
+{
+	static char out[1 << 16];
+	char root[4096], bld[4096], want[100], *p;
+	int rc, fd;
+
+	/* the commands run in tmpdir */
+	if (!realpath(getenv("UB_ROOT") ? getenv("UB_ROOT") : ".", root) || !realpath(build, bld)) {
+		tl_fail("late filter", "realpath: %s", strerror(errno));
+		return;
+	}
+
+	if (!site_uncovered(UB_SYS_NATIVE_NR(ub_sys_by_tp("read")))) {
+		tl_skip("late filter", "every read site of this libc is rewritten: no filter is due");
+		return;
+	}
+	rc = sh(out, sizeof(out),
+		"cd %s && clang -O2 -g -target bpf -c %s/tests/hooks/progs/late.bpf.c -o late.o 2>&1 && "
+		"{ %s/userbpf run fast.o -- %s --child late %s >late.out 2>&1 & P=$!; "
+		"  i=0; until grep -qs started late.out || [ $i -gt 3000 ]; do sleep 0.01; i=$((i+1)); done; "
+		"  %s/userbpf run late.o >late2.out 2>&1 & R=$!; "
+		"  i=0; until [ $(ls links | wc -l) -ge 3 ] || [ $i -gt 3000 ]; do sleep 0.01; i=$((i+1)); done; "
+		"  touch go; wait $P; rc=$?; sleep 0.3; kill $R; wait $R; cat late.out late2.out; exit $rc; }",
+		tmpdir, root, bld, self, tmpdir, bld);
+	p = strstr(out, "started fd=");
+	fd = p ? atoi(p + 11) : -1;
+	snprintf(want, sizeof(want), "bpf_trace_printk: late read fd=%d\n", fd);
+	if (rc == 0 && fd >= 0 && strstr(out, "child late reads=3") && count_lines(out, want) == 3 &&
+	    strstr(out, "child late Seccomp:\t2"))
+		tl_ok("late filter: a link on read attached later installs the filter and traces");
+	else
+		tl_fail("late filter: a link on read attached later installs the filter and traces",
+			"rc %d, want '%s' 3 times:\n%s", rc, want, out);
+}
+
 static void test_exec_exit(const char *self)
 {
 	static char out[1 << 16];
@@ -290,6 +355,8 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "--child") && !strcmp(argv[2], "fast"))
 		return child_fast();
+	if (argc == 4 && !strcmp(argv[1], "--child") && !strcmp(argv[2], "late"))
+		return child_late(argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "--child") && !strncmp(argv[2], "exec", 4)) {
 		char self[4096];
 		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -312,6 +379,7 @@ int main(int argc, char **argv)
 		self[n > 0 ? n : 0] = 0;
 		setenv("USERBPF_ROOT", tmpdir, 1);
 		test_fast(self);
+		test_late(self);
 		test_exec_exit(self);
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 		if (system(cmd))
