@@ -268,6 +268,7 @@ static void on_fork_child(void)
 {
 	__atomic_fetch_add(&G.fork_gen, 1, __ATOMIC_RELAXED);
 	G.owner = (int)SYS(SYS_getpid, 0, 0, 0);
+	__atomic_store_n(&G.child_cur, NULL, __ATOMIC_RELEASE);	/* ours now: reload */
 }
 
 static long safe_read(void *dst, uint64_t src, size_t n)
@@ -743,8 +744,6 @@ static struct epoch *reload(void)
 		set_bit(traced, e->progs[i].nr);
 	}
 	all = e->any_raw;
-	/* the filter only when a traced syscall may come from a site that
-	 * was not rewritten (it costs every syscall ~30%, see ARCHITECTURE) */
 	/* A vfork child runs with its parent's memory, but a filter it
 	 * installed would be its own: it keeps what it loaded to itself. */
 	if (self_pid() != G.owner) {
@@ -753,6 +752,8 @@ static struct epoch *reload(void)
 		in_agent--;
 		return e;
 	}
+	/* the filter only when a traced syscall may come from a site that
+	 * was not rewritten (it costs every syscall ~30%, see ARCHITECTURE) */
 	need = G.filter_always || all || G.filtered_all;
 	for (int nr = 0; nr < NR_MAX; nr++)
 		need |= has_bit(G.filtered, nr) ||
