@@ -10,7 +10,8 @@
 # to BUILD/bench/.  ARGS go to the harness (-b BATCH_MS, -n BATCHES,
 # -p PROGRAM, -s median|min).  Variables: CC (harness), CLANG, BPF_CPU
 # (v3), OBJCOPY, NM, READELF.  Then the map benchmark runs
-# (bench/maps/run.sh), with its own table.
+# (bench/maps/run.sh), with its own table, the verifier's and the syscall
+# tracing one (bench/syscalls/run.sh).
 set -eu
 
 BUILD=${1:-build}
@@ -71,3 +72,9 @@ sh "$SRC/maps/run.sh" "$BUILD"
 # map lookup (bench/verifier/vfy_bench.c; its own lines).
 echo
 sh "$SRC/verifier/run.sh" "$BUILD"
+
+# Syscall tracing: traced and untraced syscalls under the agent against
+# the kernel's tracepoints (bench/syscalls/run.sh; its own table and the
+# "untraced slowdown %" line).
+echo
+sh "$SRC/syscalls/run.sh" "$BUILD"

@@ -3,7 +3,9 @@
 # calls and N open/close pairs,
 #   - untraced (no agent),
 #   - with the agent and no link on these syscalls (what untraced syscalls
-#     pay: the seccomp filter),
+#     pay: a jump to the rewritten site's stub and back), and the same
+#     with USERBPF_FILTER=always (the agent's seccomp filter installed:
+#     what they paid before sites were rewritten up front),
 #   - traced by userbpf (sys_enter programs on getpid, or openat and close),
 #     with an empty program and with a "count" program (context, helper),
 #   - traced by the kernel's tracepoints with the same programs (raw bpf(),
@@ -36,8 +38,9 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN{ printf "%+.1f%%", (a / b - 1) * 100 }'; 
 per() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN{ printf "%+.0f", (a - b) / n }'; }
 ns() { "$@" 2>/dev/null | awk '{print $3}'; }
 
-printf '%-10s %10s %16s %22s %22s %22s %22s\n' workload untraced "agent,untraced" \
-	"userbpf empty" "kernel empty" "userbpf count" "kernel count"
+printf '%-10s %10s %16s %16s %18s %18s %18s %18s\n' workload untraced "agent,untraced" \
+	"+filter,untraced" "userbpf empty" "kernel empty" "userbpf count" "kernel count"
+summary=""
 for w in getpid openclose; do
 	if [ $w = getpid ]; then args="getpid $n"; per=1; other=openat
 	else args="openclose $n $tmp/file"; per=2; other=getpid; fi
@@ -48,10 +51,11 @@ SEC("tracepoint/syscalls/sys_enter_$other") int other(void *ctx) { return 0; }
 char LICENSE[] SEC("license") = "GPL";
 EOC
 	clang -O2 -target bpf -c "$tmp/other.c" -o "$tmp/other.o"
-	b= a= ue= uc= ke= kc= knone=
+	b= a= af= ue= uc= ke= kc= knone=
 	for r in $(seq "$reps"); do
 		b=$(min "$b" "$(ns "$tmp/wl" $args)")
 		a=$(min "$a" "$(ns "$ub" run "$tmp/other.o" -- "$tmp/wl" $args)")
+		af=$(min "$af" "$(ns env USERBPF_FILTER=always "$ub" run "$tmp/other.o" -- "$tmp/wl" $args)")
 		ue=$(min "$ue" "$(ns "$ub" run "$tmp/EMPTY.o" -- "$tmp/wl" $args)")
 		uc=$(min "$uc" "$(ns "$ub" run "$tmp/COUNT.o" -- "$tmp/wl" $args)")
 		if [ -x "$tmp/kattach" ]; then
@@ -62,9 +66,21 @@ EOC
 		fi
 	done
 	kcol() { if [ -n "$1" ]; then echo "$1 ($(per "$1" "$b" $per))"; else echo "no bpf()"; fi; }
-	printf '%-10s %10s %16s %22s %22s %22s %22s\n' "$w" "$b" "$a ($(pct "$a" "$b"))" \
-		"$ue ($(per "$ue" "$b" $per))" "$(kcol "$ke")" "$uc ($(per "$uc" "$b" $per))" "$(kcol "$kc")"
+	printf '%-10s %10s %16s %16s %18s %18s %18s %18s\n' "$w" "$b" "$a ($(pct "$a" "$b"))" \
+		"$af ($(pct "$af" "$b"))" "$ue ($(per "$ue" "$b" $per))" "$(kcol "$ke")" \
+		"$uc ($(per "$uc" "$b" $per))" "$(kcol "$kc")"
+	summary="$summary $w $(pct "$a" "$b") (filter: $(pct "$af" "$b"));"
 done
+echo "untraced slowdown %:$summary"
+# the same, free of the machine's drift: one process, glibc's (rewritten)
+# getpid against a raw one from a page the agent never rewrites
+sed 's/sys_enter_getpid/sys_enter_openat/' "$tmp/other.c" >"$tmp/openat.c"
+clang -O2 -target bpf -c "$tmp/openat.c" -o "$tmp/openat.o"
+st=$("$ub" run "$tmp/openat.o" -- "$tmp/wl" stub "$n" 2>/dev/null | awk '{print $3, $4}')
+set -- $st
+[ $# -eq 2 ] && echo "in one process under the agent: getpid $1 ns through its rewritten site," \
+	"$2 ns raw: untraced slowdown $(pct "$1" "$2")"
 echo "ns per getpid or per open+close pair; (+N): ns added per traced syscall"
 echo "(open+close: two traced syscalls per pair); agent,untraced: the agent is"
-echo "loaded with a link on another syscall - what untraced syscalls pay."
+echo "loaded with a link on another syscall - what untraced syscalls pay;"
+echo "+filter: the same with USERBPF_FILTER=always (the seccomp filter on)."

@@ -209,4 +209,33 @@ int ub_ptrace_exec(const struct ub_ptrace_opts *o, const char *path, char *const
  */
 int ub_ptrace_attach(const struct ub_ptrace_opts *o, int pid);
 
+/* ---- syscall sites in machine code (sites.c, x86-64) ---- */
+
+#define UB_SITE_NR_MAX 512
+enum ub_site_kind {
+	UB_SITE_REWRITE,	/* `mov $nr,%eax`, listed instructions, syscall */
+	UB_SITE_GUESSED,	/* another shape; nr is a guess */
+	UB_SITE_UNKNOWN,	/* the number comes from elsewhere; nr = -1 */
+};
+struct ub_site {
+	uint64_t mov;		/* REWRITE: address of the mov (b8 imm32) */
+	uint64_t sys;		/* address of the syscall instruction (0f 05) */
+	int nr;
+	enum ub_site_kind kind;
+};
+/*
+ * Classifies every `syscall` in code[0, len), which lives at addr; the
+ * first cap go to out, in address order.  Returns how many there are.
+ */
+size_t ub_sites_scan(const uint8_t *code, size_t len, uint64_t addr, struct ub_site *out,
+		     size_t cap);
+/* Length of one instruction a REWRITE site may hold between its mov and
+ * its syscall (no eax or r11 written, nothing rip-relative but lea), 0
+ * for any other. */
+size_t ub_site_insn_len(const uint8_t *p, size_t room);
+/* Copies a REWRITE site's instructions [src, src+len), which sit at
+ * address from, to dst, to run at address to: a rip-relative lea gets its
+ * displacement moved.  Returns false when it no longer reaches. */
+bool ub_site_copy(uint8_t *dst, const uint8_t *src, size_t len, uint64_t from, uint64_t to);
+
 #endif

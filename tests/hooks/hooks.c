@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include "testlib.h"
 #include "hooks/hooks.h"
+#include "sh.h"
 
 /* ---- the traced workloads (run as: hooks_hooks --child MODE) ---- */
 
@@ -300,38 +301,6 @@ static void test_links(void)
 
 static const char *build;
 static char tmpdir[] = "/tmp/ubh-XXXXXX";
-
-static int sh(char *out, size_t sz, const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	FILE *p;
-	size_t n = 0;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	while (n + 1 < sz && fgets(out + n, (int)(sz - n), p))
-		n += strlen(out + n);
-	out[n] = 0;
-	while (fgets(cmd, sizeof(cmd), p))
-		;
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-static int count_lines(const char *s, const char *needle)
-{
-	int n = 0;
-
-	for (const char *p = s; (p = strstr(p, needle)); p++)
-		n++;
-	return n;
-}
 
 static void test_end_to_end(const char *self)
 {

@@ -4,19 +4,29 @@
  * `userbpf exec` (LD_PRELOAD=libuserbpf-agent.so) into a process tree.
  *
  * How a traced syscall runs:
+ *   0. At start-up, glibc's syscall sites (sites.c finds them) are
+ *      rewritten into jumps to per-site stubs (emit_stub): an untraced
+ *      syscall pays a jump and two compares; a traced one, exec/rt_sig*,
+ *      or any after the links changed, calls ub_fast_syscall, which runs
+ *      the programs.  syscall(2) is interposed likewise.
  *   1. A seccomp filter (filter.c) answers SECCOMP_RET_TRAP for syscalls
  *      that have links (plus the few the agent must see: execve, execveat,
  *      rt_sigprocmask, rt_sigaction), when issued from this image's code.
- *      Every other syscall pays only the filter.
+ *      Its mere presence costs every syscall ~40 ns, so it is installed
+ *      only when a traced syscall may come from a site that was not
+ *      rewritten (or for raw_syscalls, or USERBPF_FILTER=always).
  *   2. The kernel raises SIGSYS; on_sigsys() builds the tracepoint context
  *      as Linux lays it out, runs the sys_enter programs, re-issues the
  *      syscall through the trampoline (whose address range the filter
  *      allows), runs the sys_exit programs and stores the result in the
- *      interrupted context.
- *   3. Links attached later: ROOT/generation is mapped read-only; a trap
- *      that sees it moved reloads the links and, when new syscalls became
- *      traced, stacks a wider filter on every thread (TSYNC).  execve is
- *      always trapped, so a shell notices new links at its next command.
+ *      interrupted context, and rewrites the site if it has glibc's shape.
+ *   3. Links attached later: ROOT/generation is mapped read-only; a stub
+ *      or a trap that sees it moved reloads the links and, when the filter
+ *      is needed or new syscalls became traced, stacks a wider filter on
+ *      every thread (TSYNC).  execve always reaches the agent, so a shell
+ *      notices new links at its next command.
+ *   4. A successful exec's sys_exit programs run in the new image (see
+ *      do_exec and exec_exit).
  *
  * Async-signal safety: the handler never calls malloc or stdio.  Syscalls
  * go through the trampoline (ub_tramp_syscall); each reload gets a fresh
@@ -56,6 +66,7 @@
 #include "platform/platform.h"
 
 #define NR_MAX 512
+#define CLONE_VM_BIT 0x100
 #define MAX_PROGS 64
 #define MAX_CODE_RANGES 96
 
@@ -109,13 +120,19 @@ struct epoch {
 	bool any_raw;
 };
 
-/* Pages of per-site stubs for rewritten syscall sites (see patch_site). */
+/* Pages of per-site stubs for rewritten syscall sites (see emit_stub):
+ * each area starts with a data page the stubs read, rip-relative. */
 #define MAX_STUB_AREAS 16
 #define STUB_AREA_SIZE (64 * 1024)
-#define STUB_SIZE 48
+#define STUB_SIZE 128
+#define SITE_WIN_MAX 23		/* bytes between a site's mov and its syscall */
 struct stub_area {
 	uint8_t *base;
 	size_t used;
+};
+struct stub_data {
+	uint64_t seen_gen;	/* the generation of the links loaded */
+	uint8_t want[NR_MAX];	/* 1: the stub calls the agent */
 };
 
 /* The kernel's struct sigaction on x86-64. */
@@ -137,7 +154,21 @@ static struct {
 	struct stub_area areas[MAX_STUB_AREAS];
 	unsigned area_cnt;
 	bool no_patch;			/* USERBPF_NO_PATCH=1: SIGSYS for every trap */
+	bool filter_always;		/* USERBPF_FILTER=always (or no_patch) */
+	uint8_t slow_nr[NR_MAX / 8];	/* never handed over by a stub */
+	long (*real_syscall)(long, ...);	/* glibc's, see syscall() */
+	bool batch;			/* start-up rewriting, see rewrite_site */
+	struct stub_data sd;		/* the master copy of the stubs' data */
+	/* syscalls issued from sites that were not rewritten (by guess) */
+	uint8_t uncovered[NR_MAX / 8];
+	bool uncovered_all;
+	unsigned long sites_rewritten, sites_unknown;
 	unsigned fork_gen;		/* bumped in a forked child: cached tids are stale */
+	/* The process this state belongs to: a vfork child (posix_spawn)
+	 * shares it with its parent, see reload(). */
+	int owner;
+	struct epoch *child_cur;	/* what such a child loaded, and its pid */
+	int child_pid;
 	unsigned long patched;
 	struct ub_ip_range code[MAX_CODE_RANGES];
 	size_t code_cnt;
@@ -146,6 +177,8 @@ static struct {
 	struct k_sigaction app_sigsys;	/* the application's SIGSYS, as it sees it */
 	int nr_execve, nr_execveat, nr_sigprocmask, nr_sigaction, nr_clone, nr_clone3;
 } G;
+
+static void publish_stub_data(void);
 
 static __thread int in_agent __attribute__((tls_model("initial-exec")));
 /* This thread's id, valid while tid_gen == G.fork_gen (a fork bumps it in
@@ -234,6 +267,8 @@ static int32_t self_tid(void)
 static void on_fork_child(void)
 {
 	__atomic_fetch_add(&G.fork_gen, 1, __ATOMIC_RELAXED);
+	G.owner = (int)SYS(SYS_getpid, 0, 0, 0);
+	__atomic_store_n(&G.child_cur, NULL, __ATOMIC_RELEASE);	/* ours now: reload */
 }
 
 static long safe_read(void *dst, uint64_t src, size_t n)
@@ -677,8 +712,8 @@ static struct epoch *reload(void)
 	struct arena boot = { 0 }, *ar;
 	struct userbpf_rt_opts o = { .sz = sizeof(o) };
 	struct epoch *e;
-	uint8_t want[NR_MAX / 8] = { 0 };
-	bool all;
+	uint8_t want[NR_MAX / 8] = { 0 }, traced[NR_MAX / 8] = { 0 };
+	bool all, need;
 	int err;
 
 	in_agent++;
@@ -704,10 +739,26 @@ static struct epoch *reload(void)
 	set_bit(want, G.nr_execveat);
 	set_bit(want, G.nr_sigprocmask);
 	set_bit(want, G.nr_sigaction);
-	for (unsigned i = 0; i < e->cnt; i++)
+	for (unsigned i = 0; i < e->cnt; i++) {
 		set_bit(want, e->progs[i].nr);
+		set_bit(traced, e->progs[i].nr);
+	}
 	all = e->any_raw;
-	{
+	/* A vfork child runs with its parent's memory, but a filter it
+	 * installed would be its own: it keeps what it loaded to itself. */
+	if (self_pid() != G.owner) {
+		G.child_pid = (int)self_pid();
+		__atomic_store_n(&G.child_cur, e, __ATOMIC_RELEASE);
+		in_agent--;
+		return e;
+	}
+	/* the filter only when a traced syscall may come from a site that
+	 * was not rewritten (it costs every syscall ~30%, see ARCHITECTURE) */
+	need = G.filter_always || all || G.filtered_all;
+	for (int nr = 0; nr < NR_MAX; nr++)
+		need |= has_bit(G.filtered, nr) ||
+			(has_bit(traced, nr) && (G.uncovered_all || has_bit(G.uncovered, nr)));
+	if (need) {
 		bool wider = all && !G.filtered_all;
 
 		for (int nr = 0; nr < NR_MAX && !wider; nr++)
@@ -725,12 +776,40 @@ static struct epoch *reload(void)
 		}
 	}
 	__atomic_store_n(&G.cur, e, __ATOMIC_RELEASE);
+	/* then the stubs: which syscalls they hand over, and the generation
+	 * after which they stop asking for a reload */
+	for (int nr = 0; nr < NR_MAX; nr++)
+		G.sd.want[nr] = all || has_bit(want, nr);
+	G.sd.seen_gen = e->gen;
+	publish_stub_data();
 	in_agent--;
 	return e;
 fail:
 	in_agent--;
 	warnf("cannot reload the links: out of memory");
 	return NULL;
+}
+
+/* The links to run: reloaded first when the generation moved (and the
+ * lock is free: else the previous ones).  A vfork child keeps its own
+ * (see reload), found by its pid. */
+static struct epoch *epoch_now(void)
+{
+	struct epoch *e = __atomic_load_n(&G.cur, __ATOMIC_ACQUIRE), *c;
+
+	if (!G.gen || (e && *G.gen == e->gen))
+		return e;
+	c = __atomic_load_n(&G.child_cur, __ATOMIC_ACQUIRE);
+	if (c && c->gen == *G.gen && G.child_pid == self_pid())
+		return c;
+	if (lock_try()) {
+		struct epoch *ne = reload();
+
+		lock_drop();
+		if (ne)
+			e = ne;
+	}
+	return e;
 }
 
 /* ---- running programs ---- */
@@ -874,14 +953,36 @@ static bool env_is(const char *e, const char *key)
 	return !strncmp(e, key, n) && e[n] == '=';
 }
 
-/* execve keeps the agent: LD_PRELOAD, USERBPF_ROOT and USERBPF_AGENT go
- * into the new image's environment when the application dropped them. */
+/* A program on sys_exit_NAME of this exec (or on raw sys_exit)? */
+static bool exit_wanted(long nr)
+{
+	struct epoch *e = epoch_now();
+
+	for (unsigned i = 0; e && i < e->cnt; i++) {
+		enum ub_tp_kind k = e->progs[i].at.kind;
+
+		if (k == UB_TP_RAW_EXIT || (k == UB_TP_SYS_EXIT && e->progs[i].nr == nr))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * execve keeps the agent: LD_PRELOAD, USERBPF_ROOT and USERBPF_AGENT go
+ * into the new image's environment when the application dropped them.
+ * A successful exec never returns to run its sys_exit programs, so when
+ * there are some, USERBPF_EXEC_EXIT=PID:NR tells the new image's agent
+ * to run them (ret 0) at start-up - see exec_exit().  A failed exec
+ * returns here and its caller runs them with the error.
+ */
+#define EXEC_EXIT_ENV "USERBPF_EXEC_EXIT"
 static long do_exec(long nr, uint64_t a[6])
 {
 	int ei = nr == G.nr_execve ? 2 : 3;
 	char **envp = (char **)(uintptr_t)a[ei];
 	size_t n = 0, need, off;
-	bool ok_pre = false, ok_root = false, ok_agent = false;
+	bool ok_pre = false, ok_root = false, ok_agent = false, marker = false;
+	bool want_exit = exit_wanted(nr);
 	const char *old_pre = NULL;
 	char **ne;
 	long m, r;
@@ -893,22 +994,23 @@ static long do_exec(long nr, uint64_t a[6])
 		}
 		ok_root |= env_is(envp[n], "USERBPF_ROOT");
 		ok_agent |= env_is(envp[n], "USERBPF_AGENT");
+		marker |= env_is(envp[n], EXEC_EXIT_ENV);
 	}
-	if (ok_pre && ok_root && ok_agent)
+	if (ok_pre && ok_root && ok_agent && !marker && !want_exit)
 		return SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-	need = (n + 4) * sizeof(char *) + 3 * 4200 + (old_pre ? s_len(old_pre) : 0);
+	need = (n + 5) * sizeof(char *) + 3 * 4200 + 64 + (old_pre ? s_len(old_pre) : 0);
 	m = SYS6(SYS_mmap, 0, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m < 0 && m > -4096)
 		return m;
 	ne = (char **)m;
-	off = (n + 4) * sizeof(char *);
+	off = (n + 5) * sizeof(char *);
 	{
 		size_t k = 0;
 		char *s = (char *)m + off;
 
 		for (size_t i = 0; i < n; i++)
 			if (!env_is(envp[i], "LD_PRELOAD") && !env_is(envp[i], "USERBPF_ROOT") &&
-			    !env_is(envp[i], "USERBPF_AGENT"))
+			    !env_is(envp[i], "USERBPF_AGENT") && !env_is(envp[i], EXEC_EXIT_ENV))
 				ne[k++] = envp[i];
 		ne[k++] = s;
 		if (old_pre && old_pre[0] && !ok_pre)
@@ -920,7 +1022,11 @@ static long do_exec(long nr, uint64_t a[6])
 		ne[k++] = s;
 		s += sprintf(s, "USERBPF_ROOT=%s", G.root) + 1;
 		ne[k++] = s;
-		sprintf(s, "USERBPF_AGENT=%s", G.agent);
+		s += sprintf(s, "USERBPF_AGENT=%s", G.agent) + 1;
+		if (want_exit) {
+			ne[k++] = s;
+			sprintf(s, EXEC_EXIT_ENV "=%ld:%ld", self_pid(), nr);
+		}
 		ne[k] = NULL;
 	}
 	a[ei] = (uint64_t)m;
@@ -928,6 +1034,28 @@ static long do_exec(long nr, uint64_t a[6])
 	SYS(SYS_munmap, m, need, 0);
 	a[ei] = (uint64_t)(uintptr_t)envp;
 	return r;
+}
+
+/* At start-up, after the links are loaded: the sys_exit programs of the
+ * exec that started this image, if the previous image left the marker
+ * (and it was this process's: a static program does not remove it). */
+static void exec_exit(void)
+{
+	const char *m = getenv(EXEC_EXIT_ENV);
+	struct epoch *e = __atomic_load_n(&G.cur, __ATOMIC_ACQUIRE);
+	long pid = 0, nr = -1;
+
+	if (!m)
+		return;
+	if (sscanf(m, "%ld:%ld", &pid, &nr) == 2 && pid == self_pid() && e &&
+	    (nr == G.nr_execve || nr == G.nr_execveat)) {
+		uint64_t a[6] = { 0 };
+		greg_t g[NGREG] = { 0 };
+
+		g[REG_RAX] = 0;
+		run_progs(e, false, nr, a, 0, g);
+	}
+	unsetenv(EXEC_EXIT_ENV);
 }
 
 static long do_syscall(long nr, uint64_t a[6], ucontext_t *uc)
@@ -962,18 +1090,20 @@ static long do_syscall(long nr, uint64_t a[6], ucontext_t *uc)
 
 /* ---- the fast path: syscall sites rewritten to call the agent ----
  *
- * A trap from glibc's usual wrapper shape, `mov $NR, %eax; syscall`
- * (b8 imm32 0f 05), rewrites its first five bytes into `jmp stub` (e9
- * rel32) with one 16-byte atomic store (when they sit in one aligned
- * 16-byte word: three sites in four); the next call from that site then costs a jump and a call
- * instead of a signal.  The `syscall` bytes stay, so a thread that had
- * already run the mov still traps correctly.  The per-site stub steps
- * over the red zone (a jmp pushes nothing, but our call would), loads
- * NR and calls ub_fast_entry, which saves the registers a syscall
- * preserves (and the flags and xmm0-15), runs the programs and the
- * syscall, and returns the result in rax; the stub jumps back after the
- * syscall instruction.  Syscalls that change the stack or the signal
- * state (clone*, fork, vfork, exec*, rt_sig*) keep the signal path.
+ * A site `mov $NR, %eax; [instructions]; syscall` gets its first five
+ * bytes (the mov) rewritten into `jmp stub` (e9 rel32): at start-up for
+ * glibc's sites, while the process has one thread, with a plain store;
+ * later, on a site's first trap, with one 16-byte atomic store (when the
+ * bytes sit in one aligned 16-byte word: three sites in four).  The
+ * bytes after the mov stay, so a thread that had already run it still
+ * traps correctly.  The stub (emit_stub) either goes back to them or
+ * steps over the red zone (a jmp pushes nothing, but our call would),
+ * replays them and calls ub_fast_entry, which saves the registers a
+ * syscall preserves (and the flags and xmm0-15), runs the programs and
+ * the syscall, and returns the result in rax; the stub jumps back after
+ * the syscall instruction.  Syscalls that change the stack or the signal
+ * frame (clone*, fork, vfork, rt_sigreturn, rt_sigsuspend, sigaltstack,
+ * exit*) keep the signal path.
  */
 long ub_fast_syscall(uint64_t *r);
 __asm__(".text\n"
@@ -1009,20 +1139,25 @@ __asm__(".text\n"
 	".size ub_fast_entry, .-ub_fast_entry\n");
 extern char ub_fast_entry[];
 
-static bool patchable_nr(long nr)
+/* Syscalls whose child returns on another stack, or that change the
+ * stack or the signal frame under a stub, keep the signal path. */
+static void init_slow_nrs(void)
 {
-	static const char *const slow[] = { "clone", "clone3", "fork", "vfork", "execve",
-					    "execveat", "rt_sigprocmask", "rt_sigaction",
+	static const char *const slow[] = { "clone", "clone3", "fork", "vfork",
 					    "rt_sigreturn", "rt_sigsuspend", "sigaltstack",
 					    "restart_syscall", "exit", "exit_group" };
 
 	for (size_t i = 0; i < sizeof(slow) / sizeof(slow[0]); i++) {
 		const struct ub_sys_desc *d = ub_sys_by_tp(slow[i]);
 
-		if (d && UB_SYS_NATIVE_NR(d) == nr)
-			return false;
+		if (d)
+			set_bit(G.slow_nr, UB_SYS_NATIVE_NR(d));
 	}
-	return true;
+}
+
+static bool patchable_nr(long nr)
+{
+	return nr >= 0 && nr < NR_MAX && !has_bit(G.slow_nr, (int)nr);
 }
 
 static int64_t rel32(uint64_t from_next, uint64_t to)
@@ -1037,31 +1172,51 @@ static bool in_rel32(uint64_t from_next, uint64_t to)
 	return d >= INT32_MIN && d <= INT32_MAX;
 }
 
+/* What the stubs read: the agent's copy lives in G, each stub area's in
+ * its first page (reached rip-relative); set_stub_data copies. */
+static void set_stub_data(struct stub_data *d)
+{
+	memcpy(d->want, G.sd.want, sizeof(d->want));
+	__atomic_store_n(&d->seen_gen, G.sd.seen_gen, __ATOMIC_RELEASE);
+}
+
+static void publish_stub_data(void)
+{
+	for (unsigned i = 0; i < G.area_cnt; i++)
+		set_stub_data((struct stub_data *)(void *)G.areas[i].base);
+}
+
 /* A free stub slot within a rel32 jump of site (and of its return). */
-static uint8_t *stub_alloc(uint64_t site)
+static uint8_t *stub_alloc(uint64_t site, unsigned *idx)
 {
 	for (unsigned i = 0; i < G.area_cnt; i++) {
 		struct stub_area *a = &G.areas[i];
 		uint64_t st = (uint64_t)(uintptr_t)(a->base + a->used);
 
 		if (a->used + STUB_SIZE <= STUB_AREA_SIZE && in_rel32(site + 5, st) &&
-		    in_rel32(st + STUB_SIZE, site + 7))
+		    in_rel32(st + STUB_SIZE, site + 7)) {
+			*idx = i;
 			return a->base + a->used;
+		}
 	}
 	if (G.area_cnt < MAX_STUB_AREAS) {
 		uint64_t hint = (site & ~(uint64_t)0xffff) - (64ull << 20);
-		long m = SYS6(SYS_mmap, hint, STUB_AREA_SIZE, PROT_READ | PROT_EXEC,
+		long m = SYS6(SYS_mmap, hint, STUB_AREA_SIZE, PROT_READ | PROT_WRITE,
 			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 		if (m < 0 && m > -4096)
 			return NULL;
 		if (!in_rel32(site + 5, (uint64_t)m) ||
-		    !in_rel32((uint64_t)m + STUB_AREA_SIZE, site + 7)) {
+		    !in_rel32((uint64_t)m + STUB_AREA_SIZE, site + 7) ||
+		    SYS(SYS_mprotect, m + 4096, STUB_AREA_SIZE - 4096,
+			G.batch ? PROT_READ | PROT_WRITE | PROT_EXEC : PROT_READ | PROT_EXEC)) {
 			SYS(SYS_munmap, m, STUB_AREA_SIZE, 0);
 			return NULL;
 		}
-		G.areas[G.area_cnt] = (struct stub_area){ (uint8_t *)m, 0 };
-		return G.areas[G.area_cnt++].base;
+		set_stub_data((struct stub_data *)m);
+		G.areas[G.area_cnt] = (struct stub_area){ (uint8_t *)m, 4096 };
+		*idx = G.area_cnt;
+		return G.areas[G.area_cnt++].base + 4096;
 	}
 	return NULL;
 }
@@ -1071,74 +1226,259 @@ static void put32(uint8_t *p, uint32_t v)
 	memcpy(p, &v, 4);
 }
 
-/* Rewrites the site whose `syscall` ends at call_addr, if it has the
- * shape; any failure leaves it to the signal path. */
-static void patch_site(uint64_t call_addr, long nr)
+static void put64(uint8_t *p, uint64_t v)
 {
-	uint64_t site = call_addr - 7, word = site & ~(uint64_t)15, old[2], neu[2];
-	uint8_t *p = (uint8_t *)(uintptr_t)site, *st, code[STUB_SIZE];
-	uint32_t imm;
-	size_t k = 0, area_idx;
-	long r;
+	memcpy(p, &v, 8);
+}
 
-	if (G.no_patch || !patchable_nr(nr) || (site & 15) > 11)
-		return;	/* the five bytes must lie in one aligned 16-byte word */
-	if (safe_read(code, site, 7) != 7 || code[0] != 0xb8 || code[5] != 0x0f || code[6] != 0x05)
-		return;
-	memcpy(&imm, code + 1, 4);
-	if (imm != (uint32_t)nr || !lock_try_at(&G.plock))
-		return;
-	if (*p != 0xb8)
-		goto out;	/* another thread did it */
-	st = stub_alloc(site);
-	if (!st)
-		goto out;
-	/* lea -128(%rsp),%rsp; mov $nr,%eax; movabs $ub_fast_entry,%r11;
-	 * call *%r11; lea 128(%rsp),%rsp; jmp site+7 */
+/*
+ * The stub of the site whose `mov $nr,%eax` is at mov and whose syscall
+ * is at sys, placed at st (area data page at d), into c (STUB_SIZE bytes):
+ *
+ *	movabs $generation, %r11; mov (%r11), %r11
+ *	cmp d.seen_gen(%rip), %r11; jne slow	  links changed: reload
+ *	cmpb $0, d.want+nr(%rip); jne slow	  traced, or exec/rt_sig*
+ *	mov $nr, %eax; jmp mov+5		  untraced: the site's own code
+ * slow:
+ *	mov $nr, %eax; <the site's bytes from mov+5 to sys>
+ *	lea -128(%rsp), %rsp			  step over the red zone
+ *	movabs $ub_fast_entry, %r11; call *%r11
+ *	lea 128(%rsp), %rsp; jmp sys+2
+ * Only r11, which the syscall clobbers anyway, is used before the site's
+ * instructions run (sites.c keeps r11 out of them).  Returns the length,
+ * 0 when a rip-relative lea among them cannot reach its target from st.
+ */
+static size_t emit_stub(uint8_t *c, uint64_t st, const struct stub_data *d, uint64_t mov,
+			uint64_t sys, long nr)
+{
 	static const uint8_t lea_dn[] = { 0x48, 0x8d, 0xa4, 0x24, 0x80, 0xff, 0xff, 0xff };
 	static const uint8_t lea_up[] = { 0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00 };
+	uint64_t gp = (uint64_t)(uintptr_t)(G.gen ? (const volatile void *)G.gen : &d->seen_gen);
 	uint64_t fe = (uint64_t)(uintptr_t)ub_fast_entry;
+	size_t k = 0, j1, j2, win = (size_t)(sys - (mov + 5));
 
-	memcpy(code + k, lea_dn, 8), k += 8;
-	code[k++] = 0xb8, put32(code + k, (uint32_t)nr), k += 4;
-	code[k++] = 0x49, code[k++] = 0xbb, memcpy(code + k, &fe, 8), k += 8;
-	code[k++] = 0x41, code[k++] = 0xff, code[k++] = 0xd3;
-	memcpy(code + k, lea_up, 8), k += 8;
-	code[k++] = 0xe9;
-	put32(code + k, (uint32_t)rel32((uint64_t)(uintptr_t)st + k + 4, site + 7)), k += 4;
-	area_idx = 0;
-	for (unsigned i = 0; i < G.area_cnt; i++)
-		if (st >= G.areas[i].base && st < G.areas[i].base + STUB_AREA_SIZE)
-			area_idx = i;
+	c[k++] = 0x49, c[k++] = 0xbb, put64(c + k, gp), k += 8;
+	c[k++] = 0x4d, c[k++] = 0x8b, c[k++] = 0x1b;
+	c[k++] = 0x4c, c[k++] = 0x3b, c[k++] = 0x1d;
+	put32(c + k, (uint32_t)rel32(st + k + 4, (uint64_t)(uintptr_t)&d->seen_gen)), k += 4;
+	c[k++] = 0x75, j1 = k++;
+	c[k++] = 0x80, c[k++] = 0x3d;
+	put32(c + k, (uint32_t)rel32(st + k + 5, (uint64_t)(uintptr_t)&d->want[nr])), k += 4;
+	c[k++] = 0x00;
+	c[k++] = 0x75, j2 = k++;
+	c[k++] = 0xb8, put32(c + k, (uint32_t)nr), k += 4;
+	c[k++] = 0xe9, put32(c + k, (uint32_t)rel32(st + k + 4, mov + 5)), k += 4;
+	c[j1] = (uint8_t)(k - j1 - 1);
+	c[j2] = (uint8_t)(k - j2 - 1);
+	c[k++] = 0xb8, put32(c + k, (uint32_t)nr), k += 4;
+	if (!ub_site_copy(c + k, (const uint8_t *)(uintptr_t)(mov + 5), win, mov + 5, st + k))
+		return 0;
+	k += win;
+	memcpy(c + k, lea_dn, 8), k += 8;
+	c[k++] = 0x49, c[k++] = 0xbb, put64(c + k, fe), k += 8;
+	c[k++] = 0x41, c[k++] = 0xff, c[k++] = 0xd3;
+	memcpy(c + k, lea_up, 8), k += 8;
+	c[k++] = 0xe9, put32(c + k, (uint32_t)rel32(st + k + 4, sys + 2)), k += 4;
+	return k;
+}
+
+/*
+ * Rewrites one site (its `mov $nr,%eax` at mov, its syscall at sys) into
+ * a jump to a new stub.  At start-up (G.batch: one thread, stub areas and
+ * image text writable already) with a plain store; later with one atomic
+ * 16-byte store, so the five bytes must lie in one aligned 16-byte word: a
+ * thread fetching them sees the mov or the jmp, never half of each.
+ * Returns false when the site stays as it was.  Under G.plock.
+ */
+static bool rewrite_site(uint64_t mov, uint64_t sys, long nr)
+{
+	uint64_t word = mov & ~(uint64_t)15, old[2], neu[2];
+	uint8_t *st, code[STUB_SIZE];
+	unsigned ai;
+	size_t k;
+
+	if (!patchable_nr(nr) || sys - mov - 5 > SITE_WIN_MAX || (!G.batch && (mov & 15) > 11))
+		return false;
+	st = stub_alloc(mov, &ai);
+	if (!st || !in_rel32(mov + 5, (uint64_t)(uintptr_t)st))
+		return false;
+	k = emit_stub(code, (uint64_t)(uintptr_t)st, (const struct stub_data *)(void *)G.areas[ai].base,
+		      mov, sys, nr);
+	if (!k)
+		return false;
 	/* other threads may be running the stubs before this one: keep X */
-	if (SYS(SYS_mprotect, G.areas[area_idx].base, STUB_AREA_SIZE,
-		PROT_READ | PROT_WRITE | PROT_EXEC))
-		goto out;
+	if (!G.batch && SYS(SYS_mprotect, G.areas[ai].base + 4096, STUB_AREA_SIZE - 4096,
+			    PROT_READ | PROT_WRITE | PROT_EXEC))
+		return false;
 	memcpy(st, code, k);
-	SYS(SYS_mprotect, G.areas[area_idx].base, STUB_AREA_SIZE, PROT_READ | PROT_EXEC);
-	G.areas[area_idx].used += STUB_SIZE;
+	if (!G.batch)
+		SYS(SYS_mprotect, G.areas[ai].base + 4096, STUB_AREA_SIZE - 4096, PROT_READ | PROT_EXEC);
+	G.areas[ai].used += STUB_SIZE;
+	if (G.batch) {
+		uint8_t *p = (uint8_t *)(uintptr_t)mov;
+
+		p[0] = 0xe9;
+		put32(p + 1, (uint32_t)rel32(mov + 5, (uint64_t)(uintptr_t)st));
+		return true;
+	}
 	/* the site's page: writable for one store, executable throughout */
-	r = SYS(SYS_mprotect, word & ~(uint64_t)4095, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
-	if (r)
-		goto out;
+	if (SYS(SYS_mprotect, word & ~(uint64_t)4095, 4096, PROT_READ | PROT_WRITE | PROT_EXEC))
+		return false;
 	memcpy(old, (void *)(uintptr_t)word, 16);
 	memcpy(neu, old, 16);
 	{
-		uint8_t *b = (uint8_t *)neu + (site - word);
+		uint8_t *b = (uint8_t *)neu + (mov - word);
 
 		b[0] = 0xe9;
-		put32(b + 1, (uint32_t)rel32(site + 5, (uint64_t)(uintptr_t)st));
+		put32(b + 1, (uint32_t)rel32(mov + 5, (uint64_t)(uintptr_t)st));
 	}
-	/* one atomic 16-byte store: a thread fetching these bytes sees the
-	 * mov or the jmp, never half of each */
 	__asm__ volatile("lock cmpxchg16b %0"
 			 : "+m"(*(volatile uint64_t(*)[2])(uintptr_t)word), "+a"(old[0]), "+d"(old[1])
 			 : "b"(neu[0]), "c"(neu[1])
 			 : "memory", "cc");
 	SYS(SYS_mprotect, word & ~(uint64_t)4095, 4096, PROT_READ | PROT_EXEC);
-	G.patched++;
-out:
+	return true;
+}
+
+/* A trapped site of glibc's shape `mov $NR,%eax; syscall` that start-up
+ * did not rewrite (a library loaded later, or a word-straddling site when
+ * threads ran): rewritten now, on its first trap. */
+static void patch_site(uint64_t call_addr, long nr)
+{
+	uint64_t site = call_addr - 7;
+	uint8_t code[7];
+	uint32_t imm;
+
+	if (G.no_patch)
+		return;
+	if (safe_read(code, site, 7) != 7 || code[0] != 0xb8 || code[5] != 0x0f || code[6] != 0x05)
+		return;
+	memcpy(&imm, code + 1, 4);
+	if (imm != (uint32_t)nr || !lock_try_at(&G.plock))
+		return;
+	if (*(volatile uint8_t *)(uintptr_t)site == 0xb8 && rewrite_site(site, site + 5, nr))
+		G.patched++;
 	__atomic_store_n(&G.plock, 0, __ATOMIC_RELEASE);
+}
+
+/* ---- rewriting every known site at start-up ---- */
+
+/* The sites of one image's code [lo, hi): in glibc (trusted), REWRITE
+ * ones become stubs; the numbers of the others go to G.uncovered (a link
+ * on one of them needs the seccomp filter). */
+static void rewrite_range(uint64_t lo, uint64_t hi, bool trusted, struct ub_site *sites,
+			  size_t cap)
+{
+	size_t n = ub_sites_scan((const uint8_t *)(uintptr_t)lo, hi - lo, lo, sites, cap);
+	bool writable = trusted && !SYS(SYS_mprotect, lo, hi - lo, PROT_READ | PROT_WRITE | PROT_EXEC);
+
+	for (size_t i = 0; i < n; i++) {
+		struct ub_site *s = &sites[i];
+
+		if (i >= cap) {
+			G.uncovered_all = true;	/* not even looked at */
+			break;
+		}
+		if (s->kind == UB_SITE_REWRITE && writable && rewrite_site(s->mov, s->sys, s->nr)) {
+			G.sites_rewritten++;
+			continue;
+		}
+		if (s->kind == UB_SITE_UNKNOWN)
+			G.sites_unknown++;
+		else
+			set_bit(G.uncovered, s->nr);
+	}
+	if (writable)
+		SYS(SYS_mprotect, lo, hi - lo, PROT_READ | PROT_EXEC);
+}
+
+static int thread_count(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Threads:", 8))
+			n = atoi(line + 8);
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Every file-backed executable mapping but the agent's own and the
+ * vdso's.  Only glibc's (libc.so.*, ld-linux-*) are rewritten: there the
+ * byte scan finds exactly the real sites (bench/syscalls/sites_check.sh),
+ * while other code may hold the same bytes in an immediate (a program
+ * that writes machine code, say); their sites count as uncovered. */
+static void rewrite_images(void)
+{
+	FILE *f;
+	char line[4400], self[4096] = "";
+	uint64_t me = (uint64_t)(uintptr_t)ub_tramp_start;
+	struct ub_site *sites;
+	size_t cap = 1u << 14;
+
+	if (G.no_patch)
+		return;
+	G.batch = thread_count() == 1;
+	sites = malloc(cap * sizeof(*sites));
+	f = fopen("/proc/self/maps", "re");
+	for (int pass = 0; f && sites && pass < 2; pass++) {
+		rewind(f);
+		while (fgets(line, sizeof(line), f)) {
+			unsigned long lo, hi;
+			char perms[8], *path = strchr(line, '/');
+
+			if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || perms[2] != 'x' ||
+			    perms[0] != 'r' || !path)
+				continue;
+			path[strcspn(path, "\n")] = 0;
+			if (pass == 0) {	/* first find the agent's file */
+				if (me >= lo && me < hi)
+					snprintf(self, sizeof(self), "%s", path);
+				continue;
+			}
+			if (strcmp(path, self)) {
+				const char *base = strrchr(path, '/') + 1;
+
+				rewrite_range(lo, hi, !strncmp(base, "libc.so.", 8) ||
+					      !strncmp(base, "ld-linux-", 9), sites, cap);
+			}
+		}
+	}
+	if (f)
+		fclose(f);
+	free(sites);
+	if (G.batch)
+		for (unsigned i = 0; i < G.area_cnt; i++)
+			SYS(SYS_mprotect, G.areas[i].base + 4096, STUB_AREA_SIZE - 4096,
+			    PROT_READ | PROT_EXEC);
+	G.batch = false;
+}
+
+/* do_syscall for the stubs, which also hand over exec and rt_sig*
+ * (reload wants them always): there is no signal frame to edit, so
+ * rt_sigprocmask is issued with SIGSYS taken out of the set. */
+static long fast_do_syscall(long nr, uint64_t a[6])
+{
+	if (nr == G.nr_sigprocmask && a[1] && a[3] == 8 && a[0] != SIG_UNBLOCK) {
+		uint64_t set, keep = a[1];
+		long r;
+
+		if (safe_read(&set, a[1], 8) != 8)
+			return -EFAULT;
+		set &= ~SIGBIT(SIGSYS);
+		a[1] = (uint64_t)(uintptr_t)&set;
+		r = SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		a[1] = keep;
+		return r;
+	}
+	if (nr == G.nr_sigaction)
+		return emu_sigaction(a);
+	if (nr == G.nr_execve || nr == G.nr_execveat)
+		return do_exec(nr, a);
+	return SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 long ub_fast_syscall(uint64_t *r)
@@ -1158,20 +1498,52 @@ long ub_fast_syscall(uint64_t *r)
 	g[REG_R8] = (greg_t)a[4];
 	g[REG_R9] = (greg_t)a[5];
 	g[REG_RAX] = (greg_t)nr;
-	e = __atomic_load_n(&G.cur, __ATOMIC_ACQUIRE);
-	if (G.gen && (!e || *G.gen != e->gen) && lock_try()) {
-		struct epoch *ne = reload();
-
-		lock_drop();
-		if (ne)
-			e = ne;
-	}
+	e = epoch_now();
 	if (e)
 		run_progs(e, true, nr, a, 0, g);
-	ret = SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	ret = fast_do_syscall(nr, a);
 	if (e)
 		run_progs(e, false, nr, a, ret, g);
 	errno = saved_errno;
+	return ret;
+}
+
+/*
+ * glibc's syscall(): its number comes in a register, so no stub can know
+ * it; the preloaded agent stands in for it (programs calling
+ * syscall(SYS_gettid) are common).  A syscall the stubs would hand over
+ * goes to the agent, one that keeps the signal path to glibc's, and the
+ * rest straight to the kernel from the trampoline.
+ */
+__attribute__((visibility("default"))) long syscall(long nr, ...)
+{
+	uint64_t a[6];
+	va_list ap;
+	long ret;
+
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, uint64_t);
+	va_end(ap);
+	if (G.active && !in_agent && !patchable_nr(nr) && nr >= 0 && nr < NR_MAX &&
+	    G.real_syscall) {
+		ret = G.real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		if (!ret && (nr == SYS_fork || (nr == G.nr_clone && !(a[0] & CLONE_VM_BIT))))
+			on_fork_child();	/* no atfork handlers ran */
+		return ret;
+	}
+	if (G.active && !in_agent && patchable_nr(nr) &&
+	    (G.sd.want[nr] || (G.gen && *G.gen != G.sd.seen_gen))) {
+		uint64_t r[7] = { (uint64_t)nr, a[5], a[4], a[3], a[2], a[1], a[0] };
+
+		ret = ub_fast_syscall(r);
+	} else {
+		ret = SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	}
+	if (ret < 0 && ret > -4096) {
+		errno = (int)-ret;
+		return -1;
+	}
 	return ret;
 }
 
@@ -1222,14 +1594,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 		errno = saved_errno;
 		return;
 	}
-	e = __atomic_load_n(&G.cur, __ATOMIC_ACQUIRE);
-	if (G.gen && (!e || *G.gen != e->gen) && lock_try()) {
-		struct epoch *ne = reload();
-
-		lock_drop();
-		if (ne)
-			e = ne;
-	}
+	e = epoch_now();
 	if (e)
 		run_progs(e, true, nr, a, 0, g);
 	ret = do_syscall(nr, a, uc);
@@ -1310,6 +1675,11 @@ __attribute__((constructor)) static void ub_agent_init(void)
 	G.nr_clone = native("clone");
 	G.nr_clone3 = native("clone3");
 	G.no_patch = getenv("USERBPF_NO_PATCH") && !strcmp(getenv("USERBPF_NO_PATCH"), "1");
+	G.filter_always = G.no_patch ||
+			  (getenv("USERBPF_FILTER") && !strcmp(getenv("USERBPF_FILTER"), "always"));
+	G.owner = (int)getpid();
+	init_slow_nrs();
+	G.real_syscall = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
 	find_code_ranges();
 	G.app_sigsys.handler = (uint64_t)(uintptr_t)SIG_DFL;
 
@@ -1324,9 +1694,14 @@ __attribute__((constructor)) static void ub_agent_init(void)
 	sigprocmask(SIG_UNBLOCK, &ss, NULL);
 	pthread_atfork(NULL, NULL, on_fork_child);
 	G.active = true;
+	/* the agent's own libc calls from here on must not be emulated */
+	in_agent++;
+	rewrite_images();
 	if (lock_try()) {
 		reload();
 		lock_drop();
 	}
+	in_agent--;
+	exec_exit();
 }
 #endif
