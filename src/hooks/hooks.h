@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "hooks/syscall_table.h"
+#include "userbpf/userbpf.h"
 
 /* ---- attach points ---- */
 
@@ -55,6 +56,19 @@ struct userbpf_rt;
  * the same programs the agent will.  Returns 0 or a negative errno.
  */
 int ub_hooks_stub_helpers(struct userbpf_rt *rt);
+/*
+ * The same helpers served for real by a hook (the agent in the traced
+ * process, the ptrace tracer beside it): Linux's ids 4, 6, 14-16, 45,
+ * 112-115 with their prototypes, each id's function from f (a NULL one
+ * answers -ENOTSUP).  Returns 0 or a negative errno.
+ */
+struct ub_task_helpers {
+	userbpf_helper_fn probe_read;		/* probe_read, _user, _kernel */
+	userbpf_helper_fn probe_read_str;	/* probe_read_str, _user_str, _kernel_str */
+	userbpf_helper_fn trace_printk;
+	userbpf_helper_fn pid_tgid, uid_gid, comm;	/* get_current_* */
+};
+int ub_hooks_set_task_helpers(struct userbpf_rt *rt, const struct ub_task_helpers *f);
 
 /* ---- the store root and the links registry ---- */
 
@@ -169,7 +183,6 @@ uint32_t ub_filter_eval(const struct ub_cbpf *f, size_t n, uint32_t arch, int nr
 
 /* ---- the ptrace tracer (ptrace.c): static and setuid binaries, --pid ---- */
 
-#include "userbpf/userbpf.h"
 struct ub_ptrace_opts {
 	const char *root;	/* store root; NULL: ub_store_root() */
 	/* the tracer's messages and memory (userbpf_rt_opts' meaning) */

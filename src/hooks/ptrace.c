@@ -508,41 +508,13 @@ static uint64_t h_trace_printk(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r
 
 static int set_helpers(struct userbpf_rt *rt)
 {
-	static const struct {
-		uint32_t id;
-		const char *name;
-		userbpf_helper_fn fn;
-		struct ub_helper_proto proto;
-	} h[] = {
-		{ 4, "bpf_probe_read", h_probe_read,
-		  { UB_RET_INT, { UB_ARG_MEM_UNINIT, UB_ARG_SIZE_OR_ZERO, UB_ARG_ANY } } },
-		{ 6, "bpf_trace_printk", h_trace_printk,
-		  { UB_RET_INT, { UB_ARG_MEM, UB_ARG_SIZE } } },
-		{ 14, "bpf_get_current_pid_tgid", h_pid_tgid, { UB_RET_INT, { 0 } } },
-		{ 15, "bpf_get_current_uid_gid", h_uid_gid, { UB_RET_INT, { 0 } } },
-		{ 16, "bpf_get_current_comm", h_comm,
-		  { UB_RET_INT, { UB_ARG_MEM_UNINIT, UB_ARG_SIZE } } },
-		{ 45, "bpf_probe_read_str", h_probe_read_str,
-		  { UB_RET_INT, { UB_ARG_MEM_UNINIT, UB_ARG_SIZE_OR_ZERO, UB_ARG_ANY } } },
-		{ 112, "bpf_probe_read_user", h_probe_read,
-		  { UB_RET_INT, { UB_ARG_MEM_UNINIT, UB_ARG_SIZE_OR_ZERO, UB_ARG_ANY } } },
-		{ 113, "bpf_probe_read_kernel", h_probe_read,
-		  { UB_RET_INT, { UB_ARG_MEM_UNINIT, UB_ARG_SIZE_OR_ZERO, UB_ARG_ANY } } },
-		{ 114, "bpf_probe_read_user_str", h_probe_read_str,
-		  { UB_RET_INT, { UB_ARG_MEM_UNINIT, UB_ARG_SIZE_OR_ZERO, UB_ARG_ANY } } },
-		{ 115, "bpf_probe_read_kernel_str", h_probe_read_str,
-		  { UB_RET_INT, { UB_ARG_MEM_UNINIT, UB_ARG_SIZE_OR_ZERO, UB_ARG_ANY } } },
+	static const struct ub_task_helpers f = {
+		.probe_read = h_probe_read, .probe_read_str = h_probe_read_str,
+		.trace_printk = h_trace_printk, .pid_tgid = h_pid_tgid, .uid_gid = h_uid_gid,
+		.comm = h_comm,
 	};
 
-	for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
-		int err = userbpf_rt__set_helper(rt, h[i].id, h[i].name, h[i].fn);
-
-		if (err)
-			return err;
-		rt->helpers[h[i].id].has_proto = true;
-		rt->helpers[h[i].id].proto = h[i].proto;
-	}
-	return 0;
+	return ub_hooks_set_task_helpers(rt, &f);
 }
 
 /* ---- the links ---- */

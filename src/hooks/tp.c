@@ -112,7 +112,7 @@ uint32_t ub_attach_ctx_size(const struct ub_attach *a)
 	return 0;
 }
 
-#include "userbpf/userbpf.h"
+#include "core/core_internal.h"
 
 static uint64_t h_stub(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
 		       struct userbpf_call *c)
@@ -121,21 +121,52 @@ static uint64_t h_stub(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint6
 	return (uint64_t)-ENOTSUP;
 }
 
-int ub_hooks_stub_helpers(struct userbpf_rt *rt)
+/* The task helpers of syscall tracepoints: Linux's ids, names and
+ * prototypes, each served by one of struct ub_task_helpers' functions. */
+enum { T_READ, T_READ_STR, T_PRINTK, T_PID_TGID, T_UID_GID, T_COMM };
+
+int ub_hooks_set_task_helpers(struct userbpf_rt *rt, const struct ub_task_helpers *f)
 {
-	static const struct { uint32_t id; const char *name; } h[] = {
-		{ 4, "bpf_probe_read" },	   { 6, "bpf_trace_printk" },
-		{ 14, "bpf_get_current_pid_tgid" }, { 15, "bpf_get_current_uid_gid" },
-		{ 16, "bpf_get_current_comm" },    { 45, "bpf_probe_read_str" },
-		{ 112, "bpf_probe_read_user" },    { 113, "bpf_probe_read_kernel" },
-		{ 114, "bpf_probe_read_user_str" }, { 115, "bpf_probe_read_kernel_str" },
+#define MEM_READ { UB_RET_INT, { UB_ARG_MEM_UNINIT, UB_ARG_SIZE_OR_ZERO, UB_ARG_ANY } }
+	static const struct {
+		uint32_t id;
+		const char *name;
+		int role;
+		struct ub_helper_proto proto;
+	} h[] = {
+		{ 4, "bpf_probe_read", T_READ, MEM_READ },
+		{ 6, "bpf_trace_printk", T_PRINTK,
+		  { UB_RET_INT, { UB_ARG_MEM, UB_ARG_SIZE } } },	/* 0-3 more, any */
+		{ 14, "bpf_get_current_pid_tgid", T_PID_TGID, { UB_RET_INT, { 0 } } },
+		{ 15, "bpf_get_current_uid_gid", T_UID_GID, { UB_RET_INT, { 0 } } },
+		{ 16, "bpf_get_current_comm", T_COMM,
+		  { UB_RET_INT, { UB_ARG_MEM_UNINIT, UB_ARG_SIZE } } },
+		{ 45, "bpf_probe_read_str", T_READ_STR, MEM_READ },
+		{ 112, "bpf_probe_read_user", T_READ, MEM_READ },
+		{ 113, "bpf_probe_read_kernel", T_READ, MEM_READ },
+		{ 114, "bpf_probe_read_user_str", T_READ_STR, MEM_READ },
+		{ 115, "bpf_probe_read_kernel_str", T_READ_STR, MEM_READ },
 	};
+#undef MEM_READ
 
 	for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
-		int err = userbpf_rt__set_helper(rt, h[i].id, h[i].name, h_stub);
+		const userbpf_helper_fn fns[] = {
+			[T_READ] = f ? f->probe_read : NULL, [T_READ_STR] = f ? f->probe_read_str : NULL,
+			[T_PRINTK] = f ? f->trace_printk : NULL, [T_PID_TGID] = f ? f->pid_tgid : NULL,
+			[T_UID_GID] = f ? f->uid_gid : NULL, [T_COMM] = f ? f->comm : NULL,
+		};
+		int err = userbpf_rt__set_helper(rt, h[i].id, h[i].name,
+						 fns[h[i].role] ? fns[h[i].role] : h_stub);
 
 		if (err)
 			return err;
+		rt->helpers[h[i].id].has_proto = true;
+		rt->helpers[h[i].id].proto = h[i].proto;
 	}
 	return 0;
+}
+
+int ub_hooks_stub_helpers(struct userbpf_rt *rt)
+{
+	return ub_hooks_set_task_helpers(rt, NULL);
 }
