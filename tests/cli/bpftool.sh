@@ -13,26 +13,9 @@ B=/sys/fs/bpf/t
 have_py=0
 command -v python3 >/dev/null 2>&1 && have_py=1
 
-check() { # name, condition-command...
-	name=$1
-	shift
-	if "$@"; then echo "ok bpftool $name"; else echo "not ok bpftool $name"; fi
-}
-run() { # command...: stdout, stderr, status
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-}
-lines() { wc -l <"$1" | tr -d ' '; }
-# the last run printed nothing on stdout, exactly one "Error: " line on
-# stderr containing $2, and exited with $1
-one_error() { # rc, text
-	[ "$rc" = "$1" ] && [ "$(lines "$tmp/err")" = 1 ] && [ ! -s "$tmp/out" ] &&
-		grep -q "^Error: " "$tmp/err" && grep -qF -- "$2" "$tmp/err"
-}
-same() { # file, expected text
-	printf '%s\n' "$2" >"$tmp/want"
-	cmp -s "$1" "$tmp/want"
-}
+SUITE=bpftool
+# shellcheck source=../lib/cli.inc
+. "${UB_ROOT:-.}/tests/lib/cli.inc"
 json_ok() { # file
 	[ "$have_py" = 0 ] && return 0
 	python3 -m json.tool "$1" >/dev/null 2>&1

@@ -32,24 +32,9 @@ USERBPF_ROOT="$tmp/root"
 export USERBPF_ROOT
 B=/sys/fs/bpf/x
 
-check() { # name, condition-command...
-	name=$1
-	shift
-	if "$@"; then echo "ok xproc $name"; else echo "not ok xproc $name"; fi
-}
-run() { # command...: stdout, stderr, status
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-}
-lines() { wc -l <"$1" | tr -d ' '; }
-one_error() { # rc, text
-	[ "$rc" = "$1" ] && [ "$(lines "$tmp/err")" = 1 ] && [ ! -s "$tmp/out" ] &&
-		grep -q "^Error: " "$tmp/err" && grep -qF -- "$2" "$tmp/err"
-}
-same() { # file, expected text
-	printf '%s\n' "$2" >"$tmp/want"
-	cmp -s "$1" "$tmp/want"
-}
+SUITE=xproc
+# shellcheck source=../lib/cli.inc
+. "${UB_ROOT:-.}/tests/lib/cli.inc"
 silent_ok() { [ "$rc" = 0 ] && [ ! -s "$tmp/out" ] && [ ! -s "$tmp/err" ]; }
 retval() { sed -n 's/^Return value: \([0-9]*\),.*/\1/p' "$tmp/out"; }
 le32() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
