@@ -160,8 +160,9 @@ void ub_timers_free(struct userbpf_rt *rt);
 void ub_timers_forget(struct userbpf_rt *rt, const struct userbpf_prog *prog,
 		      const struct userbpf_map *map);
 /* A hash map's element (its value at value) was unlinked and is about to
- * be retired: its timer, if it has one, is cancelled and freed (a callback
- * running now finishes first, on memory the epoch still keeps). */
+ * be retired, or an ARRAY element was updated: its timer, if it has one,
+ * is cancelled and freed (a callback running now finishes first: on
+ * memory the epoch still keeps (hash), or waited for (ARRAY)). */
 void ub_timers_forget_value(struct userbpf_rt *rt, const struct userbpf_map *map,
 			    const void *value);
 

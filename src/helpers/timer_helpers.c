@@ -16,22 +16,32 @@
  * Timers live in ARRAY, HASH and LRU_HASH values, as on Linux (the
  * per-CPU families answer -EOPNOTSUPP).  The key a callback gets is the
  * element's index (ARRAY) or the element's own key (the hash families).
- * A timer goes with what it lives in, as on Linux: an element deleted,
- * replaced by an update, or evicted (LRU) cancels and frees its timer
- * (map_hash.c calls ub_timers_forget_value between the unlink and the
- * retire), and so does a map or a program that goes away
- * (ub_timers_forget).  A callback that runs meanwhile finishes first: the
- * timer thread holds the map's epoch section across the callback, so the
- * element it was started for is not reused under it; a timer dropped
- * while its callback runs (the callback deleting its own element, say) is
- * freed by the timer thread once the callback returns.
+ * A timer goes with what it lives in, as on Linux: a hash element
+ * deleted, replaced by an update, or evicted (LRU) cancels and frees its
+ * timer (map_hash.c calls ub_timers_forget_value between the unlink and
+ * the retire); so does an update of an ARRAY element (BPF_ANY/BPF_EXIST,
+ * from user space or a program: map_array.c calls it after the copy, as
+ * Linux's array_map_update_elem frees the old value's special fields);
+ * and so does a map or a program that goes away (ub_timers_forget).  Each
+ * map counts the timers in its values (ntimers), so the update and delete
+ * paths of a map that has none pay one atomic load.
  *
- * Not covered: an element of a pinned map deleted by another process (or
- * through another runtime's handle) keeps this runtime's timer, which then
- * fires on whatever the element's memory holds by then (Linux's timers
- * are per map, not per process).  An ARRAY element's timer survives an
- * update of the element (Linux 6.x cancels it: map_array.c would have to
- * say so).
+ * A callback that runs meanwhile finishes first.  For a hash element the
+ * timer thread holds the map's epoch section across the callback, so the
+ * element it was started for is not reused under it.  An ARRAY element's
+ * update waits for the callback, as Linux's hrtimer_cancel does, unless
+ * it is the timer thread's own doing (a callback updating an element:
+ * Linux then defers the cancel to a workqueue and does not wait either).
+ * A timer dropped while its callback runs (the callback deleting or
+ * updating its own element, say) is freed by the timer thread once the
+ * callback returns; if the callback re-armed it first, it does not fire
+ * again, and the element can init a new timer at once.
+ *
+ * Not covered: an element of a pinned map deleted or updated by another
+ * process (or through another runtime's handle) keeps this runtime's
+ * timer, which then fires on whatever the element's memory holds by then
+ * (Linux's timers are per map, not per process).  A hash element's delete
+ * does not wait for its running callback (the epoch keeps its memory).
  */
 #include <errno.h>
 #include <string.h>
@@ -73,9 +83,7 @@ struct ub_timers {
 	bool started, stop;
 	pthread_t runner;		/* the thread while it runs a callback */
 	struct ub_timer *current;	/* the timer whose callback runs, or NULL */
-	/* timers in hash values, and inits of them under way: deletes of
-	 * hash elements look for a timer only when there may be one */
-	_Atomic uint32_t nhash;
+	uint64_t runs;			/* callbacks finished */
 	struct ub_timer *by_addr[TIMER_BUCKETS];	/* owned */
 	struct ub_timer *by_value[TIMER_BUCKETS];	/* the same timers */
 };
@@ -159,8 +167,7 @@ static void drop(struct userbpf_rt *rt, struct ub_timers *t, struct ub_timer *x)
 	     pp = &(*pp)->vnext)
 		;
 	*pp = x->vnext;
-	if (x->hash)
-		atomic_fetch_sub(&t->nhash, 1);
+	atomic_fetch_sub(&x->map->ntimers, 1);
 	x->armed = false;
 	if (t->current == x)
 		x->dead = true;
@@ -231,6 +238,7 @@ static void *timer_thread(void *arg)
 			pthread_mutex_lock(&t->lock);
 		}
 		t->current = NULL;
+		t->runs++;
 		if (next->dead)
 			ub_free(rt, next);
 		pthread_cond_broadcast(&t->cond);
@@ -302,18 +310,31 @@ void ub_timers_forget(struct userbpf_rt *rt, const struct userbpf_prog *prog,
 void ub_timers_forget_value(struct userbpf_rt *rt, const struct userbpf_map *map,
 			    const void *value)
 {
-	struct ub_timers *t = timers_get(rt);
+	struct ub_timers *t;
 	struct ub_timer *x;
 
 	/* Pairs with the increment in h_timer_init: either it sees the
 	 * element unlinked, or this sees the count and takes the lock. */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (!t || !atomic_load(&t->nhash))
+	if (!atomic_load(&((struct userbpf_map *)map)->ntimers))
+		return;
+	t = timers_get(rt);
+	if (!t)
 		return;
 	pthread_mutex_lock(&t->lock);
 	x = find_value(t, map, value);
-	if (x)
+	if (x) {
+		/* ARRAY: a callback of it running on another thread finishes
+		 * first, as with Linux's hrtimer_cancel (x may be freed once
+		 * it has: only t->current and t->runs are looked at). */
+		bool wait = map->def.type == UB_MAP_ARRAY && t->current == x &&
+			    !pthread_equal(t->runner, pthread_self());
+		uint64_t runs = t->runs;
+
 		drop(rt, t, x);
+		while (wait && t->current == x && t->runs == runs)
+			pthread_cond_wait(&t->cond, &t->lock);
+	}
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -376,16 +397,14 @@ static uint64_t h_timer_init(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 	x->hash = hash;
 	/* Counted before the element's liveness is read: see
 	 * ub_timers_forget_value. */
-	if (hash)
-		atomic_fetch_add(&t->nhash, 1);
+	atomic_fetch_add(&m->ntimers, 1);
 	pthread_mutex_lock(&t->lock);
 	if (find_addr(t, r1))
 		err = -EBUSY;
 	else if (hash && ub_hash_elem_at(m, r1, 16, &value, &key))
 		err = -EINVAL;	/* deleted meanwhile: never reachable again */
 	if (err) {
-		if (hash)
-			atomic_fetch_sub(&t->nhash, 1);
+		atomic_fetch_sub(&m->ntimers, 1);
 		ub_free(c->rt, x);
 	} else {
 		insert(t, x);

@@ -107,6 +107,10 @@ struct userbpf_map {
 	bool readonly;		/* mapped without write access */
 	struct ub_epoch *epoch;	/* the family's reader slots (hash families), or NULL */
 	uint32_t epoch_self;	/* this process's id in those slots */
+	/* This runtime's bpf_timers in the map's values, and inits of them
+	 * under way (helpers/timer_helpers.c): an update or delete looks
+	 * for a timer to cancel only when this is nonzero. */
+	_Atomic uint32_t ntimers;
 };
 
 /* Per-CPU values as user space sees them: one 8-byte-aligned slot each. */

@@ -9,6 +9,11 @@
  * references (store/store.h): a pinned program's store id, which any
  * process that opens the map resolves by loading the program from its
  * pin, or a program id of the runtime that filled the slot.
+ *
+ * An update of an ARRAY element cancels and frees the bpf_timer in it,
+ * as Linux's array_map_update_elem frees the old value's special fields
+ * after the copy (helpers/timer_helpers.c; one atomic load of the map's
+ * timer count when it has none).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -108,6 +113,10 @@ static long array_update(struct userbpf_map *m, const void *key, const void *val
 	} else {
 		ub_map_copy_value(m, v, value);
 	}
+	/* Relaxed is enough: an init that this does not see is ordered
+	 * after the update, and inits whatever the copy left. */
+	if (atomic_load_explicit(&m->ntimers, memory_order_relaxed))
+		ub_timers_forget_value(m->rt, m, v);
 	return 0;
 }
 
