@@ -383,6 +383,8 @@ static const struct bench_engine engines[] = {
 	{ "kernel-jit", "kjit", kjit_open, kjit_run, kjit_close, kjit_run_n },
 };
 #define NENGINES (sizeof(engines) / sizeof(engines[0]))
+#define E_JIT 3		/* engines[]: the column jit/kjit compares */
+#define E_KJIT 4
 
 /* ---- measurement -------------------------------------------------------- */
 
@@ -591,7 +593,8 @@ int main(int argc, char **argv)
 	struct bench_cfg cfg = { .batch_ns = 20e6, .batches = 11 };
 	static struct bench_cell cells[NPROGS][NENGINES];
 	const char *dir, *only = NULL;
-	double logsum[NENGINES] = { 0 };
+	double logsum[NENGINES] = { 0 }, kj_logsum = 0;
+	int kj_cnt = 0;
 	int logcnt[NENGINES] = { 0 };
 	uint64_t insns[NPROGS] = { 0 };
 	bool noisy = false;
@@ -639,7 +642,7 @@ int main(int argc, char **argv)
 		printf(" %15s", engines[e].name);
 	for (size_t e = 1; e < NENGINES; e++)
 		printf(" %7s/nat", engines[e].abbrev);
-	printf("\n");
+	printf("    jit/kjit\n");
 	for (size_t p = 0; p < NPROGS; p++) {
 		if (only && strcmp(only, progs[p].name))
 			continue;
@@ -661,6 +664,15 @@ int main(int argc, char **argv)
 				printf(" %11s", "-");
 			}
 		}
+		if (cells[p][E_JIT].present && cells[p][E_KJIT].present) {
+			double ratio = cells[p][E_JIT].ns / cells[p][E_KJIT].ns;
+
+			printf(" %11.2fx", ratio);
+			kj_logsum += log(ratio);
+			kj_cnt++;
+		} else {
+			printf(" %12s", "-");
+		}
 		printf("\n");
 	}
 	printf("%-10s", "geomean");
@@ -672,6 +684,8 @@ int main(int argc, char **argv)
 		else
 			printf(" %11s", "-");
 	}
+	if (kj_cnt)
+		printf(" %11.2fx", exp(kj_logsum / kj_cnt));
 	printf("\n\nspread of %d interleaved batches of >= %.0f ms each, relative to the median:\n"
 	       "interquartile range / full range (max - min)\n",
 	       cfg.batches, cfg.batch_ns / 1e6);
