@@ -27,6 +27,9 @@
  *      notices new links at its next command.
  *   4. A successful exec's sys_exit programs run in the new image (see
  *      do_exec and exec_exit).
+ *   5. An exec of a static or setuid program, which no agent can follow,
+ *      becomes an exec of `$USERBPF_CLI exec --ptrace` in the same
+ *      process: the tracer runs it as its child (see exec_via_tracer).
  *
  * Async-signal safety: the handler never calls malloc or stdio.  Syscalls
  * go through the trampoline (ub_tramp_syscall); each reload gets a fresh
@@ -69,7 +72,8 @@
 #define NR_MAX 512
 #define CLONE_VM_BIT 0x100
 #define MAX_PROGS 64
-#define MAX_CODE_RANGES 96
+#define MAX_CODE_RANGES 256
+#define FEW_SITES 16		/* see find_code_ranges */
 
 /* ---- the trampoline: the only place the agent issues syscalls from ---- */
 
@@ -1842,20 +1846,37 @@ static void find_code_ranges(void)
 {
 	FILE *f = fopen("/proc/self/maps", "re");
 	char line[4400];
+	struct ub_site sites[FEW_SITES + 1];
 
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f) && G.code_cnt < MAX_CODE_RANGES) {
 		unsigned long lo, hi;
 		char perms[8];
+		size_t n;
 
 		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || perms[2] != 'x')
 			continue;
 		if (strstr(line, "[vsyscall]"))
 			continue;
+		/* A file's code with few syscall instructions (any 0f 05, even
+		 * inside another instruction): only the address after each,
+		 * so the filter stays inert in a later image mapped at the same
+		 * fixed addresses (a non-PIE program execing a static one). */
+		if (perms[0] == 'r' && strchr(line, '/') &&
+		    (n = ub_sites_scan((const uint8_t *)lo, hi - lo, lo, sites, FEW_SITES + 1)) <=
+			    FEW_SITES &&
+		    G.code_cnt + n + 1 < MAX_CODE_RANGES) {
+			for (size_t i = 0; i < n; i++)
+				G.code[G.code_cnt++] =
+					(struct ub_ip_range){ sites[i].sys + 2, sites[i].sys + 3 };
+			continue;
+		}
 		G.code[G.code_cnt++] = (struct ub_ip_range){ lo, hi };
 	}
 	fclose(f);
+	if (!G.code_cnt)	/* no syscall instruction anywhere: trap none */
+		G.code[G.code_cnt++] = (struct ub_ip_range){ 0, 0 };
 }
 
 static int native(const char *name)
