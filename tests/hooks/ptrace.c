@@ -397,6 +397,27 @@ static void test_agent_handover(void)
 	TL_CHECK("agent hand-over fexecve: 1 + 200 counted in two tids",
 		 count(0) == 202 && count(1) == 202 && tid_with(201) && tid_with(1));
 
+	/* a non-PIE dynamic program (code at 0x400000, as the static one's;
+	 * 1 MiB of nops make its code cover the other's) with the agent's
+	 * filter: the inherited filter must stay inert in the static program
+	 * the tracer runs */
+	reset();
+	if (sh("printf '.section .note.GNU-stack,\"\",@progbits\\n.text\\n"
+	       ".fill 1048576,1,0x90\\n' | gcc -O2 -no-pie -pthread -o "
+	       "%s/pt_work_nopie %s/tests/hooks/progs/pt_work.c -x assembler -", tmpdir, src_root)) {
+		tl_skip("agent hand-over from a non-PIE program", "gcc -no-pie failed");
+	} else {
+		snprintf(cmd, sizeof(cmd), "%s/pt_work_nopie", tmpdir);
+		setenv("USERBPF_FILTER", "always", 1);
+		rc = run((char *[]){ ub, "exec", "--", cmd, "fexec", wstatic, "pt_work", "getpid",
+				     "200", "5", NULL }, out, 30000);
+		unsetenv("USERBPF_FILTER");
+		TL_CHECK("agent hand-over from a non-PIE program, filter always: status 5, "
+			 "1 + 200 counted in two tids",
+			 rc == 5 && count(0) == 202 && count(1) == 202 && tid_with(201) &&
+			 tid_with(1));
+	}
+
 	/* without USERBPF_CLI: untraced, one warning naming the program */
 	reset();
 	snprintf(cmd, sizeof(cmd), "%s getpid 50 3; %s getpid 50 3; echo status=$?", wstatic,
