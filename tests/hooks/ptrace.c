@@ -9,7 +9,11 @@
  * must not count a second time); PTRACE_SYSCALL mode; links attached while
  * the tracee runs; `exec --pid` on a running process, which goes on and
  * exits normally after the detach; the trace pipe and contexts of
- * progs/ctx.bpf.c through `userbpf run`; bad command lines.
+ * progs/ctx.bpf.c through `userbpf run`; bad command lines.  And the
+ * hand-over: a dynamic shell under the agent that runs a static or setuid
+ * program execs the CLI's tracer in its place (same pid), so the counts
+ * from that grandchild are exact and its status reaches the shell;
+ * without USERBPF_CLI it runs untraced with one warning.
  *
  * The test attaches the links itself (maps pinned, as the compat layer
  * does), so it reads the counts from its own copy of the maps.  Every
@@ -312,6 +316,127 @@ static void test_exec(void)
 		 rc == 127 && file_has(out, "/nonexistent/cmd"));
 }
 
+/* Entries of the tid that made exactly n of them: 1 if there is one. */
+static bool tid_with(uint64_t n)
+{
+	uint32_t k, next;
+	bool first = true;
+
+	while (!userbpf_map__get_next_key(m_tids, first ? NULL : &k, &next)) {
+		uint64_t v = 0;
+
+		userbpf_map__lookup_elem(m_tids, &next, &v, 0);
+		if (v == n)
+			return true;
+		k = next;
+		first = false;
+	}
+	return false;
+}
+
+/* The agent hands an exec of a static or setuid program to the tracer. */
+static void test_agent_handover(void)
+{
+	char out[800], cmd[2000], suid[700];
+	int rc;
+
+	snprintf(out, sizeof(out), "%s/out_ho", tmpdir);
+	reset();
+	snprintf(cmd, sizeof(cmd), "%s getpid 1000 3; echo status=$?", wstatic);
+	rc = run((char *[]){ ub, "exec", "--", "/bin/sh", "-c", cmd, NULL }, out, 30000);
+	TL_CHECK("agent hand-over: the static grandchild's status reaches the shell (3)",
+		 rc == 0 && file_has(out, "status=3"));
+	if (count(4) == 1001 && count(0) == count(1) && count(2) == count(1) && tid_with(1001))
+		tl_ok("agent hand-over: the static grandchild's getpid counted exactly (1001), "
+		      "with its own tgid and tid");
+	else
+		tl_fail("agent hand-over: the static grandchild's getpid counted exactly (1001)",
+			"comm pt_work %llu, enter %llu, exit %llu, ret==tgid %llu",
+			(unsigned long long)count(4), (unsigned long long)count(0),
+			(unsigned long long)count(1), (unsigned long long)count(2));
+	TL_CHECK("agent hand-over: no warning", !file_has(out, "untraced"));
+
+	/* the same through the seccomp filter and SIGSYS handler */
+	reset();
+	setenv("USERBPF_FILTER", "always", 1);
+	rc = run((char *[]){ ub, "exec", "--", "/bin/sh", "-c", cmd, NULL }, out, 30000);
+	unsetenv("USERBPF_FILTER");
+	TL_CHECK("agent hand-over, filter always: status 3 and 1001 counted exactly",
+		 rc == 0 && file_has(out, "status=3") && count(4) == 1001 && count(0) == count(1) &&
+		 tid_with(1001));
+
+	/* the static program forks and execs itself: the tracer follows */
+	reset();
+	snprintf(cmd, sizeof(cmd), "%s spawn 300; echo status=$?", wstatic);
+	rc = run((char *[]){ ub, "exec", "--", "/bin/sh", "-c", cmd, NULL }, out, 30000);
+	TL_CHECK("agent hand-over, fork+exec inside: status 3 reaches the shell",
+		 rc == 0 && file_has(out, "status=3"));
+	TL_CHECK("agent hand-over, fork+exec inside: 602 counted over 2 tids",
+		 count(4) == 602 && count(0) == count(1) && tid_with(301));
+
+	/* a setuid copy of the dynamic workload: the tracer, not the agent too */
+	snprintf(suid, sizeof(suid), "%s/pt_work_suid2", tmpdir);
+	reset();
+	if (sh("cp %s %s && chmod u+s %s", wdyn, suid, suid)) {
+		tl_skip("agent hand-over setuid", "cannot make a setuid copy");
+	} else {
+		snprintf(cmd, sizeof(cmd), "%s getpid 300 4; echo status=$?", suid);
+		rc = run((char *[]){ ub, "exec", "--", "/bin/sh", "-c", cmd, NULL }, out, 30000);
+		TL_CHECK("agent hand-over setuid: status 4 reaches the shell",
+			 rc == 0 && file_has(out, "status=4"));
+		TL_CHECK("agent hand-over setuid: 301 counted once (not by the agent as well)",
+			 count(4) == 301 && count(0) == count(1) && tid_with(301));
+	}
+
+	/* execveat(fd, "", AT_EMPTY_PATH) on an O_CLOEXEC fd (fexecve), from
+	 * the dynamic workload under the agent (its first getpid: 1) */
+	reset();
+	rc = run((char *[]){ ub, "exec", "--", wdyn, "fexec", wstatic, "pt_work", "getpid", "200",
+			     "5", NULL }, out, 30000);
+	TL_CHECK("agent hand-over fexecve (execveat, O_CLOEXEC fd): status 5", rc == 5);
+	TL_CHECK("agent hand-over fexecve: 1 + 200 counted in two tids",
+		 count(0) == 202 && count(1) == 202 && tid_with(201) && tid_with(1));
+
+	/* a non-PIE dynamic program (code at 0x400000, as the static one's;
+	 * 1 MiB of nops make its code cover the other's) with the agent's
+	 * filter: the inherited filter must stay inert in the static program
+	 * the tracer runs */
+	reset();
+	if (sh("printf '.section .note.GNU-stack,\"\",@progbits\\n.text\\n"
+	       ".fill 1048576,1,0x90\\n' | gcc -O2 -no-pie -pthread -o "
+	       "%s/pt_work_nopie %s/tests/hooks/progs/pt_work.c -x assembler -", tmpdir, src_root)) {
+		tl_skip("agent hand-over from a non-PIE program", "gcc -no-pie failed");
+	} else {
+		snprintf(cmd, sizeof(cmd), "%s/pt_work_nopie", tmpdir);
+		setenv("USERBPF_FILTER", "always", 1);
+		rc = run((char *[]){ ub, "exec", "--", cmd, "fexec", wstatic, "pt_work", "getpid",
+				     "200", "5", NULL }, out, 30000);
+		unsetenv("USERBPF_FILTER");
+		TL_CHECK("agent hand-over from a non-PIE program, filter always: status 5, "
+			 "1 + 200 counted in two tids",
+			 rc == 5 && count(0) == 202 && count(1) == 202 && tid_with(201) &&
+			 tid_with(1));
+	}
+
+	/* without USERBPF_CLI: untraced, one warning naming the program */
+	reset();
+	snprintf(cmd, sizeof(cmd), "%s getpid 50 3; %s getpid 50 3; echo status=$?", wstatic,
+		 wstatic);
+	{
+		char pre[700];
+
+		snprintf(pre, sizeof(pre), "%s/libuserbpf-agent.so", build);
+		setenv("LD_PRELOAD", pre, 1);
+		unsetenv("USERBPF_CLI");
+		rc = run((char *[]){ "/bin/sh", "-c", cmd, NULL }, out, 30000);
+		unsetenv("LD_PRELOAD");
+	}
+	snprintf(cmd, sizeof(cmd), "%s is static or setuid and USERBPF_CLI is not set", wstatic);
+	TL_CHECK("no USERBPF_CLI: the static program runs untraced, its status reaches the shell",
+		 rc == 0 && file_has(out, "status=3") && count(4) == 0);
+	TL_CHECK("no USERBPF_CLI: a warning naming the program", file_has(out, cmd));
+}
+
 /* Waits (at most 10 s) for path to exist. */
 static bool wait_file(const char *path)
 {
@@ -583,6 +708,7 @@ int main(void)
 		goto out;
 	}
 	test_exec();
+	test_agent_handover();
 	test_pid();
 	test_late_links();
 	unlink_all();

@@ -2,13 +2,18 @@
 /*
  * cmd_exec.c - `userbpf exec` and `userbpf run`: syscall tracepoints.
  *
- *   exec [--ptrace] [--] CMD ARGS...
+ *   exec [--ptrace] [--argv0 NAME] [--] CMD ARGS...
  *                           runs CMD with the agent preloaded, so that CMD
  *                           and its descendants run the programs of every
  *                           link in the store root, now or attached later;
  *                           a static or setuid CMD (where LD_PRELOAD does
  *                           not reach), or any with --ptrace, runs under
- *                           the ptrace tracer (src/hooks/ptrace.c) instead
+ *                           the ptrace tracer (src/hooks/ptrace.c) instead.
+ *                           --argv0: CMD gets NAME as its argv[0] (the
+ *                           agent execs `exec --ptrace --argv0 ARGV0 --
+ *                           PATH ARGS...` in place of a static or setuid
+ *                           program, keeping the pid, so the tracer takes
+ *                           it; USERBPF_CLI names this program for it)
  *   exec --pid PID          takes in the running process PID (its threads
  *                           and later children) with the tracer, until it
  *                           exits or this command gets SIGINT/SIGTERM,
@@ -77,12 +82,16 @@ static int find_agent(char *buf, size_t sz)
 	return -ENOENT;
 }
 
-/* Sets the environment of a traced command: the agent first in LD_PRELOAD. */
+/* Sets the environment of a traced command: the agent first in
+ * LD_PRELOAD, the store root, and USERBPF_CLI (this program, absolute),
+ * which the agent execs to hand a static or setuid program to the
+ * tracer. */
 static int exec_env(char *root, size_t root_sz)
 {
-	char agent[PATH_MAX], pre[2 * PATH_MAX + 16];
+	char agent[PATH_MAX], pre[2 * PATH_MAX + 16], self[PATH_MAX];
 	const char *old = getenv("LD_PRELOAD");
 	int err = find_agent(agent, sizeof(agent));
+	ssize_t n;
 
 	if (err)
 		return err;
@@ -98,6 +107,11 @@ static int exec_env(char *root, size_t root_sz)
 	setenv("LD_PRELOAD", pre, 1);
 	setenv("USERBPF_AGENT", agent, 1);
 	setenv("USERBPF_ROOT", root, 1);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0 && self[0] == '/') {
+		self[n] = 0;
+		setenv("USERBPF_CLI", self, 1);
+	}
 	return 0;
 }
 
@@ -175,7 +189,7 @@ static void strip_agent(void)
  * for a static or setuid program or with force_ptrace, under the tracer.
  * Returns CMD's status, or the CLI's when it could not start.
  */
-static int exec_cmd(const struct cli *c, char **argv, bool force_ptrace)
+static int exec_cmd(const struct cli *c, char **argv, bool force_ptrace, const char *argv0)
 {
 	char root[PATH_MAX], path[PATH_MAX];
 	struct stat st;
@@ -185,6 +199,8 @@ static int exec_cmd(const struct cli *c, char **argv, bool force_ptrace)
 		cli_err("cannot run '%s': %s", argv[0], strerror(err));
 		return err == ENOENT ? 127 : 126;
 	}
+	if (argv0)
+		argv[0] = (char *)argv0;	/* path is resolved: only the name changes */
 	if (!force_ptrace && ub_elf_is_static(path) != 1 &&
 	    (stat(path, &st) || !(st.st_mode & (S_ISUID | S_ISGID)))) {
 		if (exec_env(root, sizeof(root)))
@@ -255,17 +271,24 @@ static int exec_pid(const struct cli *c, const char *arg)
 int cmd_exec(const struct cli *c, int argc, char **argv)
 {
 	bool force_ptrace = false;
+	const char *argv0 = NULL;
 	int i = 0;
 
 	for (; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--"); i++) {
 		if (!strcmp(argv[i], "--ptrace")) {
 			force_ptrace = true;
+		} else if (!strcmp(argv[i], "--argv0")) {
+			if (i + 1 >= argc) {
+				cli_err("exec --argv0 needs a name: userbpf exec --argv0 NAME -- CMD ARGS...");
+				return CLI_USAGE;
+			}
+			argv0 = argv[++i];
 		} else if (!strcmp(argv[i], "--pid")) {
 			if (i + 1 >= argc) {
 				cli_err("exec --pid needs a process id: userbpf exec --pid PID");
 				return CLI_USAGE;
 			}
-			if (i + 2 < argc || force_ptrace) {
+			if (i + 2 < argc || force_ptrace || argv0) {
 				cli_err("exec --pid PID takes nothing else");
 				return CLI_USAGE;
 			}
@@ -278,10 +301,10 @@ int cmd_exec(const struct cli *c, int argc, char **argv)
 	if (i < argc && !strcmp(argv[i], "--"))
 		i++;
 	if (i >= argc) {
-		cli_err("exec needs a command: userbpf exec [--ptrace] -- CMD ARGS...");
+		cli_err("exec needs a command: userbpf exec [--ptrace] [--argv0 NAME] -- CMD ARGS...");
 		return CLI_USAGE;
 	}
-	return exec_cmd(c, argv + i, force_ptrace);
+	return exec_cmd(c, argv + i, force_ptrace, argv0);
 }
 
 static volatile sig_atomic_t stop_sig;
@@ -435,7 +458,7 @@ int cmd_run(const struct cli *c, int argc, char **argv)
 			signal(SIGTERM, SIG_DFL);
 			fflush(stdout);
 			/* the agent, or the tracer for a static program */
-			_exit(exec_cmd(c, argv + cmd, false));
+			_exit(exec_cmd(c, argv + cmd, false, NULL));
 		}
 	}
 	for (;;) {

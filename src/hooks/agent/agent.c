@@ -27,6 +27,9 @@
  *      notices new links at its next command.
  *   4. A successful exec's sys_exit programs run in the new image (see
  *      do_exec and exec_exit).
+ *   5. An exec of a static or setuid program, which no agent can follow,
+ *      becomes an exec of `$USERBPF_CLI exec --ptrace` in the same
+ *      process: the tracer runs it as its child (see exec_via_tracer).
  *
  * Async-signal safety: the handler never calls malloc or stdio.  Syscalls
  * go through the trampoline (ub_tramp_syscall); each reload gets a fresh
@@ -57,6 +60,7 @@
 #include <linux/seccomp.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include "core/core_internal.h"
@@ -68,7 +72,8 @@
 #define NR_MAX 512
 #define CLONE_VM_BIT 0x100
 #define MAX_PROGS 64
-#define MAX_CODE_RANGES 96
+#define MAX_CODE_RANGES 256
+#define FEW_SITES 16		/* see find_code_ranges */
 
 /* ---- the trampoline: the only place the agent issues syscalls from ---- */
 
@@ -145,6 +150,8 @@ static struct {
 	bool quiet;			/* verifying: a refusal only means checked mode */
 	char root[4096];
 	char agent[4096];
+	char cli[4096];			/* $USERBPF_CLI: the userbpf program, or "" */
+	bool warned_untraced;		/* said once that a static exec runs untraced */
 	char pipe_path[4200];
 	char links_dir[4200];
 	const volatile uint64_t *gen;	/* ROOT/generation, shared read-only */
@@ -918,6 +925,8 @@ static long emu_sigaction(const uint64_t a[6])
 	return SYS6(SYS_rt_sigaction, a[0], &act, a[2], a[3], 0, 0);
 }
 
+#define EXEC_EXIT_ENV "USERBPF_EXEC_EXIT"	/* see do_exec */
+
 static bool env_is(const char *e, const char *key)
 {
 	size_t n = s_len(key);
@@ -939,26 +948,274 @@ static bool exit_wanted(long nr)
 	return false;
 }
 
+/* ---- static and setuid programs: handed over to the ptrace tracer ----
+ *
+ * The agent cannot follow an exec of a static program (no loader to
+ * preload into) or of a setuid/setgid one (the loader ignores
+ * LD_PRELOAD), and an inherited filter is inert there.  Such an exec
+ * becomes, in the same process, `$USERBPF_CLI exec --ptrace --argv0
+ * ARGV0 -- PATH ARGS...`: the pid stays (the parent waits for it as
+ * before), the CLI traces the program as its child and exits with its
+ * status.  The sys_enter programs of the original exec have run by then
+ * with its filename and argv; the tracer runs those of its child's exec
+ * of PATH, and its sys_exit ones.  Without USERBPF_CLI the exec goes on
+ * untraced, with one warning per process.  All file access is raw
+ * syscalls from the trampoline: this may run in the SIGSYS handler.
+ */
+
+/* 1 when the file open at fd is an ELF without PT_INTERP, or a script
+ * whose interpreter is one (as ub_elf_is_static judges); 0 otherwise. */
+static int fd_elf_static(long fd, int depth)
+{
+	unsigned char h[128], ph[64];
+	long n = SYS6(SYS_pread64, fd, h, sizeof(h), 0, 0, 0);
+	uint64_t phoff;
+	uint16_t phentsize, phnum;
+	bool is64;
+
+	if (n >= 4 && h[0] == '#' && h[1] == '!' && depth < 2) {
+		char interp[128];
+		size_t i = 2, k = 0;
+		long ifd;
+		int r;
+
+		while (i < (size_t)n && (h[i] == ' ' || h[i] == '\t'))
+			i++;
+		while (i < (size_t)n && h[i] != ' ' && h[i] != '\t' && h[i] != '\n' &&
+		       k + 1 < sizeof(interp))
+			interp[k++] = (char)h[i++];
+		interp[k] = 0;
+		if (!k)
+			return 0;
+		ifd = SYS(SYS_openat, AT_FDCWD, interp, O_RDONLY | O_CLOEXEC);
+		if (ifd < 0)
+			return 0;
+		r = fd_elf_static(ifd, depth + 1);
+		SYS(SYS_close, ifd, 0, 0);
+		return r;
+	}
+	if (n < 52 || memcmp(h, "\177ELF", 4) || (h[4] != 1 && h[4] != 2) || h[5] != 1)
+		return 0;
+	is64 = h[4] == 2;
+	if (is64 && n < 64)
+		return 0;
+	if (is64) {
+		memcpy(&phoff, h + 32, 8);
+		memcpy(&phentsize, h + 54, 2);
+		memcpy(&phnum, h + 56, 2);
+	} else {
+		uint32_t o32;
+
+		memcpy(&o32, h + 28, 4);
+		phoff = o32;
+		memcpy(&phentsize, h + 42, 2);
+		memcpy(&phnum, h + 44, 2);
+	}
+	if (phentsize < 4 || phentsize > sizeof(ph) || !phnum)
+		return 0;
+	for (uint16_t i = 0; i < phnum; i++) {
+		uint32_t type;
+
+		if (SYS6(SYS_pread64, fd, ph, phentsize, phoff + (uint64_t)i * phentsize, 0, 0) !=
+		    (long)phentsize)
+			return 0;
+		memcpy(&type, ph, 4);
+		if (type == 3 /* PT_INTERP */)
+			return 0;
+	}
+	return 1;
+}
+
+/* Does this exec need the tracer?  A regular, executable file that is
+ * static or setuid/setgid (as `userbpf exec` decides). */
+static bool exec_needs_tracer(int dirfd, const char *path, bool empty_path)
+{
+	struct stat st;
+	long fd;
+	bool r = false;
+
+	if (empty_path) {
+		fd = dirfd;
+	} else {
+		if (SYS(SYS_faccessat, dirfd, path, X_OK))
+			return false;	/* the exec fails by itself */
+		fd = SYS(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return false;
+	}
+	if (!SYS(SYS_fstat, fd, &st, 0) && S_ISREG(st.st_mode))
+		r = (st.st_mode & (S_ISUID | S_ISGID)) || fd_elf_static(fd, 0) == 1;
+	if (fd != dirfd)
+		SYS(SYS_close, fd, 0, 0);
+	return r;
+}
+
+static char *s_put(char *d, const char *s)
+{
+	while (*s)
+		*d++ = *s++;
+	*d = 0;
+	return d;
+}
+
+/* LD_PRELOAD's entries without the agent, into d ("" when none left). */
+static char *preload_without_agent(char *d, const char *pre)
+{
+	size_t al = s_len(G.agent);
+	char *start = d;
+
+	while (*pre) {
+		size_t n = strcspn(pre, ": ");
+
+		if (n && (n != al || strncmp(pre, G.agent, n))) {
+			if (d != start)
+				*d++ = ':';
+			memcpy(d, pre, n);
+			d += n;
+		}
+		pre += n;
+		if (*pre)
+			pre++;
+	}
+	*d = 0;
+	return d;
+}
+
+/* One line per process: path runs untraced, and why. */
+static void warn_untraced(const char *path, const char *why)
+{
+	char msg[512], *d = msg;
+	const char *mid = " is static or setuid and ", *end = ": it runs untraced";
+
+	if (G.warned_untraced)
+		return;
+	G.warned_untraced = true;
+	for (size_t i = 0; path[i] && i < 300; i++)
+		*d++ = path[i];
+	d = s_put(d, mid);
+	d = s_put(d, why);
+	s_put(d, end);
+	agent_write_err(msg);
+}
+
+/* Execs the CLI's tracer in place of a static or setuid program when this
+ * exec wants it; returns only when it did not happen (then the exec goes
+ * on as it was asked). */
+static void exec_via_tracer(long nr, uint64_t a[6])
+{
+	bool at = nr == G.nr_execveat;
+	int dirfd = at ? (int)a[0] : AT_FDCWD;
+	const char *path = (const char *)(uintptr_t)a[at ? 1 : 0];
+	char **argv = (char **)(uintptr_t)a[at ? 2 : 1];
+	char **envp = (char **)(uintptr_t)a[at ? 3 : 2];
+	bool empty = at && (a[4] & AT_EMPTY_PATH) && path && !path[0];
+	size_t na = 0, ne = 0, need = 0;
+	long m, fdflags = -1;
+	char **nargv, **nenv, *s;
+
+	if (!path || (dirfd != AT_FDCWD && dirfd < 0))
+		return;
+	if (!exec_needs_tracer(dirfd, path, empty))
+		return;
+	if (!G.cli[0]) {
+		warn_untraced(path, "USERBPF_CLI is not set");
+		return;
+	}
+	for (; argv && argv[na]; na++)
+		need += s_len(argv[na]) + 1;
+	for (; envp && envp[ne]; ne++)
+		need += s_len(envp[ne]) + 1;	/* LD_PRELOAD, rewritten: shorter */
+	need += (na + ne + 16) * sizeof(char *) + s_len(path) + 64 + 3 * 4200 + 4096;
+	m = SYS6(SYS_mmap, 0, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m < 0 && m > -4096)
+		return;
+	nargv = (char **)m;
+	nenv = nargv + na + 8;
+	s = (char *)(nenv + ne + 6);
+	{
+		size_t k = 0;
+
+		nargv[k++] = G.cli;
+		nargv[k++] = "exec";
+		nargv[k++] = "--ptrace";
+		nargv[k++] = "--argv0";
+		nargv[k++] = na ? argv[0] : "";
+		nargv[k++] = "--";
+		/* the program's path, as the CLI resolves it (never on PATH) */
+		nargv[k++] = s;
+		if (path[0] == '/' || dirfd == AT_FDCWD) {
+			if (path[0] != '/' && !strchr(path, '/'))
+				s = s_put(s, "./");
+			s = s_put(s, path) + 1;
+		} else {
+			s += sprintf(s, "/proc/self/fd/%d%s%s", dirfd, empty ? "" : "/",
+				     empty ? "" : path) + 1;
+			fdflags = SYS(SYS_fcntl, dirfd, F_GETFD, 0);
+			if (fdflags > 0 && (fdflags & FD_CLOEXEC))
+				SYS(SYS_fcntl, dirfd, F_SETFD, fdflags & ~FD_CLOEXEC);
+		}
+		for (size_t i = 1; i < na; i++)
+			nargv[k++] = argv[i];
+		nargv[k] = NULL;
+	}
+	{
+		/* the CLI must not have the agent: LD_PRELOAD without it */
+		size_t k = 0;
+
+		for (size_t i = 0; i < ne; i++) {
+			if (env_is(envp[i], "LD_PRELOAD")) {
+				char *e = s;
+
+				s = s_put(s, "LD_PRELOAD=");
+				if (preload_without_agent(s, envp[i] + 11) != s) {
+					nenv[k++] = e;
+					s += s_len(s) + 1;
+				} else {
+					s = e;
+				}
+			} else if (!env_is(envp[i], "USERBPF_ROOT") && !env_is(envp[i], "USERBPF_AGENT") &&
+				   !env_is(envp[i], "USERBPF_CLI") && !env_is(envp[i], EXEC_EXIT_ENV)) {
+				nenv[k++] = envp[i];
+			}
+		}
+		nenv[k++] = s;
+		s += sprintf(s, "USERBPF_ROOT=%s", G.root) + 1;
+		nenv[k++] = s;
+		s += sprintf(s, "USERBPF_AGENT=%s", G.agent) + 1;
+		nenv[k++] = s;
+		sprintf(s, "USERBPF_CLI=%s", G.cli);
+		nenv[k] = NULL;
+	}
+	SYS(SYS_execve, G.cli, nargv, nenv);
+	/* the CLI could not be run: the program runs untraced, as it would */
+	if (fdflags > 0 && (fdflags & FD_CLOEXEC))
+		SYS(SYS_fcntl, dirfd, F_SETFD, fdflags);
+	SYS(SYS_munmap, m, need, 0);
+	warn_untraced(path, "USERBPF_CLI cannot be run");
+}
+
 /*
- * execve keeps the agent: LD_PRELOAD, USERBPF_ROOT and USERBPF_AGENT go
- * into the new image's environment when the application dropped them.
+ * execve keeps the agent: LD_PRELOAD, USERBPF_ROOT, USERBPF_AGENT (and
+ * USERBPF_CLI) go into the new image's environment when the application
+ * dropped them.  A static or setuid program goes to the tracer instead
+ * (exec_via_tracer).
  * A successful exec never returns to run its sys_exit programs, so when
  * there are some, USERBPF_EXEC_EXIT=PID:NR tells the new image's agent
  * to run them (ret 0) at start-up - see exec_exit().  A failed exec
  * returns here and its caller runs them with the error.
  */
-#define EXEC_EXIT_ENV "USERBPF_EXEC_EXIT"
 static long do_exec(long nr, uint64_t a[6])
 {
 	int ei = nr == G.nr_execve ? 2 : 3;
 	char **envp = (char **)(uintptr_t)a[ei];
 	size_t n = 0, need, off;
-	bool ok_pre = false, ok_root = false, ok_agent = false, marker = false;
+	bool ok_pre = false, ok_root = false, ok_agent = false, ok_cli = !G.cli[0], marker = false;
 	bool want_exit = exit_wanted(nr);
 	const char *old_pre = NULL;
 	char **ne;
 	long m, r;
 
+	exec_via_tracer(nr, a);
 	for (; envp && envp[n]; n++) {
 		if (env_is(envp[n], "LD_PRELOAD")) {
 			old_pre = envp[n] + 11;
@@ -966,23 +1223,25 @@ static long do_exec(long nr, uint64_t a[6])
 		}
 		ok_root |= env_is(envp[n], "USERBPF_ROOT");
 		ok_agent |= env_is(envp[n], "USERBPF_AGENT");
+		ok_cli |= env_is(envp[n], "USERBPF_CLI");
 		marker |= env_is(envp[n], EXEC_EXIT_ENV);
 	}
-	if (ok_pre && ok_root && ok_agent && !marker && !want_exit)
+	if (ok_pre && ok_root && ok_agent && ok_cli && !marker && !want_exit)
 		return SYS6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-	need = (n + 5) * sizeof(char *) + 3 * 4200 + 64 + (old_pre ? s_len(old_pre) : 0);
+	need = (n + 6) * sizeof(char *) + 4 * 4200 + 64 + (old_pre ? s_len(old_pre) : 0);
 	m = SYS6(SYS_mmap, 0, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m < 0 && m > -4096)
 		return m;
 	ne = (char **)m;
-	off = (n + 5) * sizeof(char *);
+	off = (n + 6) * sizeof(char *);
 	{
 		size_t k = 0;
 		char *s = (char *)m + off;
 
 		for (size_t i = 0; i < n; i++)
 			if (!env_is(envp[i], "LD_PRELOAD") && !env_is(envp[i], "USERBPF_ROOT") &&
-			    !env_is(envp[i], "USERBPF_AGENT") && !env_is(envp[i], EXEC_EXIT_ENV))
+			    !env_is(envp[i], "USERBPF_AGENT") && !env_is(envp[i], EXEC_EXIT_ENV) &&
+			    (!G.cli[0] || !env_is(envp[i], "USERBPF_CLI")))
 				ne[k++] = envp[i];
 		ne[k++] = s;
 		if (old_pre && old_pre[0] && !ok_pre)
@@ -995,6 +1254,10 @@ static long do_exec(long nr, uint64_t a[6])
 		s += sprintf(s, "USERBPF_ROOT=%s", G.root) + 1;
 		ne[k++] = s;
 		s += sprintf(s, "USERBPF_AGENT=%s", G.agent) + 1;
+		if (G.cli[0]) {
+			ne[k++] = s;
+			s += sprintf(s, "USERBPF_CLI=%s", G.cli) + 1;
+		}
 		if (want_exit) {
 			ne[k++] = s;
 			sprintf(s, EXEC_EXIT_ENV "=%ld:%ld", self_pid(), nr);
@@ -1583,20 +1846,37 @@ static void find_code_ranges(void)
 {
 	FILE *f = fopen("/proc/self/maps", "re");
 	char line[4400];
+	struct ub_site sites[FEW_SITES + 1];
 
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f) && G.code_cnt < MAX_CODE_RANGES) {
 		unsigned long lo, hi;
 		char perms[8];
+		size_t n;
 
 		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || perms[2] != 'x')
 			continue;
 		if (strstr(line, "[vsyscall]"))
 			continue;
+		/* A file's code with few syscall instructions (any 0f 05, even
+		 * inside another instruction): only the address after each,
+		 * so the filter stays inert in a later image mapped at the same
+		 * fixed addresses (a non-PIE program execing a static one). */
+		if (perms[0] == 'r' && strchr(line, '/') &&
+		    (n = ub_sites_scan((const uint8_t *)lo, hi - lo, lo, sites, FEW_SITES + 1)) <=
+			    FEW_SITES &&
+		    G.code_cnt + n + 1 < MAX_CODE_RANGES) {
+			for (size_t i = 0; i < n; i++)
+				G.code[G.code_cnt++] =
+					(struct ub_ip_range){ sites[i].sys + 2, sites[i].sys + 3 };
+			continue;
+		}
 		G.code[G.code_cnt++] = (struct ub_ip_range){ lo, hi };
 	}
 	fclose(f);
+	if (!G.code_cnt)	/* no syscall instruction anywhere: trap none */
+		G.code[G.code_cnt++] = (struct ub_ip_range){ 0, 0 };
 }
 
 static int native(const char *name)
@@ -1622,6 +1902,9 @@ __attribute__((constructor)) static void ub_agent_init(void)
 		agent = di.dli_fname;
 	}
 	snprintf(G.agent, sizeof(G.agent), "%s", agent);
+	if (getenv("USERBPF_CLI") && getenv("USERBPF_CLI")[0] == '/' &&
+	    strlen(getenv("USERBPF_CLI")) < sizeof(G.cli))
+		snprintf(G.cli, sizeof(G.cli), "%s", getenv("USERBPF_CLI"));
 	err = ub_store_root(G.root, sizeof(G.root));
 	if (err) {
 		warnf("store root: %s; this process is not traced", strerror(-err));

@@ -8,6 +8,8 @@
  *   pspawn N            the same child through posix_spawn (glibc: clone
  *                       with CLONE_VM|CLONE_VFORK), no getpid here
  *   ctx DIR             open DIR/file, getppid, gettid (hooks' ctx.bpf.c)
+ *   fexec FILE ARGS...  fexecve FILE (opened O_CLOEXEC: execveat with
+ *                       AT_EMPTY_PATH) with ARGS as its argv
  *   loop FILE           two threads call getpid every millisecond until
  *                       SIGUSR1; exit 5 if getpid still answers right
  *                       (FILE is created once running); SIGUSR2
@@ -71,6 +73,13 @@ int main(int argc, char **argv)
 	self = (pid_t)syscall(SYS_getpid);
 	if (self <= 0)
 		return 2;
+	if (argc >= 4 && !strcmp(argv[1], "fexec")) {
+		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+
+		if (fd >= 0)
+			fexecve(fd, argv + 3, environ);
+		return 126;
+	}
 	if (argc >= 3 && !strcmp(argv[1], "getpid")) {
 		long n = atol(argv[2]);
 
