@@ -195,6 +195,20 @@ struct ub_ptrace_opts {
 	uint64_t *stops;	/* out (optional): ptrace stops handled */
 };
 
+/* ---- static executables (exe.c) ---- */
+struct ub_exe_io {
+	long (*open)(const char *path);	/* read-only: an fd or a negative errno */
+	long (*pread)(long fd, void *buf, size_t n, uint64_t off);
+	void (*close)(long fd);
+};
+/*
+ * 1 when the file open at fd is an ELF without PT_INTERP, or a script
+ * whose interpreter is one (depth: scripts followed so far, 0 at first);
+ * 0 otherwise (dynamic, not an ELF, unreadable).  Async-signal safe when
+ * io is.
+ */
+int ub_exe_fd_is_static(const struct ub_exe_io *io, long fd, int depth);
+
 /*
  * 1 when path (or a script's interpreter) is an ELF without PT_INTERP - a
  * static binary the agent cannot be preloaded into; 0 otherwise (dynamic,

@@ -49,84 +49,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Reads the ELF program headers of path: 1 without PT_INTERP, 0 with. */
-static int elf_static(const char *path, int depth)
+static long libc_open(const char *path)
 {
-	unsigned char h[128];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-	int ret = 0;
 
-	if (fd < 0)
-		return -errno;
-	n = pread(fd, h, sizeof(h), 0);
-	if (n >= 4 && h[0] == '#' && h[1] == '!' && depth < 2) {
-		/* a script: its interpreter decides */
-		char interp[128];
-		size_t i = 2, k = 0;
+	return fd < 0 ? -errno : fd;
+}
 
-		while (i < (size_t)n && (h[i] == ' ' || h[i] == '\t'))
-			i++;
-		while (i < (size_t)n && h[i] != ' ' && h[i] != '\t' && h[i] != '\n' &&
-		       k + 1 < sizeof(interp))
-			interp[k++] = (char)h[i++];
-		interp[k] = 0;
-		close(fd);
-		return k ? elf_static(interp, depth + 1) : 0;
-	}
-	if (n < 52 || memcmp(h, "\177ELF", 4) || (h[4] != 1 && h[4] != 2) || h[5] != 1) {
-		close(fd);
-		return 0;	/* not a little-endian ELF: not ours to judge */
-	}
-	{
-		bool is64 = h[4] == 2;
-		uint64_t phoff;
-		uint16_t phentsize, phnum;
-		unsigned char ph[64];
+static long libc_pread(long fd, void *buf, size_t n, uint64_t off)
+{
+	return pread((int)fd, buf, n, (off_t)off);
+}
 
-		if (is64 && n < 64) {
-			close(fd);
-			return 0;
-		}
-		if (is64) {
-			memcpy(&phoff, h + 32, 8);
-			memcpy(&phentsize, h + 54, 2);
-			memcpy(&phnum, h + 56, 2);
-		} else {
-			uint32_t o32;
-
-			memcpy(&o32, h + 28, 4);
-			phoff = o32;
-			memcpy(&phentsize, h + 42, 2);
-			memcpy(&phnum, h + 44, 2);
-		}
-		if (phentsize < 4 || phentsize > sizeof(ph) || !phnum) {
-			close(fd);
-			return 0;
-		}
-		ret = 1;
-		for (uint16_t i = 0; i < phnum; i++) {
-			uint32_t type;
-
-			if (pread(fd, ph, phentsize, (off_t)(phoff + (uint64_t)i * phentsize)) !=
-			    (ssize_t)phentsize) {
-				ret = 0;
-				break;
-			}
-			memcpy(&type, ph, 4);
-			if (type == 3 /* PT_INTERP */) {
-				ret = 0;
-				break;
-			}
-		}
-	}
-	close(fd);
-	return ret;
+static void libc_close(long fd)
+{
+	close((int)fd);
 }
 
 int ub_elf_is_static(const char *path)
 {
-	return elf_static(path, 0);
+	static const struct ub_exe_io io = { libc_open, libc_pread, libc_close };
+	long fd = libc_open(path);
+	int r;
+
+	if (fd < 0)
+		return (int)fd;
+	r = ub_exe_fd_is_static(&io, fd, 0);
+	libc_close(fd);
+	return r;
 }
 #else
 int ub_elf_is_static(const char *path)

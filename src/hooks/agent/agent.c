@@ -963,67 +963,27 @@ static bool exit_wanted(long nr)
  * syscalls from the trampoline: this may run in the SIGSYS handler.
  */
 
-/* 1 when the file open at fd is an ELF without PT_INTERP, or a script
- * whose interpreter is one (as ub_elf_is_static judges); 0 otherwise. */
+/* File access for ub_exe_fd_is_static, through the trampoline. */
+static long raw_open(const char *path)
+{
+	return SYS(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+}
+
+static long raw_pread(long fd, void *buf, size_t n, uint64_t off)
+{
+	return SYS6(SYS_pread64, fd, buf, n, off, 0, 0);
+}
+
+static void raw_close(long fd)
+{
+	SYS(SYS_close, fd, 0, 0);
+}
+
 static int fd_elf_static(long fd, int depth)
 {
-	unsigned char h[128], ph[64];
-	long n = SYS6(SYS_pread64, fd, h, sizeof(h), 0, 0, 0);
-	uint64_t phoff;
-	uint16_t phentsize, phnum;
-	bool is64;
+	static const struct ub_exe_io io = { raw_open, raw_pread, raw_close };
 
-	if (n >= 4 && h[0] == '#' && h[1] == '!' && depth < 2) {
-		char interp[128];
-		size_t i = 2, k = 0;
-		long ifd;
-		int r;
-
-		while (i < (size_t)n && (h[i] == ' ' || h[i] == '\t'))
-			i++;
-		while (i < (size_t)n && h[i] != ' ' && h[i] != '\t' && h[i] != '\n' &&
-		       k + 1 < sizeof(interp))
-			interp[k++] = (char)h[i++];
-		interp[k] = 0;
-		if (!k)
-			return 0;
-		ifd = SYS(SYS_openat, AT_FDCWD, interp, O_RDONLY | O_CLOEXEC);
-		if (ifd < 0)
-			return 0;
-		r = fd_elf_static(ifd, depth + 1);
-		SYS(SYS_close, ifd, 0, 0);
-		return r;
-	}
-	if (n < 52 || memcmp(h, "\177ELF", 4) || (h[4] != 1 && h[4] != 2) || h[5] != 1)
-		return 0;
-	is64 = h[4] == 2;
-	if (is64 && n < 64)
-		return 0;
-	if (is64) {
-		memcpy(&phoff, h + 32, 8);
-		memcpy(&phentsize, h + 54, 2);
-		memcpy(&phnum, h + 56, 2);
-	} else {
-		uint32_t o32;
-
-		memcpy(&o32, h + 28, 4);
-		phoff = o32;
-		memcpy(&phentsize, h + 42, 2);
-		memcpy(&phnum, h + 44, 2);
-	}
-	if (phentsize < 4 || phentsize > sizeof(ph) || !phnum)
-		return 0;
-	for (uint16_t i = 0; i < phnum; i++) {
-		uint32_t type;
-
-		if (SYS6(SYS_pread64, fd, ph, phentsize, phoff + (uint64_t)i * phentsize, 0, 0) !=
-		    (long)phentsize)
-			return 0;
-		memcpy(&type, ph, 4);
-		if (type == 3 /* PT_INTERP */)
-			return 0;
-	}
-	return 1;
+	return ub_exe_fd_is_static(&io, fd, depth);
 }
 
 /* Does this exec need the tracer?  A regular, executable file that is
