@@ -36,8 +36,10 @@ struct userbpf_prog {
 	 * may still be compiled. */
 	const uint8_t *facts;
 	const uint32_t *fact_bound;
+	const uint64_t *fact_const;	/* for UB_FACT_CONST_DST: the number */
 	uint8_t *vfy_facts;		/* owned: the verifier's, which facts points to */
 	uint32_t *vfy_bounds;		/* owned: the verifier's, which fact_bound points to */
+	uint64_t *vfy_consts;		/* owned: the verifier's, which fact_const points to */
 	void *jit_code;			/* sealed pages (W^X), or NULL */
 	size_t jit_size;
 	size_t jit_len;			/* bytes of code in jit_code */

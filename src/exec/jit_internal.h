@@ -20,7 +20,7 @@
 #include "exec/exec_internal.h"
 
 /*
- * Facts (prog->facts, prog->fact_bound; both may be NULL).  The bits are
+ * Facts (prog->facts, prog->fact_bound, prog->fact_const; any may be NULL).  The bits are
  * the verifier's (UB_FACT_*, src/verifier/verifier.h); a back end reads
  * them so:
  *   UB_FACT_ZEXT_NEEDED - on an instruction whose result is 32 bits wide
@@ -38,7 +38,10 @@
  *     compare and cmov that makes it 0.  Same result architecturally.
  *     Ignored when fact_bound is NULL, and unless UB_FACT_SPECTRE_MASK
  *     (strict mode) is set too or the program is hardened (blinded).
- *   UB_FACT_CONST_DST - not used by the JITs.
+ *   UB_FACT_CONST_DST - on an ALU instruction whose result is the same
+ *     number, fact_const[i], on every path: the x86 JIT loads the number
+ *     instead of computing it (when the instruction is emitted on its
+ *     own, not fused into a neighbour).  Ignored when fact_const is NULL.
  */
 typedef uint64_t (*ub_jit_entry)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 				 uint64_t r5, struct userbpf_call *c);

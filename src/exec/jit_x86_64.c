@@ -973,6 +973,11 @@ static void emit_alu(struct jx *j, const struct ub_dinsn *d)
 	int op = oi->code & 0xf0;
 	int32_t imm = (int32_t)d->imm;
 
+	if (j->prog->fact_const && (jx_facts(j, j->cur) & UB_FACT_CONST_DST)) {
+		/* the verifier proved the result on every path: load it */
+		load_imm64(j, dst, j->prog->fact_const[j->cur]);
+		return;
+	}
 	switch (op) {
 	case 0x00: case 0x10: case 0x40: case 0x50: case 0xa0:
 		if ((op == 0x00 || op == 0x10) && w && !k &&

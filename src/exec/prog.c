@@ -29,6 +29,7 @@ static void prog_free(struct userbpf_prog *prog)
 	ub_free(rt, prog->maps);
 	ub_free(rt, prog->vfy_facts);
 	ub_free(rt, prog->vfy_bounds);
+	ub_free(rt, prog->vfy_consts);
 	ub_free(rt, prog->name);
 	ub_free(rt, prog->insns);
 	ub_free(rt, prog->d);
@@ -370,15 +371,19 @@ int userbpf_prog__verify(struct userbpf_prog *prog, const struct userbpf_verify_
 	}
 	if (!err) {
 		/* The verifier's facts, for the JIT (zero-extensions, index
-		 * bounds for Spectre clamps). */
+		 * bounds for Spectre clamps, known constants). */
 		ub_free(prog->rt, prog->vfy_facts);
 		ub_free(prog->rt, prog->vfy_bounds);
+		ub_free(prog->rt, prog->vfy_consts);
 		prog->vfy_facts = res.facts;
 		prog->facts = res.facts;
 		prog->vfy_bounds = res.bounds;
 		prog->fact_bound = res.bounds;
+		prog->vfy_consts = res.consts;
+		prog->fact_const = res.consts;
 		res.facts = NULL;
 		res.bounds = NULL;
+		res.consts = NULL;
 		prog->trusted = true;
 		prog->verified_mem = mem;
 		prog->max_ctx_end = res.max_ctx_end;

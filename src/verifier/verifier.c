@@ -52,6 +52,7 @@ struct venv {
 	size_t nsub;
 	uint32_t *sub_depth;		/* deepest stack byte each subprog used */
 	uint16_t *rel_r;		/* relevance.c: registers that may reach a check */
+	uint8_t *cstate;		/* note_const: per instruction, CONST_VARIES or 0 */
 	uint64_t *rel_s;		/* ... and stack slots */
 	uint16_t *live_r;		/* ... and registers read before written */
 	char *log;
@@ -759,6 +760,48 @@ static void note_index(struct venv *e, uint32_t insn, const struct vreg *dst, in
 	if (!(e->res->facts[insn] & UB_FACT_INDEX_BOUNDED) || src->v.umax > b[insn])
 		b[insn] = (uint32_t)src->v.umax;
 	note_fact(e, insn, UB_FACT_INDEX_BOUNDED | (e->o->strict ? UB_FACT_SPECTRE_MASK : 0));
+}
+
+/*
+ * Known constants for the JIT: an ALU instruction whose result is the
+ * same number on every visit (UB_FACT_CONST_DST, the number in
+ * res->consts[i]).  As for index bounds, visits cut short by pruning are
+ * covered only when the instruction's inputs are relevant here (so
+ * pruning compared their ranges); moves of an immediate are constants
+ * already and are left out.
+ */
+static bool const_inputs_relevant(const struct venv *e, uint32_t insn, const struct ub_dinsn *x)
+{
+	const struct ub_opinfo *oi = &ub_opinfo[x->op];
+	bool mov = (oi->code & 0xf0) == 0xb0 && (oi->fmt == F_ALU_K || oi->fmt == F_ALU_X);
+	uint16_t need = 0;
+
+	if (insn >= e->cnt || (mov && oi->fmt == F_ALU_K))
+		return false;
+	if (oi->fmt == F_ALU_X || oi->fmt == F_MOVSX)
+		need |= (uint16_t)(1u << x->src);
+	if (!mov && oi->fmt != F_MOVSX)
+		need |= (uint16_t)(1u << x->dst);
+	return (e->rel_r[insn] & need) == need;
+}
+
+#define CONST_VARIES 1	/* cstate: seen with different or unknown values */
+static void note_const(struct venv *e, uint32_t insn, const struct ub_dinsn *x,
+		       const struct vreg *dst, bool inputs_relevant)
+{
+	uint64_t *k = e->res->consts;
+
+	(void)x;
+	if (!k || !e->cstate || !e->res->facts || insn >= e->cnt || e->cstate[insn] == CONST_VARIES)
+		return;
+	if (!inputs_relevant || dst->type != UB_T_SCALAR || !ub_sc_is_const(&dst->v) ||
+	    ((e->res->facts[insn] & UB_FACT_CONST_DST) && k[insn] != dst->v.t.v)) {
+		e->cstate[insn] = CONST_VARIES;
+		e->res->facts[insn] &= (uint8_t)~UB_FACT_CONST_DST;
+		return;
+	}
+	k[insn] = dst->v.t.v;
+	note_fact(e, insn, UB_FACT_CONST_DST);
 }
 
 /*
@@ -2201,14 +2244,18 @@ static int step(struct venv *e, struct vstate *st)
 		vlog(e, "%u: %s ;%s\n", st->insn, ins_text(e, st->insn, text, sizeof(text)), regs);
 	}
 	switch (oi->fmt) {
-	case F_ALU_K: case F_ALU_X: case F_NEG: case F_MOVSX: case F_END: case F_BSWAP:
+	case F_ALU_K: case F_ALU_X: case F_NEG: case F_MOVSX: case F_END: case F_BSWAP: {
+		bool in_rel = const_inputs_relevant(e, st->insn, x);
+
 		if (!do_alu(e, st, x))
 			return STEP_REFUSE;
 		/* a 32-bit result: the JIT zero-extends it (conservatively,
 		 * whether or not the upper half is read later) */
 		if (UB_CLASS(oi->code) == UB_CLS_ALU)
 			note_fact(e, st->insn, UB_FACT_ZEXT_NEEDED);
+		note_const(e, st->insn, x, &f->regs[x->dst], in_rel);
 		break;
+	}
 	case F_LDDW:
 		if (x->op == UB_OP_LDDW) {
 			mark_scalar(&f->regs[x->dst], ub_sc_const((uint64_t)x->imm));
@@ -2697,6 +2744,8 @@ int ub_verify(struct userbpf_rt *rt, const struct ub_dinsn *d, const struct user
 	e.sub_start = vmalloc(&e, (cnt + 1) * sizeof(*e.sub_start));
 	e.sub_depth = vmalloc(&e, (cnt + 1) * sizeof(*e.sub_depth));
 	e.rel_r = vmalloc(&e, cnt * sizeof(*e.rel_r));
+	e.cstate = vmalloc(&e, cnt + 1);
+	res->consts = vmalloc(&e, (cnt + 1) * sizeof(*res->consts));
 	e.rel_s = vmalloc(&e, cnt * sizeof(*e.rel_s));
 	e.live_r = vmalloc(&e, cnt * sizeof(*e.live_r));
 	res->facts = vmalloc(&e, cnt + 1);
@@ -2790,6 +2839,7 @@ out:
 	ub_free(rt, e.sub_start);
 	ub_free(rt, e.sub_depth);
 	ub_free(rt, e.rel_r);
+	ub_free(rt, e.cstate);
 	ub_free(rt, e.rel_s);
 	ub_free(rt, e.live_r);
 	res->log = e.log;
@@ -2806,6 +2856,8 @@ void ub_vfy_result_free(struct userbpf_rt *rt, struct ub_vfy_result *res)
 	ub_free(rt, res->log);
 	ub_free(rt, res->facts);
 	ub_free(rt, res->bounds);
+	ub_free(rt, res->consts);
+	res->consts = NULL;
 	res->log = NULL;
 	res->facts = NULL;
 	res->bounds = NULL;

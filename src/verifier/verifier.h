@@ -114,7 +114,8 @@ struct ub_vfy_opts {
 /* Facts the JIT may use, one byte per instruction. */
 enum {
 	UB_FACT_ZEXT_NEEDED = 1,	/* an ALU32 result: zero-extend it */
-	UB_FACT_CONST_DST = 2,		/* reserved: dst is the same constant on every path */
+	UB_FACT_CONST_DST = 2,		/* an ALU result that is the same number,
+					 * consts[i], on every path */
 	UB_FACT_INDEX_BOUNDED = 4,	/* `ptr += idx` / `ptr -= idx` (ALU64, register
 					 * idx) into the stack, a map value or sized
 					 * memory: on every path idx lies in
@@ -134,6 +135,8 @@ struct ub_vfy_result {
 	uint8_t *facts;			/* cnt entries, UB_FACT_*; ub_malloc'ed */
 	uint32_t *bounds;		/* cnt entries: the bound of UB_FACT_INDEX_BOUNDED
 					 * (meaningless elsewhere); ub_malloc'ed */
+	uint64_t *consts;		/* cnt entries: the number of UB_FACT_CONST_DST;
+					 * ub_malloc'ed */
 	bool exit_reachable;		/* some path reaches a final exit */
 	uint32_t max_ctx_end;		/* end of the furthest context byte accessed
 					 * (Linux's max_ctx_offset) */

@@ -259,6 +259,55 @@ static void from_verifier(void)
 	}
 }
 
+/* A known constant from the verifier: the JIT loads it instead of
+ * computing it (different code than with the constants withheld), with
+ * the interpreter's result. */
+static void known_constant(void)
+{
+	/* r1 = 3 * 7 (insn 3's result is 21 on every path) is a stack
+	 * offset: r0 = stack byte 21, which holds 63 */
+	static const struct userbpf_insn p[] = {
+		INSN(0xb7, 3, 0, 0, 0),
+		INSN(0xbf, 4, 10, 0, 0), INSN(0x07, 4, 0, 0, -64),
+		INSN(0xbf, 5, 3, 0, 0), INSN(0x27, 5, 0, 0, 3),
+		INSN(0x73, 4, 5, 0, 0), INSN(0x07, 4, 0, 0, 1),
+		INSN(0x07, 3, 0, 0, 1), INSN(0x55, 3, 0, -6, 64),
+		INSN(0xb7, 2, 0, 0, 3), INSN(0x27, 2, 0, 0, 7),		/* 10: r2 *= 7 */
+		INSN(0xbf, 1, 10, 0, 0), INSN(0x07, 1, 0, 0, -64),
+		INSN(0x0f, 1, 2, 0, 0), INSN(0x71, 0, 1, 0, 0), EXIT,
+	};
+	struct userbpf_prog_opts po = { .sz = sizeof(po) };
+	struct userbpf_prog *prog = userbpf_prog__load(rt, p, CNT(p), &po);
+	struct ub_jit_opts o = { 0 };
+	struct ub_jit_out with = { 0 }, without = { 0 };
+	uint64_t r0 = 0, r0i = 0;
+	const uint64_t *k;
+
+	if (!prog || userbpf_prog__verify(prog, NULL)) {
+		tl_fail("facts: known constant", "the program does not load or verify");
+		userbpf_prog__free(prog);
+		return;
+	}
+	TL_CHECK("facts: the verifier knows r2 * 7 is 21",
+		 prog->facts && prog->fact_const && (prog->facts[10] & UB_FACT_CONST_DST) &&
+			 prog->fact_const[10] == 21);
+	k = prog->fact_const;
+	if (!ub_jit_x86_64(prog, &o, &with)) {
+		prog->fact_const = NULL;
+		if (!ub_jit_x86_64(prog, &o, &without))
+			TL_CHECK("facts: the JIT loads the known constant",
+				 with.len != without.len || memcmp(with.code, without.code, with.len));
+		prog->fact_const = k;
+	}
+	ub_free(rt, with.code);
+	ub_free(rt, without.code);
+	TL_CHECK("facts: known-constant JIT result equals the interpreter's",
+		 !xg_run(prog, USERBPF_ENGINE_JIT, NULL, 0, &r0) &&
+			 !xg_run(prog, USERBPF_ENGINE_INTERPRETER, NULL, 0, &r0i) && r0 == 63 &&
+			 r0i == 63);
+	userbpf_prog__free(prog);
+}
+
 #endif
 
 int main(void)
@@ -276,6 +325,7 @@ int main(void)
 	zext();
 	clamp();
 	from_verifier();
+	known_constant();
 	userbpf_rt__free(rt);
 	return tl_exit();
 #endif

@@ -347,6 +347,36 @@ static void facts(void)
 			free(in);
 		}
 	}
+	/* known constants: the same number on every visit, inputs relevant */
+	{
+		static const struct { const char *name, *src; bool fact; uint64_t k; } kc[] = {
+			{ "facts: a constant that reaches a stack offset",
+			  "stdw [%r10-16], 0\nstdw [%r10-8], 0\nmov %r1, 3\nlsh %r1, 2\nmov %r2, %r10\n"
+			  "add %r2, -16\nadd %r2, %r1\nldxb %r0, [%r2+0]\nexit\n", true, 12 },
+			{ "facts: no constant for a number only returned (pruning may not compare it)",
+			  "mov %r1, 3\nlsh %r1, 2\nmov %r0, %r1\nexit\n", false, 0 },
+			{ "facts: no constant when two paths give two numbers",
+			  "stdw [%r10-16], 0\nstdw [%r10-8], 0\ncall 7\nmov %r1, 3\njeq %r0, 0, +1\nmov %r1, 2\n"
+			  "lsh %r1, 2\nmov %r2, %r10\nadd %r2, -16\nadd %r2, %r1\nldxb %r0, [%r2+0]\nexit\n",
+			  false, 0 },
+		};
+		for (size_t t = 0; t < sizeof(kc) / sizeof(kc[0]); t++) {
+			size_t k = SIZE_MAX;
+
+			if (verify(kc[t].src, false, &r, err, sizeof(err), &in, &n)) {
+				tl_fail(kc[t].name, "could not verify: %s", err);
+				continue;
+			}
+			for (size_t i = 0; i < n; i++)
+				if (in[i].code == 0x67)	/* lsh imm */
+					k = i;
+			TL_CHECK(kc[t].name, r.accepted && k < n && r.facts && r.consts &&
+				 !!(r.facts[k] & UB_FACT_CONST_DST) == kc[t].fact &&
+				 (!kc[t].fact || r.consts[k] == kc[t].k));
+			ub_vfy_result_free(rt, &r);
+			free(in);
+		}
+	}
 	if (verify("mov32 %r0, 1\nadd32 %r0, 2\nmov %r1, 1\nexit\n", false, &r, err, sizeof(err), &in, &n)) {
 		tl_fail("facts: zext", "%s", err);
 		return;

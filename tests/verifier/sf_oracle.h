@@ -110,6 +110,7 @@ struct sf_env {
 	/* counters */
 	unsigned long jit_runs, fast_runs, checked_runs, explained_mismatches;
 	unsigned long clamped_progs;	/* accepted with an index bound for the JIT */
+	unsigned long const_progs;	/* accepted with a known constant for the JIT */
 };
 
 static inline void sf_log(enum userbpf_log_level level, const char *msg, void *user)
@@ -875,6 +876,11 @@ static inline int sf_check(struct sf_env *e, const struct sf_case *c, struct sf_
 		}
 	}
 	r->outcome = SF_CLEAN;
+	for (size_t i = 0; p->facts && p->fact_const && i < p->cnt; i++)
+		if (p->facts[i] & UB_FACT_CONST_DST) {
+			e->const_progs++;
+			break;
+		}
 	for (size_t i = 0; p->facts && p->fact_bound && i < p->cnt; i++)
 		if ((p->facts[i] & UB_FACT_INDEX_BOUNDED) &&
 		    ((p->facts[i] & UB_FACT_SPECTRE_MASK) || po.jit_blind)) {

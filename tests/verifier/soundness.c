@@ -2339,7 +2339,8 @@ int main(int argc, char **argv)
 		printf(" %s %lu%s", sf_outcome_name[k], out[k], k + 1 < SF__NOUTCOMES ? "," : "\n");
 	printf("# coverage: %u opcode rows accepted, %u distinct refusal reasons; %lu fast/JIT "
 	       "differences explained (uninitialised stack, addresses); %lu accepted with JIT "
-	       "index clamps\n", cov.rows, cov.reasons, e.explained_mismatches, e.clamped_progs);
+	       "index clamps, %lu with known constants\n", cov.rows, cov.reasons,
+	       e.explained_mismatches, e.clamped_progs, e.const_progs);
 	if (!failures) {
 		char nm[160];
 		snprintf(nm, sizeof(nm), "soundness: %lu programs, %lu accepted, no fault", n, accepted);
