@@ -53,6 +53,7 @@ struct venv {
 	uint32_t *sub_depth;		/* deepest stack byte each subprog used */
 	uint16_t *rel_r;		/* relevance.c: registers that may reach a check */
 	uint8_t *cstate;		/* note_const: per instruction, CONST_VARIES or 0 */
+	uint64_t loop_cmps;		/* visit(): loop comparisons made so far */
 	uint64_t *rel_s;		/* ... and stack slots */
 	uint16_t *live_r;		/* ... and registers read before written */
 	char *log;
@@ -554,6 +555,7 @@ enum { VISIT_GO, VISIT_PRUNE, VISIT_LOOP };
 
 #define MAX_CKPTS 200000	/* all checkpoints at once: bounds memory */
 #define MAX_LOOP_CMP 64		/* unfinished checkpoints compared per visit */
+#define MAX_LOOP_CMP_TOTAL 100000	/* ... and in a whole verification */
 
 static int visit(struct venv *e, struct vstate *st)
 {
@@ -580,12 +582,15 @@ static int visit(struct venv *e, struct vstate *st)
 	 * not move.  At most MAX_LOOP_CMP full comparisons per visit: states
 	 * that hash alike but differ (ids) pile up on a path that loops, and
 	 * comparing each new one with all of them made verification time
-	 * quadratic (minutes for 200 instructions).  A loop missed here
-	 * still ends at the instruction budget, refused. */
+	 * quadratic (minutes for 200 instructions); and at most
+	 * MAX_LOOP_CMP_TOTAL in all: 64 per visit over a million visits was
+	 * still half a minute (found by the soundness generator).  A loop
+	 * missed here still ends at the instruction budget, refused. */
 	int ncmp = 0;
-	for (c = e->live[live_slot(e, st->insn, h)]; c && ncmp < MAX_LOOP_CMP; c = c->hnext)
-		if (c->insn == st->insn && c->hash == h && ++ncmp && ckpt_vs_state(NULL, c, st, true) &&
-		    ckpt_vs_state(NULL, c, st, false)) {
+	for (c = e->live[live_slot(e, st->insn, h)];
+	     c && ncmp < MAX_LOOP_CMP && e->loop_cmps < MAX_LOOP_CMP_TOTAL; c = c->hnext)
+		if (c->insn == st->insn && c->hash == h && ++ncmp && ++e->loop_cmps &&
+		    ckpt_vs_state(NULL, c, st, true) && ckpt_vs_state(NULL, c, st, false)) {
 			/* the same state in a later call of a callback: the
 			 * callback loop is bounded by its helper, and the
 			 * earlier exploration covers this one */
