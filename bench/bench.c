@@ -15,7 +15,11 @@
  * than hidden.  -s min reports the fastest batch instead, a better guess
  * of the true cost on a machine shared with other work.  The batches of
  * the engines are interleaved, so that load from elsewhere on the machine
- * hits them alike.
+ * hits them alike, and the JIT's batches are compared one by one with the
+ * kernel's of the same round (a sign test says whether the JIT is faster,
+ * slower, or neither shown).  Native code is timed by a C loop calling
+ * it; the BPF engines by their own repeat loops (userbpf's test run, the
+ * kernel's BPF_PROG_TEST_RUN), each loop's cost included in its figure.
  *
  * Engines are rows of one table (engines[] below): adding the JIT or the
  * kernel's JIT later is one entry with open/run/close functions; an
@@ -36,6 +40,7 @@
 #include "userbpf/userbpf.h"
 #include "bench.h"
 #include "kernel.h"
+#include "exec/exec_internal.h" /* ub_prog_run_n: the test run's repeat loop */
 
 /* ---- programs ----------------------------------------------------------- */
 
@@ -190,8 +195,8 @@ struct bench_engine {
 	int (*run)(struct bench_run *r, uint64_t *ret);
 	void (*close)(struct bench_run *r);
 	/* Optional: n runs inside the engine, timed by the engine itself
-	 * (the kernel's BPF_PROG_TEST_RUN repeat, as bpftool reports it).
-	 * Returns ns for the n runs, or < 0. */
+	 * (the kernel's BPF_PROG_TEST_RUN repeat, as bpftool reports it;
+	 * userbpf's test-run loop).  Returns ns for the n runs, or < 0. */
 	double (*run_n)(struct bench_run *r, uint64_t n, uint64_t *ret);
 };
 
@@ -333,6 +338,21 @@ static int interp_run(struct bench_run *r, uint64_t *ret)
 	return userbpf_prog__run(r->prog, &r->opts, ret);
 }
 
+/* n runs in the runtime's own repeat loop, timed inside it: the loop a
+ * test run (`prog run ... repeat N`) uses, as the kernel's row is timed by
+ * BPF_PROG_TEST_RUN's.  Each run still starts afresh (its own call state),
+ * so this differs from n userbpf_prog__run() calls only by the calls'
+ * argument checking, about 10 ns. */
+static double interp_run_n(struct bench_run *r, uint64_t n, uint64_t *ret)
+{
+	uint64_t ns = 0;
+
+	if (n > UINT32_MAX)
+		return -1;
+	return ub_prog_run_n(r->prog, &r->opts, UB_DISPATCH_GOTO, (uint32_t)n, ret, &ns) ? -1
+													  : (double)ns;
+}
+
 static void interp_close(struct bench_run *r)
 {
 	userbpf_prog__free(r->prog);
@@ -377,9 +397,9 @@ static void kjit_close(struct bench_run *r)
 
 static const struct bench_engine engines[] = {
 	{ "native", "native", native_open, native_run, native_close, NULL },
-	{ "interp-fast", "fast", interp_fast_open, interp_run, interp_close, NULL },
-	{ "interp-checked", "checked", interp_checked_open, interp_run, interp_close, NULL },
-	{ "jit", "jit", jit_open, interp_run, interp_close, NULL },
+	{ "interp-fast", "fast", interp_fast_open, interp_run, interp_close, interp_run_n },
+	{ "interp-checked", "checked", interp_checked_open, interp_run, interp_close, interp_run_n },
+	{ "jit", "jit", jit_open, interp_run, interp_close, interp_run_n },
 	{ "kernel-jit", "kjit", kjit_open, kjit_run, kjit_close, kjit_run_n },
 };
 #define NENGINES (sizeof(engines) / sizeof(engines[0]))
@@ -430,6 +450,9 @@ struct bench_cell {
 	double ns;		/* median ns per run */
 	double iqr;		/* (q3 - q1) / median */
 	double range;		/* (max - min) / median */
+	/* jit cell only: batches where the JIT beat the kernel's JIT in the
+	 * same round of the interleaving, out of pairs (both measured). */
+	int wins, pairs;
 };
 
 struct bench_cfg {
@@ -546,6 +569,14 @@ bad:
 		}
 	}
 
+	/* Paired before sorting: batch i of each engine ran in the same round,
+	 * under the same load, so comparing them one by one cancels most of
+	 * the machine's drift (a sign test needs no model of the noise). */
+	if (live[E_JIT] && live[E_KJIT]) {
+		for (int i = 0; i < cfg->batches; i++)
+			cells[E_JIT].wins += t[E_JIT][i] < t[E_KJIT][i];
+		cells[E_JIT].pairs = cfg->batches;
+	}
 	for (size_t e = 0; e < NENGINES; e++) {
 		int m = cfg->batches;
 
@@ -580,6 +611,20 @@ static uint64_t count_insns(const struct bench_prog *bp, const char *dir)
 	}
 	free(r.buf);
 	return cnt;
+}
+
+/* One-sided sign test: the probability of at least k wins in n fair coin
+ * tosses, i.e. of the JIT winning that often if it were no faster. */
+static double sign_test_p(int k, int n)
+{
+	double p = 0, c = 1; /* c = C(n, i), from i = 0 up */
+
+	for (int i = 0; i <= n; i++) {
+		if (i >= k)
+			p += c;
+		c = c * (n - i) / (i + 1);
+	}
+	return p / pow(2, n);
 }
 
 static void usage(void)
@@ -707,6 +752,25 @@ int main(int argc, char **argv)
 			}
 		}
 		printf("\n");
+	}
+	/* The jit/kjit column compares medians; this says whether the
+	 * difference is more than noise, batch against batch. */
+	if (kj_cnt) {
+		printf("\njit against kernel-jit, batch by batch (the same round of the interleaving):\n");
+		for (size_t p = 0; p < NPROGS; p++) {
+			const struct bench_cell *j = &cells[p][E_JIT];
+			double pv;
+
+			if ((only && strcmp(only, progs[p].name)) || !j->pairs ||
+			    !cells[p][E_KJIT].present)
+				continue;
+			pv = sign_test_p(j->wins, j->pairs);
+			printf("%-10s jit faster in %2d of %2d batches, sign test p = %.2g: %s\n",
+			       progs[p].name, j->wins, j->pairs, pv,
+			       pv < 0.01 ? "faster"
+			       : sign_test_p(j->pairs - j->wins, j->pairs) < 0.01 ? "SLOWER"
+			       : "no difference shown (run more batches: -n)");
+		}
 	}
 	/* Tells a slow engine (ns per instruction) from a long program (the
 	 * BPF build executes many more instructions than the native one). */

@@ -584,9 +584,7 @@ int ub_prog_run_n(struct userbpf_prog *prog, const struct userbpf_run_opts *opts
 		return -EINVAL;
 	if (repeat == 0)
 		repeat = 1;
-	memset(&c, 0, sizeof(c));
-	c.rt = prog->rt;
-	c.prog = prog;
+	ub_call_init(&c, prog->rt, prog);
 	if (opts) {
 		if (opts->sz < offsetof(struct userbpf_run_opts, insn_count))
 			return -EINVAL;
@@ -684,7 +682,7 @@ int ub_prog_run_at(struct userbpf_prog *prog, uint64_t fn, const uint64_t args[5
 		       prog->name);
 		return -EINVAL;
 	}
-	memset(&c, 0, sizeof(c));
+	ub_call_init(&c, prog->rt, prog);
 	c.rt = prog->rt;
 	c.prog = prog;
 	c.user_regions = regs;
