@@ -119,8 +119,10 @@ static int bk_open(struct bench_kernel *k, const struct userbpf_insn *code, size
 			while (end > log && end[-1] == '\n')
 				*--end = 0;
 			line = strrchr(log, '\n');
-			if (k2 == 0 && line && strstr(line, "processed "))
+			if (k2 == 0 && line && strstr(line, "processed ")) {
+				*line = 0; /* drop the statistics line */
 				end = line;
+			}
 			else
 				break;
 		}
