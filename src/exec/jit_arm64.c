@@ -643,7 +643,6 @@ static void emit_alu(struct ja *j, const struct ub_dinsn *d)
 
 		if (shift)
 			v = (int32_t)((uint32_t)v & (sf ? 63u : 31u));
-
 		src = a64_imm_reg(j, sf && !shift, TMP2, v);
 		k = false;
 	} else if (k && op != 0x00 && op != 0x10 && op != 0x60 && op != 0x70 && op != 0xc0 &&
