@@ -20,7 +20,7 @@
  *   r6 x19 r7 x20 r8 x21 r9 x22 r10 x25
  * r1..r5 are the AAPCS64 argument registers, so a helper call only adds
  * the struct userbpf_call pointer (kept in x26 for the whole run) as the
- * sixth argument in x5.  x9..x12 are scratch.
+ * sixth argument in x5.  x9..x13 are scratch (x13: blinding keys).
  *
  * Each function of the program (the main one, then each bpf2bpf callee) is
  * a native function with its own 512-byte frame; callees save r6..r9 and
@@ -34,6 +34,30 @@
  * host is an arm64 Linux; elsewhere (tests of the encodings) the loops are
  * emitted.
  *
+ * Constant blinding (o->blind), as in the x86-64 back end: no immediate
+ * that comes from the program (ALU and jump operands, shift counts, store
+ * values, lddw values, legacy packet-load offsets, and the bounds of the
+ * index clamps below) is ever materialised as itself.  A 32-bit one is
+ * built as `movz/movk w10, imm ^ k; movz/movk w13, k; eor w10, w10, w13`
+ * (then sxtw where the operation sees it sign-extended) and the register
+ * form of the operation is used; a 64-bit lddw value likewise with a
+ * 64-bit key in x-registers; 0 is simply xzr.  No add/sub, cmp, logical
+ * or bitfield immediate field carries a program constant then.  The key is
+ * drawn per instruction from one random seed per compile, as a pure
+ * function of (seed, instruction index) so that every pass emits the same
+ * sizes, and none of its 16-bit halves is zero, so no half of a blinded
+ * value is the program's.  Memory offsets (ldr/str offsets, the address
+ * add of an atomic), jump offsets and operation selectors (byte-swap
+ * widths, atomic kinds) are exempt, as in Linux and the x86 back end.
+ *
+ * Spectre v1: where the verifier's facts (jit_internal.h) prove the index
+ * of `ptr += idx` / `ptr -= idx` bounded, and the program is strict
+ * (UB_FACT_SPECTRE_MASK) or blinded, idx is clamped in a scratch register
+ * first: `cmp idx, bound; csel x11, idx, xzr, ls; csdb`, then the add or
+ * sub uses x11.  Only the out-of-range case, which the verifier ruled out,
+ * changes; csel is not predicted and csdb keeps its result from being
+ * speculated past.
+ *
  * Only programs marked trusted are compiled: there are no bounds checks.
  */
 #include <errno.h>
@@ -43,8 +67,10 @@
 #include <sys/auxv.h>
 #endif
 #include "exec/jit_internal.h"
+#include "platform/platform.h"
+#include "verifier/verifier.h"
 
-enum { X0, X1, X2, X3, X4, X5, X6, X7, X8, X9, X10, X11, X12,
+enum { X0, X1, X2, X3, X4, X5, X6, X7, X8, X9, X10, X11, X12, X13,
        X19 = 19, X20, X21, X22, X25 = 25, X26, X29 = 29, X30, XZR = 31, SP = 31 };
 
 static const uint8_t bpf2a[11] = { X7, X0, X1, X2, X3, X4, X19, X20, X21, X22, X25 };
@@ -53,6 +79,7 @@ static const uint8_t bpf2a[11] = { X7, X0, X1, X2, X3, X4, X19, X20, X21, X22, X
 #define TMP2 X10	/* immediates */
 #define TMP3 X11
 #define TMP4 X12
+#define BKEY X13	/* blinding keys */
 #define CTX X26
 #define FRAME 512	/* BPF stack per frame */
 
@@ -73,6 +100,9 @@ struct ja {
 	bool *entry;		/* insn i starts a function */
 	bool first_pass;
 	bool lse;		/* ARMv8.1 atomics */
+	bool blind;		/* constant blinding */
+	uint64_t seed;		/* blinding keys derive from it */
+	size_t cur;		/* the instruction being emitted */
 	size_t abort_stub;	/* offset of the unwind stub (previous pass) */
 	size_t cur_abort;
 };
@@ -245,6 +275,19 @@ static void a64_mvn(struct ja *j, bool sf, int rd, int rm)
 	a64_emit(j, (uint32_t)sf << 31 | 0x2a2003e0u | (uint32_t)rm << 16 | (uint32_t)rd);
 }
 
+/* csel rd, rn, rm, cc: rd = cc ? rn : rm (register 31 is the zero register). */
+static void a64_csel(struct ja *j, bool sf, int rd, int rn, int rm, int cc)
+{
+	a64_emit(j, (uint32_t)sf << 31 | 0x1a800000u | (uint32_t)rm << 16 | (uint32_t)cc << 12 |
+		    (uint32_t)rn << 5 | (uint32_t)rd);
+}
+
+/* csdb (hint #20): no later instruction uses a speculated condition's result. */
+static void a64_csdb(struct ja *j)
+{
+	a64_emit(j, 0xd503229fu);
+}
+
 static void a64_blr(struct ja *j, int rn)
 {
 	a64_emit(j, 0xd63f0000u | (uint32_t)rn << 5);
@@ -346,6 +389,80 @@ static void a64_mov_imm(struct ja *j, bool sf, int rd, uint64_t v)
 	}
 	if (first) /* every halfword was the filler */
 		a64_movw(j, sf, inv ? W_MOVN : W_MOVZ, rd, 0, 0);
+}
+
+/* ---- constant blinding ---- */
+
+static uint64_t a64_mix(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* The key of the instruction being emitted: the same in every pass.  No
+ * 16-bit half of it is zero, so no half of a blinded value (in a movz or
+ * movk) is the program's. */
+static uint64_t a64_key(const struct ja *j)
+{
+	uint64_t k = a64_mix(j->seed + 0x9e3779b97f4a7c15ull * (j->cur + 1));
+
+	for (int hw = 0; hw < 4; hw++)
+		if (!((k >> (16 * hw)) & 0xffff))
+			k |= (uint64_t)(0x5bd1u + 0x1e99u * (unsigned)hw) << (16 * hw);
+	return k;
+}
+
+/* rd = imm, a 32-bit constant of the program: sign-extended to 64 bits
+ * (sf), or zero-extended from 32.  Clobbers BKEY when blinding. */
+static void a64_load_imm32(struct ja *j, bool sf, int rd, int32_t imm)
+{
+	uint32_t k;
+
+	if (!j->blind) {
+		a64_mov_imm(j, sf, rd, sf ? (uint64_t)(int64_t)imm : (uint32_t)imm);
+		return;
+	}
+	if (imm == 0) {
+		a64_mov(j, sf, rd, XZR);
+		return;
+	}
+	k = (uint32_t)a64_key(j);
+	a64_mov_imm(j, false, rd, (uint32_t)imm ^ k);
+	a64_mov_imm(j, false, BKEY, k);
+	a64_logic_reg(j, false, L_EOR, rd, rd, BKEY);
+	if (sf)
+		a64_bfm(j, true, B_SBFM, rd, rd, 0, 31); /* sxtw */
+}
+
+/* rd = v, a 64-bit constant of the program (lddw).  Clobbers BKEY. */
+static void a64_load_imm64(struct ja *j, int rd, uint64_t v)
+{
+	uint64_t k;
+
+	if (!j->blind) {
+		a64_mov_imm(j, true, rd, v);
+		return;
+	}
+	if (v == 0) {
+		a64_mov(j, true, rd, XZR);
+		return;
+	}
+	k = a64_key(j);
+	a64_mov_imm(j, true, rd, v ^ k);
+	a64_mov_imm(j, true, BKEY, k);
+	a64_logic_reg(j, true, L_EOR, rd, rd, BKEY);
+}
+
+/* The register that holds the program constant imm (as a64_load_imm32
+ * extends it) for an operation's register form: xzr for 0 when blinding,
+ * else `scratch`, loaded. */
+static int a64_imm_reg(struct ja *j, bool sf, int scratch, int32_t imm)
+{
+	if (j->blind && imm == 0)
+		return XZR;
+	a64_load_imm32(j, sf, scratch, imm);
+	return scratch;
 }
 
 /* rd = rn +/- imm, through TMP2 when imm does not fit the 12-bit forms. */
@@ -472,6 +589,42 @@ static void emit_divmod(struct ja *j, bool sf, bool is_mod, bool is_signed, int 
 	a64_madd(j, sf, true, dst, TMP3, src, dst);
 }
 
+/* The facts of instruction i that this back end uses: an index bound
+ * only for strict programs (UB_FACT_SPECTRE_MASK) or hardened (blinded)
+ * ones, and only with the bounds array, as in the x86-64 back end. */
+static uint8_t a64_facts(const struct ja *j, size_t i)
+{
+	const struct userbpf_prog *p = j->prog;
+	uint8_t f;
+
+	if (!p->facts)
+		return 0;
+	f = p->facts[i];
+	if (!p->fact_bound || !((f & UB_FACT_SPECTRE_MASK) || j->blind))
+		f = (uint8_t)(f & ~UB_FACT_INDEX_BOUNDED);
+	return f;
+}
+
+/*
+ * `dst += idx` (or -=) with idx proved to lie in [0, bound]: idx is
+ * clamped into TMP3 so that a mispredicted bounds check cannot steer a
+ * speculative access outside (Spectre v1): cmp, then csel to 0 when above
+ * the bound, then csdb so that nothing later consumes a speculated csel.
+ * The bound is a program constant, so it is blinded like one.
+ */
+static void emit_index_clamp(struct ja *j, bool sub, int dst, int idx, uint32_t bound)
+{
+	if (j->blind) {
+		int b = a64_imm_reg(j, false, TMP2, (int32_t)bound); /* zero-extended */
+		a64_addsub_reg(j, true, true, true, XZR, idx, b); /* cmp idx, bound */
+	} else {
+		a64_cmp_imm(j, true, idx, (int64_t)bound);
+	}
+	a64_csel(j, true, TMP3, idx, XZR, C_LS);
+	a64_csdb(j);
+	a64_addsub_reg(j, true, sub, false, dst, dst, TMP3);
+}
+
 static void emit_alu(struct ja *j, const struct ub_dinsn *d)
 {
 	const struct ub_opinfo *oi = &ub_opinfo[d->op];
@@ -482,16 +635,28 @@ static void emit_alu(struct ja *j, const struct ub_dinsn *d)
 	/* The immediate as the operation sees it: sign-extended in ALU64. */
 	uint64_t imm = sf ? (uint64_t)d->imm : (uint32_t)d->imm;
 
-	/* Operations without an immediate form take it in TMP2. */
-	if (k && op != 0x00 && op != 0x10 && op != 0x60 && op != 0x70 && op != 0xc0 &&
-	    op != 0xb0) {
+	if (k && j->blind && op != 0xb0 && op != 0x80) {
+		/* Blinded into TMP2, then the register form (a shift count
+		 * masked first, as the immediate form below masks it). */
+		bool shift = op == 0x60 || op == 0x70 || op == 0xc0;
+		int32_t v = (int32_t)d->imm;
+
+		if (shift)
+			v = (int32_t)((uint32_t)v & (sf ? 63u : 31u));
+		src = a64_imm_reg(j, sf && !shift, TMP2, v);
+		k = false;
+	} else if (k && op != 0x00 && op != 0x10 && op != 0x60 && op != 0x70 && op != 0xc0 &&
+		   op != 0xb0) {
+		/* Operations without an immediate form take it in TMP2. */
 		a64_mov_imm(j, sf, TMP2, imm);
 		src = TMP2;
 	}
 	switch (op) {
 	case 0x00: /* add */
 	case 0x10: /* sub */
-		if (k)
+		if (oi->fmt == F_ALU_X && sf && (a64_facts(j, j->cur) & UB_FACT_INDEX_BOUNDED))
+			emit_index_clamp(j, op == 0x10, dst, src, j->prog->fact_bound[j->cur]);
+		else if (k)
 			a64_add_imm(j, sf, dst, dst, op == 0x10 ? -d->imm : d->imm);
 		else
 			a64_addsub_reg(j, sf, op == 0x10, false, dst, dst, src);
@@ -523,7 +688,7 @@ static void emit_alu(struct ja *j, const struct ub_dinsn *d)
 		return;
 	case 0xb0: /* mov, movsx */
 		if (k)
-			a64_mov_imm(j, sf, dst, imm);
+			a64_load_imm32(j, sf, dst, (int32_t)d->imm);
 		else if (oi->fmt == F_MOVSX) /* sxtb/sxth/sxtw */
 			a64_bfm(j, sf, B_SBFM, dst, src, 0, (unsigned)oi->vval - 1);
 		else
@@ -576,8 +741,7 @@ static void emit_mem(struct ja *j, const struct ub_dinsn *d)
 		a64_mem(j, bytes, M_STR, src, dst, d->off);
 		break;
 	case F_ST:
-		a64_mov_imm(j, true, TMP2, (uint64_t)d->imm);
-		a64_mem(j, bytes, M_STR, TMP2, dst, d->off);
+		a64_mem(j, bytes, M_STR, a64_imm_reg(j, true, TMP2, (int32_t)d->imm), dst, d->off);
 		break;
 	default:
 		a64_fail(j, -EINVAL);
@@ -686,7 +850,14 @@ static void emit_jcc(struct ja *j, const struct ub_dinsn *d)
 	case 0xc0: cc = C_LT; break;
 	default: cc = C_LE; break;
 	}
-	if ((oi->code & 0xf0) == 0x40) {
+	if (oi->fmt == F_JMP_K && j->blind) {
+		/* the register forms below, with the constant blinded */
+		src = a64_imm_reg(j, sf, TMP2, (int32_t)d->imm);
+		if ((oi->code & 0xf0) == 0x40)
+			a64_logic_reg(j, sf, L_ANDS, XZR, dst, src);
+		else
+			a64_addsub_reg(j, sf, true, true, XZR, dst, src);
+	} else if ((oi->code & 0xf0) == 0x40) {
 		if (oi->fmt == F_JMP_K) {
 			a64_mov_imm(j, sf, TMP2, imm);
 			src = TMP2;
@@ -730,7 +901,7 @@ static void emit_insn(struct ja *j, size_t i, bool in_main)
 			uint32_t words = a64_rel(j, j->caddr[d->off], 19);
 			a64_emit(j, 0x10000000u | words << 5 | bpf2a[d->dst]);
 		} else {
-			a64_mov_imm(j, true, bpf2a[d->dst], (uint64_t)d->imm);
+			a64_load_imm64(j, bpf2a[d->dst], (uint64_t)d->imm);
 		}
 		break;
 	case F_JA: case F_JA32:
@@ -768,8 +939,10 @@ static void emit_insn(struct ja *j, size_t i, bool in_main)
 	case F_LDABS: case F_LDIND:
 		/* Rare and clobbering r1-r5 anyway, as on Linux: a C call. */
 		if (oi->fmt == F_LDIND) {
-			a64_mov_imm(j, false, TMP2, (uint32_t)d->imm);
-			a64_addsub_reg(j, false, false, false, X0, bpf2a[d->src], TMP2);
+			int off = a64_imm_reg(j, false, TMP2, (int32_t)d->imm);
+			a64_addsub_reg(j, false, false, false, X0, bpf2a[d->src], off);
+		} else if (j->blind) {
+			a64_load_imm32(j, false, X0, (int32_t)d->imm);
 		} else {
 			a64_mov_imm(j, true, X0, (uint32_t)d->imm);
 		}
@@ -806,11 +979,19 @@ int ub_jit_arm64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 	bool stable = false;
 	int pass, err = 0;
 
-	if (o->win64 || o->blind)
+	if (o->win64)
 		return -EOPNOTSUPP;
 	memset(&j, 0, sizeof(j));
 	j.prog = prog;
 	j.rt = prog->rt;
+	j.blind = o->blind;
+	if (j.blind && ub_os_random(&j.seed, sizeof(j.seed))) {
+		/* blinding was asked for: no JIT code rather than unblinded */
+		ub_log(j.rt, USERBPF_LOG_WARN,
+		       "prog '%s': no random numbers for constant blinding; the interpreter runs it",
+		       prog->name);
+		return -EOPNOTSUPP;
+	}
 	j.lse = a64_cpu_has_lse();
 	j.addr = ub_calloc(j.rt, n + 1, sizeof(*j.addr));
 	j.naddr = ub_calloc(j.rt, n + 1, sizeof(*j.naddr));
@@ -841,6 +1022,7 @@ int ub_jit_arm64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 					a64_push_frame(&j);
 			}
 			j.naddr[i] = (uint32_t)j.len;
+			j.cur = i;
 			emit_insn(&j, i, in_main);
 		}
 		/* The unwind stub: back to the main frame, out through its
