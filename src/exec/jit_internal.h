@@ -34,8 +34,9 @@
  *     register source): idx was proved to lie in [0, fact_bound[i]] on
  *     every path.  The JIT then clamps idx so that also under
  *     speculation (Spectre v1: a mispredicted bounds check) it stays
- *     in range: `and` with the bound when the bound is 2^k - 1, else a
- *     compare and cmov that makes it 0.  Same result architecturally.
+ *     in range: x86 `and`s with the bound when the bound is 2^k - 1,
+ *     else compares and cmovs it to 0; arm64 compares, csels it to 0
+ *     and puts a csdb barrier after.  Same result architecturally.
  *     Ignored when fact_bound is NULL, and unless UB_FACT_SPECTRE_MASK
  *     (strict mode) is set too or the program is hardened (blinded).
  *   UB_FACT_CONST_DST - on an ALU instruction whose result is the same
