@@ -29,7 +29,7 @@ CROSS_WIN64_CFLAGS := -D__USE_MINGW_ANSI_STDIO=1
 # the ones that check the interpreter, the ISA, the verifier, the loader
 # and the arm64 JIT itself, and need no host tool.  The conformance ones
 # are run by tests/cross/cross.sh instead, through the plugin.
-CROSS_ARM64_TESTS ?= unit_interp unit_isa jit_arm64_run jit_arm64_blind object_object verifier_verifier
+CROSS_ARM64_TESTS ?= unit_interp unit_isa jit_arm64_run jit_arm64_blind object_object verifier_verifier jit_wx
 
 .PHONY: cross cross-arm64 cross-win64 cross-arm64-tests cross-arm64-tests-list
 cross: cross-arm64 cross-win64
