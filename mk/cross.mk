@@ -9,6 +9,7 @@
 #                      libgcc or winpthread DLLs), .exe, runs under wine64
 #   make cross         both
 #   make cross-arm64-tests   also the CROSS_ARM64_TESTS programs for arm64
+#   make cross-win64-tests   also the CROSS_WIN64_TESTS programs (.exe)
 #
 # They exist to keep the library portable; tests/cross/cross.sh, run by
 # `make check`, builds them and runs the conformance suite through the
@@ -31,7 +32,8 @@ CROSS_WIN64_CFLAGS := -D__USE_MINGW_ANSI_STDIO=1
 # are run by tests/cross/cross.sh instead, through the plugin.
 CROSS_ARM64_TESTS ?= unit_interp unit_isa jit_arm64_run jit_arm64_blind object_object verifier_verifier jit_wx
 
-.PHONY: cross cross-arm64 cross-win64 cross-arm64-tests cross-arm64-tests-list
+.PHONY: cross cross-arm64 cross-win64 cross-arm64-tests cross-arm64-tests-list \
+	cross-win64-tests cross-win64-tests-list
 cross: cross-arm64 cross-win64
 
 cross-arm64:
@@ -44,6 +46,17 @@ cross-arm64-tests: cross-arm64
 
 cross-arm64-tests-list:
 	@echo $(CROSS_ARM64_TESTS)
+
+# Test programs that also run on Windows under wine (make cross-win64-tests):
+# the interpreter, the ISA table, and the JIT's Win64 code and W^X pages.
+CROSS_WIN64_TESTS ?= unit_isa unit_interp jit_wx
+
+cross-win64-tests: cross-win64
+	$(MAKE) BUILD=build/win64 CC=$(CROSS_WIN64_CC) SAN= CFLAGS="$(CROSS_WIN64_CFLAGS)" \
+		LDFLAGS=-static $(addprefix build/win64/tests/,$(CROSS_WIN64_TESTS))
+
+cross-win64-tests-list:
+	@echo $(CROSS_WIN64_TESTS)
 
 cross-win64:
 	$(MAKE) BUILD=build/win64 CC=$(CROSS_WIN64_CC) SAN= CFLAGS="$(CROSS_WIN64_CFLAGS)" \

@@ -76,6 +76,31 @@ cross_is_target() { # platform file
 	esac
 }
 
+# Runs the platform's CROSS_<P>_TESTS programs (mk/cross.mk) through the
+# emulator `wrap`, one line each; ext is the programs' suffix (.exe).
+cross_tests() { # platform wrap ext
+	for t in $(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$root" "cross-$1-tests-list"); do
+		start=$(now)
+		if ! cross_is_target "$1" "$root/build/$1/tests/$t$3"; then
+			nok "cross-$1 test $t: build/$1/tests/$t$3 is not a $1 program"
+			continue
+		fi
+		UB_BUILD=$root/build/$1 UB_SHARED=$shared UB_ROOT=$root \
+			timeout 600 "$2" "$root/build/$1/tests/$t$3" >"$tmp/t.log" 2>&1
+		rc=$?
+		n_ok=$(grep -c '^ok ' "$tmp/t.log")
+		n_bad=$(grep -c '^not ok ' "$tmp/t.log")
+		n_skip=$(grep -c '^skip ' "$tmp/t.log")
+		if [ "$rc" -eq 0 ] && [ "$n_bad" -eq 0 ] && [ "$n_ok" -gt 0 ]; then
+			echo "ok cross-$1 test $t: $n_ok ok, $n_skip skipped ($(since "$start")s)"
+		else
+			nok "cross-$1 test $t: exit status $rc, $n_ok ok, $n_bad failed"
+			grep '^not ok ' "$tmp/t.log" | head -20 | sed 's/^/# /'
+			[ "$n_bad" -gt 0 ] || tail -5 "$tmp/t.log" | sed 's/^/# /'
+		fi
+	done
+}
+
 # Runs the conformance runner and the CLI through the emulator `wrap`.
 cross_run() { # platform wrap plugin cli
 	p=$1 wrap=$2 plugin=$3 cli=$4
@@ -160,24 +185,7 @@ elif cross_build arm64; then
 	cross_run arm64 "$qemu" "$root/build/arm64/bpf_conformance_plugin" "$root/build/arm64/userbpf"
 	# A few of the test programs themselves, built for arm64 (where char
 	# is unsigned and the JIT is the AArch64 one), one line each.
-	if cross_build arm64-tests; then
-		for t in $(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$root" cross-arm64-tests-list); do
-			start=$(now)
-			UB_BUILD=$root/build/arm64 UB_SHARED=$shared UB_ROOT=$root \
-				timeout 600 "$qemu" "$root/build/arm64/tests/$t" >"$tmp/t.log" 2>&1
-			rc=$?
-			n_ok=$(grep -c '^ok ' "$tmp/t.log")
-			n_bad=$(grep -c '^not ok ' "$tmp/t.log")
-			n_skip=$(grep -c '^skip ' "$tmp/t.log")
-			if [ "$rc" -eq 0 ] && [ "$n_bad" -eq 0 ] && [ "$n_ok" -gt 0 ]; then
-				echo "ok cross-arm64 test $t: $n_ok ok, $n_skip skipped ($(since "$start")s)"
-			else
-				nok "cross-arm64 test $t: exit status $rc, $n_ok ok, $n_bad failed"
-				grep '^not ok ' "$tmp/t.log" | head -20 | sed 's/^/# /'
-				[ "$n_bad" -gt 0 ] || tail -5 "$tmp/t.log" | sed 's/^/# /'
-			fi
-		done
-	fi
+	cross_build arm64-tests && cross_tests arm64 "$qemu" ""
 fi
 
 # Windows under wine, with one prefix kept in build/ (creating it takes
@@ -201,6 +209,9 @@ elif cross_build win64; then
 	"$wineserver" -p30 2>/dev/null
 	cross_run win64 "$wine" "$root/build/win64/bpf_conformance_plugin.exe" \
 		"$root/build/win64/userbpf.exe"
+	# Test programs built for Windows: the interpreter, and the JIT's
+	# Win64 code and its page protections.
+	cross_build win64-tests && cross_tests win64 "$wine" .exe
 fi
 
 echo "# cross: ran:${ran:- none}; skipped:${skipped:- none}"
