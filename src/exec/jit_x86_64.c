@@ -95,6 +95,7 @@
 #include <string.h>
 #include "exec/jit_internal.h"
 #include "maps/map.h"
+#include "maps/map_array.h"
 #include "platform/platform.h"
 #include "verifier/verifier.h"
 
@@ -155,6 +156,7 @@ struct jx {
 	bool *entry;		/* insn i starts a function */
 	bool final;		/* false: the measuring pass */
 	bool bmi2;
+	bool rdpid;		/* inline PERCPU_ARRAY lookups (rdpid, Linux, SysV) */
 	size_t abort_stub;	/* offset of the unwind stub, as laid out */
 	size_t cur_abort;	/* ... as emitted */
 	bool win64;
@@ -1867,7 +1869,8 @@ static bool defer_load(struct jx *j, size_t i)
  * bpf_map_lookup_elem(map, key) on an ARRAY map that a lddw names in the
  * same block (nothing jumps in between, nothing else writes r1): the map
  * the call sees is known at compile time, so the JIT inlines the lookup,
- * as Linux's array_map_gen_lookup does.  Returns the map, or NULL.
+ * as Linux's array_map_gen_lookup does.  So also on a PERCPU_ARRAY when
+ * j->rdpid (emit_percpu_lookup).  Returns the map, or NULL.
  */
 static const struct userbpf_map *inline_array(const struct jx *j, size_t i)
 {
@@ -1887,7 +1890,8 @@ static const struct userbpf_map *inline_array(const struct jx *j, size_t i)
 		if ((e->op == UB_OP_LDDW_MAP_FD || e->op == UB_OP_LDDW_MAP_IDX) && e->dst == 1) {
 			const struct userbpf_map *m = (const struct userbpf_map *)(uintptr_t)e->imm;
 
-			return m->def.type == UB_MAP_ARRAY ? m : NULL;
+			return m->def.type == UB_MAP_ARRAY ||
+			       (m->def.type == UB_MAP_PERCPU_ARRAY && j->rdpid) ? m : NULL;
 		}
 		fmt = ub_opinfo[e->op].fmt;
 		if (fmt == F_CALL || fmt == F_CALL_LOCAL || fmt == F_CALLX)
@@ -1941,6 +1945,75 @@ static void emit_array_lookup(struct jx *j, const struct userbpf_map *m)
 	label_here(j, l_null);
 	mov_ri(j, true, r0, 0);
 	label_here(j, l_done);
+}
+
+/*
+ * The same on a PERCPU_ARRAY, with the CPU the helper would pick
+ * (ub_os_cpu() % ncpus, ub_os_cpu() being sched_getcpu()): Linux keeps
+ * (node << 12) | cpu in TSC_AUX on every CPU, which rdpid reads, and
+ * which is where the vDSO's getcpu takes it from.  A CPU number at or
+ * past ncpus (the map's, fixed at its creation) goes to the map's own
+ * lookup, as the helper does in JIT code (c->fast: no checks, no abort),
+ * so there is no pending abort to look for, and this instruction has no
+ * jump of variable size.  Only for the System V ABI on Linux
+ * (j->rdpid): Windows keeps a different number in TSC_AUX.
+ *
+ *	mov r10d, [key]; cmp r10d, max; jae null; (mask r10 as above)
+ *	rdpid r11; and r11d, 0xfff; cmp r11d, ncpus; jae slow
+ *	imul r10, r10, row; imul r11, r11, slot
+ *	mov rax, data; add rax, r10; add rax, r11; jmp done
+ * slow: mov rax, lookup; call rax (r1 = the map, r2 = the key); jmp done
+ * null: xor eax, eax
+ * done:
+ */
+static void emit_percpu_lookup(struct jx *j, const struct userbpf_map *m)
+{
+	int r0 = bpf2x[0];
+	uint32_t max = m->def.max_entries;
+	uint64_t row = ub_percpu_array_row(m), slot = ub_percpu_array_slot(m);
+	size_t l_null, l_slow, l_done1, l_done2;
+
+	x_mem(j, false, false, 0x8b, TMP, bpf2x[2], 0, false);	/* mov r10d, [key] */
+	cmp_max(j, max);
+	l_null = jcc8_fwd(j, CC_AE);
+	cmp_max(j, max);
+	x_rr(j, true, 0x19, TMP2, TMP2);			/* sbb r11, r11 */
+	x_rr(j, true, 0x21, TMP2, TMP);				/* and r10, r11 */
+	emit1(j, 0xf3);						/* rdpid r11 */
+	rex(j, false, 0, 0, TMP2, false);
+	emit1(j, 0x0f);
+	emit1(j, 0xc7);
+	modrm(j, 3, 7, TMP2);
+	alu_ri(j, false, 4, TMP2, 0xfff);			/* and r11d, 0xfff */
+	alu_ri(j, false, 7, TMP2, (int32_t)m->ncpus);		/* cmp r11d, ncpus */
+	l_slow = jcc8_fwd(j, CC_AE);
+	if (row <= INT32_MAX) {
+		x_rr(j, true, 0x69, TMP, TMP);			/* imul r10, r10, row */
+		emit4(j, (uint32_t)row);
+	} else {
+		load_imm64(j, r0, row);
+		x_rr(j, true, 0x0faf, TMP, r0);			/* imul r10, rax */
+	}
+	if (slot <= INT32_MAX) {
+		x_rr(j, true, 0x69, TMP2, TMP2);		/* imul r11, r11, slot */
+		emit4(j, (uint32_t)slot);
+	} else {
+		load_imm64(j, r0, slot);
+		x_rr(j, true, 0x0faf, TMP2, r0);		/* imul r11, rax */
+	}
+	load_imm64(j, r0, (uint64_t)(uintptr_t)m->data);
+	x_rr(j, true, 0x01, TMP, r0);				/* add rax, r10 */
+	x_rr(j, true, 0x01, TMP2, r0);				/* add rax, r11 */
+	l_done1 = jmp8_fwd(j);
+	label_here(j, l_slow);
+	mov_ri(j, true, RAX, (int64_t)(uintptr_t)m->ops->lookup);
+	emit1(j, 0xff);
+	modrm(j, 3, 2, RAX);					/* call rax */
+	l_done2 = jmp8_fwd(j);
+	label_here(j, l_null);
+	mov_ri(j, true, r0, 0);
+	label_here(j, l_done1);
+	label_here(j, l_done2);
 }
 
 /* ---- loop idioms (jit_loops.c finds them) ---- */
@@ -2703,7 +2776,10 @@ static void emit_insn(struct jx *j, size_t i, bool in_main)
 		const struct userbpf_map *m = inline_array(j, i);
 
 		if (m) {
-			emit_array_lookup(j, m);
+			if (m->def.type == UB_MAP_PERCPU_ARRAY)
+				emit_percpu_lookup(j, m);
+			else
+				emit_array_lookup(j, m);
 			break;
 		}
 		call_abs(j, (const void *)(uintptr_t)d->imm);
@@ -2777,6 +2853,23 @@ static bool cpu_has_bmi2(void)
 	return false;
 #endif
 }
+
+#ifdef __linux__
+/* RDPID: CPUID leaf 7, ECX bit 22 (leaf 7 present: leaf 0's EAX). */
+static bool cpu_has_rdpid(void)
+{
+#if defined(__GNUC__) && defined(__x86_64__)
+	unsigned a, b, c, dx;
+	__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(dx) : "a"(0), "c"(0));
+	if (a < 7)
+		return false;
+	__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(dx) : "a"(7), "c"(0));
+	return (c >> 22) & 1;
+#else
+	return false;
+#endif
+}
+#endif
 
 /* The room left before insn i for aligning a callee. */
 static size_t fn_pad(const struct jx *j, size_t i)
@@ -3114,6 +3207,9 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 		return -EOPNOTSUPP;
 	}
 	j.bmi2 = cpu_has_bmi2();
+#ifdef __linux__
+	j.rdpid = !o->win64 && cpu_has_rdpid();
+#endif
 	err = jx_alloc(&j, n);
 	if (err)
 		goto out;

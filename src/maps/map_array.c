@@ -20,6 +20,7 @@
 #include <string.h>
 #include "exec/exec_internal.h"
 #include "maps/map.h"
+#include "maps/map_array.h"
 #include "store/store.h"
 
 static size_t elem_size(const struct userbpf_map *m)
@@ -66,7 +67,7 @@ static void *array_lookup(struct userbpf_map *m, const void *key)
 
 static void *percpu_slot(struct userbpf_map *m, uint32_t i, unsigned cpu)
 {
-	return m->data + ((size_t)i * m->ncpus + cpu) * elem_size(m);
+	return ub_percpu_array_at(m, i, cpu);
 }
 
 static void *percpu_lookup(struct userbpf_map *m, const void *key)
