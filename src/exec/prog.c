@@ -279,6 +279,8 @@ static void vfy_map_of(const struct userbpf_map *m, struct ub_vfy_map *v)
 	v->rdonly_prog = (m->def.map_flags & UB_F_RDONLY_PROG) != 0;
 	v->direct_value = m->ops->direct_value != NULL;
 	v->inner = -1;
+	v->lock_off1 = m->def.spin_lock_off >= 0 ? (uint32_t)m->def.spin_lock_off + 1 : 0;
+	v->timer_off1 = m->def.timer_off1;
 }
 
 static int vfy_maps(struct userbpf_prog *prog, struct ub_vfy_map **out, struct ub_vfy_opts *vo)

@@ -149,6 +149,13 @@ static int check_def(struct userbpf_rt *rt, const struct ub_map_def *def,
 		       def->name, def->spin_lock_off);
 		return -EINVAL;
 	}
+	if (def->timer_off1 &&
+	    ((uint64_t)def->timer_off1 - 1 + 16 > def->value_size || (def->timer_off1 - 1) % 8)) {
+		ub_log(rt, USERBPF_LOG_WARN,
+		       "map '%.16s': bpf_timer at %u does not fit, 8-byte aligned, in the value",
+		       def->name, def->timer_off1 - 1);
+		return -EINVAL;
+	}
 	*opsp = ops;
 	return ops->check ? ops->check(rt, def) : 0;
 }
@@ -242,6 +249,7 @@ int ub_map_create(struct userbpf_rt *rt, const struct ub_map_def *def,
 		h->map_flags = def->map_flags;
 		h->ncpus = ncpus;
 		h->spin_lock_off = def->spin_lock_off;
+		h->timer_off1 = def->timer_off1;
 		h->extra = def->extra;
 		memcpy(h->name, def->name, sizeof(h->name));
 		m->hdr = h;
@@ -300,6 +308,7 @@ int ub_map_open(struct userbpf_rt *rt, const char *path, struct userbpf_map **ou
 	m->def.max_entries = h->max_entries;
 	m->def.map_flags = h->map_flags;
 	m->def.spin_lock_off = h->spin_lock_off;
+	m->def.timer_off1 = h->timer_off1;
 	m->def.extra = h->extra;
 	memcpy(m->def.name, h->name, sizeof(m->def.name));
 	m->def.name[UB_MAP_NAME_LEN - 1] = 0;

@@ -69,6 +69,9 @@ struct ub_map_def {
 	char name[UB_MAP_NAME_LEN];
 	int32_t spin_lock_off;	/* offset of a struct bpf_spin_lock in the
 				 * value, or -1 (from BTF) */
+	uint32_t timer_off1;	/* 1 + the offset of a struct bpf_timer in
+				 * the value, 0 for none (from BTF; 1-based
+				 * so that a zeroed definition has none) */
 	uint64_t extra;		/* bloom filter: number of hashes (map_extra) */
 };
 
@@ -85,7 +88,9 @@ struct ub_map_hdr {
 	uint32_t frozen;	/* user space may no longer write (freeze) */
 	uint64_t extra;
 	char name[UB_MAP_NAME_LEN];
-	uint64_t reserved[4];
+	uint32_t timer_off1;	/* as in ub_map_def; 0 in pins made before */
+	uint32_t pad;
+	uint64_t reserved[3];
 	uint8_t type_state[128]; /* the family's shared counters, heads, locks */
 };
 

@@ -36,7 +36,7 @@ struct mim_tmpl {
 	uint32_t magic;		/* MIM_TMPL_MAGIC once written */
 	uint32_t type, key_size, value_size, max_entries, map_flags;
 	int32_t spin_lock_off;
-	uint32_t pad;
+	uint32_t timer_off1;	/* 0 in templates written before it existed */
 };
 #define MIM_TMPL_MAGIC 0x4c504d54u	/* "TMPL" */
 #define MIM_TMPL_SIZE 64		/* room kept for it */
@@ -50,6 +50,7 @@ static void tmpl_write(struct mim_tmpl *t, const struct userbpf_map *inner)
 	t->max_entries = inner->def.max_entries;
 	t->map_flags = inner->def.map_flags;
 	t->spin_lock_off = inner->def.spin_lock_off;
+	t->timer_off1 = inner->def.timer_off1;
 	t->magic = MIM_TMPL_MAGIC;
 }
 
@@ -93,6 +94,7 @@ static void tmpl_rebuild(struct userbpf_map *m)
 	def.max_entries = t->max_entries;
 	def.map_flags = t->map_flags;
 	def.spin_lock_off = t->spin_lock_off;
+	def.timer_off1 = t->timer_off1;
 	memcpy(def.name, m->def.name, sizeof(def.name));
 	if (ub_map_create(m->rt, &def, NULL, &tm) == 0)
 		m->inner_tmpl = tm;
@@ -129,7 +131,8 @@ static int inner_ok(struct userbpf_map *m, struct userbpf_map *inner)
 	if (inner->def.type != t.type || inner->def.key_size != t.key_size ||
 	    inner->def.value_size != t.value_size ||
 	    inner->def.map_flags != t.map_flags ||
-	    (inner->def.spin_lock_off >= 0) != (t.spin_lock_off >= 0))
+	    (inner->def.spin_lock_off >= 0) != (t.spin_lock_off >= 0) ||
+	    inner->def.timer_off1 != t.timer_off1)
 		goto bad;
 	if ((t.type == UB_MAP_ARRAY || t.type == UB_MAP_PERCPU_ARRAY) &&
 	    !(t.map_flags & UB_F_INNER_MAP) && inner->def.max_entries != t.max_entries)

@@ -249,10 +249,11 @@ static int field_type(struct userbpf_obj *obj, const char *map, const struct ub_
 	return 0;
 }
 
-/* The offset of a struct bpf_spin_lock member of the value, as the kernel
- * finds it (top-level members). */
-static int find_spin_lock(struct userbpf_obj *obj, const char *map, uint32_t value_id,
-			  int32_t *off)
+/* The offset of the struct `what` member (bpf_spin_lock, bpf_timer) of
+ * the value, as the kernel finds it (top-level members, one at most,
+ * aligned to align bytes); -1 when there is none. */
+static int find_field(struct userbpf_obj *obj, const char *map, uint32_t value_id,
+		      const char *what, unsigned align, int32_t *off)
 {
 	struct ub_btf_type t, mt;
 
@@ -265,19 +266,32 @@ static int find_spin_lock(struct userbpf_obj *obj, const char *map, uint32_t val
 
 		ub_btf_member(&t, i, &obj->btf, &mb);
 		if (!ub_btf_type(&obj->btf, ub_btf_skip_mods(&obj->btf, mb.type), &mt) ||
-		    mt.kind != UB_BTF_STRUCT || strcmp(mt.name, "bpf_spin_lock"))
+		    mt.kind != UB_BTF_STRUCT || strcmp(mt.name, what))
 			continue;
 		if (*off >= 0)
 			return map_err(obj, ".maps", map, -EINVAL,
-				       "the value (type [%u]) holds more than one bpf_spin_lock",
-				       t.id);
-		if (mb.bit_off % 32)
+				       "the value (type [%u]) holds more than one %s", t.id, what);
+		if (mb.bit_off % (align * 8))
 			return map_err(obj, ".maps", map, -EINVAL,
-				       "bpf_spin_lock '%s' at bit %u is not 4-byte aligned", mb.name,
-				       mb.bit_off);
+				       "%s '%s' at bit %u is not %u-byte aligned", what, mb.name,
+				       mb.bit_off, align);
 		*off = (int32_t)(mb.bit_off / 8);
 	}
 	return 0;
+}
+
+/* The value's bpf_spin_lock and bpf_timer, into def. */
+static int find_fields(struct userbpf_obj *obj, const char *map, uint32_t value_id,
+		       struct ub_map_def *def)
+{
+	int32_t toff;
+	int err = find_field(obj, map, value_id, "bpf_spin_lock", 4, &def->spin_lock_off);
+
+	if (!err)
+		err = find_field(obj, map, value_id, "bpf_timer", 8, &toff);
+	if (!err)
+		def->timer_off1 = toff >= 0 ? (uint32_t)toff + 1 : 0;
+	return err;
 }
 
 /* Parses the definition struct def_id of map `name` into def (libbpf's
@@ -339,7 +353,7 @@ static int parse_btf_def(struct userbpf_obj *obj, const char *name, uint32_t def
 			else
 				value_set = true;
 			if (!key)
-				err = find_spin_lock(obj, name, tid, &def->spin_lock_off);
+				err = find_fields(obj, name, tid, def);
 		} else if (!strcmp(mb.name, "values")) {
 			struct ub_btf_type a, p;
 			uint32_t elem, nelems;

@@ -298,6 +298,33 @@ static const struct ub_vfy_map *reg_map(const struct venv *e, const struct vreg 
 
 /* ---- subsumption ---- */
 
+/*
+ * A load, store or helper access of map-value bytes [lo, hi) (every
+ * offset the pointer may have) must stay off the value's declared
+ * bpf_spin_lock and bpf_timer: they belong to the helpers (Linux's
+ * check_map_access says the same, in the same words).
+ */
+static bool map_fields_ok(struct venv *e, struct vstate *st, int preg, const struct ub_vfy_map *m,
+			  int64_t lo, int64_t hi)
+{
+	static const struct { const char *name; unsigned size; } f[2] = {
+		{ "bpf_spin_lock", 4 }, { "bpf_timer", 16 },
+	};
+
+	for (int k = 0; m && k < 2; k++) {
+		uint32_t off1 = k ? m->timer_off1 : m->lock_off1;
+
+		if (off1 && lo < (int64_t)off1 - 1 + f[k].size && (int64_t)off1 - 1 < hi) {
+			refuse(e, st, preg, -1,
+			       "%s cannot be accessed directly by load/store (it lies at [%u, %u) of the value; R%d reaches [%lld, %lld))",
+			       f[k].name, off1 - 1, off1 - 1 + f[k].size, preg, (long long)lo,
+			       (long long)hi);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Does old cover cur?  idmap pairs old ids with cur ids. */
 struct idmap {
 	uint32_t old[64], cur[64];
@@ -1041,6 +1068,8 @@ static bool mem_access(struct venv *e, struct vstate *st, int preg, int16_t insn
 			       p->type == UB_T_MAP_KEY ? "map key" : "memory region");
 			return false;
 		}
+		if (p->type == UB_T_MAP_VALUE && !map_fields_ok(e, st, preg, reg_map(e, p), lo, hi))
+			return false;
 		if (write && val && is_ptr(val->type) && e->o->strict) {
 			refuse(e, st, preg, -1, "leaks a pointer into memory user space can read");
 			return false;
@@ -1558,6 +1587,11 @@ static bool check_mem_arg(struct venv *e, struct vstate *st, int r, const struct
 		note_depth(e, st, p, lo);
 		return true;
 	}
+	/* the whole range first, so that a refusal names all of it */
+	if (p->type == UB_T_MAP_VALUE && p->v.smin >= -MAX_VAR_OFF && p->v.smax <= MAX_VAR_OFF &&
+	    !map_fields_ok(e, st, r, reg_map(e, p), (int64_t)p->off + p->v.smin,
+			   (int64_t)p->off + p->v.smax + (int64_t)n))
+		return false;
 	return mem_access(e, st, r, 0, (unsigned)(n > 8 ? 1 : n), write, !write, NULL, 0, NULL, false) &&
 	       (n <= 8 || ((int64_t)p->off + p->v.smax + (int64_t)n <=
 			   (int64_t)(p->type == UB_T_MAP_VALUE || p->type == UB_T_MEM ||
@@ -1609,6 +1643,16 @@ static bool check_map_field(struct venv *e, struct vstate *st, int r, const char
 		refuse(e, st, r, -1, "map %u is read-only for programs: it cannot hold a %s", a->map - 1,
 		       what);
 		return false;
+	}
+	if (reg_map(e, a)) {
+		/* declared by BTF: there and nowhere else */
+		uint32_t off1 = size == 16 ? reg_map(e, a)->timer_off1 : reg_map(e, a)->lock_off1;
+
+		if (off1 && (uint64_t)off != off1 - 1) {
+			refuse(e, st, r, -1, "argument %d of %s: off %lld doesn't point to '%s' that is at %u",
+			       r, hname, (long long)off, what, off1 - 1);
+			return false;
+		}
 	}
 	*off_out = (uint32_t)off;
 	return true;

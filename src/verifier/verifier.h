@@ -78,6 +78,12 @@ struct ub_vfy_map {
 	bool rdonly_prog;     /* program may not write values (frozen .rodata, BPF_F_RDONLY_PROG) */
 	bool direct_value;    /* value addressable by lddw src=2 (array with 1+ entries; globals) */
 	int32_t inner;        /* map-in-map: index (in the same table) of the inner template; -1 */
+	/* 1 + the offset of the value's struct bpf_spin_lock / bpf_timer as
+	 * BTF declares them, 0 when not declared (zeroed: none).  A declared
+	 * one may not be loaded or stored directly, and the helpers must be
+	 * given exactly its address, as on Linux; undeclared, the helpers
+	 * take any fitting, aligned offset. */
+	uint32_t lock_off1, timer_off1;
 };
 
 struct ub_vfy_opts {

@@ -256,22 +256,7 @@ skip_k() {
 	echo "skip xproc kernel: $1"
 	exit 0
 }
-[ "$(id -u)" = 0 ] || skip_k "not root: bpftool cannot ask the kernel"
-bt=${BPFTOOL:-}
-if [ -z "$bt" ]; then
-	for c in "$(command -v bpftool 2>/dev/null)" /usr/sbin/bpftool /usr/local/sbin/bpftool; do
-		if [ -n "$c" ] && [ -x "$c" ]; then
-			bt=$c
-			break
-		fi
-	done
-fi
-[ -n "$bt" ] || skip_k "bpftool is not installed (set BPFTOOL=path)"
-grep -q ' /sys/fs/bpf bpf ' /proc/mounts 2>/dev/null || skip_k "no bpf file system at /sys/fs/bpf"
-mkdir -p "$kdir" 2>/dev/null || skip_k "cannot make $kdir in bpffs"
-"$bt" map create "$kdir/probe" type array key 4 value 4 entries 1 name probe >/dev/null 2>&1 ||
-	skip_k "the kernel refuses BPF_MAP_CREATE"
-rm -f "$kdir/probe"
+kernel_ready "$kdir" || skip_k "$why"
 rm -rf "$USERBPF_ROOT"
 K=$kdir
 

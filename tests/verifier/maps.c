@@ -29,6 +29,9 @@ static const struct ub_vfy_map maps[] = {
 	/* 5 */ { .type = 12, .key_size = 4, .value_size = 4, .max_entries = 2, .inner = 0 },
 	/* 6 */ { .type = 22, .key_size = 0, .value_size = 8, .max_entries = 8, .inner = -1 },
 	/* 7 */ { .type = 2, .key_size = 4, .value_size = 24, .max_entries = 4, .inner = -1 },
+	/* 8: BTF declares a bpf_spin_lock at 0 and a bpf_timer at 16 */
+	{ .type = 2, .key_size = 4, .value_size = 32, .max_entries = 4, .inner = -1,
+	  .lock_off1 = 1, .timer_off1 = 17 },
 };
 
 struct mcase {
@@ -174,7 +177,7 @@ static const struct mcase cases[] = {
 	{ "accept: update and delete",
 	  "stdw [%r10-24], 0\nstdw [%r10-16], 0\n" KEY("00000000") "mov %r3, %r10\nadd %r3, -24\nmov %r4, 0\ncall 2\n" KEY("00000000") "call 3\nexit\n", 1, NULL, 0 },
 	{ "refuse: lddw names a map that does not exist",
-	  "lddw %r1, 0x7e01000000000063\nmov %r0, 0\nexit\n", 0, "lddw names map 99, but the program has 8 maps", 0 },
+	  "lddw %r1, 0x7e01000000000063\nmov %r0, 0\nexit\n", 0, "lddw names map 99, but the program has 9 maps", 0 },
 	{ "accept: global variable (lddw of a value) written",
 	  "lddw %r1, " MAPV("00000001", "0004") "\nstw [%r1+0], 7\nldxw %r0, [%r1+0]\nexit\n", 1, NULL, 0 },
 	{ "refuse: global variable past the value",
@@ -281,6 +284,33 @@ static const struct mcase cases[] = {
 	{ "accept: timer init, callback, start",
 	  KEY("00000007") "call 1\njeq %r0, 0, +12\nmov %r6, %r0\nmov %r1, %r6\nadd %r1, 8\nlddw %r2, 0x7e01000000000007\nmov %r3, 0\ncall 169\nmov %r1, %r6\nadd %r1, 8\nlddw %r2, 0x7e04000000000000\ncall 170\nmov %r0, 0\nexit\n"
 	  "mov %r9, 0x5a5a00\nldxdw %r0, [%r3+0]\nmov %r0, 0\nexit\n", 1, NULL, 0 },
+	/* map 8: the declared fields are the helpers' alone, as on Linux */
+	{ "accept: declared timer and lock used through the helpers, other bytes read and written",
+	  KEY("00000008") "call 1\njeq %r0, 0, +19\nmov %r6, %r0\nmov %r1, %r6\nadd %r1, 16\nlddw %r2, 0x7e01000000000008\nmov %r3, 0\ncall 169\n"
+	  "mov %r1, %r6\ncall 93\nstdw [%r6+8], 1\nmov %r1, %r6\ncall 94\nldxw %r0, [%r6+4]\nmov %r1, %r6\nadd %r1, 16\nlddw %r2, 0x7e04000000000000\ncall 170\n"
+	  "mov %r0, 0\nexit\n"
+	  "mov %r9, 0x5a5a00\nmov %r0, 0\nexit\n", 1, NULL, 0 },
+	{ "refuse: timer helper given another offset than the declared bpf_timer",
+	  KEY("00000008") "call 1\njeq %r0, 0, +6\nmov %r1, %r0\nadd %r1, 8\nlddw %r2, 0x7e01000000000008\nmov %r3, 0\ncall 169\nmov %r0, 0\nexit\n", 0,
+	  "off 8 doesn't point to 'struct bpf_timer' that is at 16", 0 },
+	{ "refuse: spin lock helper given another offset than the declared bpf_spin_lock",
+	  KEY("00000008") "call 1\njeq %r0, 0, +7\nmov %r6, %r0\nmov %r1, %r6\nadd %r1, 4\ncall 93\nmov %r1, %r6\nadd %r1, 4\ncall 94\nmov %r0, 0\nexit\n", 0,
+	  "off 4 doesn't point to 'struct bpf_spin_lock' that is at 0", 0 },
+	{ "refuse: load from the declared bpf_timer",
+	  KEY("00000008") "call 1\njeq %r0, 0, +1\nldxdw %r0, [%r0+16]\nmov %r0, 0\nexit\n", 0,
+	  "bpf_timer cannot be accessed directly by load/store", 0 },
+	{ "refuse: store into the middle of the declared bpf_timer",
+	  KEY("00000008") "call 1\njeq %r0, 0, +1\nstw [%r0+28], 0\nmov %r0, 0\nexit\n", 0,
+	  "bpf_timer cannot be accessed directly by load/store", 0 },
+	{ "refuse: load of the declared bpf_spin_lock",
+	  KEY("00000008") "call 1\njeq %r0, 0, +1\nldxb %r0, [%r0+3]\nmov %r0, 0\nexit\n", 0,
+	  "bpf_spin_lock cannot be accessed directly by load/store", 0 },
+	{ "refuse: a variable offset that may reach the declared bpf_timer",
+	  KEY("00000008") "call 1\njeq %r0, 0, +4\nldxw %r1, [%r0+4]\nand %r1, 8\nadd %r0, %r1\nldxdw %r0, [%r0+8]\nmov %r0, 0\nexit\n", 0,
+	  "bpf_timer cannot be accessed directly by load/store", 0 },
+	{ "refuse: a helper reading a whole value with its bpf_spin_lock",
+	  KEY("00000008") "call 1\njeq %r0, 0, +6\nmov %r3, %r0\nmov %r2, %r10\nadd %r2, -4\nlddw %r1, 0x7e01000000000008\nmov %r4, 0\ncall 2\nmov %r0, 0\nexit\n", 0,
+	  "bpf_spin_lock cannot be accessed directly by load/store", 0 },
 	{ "refuse: timer callback returns 1",
 	  KEY("00000007") "call 1\njeq %r0, 0, +5\nmov %r1, %r0\nadd %r1, 8\nlddw %r2, 0x7e04000000000000\ncall 170\nmov %r0, 0\nexit\n"
 	  "mov %r9, 0x5a5a00\nmov %r0, 1\nexit\n", 0, "a timer callback must return 0", 0 },
