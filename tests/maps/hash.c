@@ -172,6 +172,43 @@ static void test_get_next_key(struct userbpf_rt *rt)
 	userbpf_map__free(m);
 }
 
+/* The value's declared bpf_spin_lock and bpf_timer (the verifier's rule
+ * for programs) travel with a pin: a second opening knows them; a timer
+ * that does not fit, aligned, is refused at creation. */
+static void test_field_pin(struct userbpf_rt *rt)
+{
+	struct ub_map_def d = { .type = UB_MAP_HASH, .key_size = 4, .value_size = 32,
+				.max_entries = 4, .spin_lock_off = 0, .timer_off1 = 17,
+				.name = "fields" };
+	char dir[] = "/tmp/ub-fields-XXXXXX", path[64];
+	struct userbpf_map *m = NULL, *m2 = NULL;
+
+	if (!mkdtemp(dir)) {
+		tl_fail("fields pin tmpdir", "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/m", dir);
+	EQ_ERR("map with a declared lock and timer", ub_map_create(rt, &d, NULL, &m), 0);
+	if (m && !userbpf_map__pin(m, path) && !ub_map_open(rt, path, &m2) && m2)
+		TL_CHECK("the pin's second opening knows the lock at 0 and the timer at 16",
+			 m2->def.spin_lock_off == 0 && m2->def.timer_off1 == 17);
+	else
+		tl_fail("the pin's second opening knows the lock at 0 and the timer at 16",
+			"pin or open failed: %s", tl_last_log);
+	ub_map_put(m2);
+	ub_map_put(m);
+	unlink(path);
+	rmdir(dir);
+	m = NULL;
+	d.timer_off1 = 21; /* 20: not 8-byte aligned */
+	EQ_ERR("a timer off its alignment is refused", ub_map_create(rt, &d, NULL, &m), -EINVAL);
+	ub_map_put(m);
+	m = NULL;
+	d.timer_off1 = 25; /* 24 + 16 > 32 */
+	EQ_ERR("a timer past the value is refused", ub_map_create(rt, &d, NULL, &m), -EINVAL);
+	ub_map_put(m);
+}
+
 static void test_spin_lock(struct userbpf_rt *rt)
 {
 	struct ub_map_def d = { .type = UB_MAP_HASH, .key_size = 4, .value_size = 16,
@@ -541,6 +578,7 @@ int main(void)
 	test_hash_flags(rt, UB_MAP_LRU_HASH, "lru_hash");
 	test_get_next_key(rt);
 	test_spin_lock(rt);
+	test_field_pin(rt);
 	test_lru(rt);
 	test_percpu(rt, UB_MAP_PERCPU_HASH, "percpu_hash");
 	test_percpu(rt, UB_MAP_LRU_PERCPU_HASH, "lru_percpu_hash");
