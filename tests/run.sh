@@ -8,7 +8,9 @@
 # printing "not ok" counts as one failure (a crash is never silent).
 #
 # Environment handed to tests: UB_BUILD (the build folder), UB_SHARED
-# (../shared beside the checkout), UB_ROOT (the checkout).
+# (../shared beside the checkout), UB_ROOT (the checkout).  Each program's
+# whole output is kept in BUILD/test-logs/NAME.log, for a slow or failing
+# test to be read after the run.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=${UB_SHARED:-$root/../shared}
@@ -37,6 +39,7 @@ run_one() { # build name cmd...
 		tail -n 15 "$log" | grep -v -E '^(ok|not ok|skip) ' | sed 's/^/    | /'
 	fi
 	grep -E '^skip ' "$log" | sort -u | head -5 | sed 's/^/    /'
+	mkdir -p "$b/test-logs" && cp "$log" "$b/test-logs/$(echo "$name" | tr / _).log"
 }
 
 for b in "$@"; do
