@@ -10,7 +10,7 @@
  *
  * Timing: a batch repeats one run enough times to last at least BATCH_MS
  * (20 ms by default) on CLOCK_MONOTONIC; the figure reported is the median
- * of BATCHES (31, enough for the sign test below to show a difference of
+ * of BATCHES (63, enough for the sign test below to show a difference of
  * under 1%) batches, and the spread (the interquartile range and
  * max - min, over the median) is shown so that noise is visible rather
  * than hidden.  -s min reports the fastest batch instead, a better guess
@@ -636,7 +636,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	struct bench_cfg cfg = { .batch_ns = 20e6, .batches = 31 };
+	struct bench_cfg cfg = { .batch_ns = 20e6, .batches = 63 };
 	static struct bench_cell cells[NPROGS][NENGINES];
 	const char *dir, *only = NULL;
 	double logsum[NENGINES] = { 0 }, kj_logsum = 0;
