@@ -11,6 +11,19 @@
 
 #define PAGE 4096
 
+uint64_t ub_jit_blind_key(uint64_t seed, size_t i)
+{
+	uint64_t z = seed + 0x9e3779b97f4a7c15ull * (i + 1); /* splitmix64 */
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	for (int hw = 0; hw < 4; hw++)
+		if (!((z >> (16 * hw)) & 0xffff))
+			z |= (uint64_t)(0x5bd1u + 0x1e99u * (unsigned)hw) << (16 * hw);
+	return z;
+}
+
 bool ub_jit_available(void)
 {
 	/* x86-64 on every OS: Windows gets the Win64 calling convention

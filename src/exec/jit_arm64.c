@@ -393,24 +393,10 @@ static void a64_mov_imm(struct ja *j, bool sf, int rd, uint64_t v)
 
 /* ---- constant blinding ---- */
 
-static uint64_t a64_mix(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-/* The key of the instruction being emitted: the same in every pass.  No
- * 16-bit half of it is zero, so no half of a blinded value (in a movz or
- * movk) is the program's. */
+/* The key of the instruction being emitted (ub_jit_blind_key). */
 static uint64_t a64_key(const struct ja *j)
 {
-	uint64_t k = a64_mix(j->seed + 0x9e3779b97f4a7c15ull * (j->cur + 1));
-
-	for (int hw = 0; hw < 4; hw++)
-		if (!((k >> (16 * hw)) & 0xffff))
-			k |= (uint64_t)(0x5bd1u + 0x1e99u * (unsigned)hw) << (16 * hw);
-	return k;
+	return ub_jit_blind_key(j->seed, j->cur);
 }
 
 /* rd = imm, a 32-bit constant of the program: sign-extended to 64 bits

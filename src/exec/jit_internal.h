@@ -163,5 +163,10 @@ void ub_jit_free(struct userbpf_prog *prog);
 int ub_jit_compile(struct userbpf_prog *prog);
 /* Whether this build has a JIT for the CPU it runs on. */
 bool ub_jit_available(void);
+/* Constant blinding: the key of instruction i of a compile whose random
+ * seed is seed, the same in every pass; no 16-bit half of it is zero, so
+ * no half of a blinded value (an x86 imm32, an arm64 movz/movk) is the
+ * program's own. */
+uint64_t ub_jit_blind_key(uint64_t seed, size_t i);
 
 #endif

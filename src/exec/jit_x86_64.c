@@ -432,24 +432,10 @@ static void x_lea(struct jx *j, bool w, int dst, int base, int index, int32_t di
 
 /* ---- constant blinding ---- */
 
-static uint64_t jx_mix(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-/* The key of the instruction being emitted: the same in every pass.  No
- * half of it is zero, so no half of a blinded value is the program's. */
+/* The key of the instruction being emitted (ub_jit_blind_key). */
 static uint64_t jx_key(const struct jx *j)
 {
-	uint64_t k = jx_mix(j->seed + 0x9e3779b97f4a7c15ull * (j->cur + 1));
-
-	if (!(uint32_t)k)
-		k |= 0x5bd1e995u;
-	if (!(k >> 32))
-		k |= 0x5bd1e995ull << 32;
-	return k;
+	return ub_jit_blind_key(j->seed, j->cur);
 }
 
 /* reg = imm: sign-extended to 64 bits (w), or zero-extended from 32. */
@@ -1914,6 +1900,19 @@ static void cmp_max(struct jx *j, uint32_t max)
 	}
 }
 
+/* reg *= k, a constant of the map's layout (not the program's: not
+ * blinded); through scratch when k does not fit an imm32. */
+static void imul_layout(struct jx *j, int reg, uint64_t k, int scratch)
+{
+	if (k <= INT32_MAX) {
+		x_rr(j, true, 0x69, reg, reg);				/* imul reg, reg, k */
+		emit4(j, (uint32_t)k);
+	} else {
+		load_imm64(j, scratch, k);
+		x_rr(j, true, 0x0faf, reg, scratch);			/* imul reg, scratch */
+	}
+}
+
 /*
  * r0 = key < max_entries ? data + key * elem : NULL.  After the bounds
  * check the index is masked (sbb: all ones when below, else zero), so a
@@ -1932,13 +1931,7 @@ static void emit_array_lookup(struct jx *j, const struct userbpf_map *m)
 	cmp_max(j, max);
 	x_rr(j, true, 0x19, TMP2, TMP2);			/* sbb r11, r11 */
 	x_rr(j, true, 0x21, TMP2, TMP);				/* and r10, r11 */
-	if (elem <= INT32_MAX) {
-		x_rr(j, true, 0x69, TMP, TMP);			/* imul r10, r10, elem */
-		emit4(j, (uint32_t)elem);
-	} else {
-		load_imm64(j, TMP2, elem);
-		x_rr(j, true, 0x0faf, TMP, TMP2);		/* imul r10, r11 */
-	}
+	imul_layout(j, TMP, elem, TMP2);
 	load_imm64(j, r0, (uint64_t)(uintptr_t)m->data);
 	x_rr(j, true, 0x01, TMP, r0);				/* add r0, r10 */
 	l_done = jmp8_fwd(j);
@@ -1987,20 +1980,8 @@ static void emit_percpu_lookup(struct jx *j, const struct userbpf_map *m)
 	alu_ri(j, false, 4, TMP2, 0xfff);			/* and r11d, 0xfff */
 	alu_ri(j, false, 7, TMP2, (int32_t)m->ncpus);		/* cmp r11d, ncpus */
 	l_slow = jcc8_fwd(j, CC_AE);
-	if (row <= INT32_MAX) {
-		x_rr(j, true, 0x69, TMP, TMP);			/* imul r10, r10, row */
-		emit4(j, (uint32_t)row);
-	} else {
-		load_imm64(j, r0, row);
-		x_rr(j, true, 0x0faf, TMP, r0);			/* imul r10, rax */
-	}
-	if (slot <= INT32_MAX) {
-		x_rr(j, true, 0x69, TMP2, TMP2);		/* imul r11, r11, slot */
-		emit4(j, (uint32_t)slot);
-	} else {
-		load_imm64(j, r0, slot);
-		x_rr(j, true, 0x0faf, TMP2, r0);		/* imul r11, rax */
-	}
+	imul_layout(j, TMP, row, r0);
+	imul_layout(j, TMP2, slot, r0);
 	load_imm64(j, r0, (uint64_t)(uintptr_t)m->data);
 	x_rr(j, true, 0x01, TMP, r0);				/* add rax, r10 */
 	x_rr(j, true, 0x01, TMP2, r0);				/* add rax, r11 */

@@ -254,25 +254,7 @@ static void unit_programs(void)
 
 static void random_programs(void)
 {
-	int bad = 0, n = 1000;
-	char first[320] = "";
-
-	for (int i = 0; i < n; i++) {
-		struct userbpf_insn *p = NULL;
-		size_t cnt = xg_generate(0xb11d0000u + (uint64_t)i, 40 + (size_t)(i % 80), &p);
-		char why[256];
-
-		if (!cnt || three_way(p, cnt, why, sizeof(why))) {
-			if (!bad++)
-				snprintf(first, sizeof(first), "program %d: %s", i,
-					 cnt ? why : "no memory");
-		}
-		free(p);
-	}
-	if (bad)
-		tl_fail("blind same result: 1000 random programs", "%d differ; %s", bad, first);
-	else
-		tl_ok("blind same result: 1000 random programs");
+	xg_check_random("blind same result: 1000 random programs", 0xb11d0000u, 1000, three_way);
 }
 
 int main(void)

@@ -20,6 +20,7 @@
 #ifndef USERBPF_TESTS_X86_GEN_H
 #define USERBPF_TESTS_X86_GEN_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "testlib.h"
@@ -235,6 +236,37 @@ static inline int xg_run(struct userbpf_prog *prog, enum userbpf_engine engine, 
 	o.pkt_len = pkt_len;
 	userbpf_prog__set_trusted(prog, true);
 	return userbpf_prog__run(prog, &o, ret);
+}
+
+/*
+ * Runs check on n generated programs (seeds base, base + 1, ...; bodies of
+ * 40 to 119 instructions) and prints one line named name: ok, or the
+ * count that failed with the first one's reason.  check returns nonzero
+ * with why filled in when a program fails.
+ */
+static inline void xg_check_random(const char *name, uint64_t base, int n,
+				   int (*check)(const struct userbpf_insn *p, size_t cnt, char *why,
+						size_t why_sz))
+{
+	int bad = 0;
+	char first[320] = "";
+
+	for (int i = 0; i < n; i++) {
+		struct userbpf_insn *p = NULL;
+		size_t cnt = xg_generate(base + (uint64_t)i, 40 + (size_t)(i % 80), &p);
+		char why[256];
+
+		if (!cnt || check(p, cnt, why, sizeof(why))) {
+			if (!bad++)
+				snprintf(first, sizeof(first), "program %d: %s", i,
+					 cnt ? why : "no memory");
+		}
+		free(p);
+	}
+	if (bad)
+		tl_fail(name, "%d differ; %s", bad, first);
+	else
+		tl_ok(name);
 }
 
 #endif
