@@ -24,6 +24,16 @@ uint64_t ub_jit_blind_key(uint64_t seed, size_t i)
 	return z;
 }
 
+int ub_jit_blind_seed(const struct userbpf_prog *prog, uint64_t *seed)
+{
+	if (!ub_os_random(seed, sizeof(*seed)))
+		return 0;
+	ub_log(prog->rt, USERBPF_LOG_WARN,
+	       "prog '%s': no random numbers for constant blinding; the interpreter runs it",
+	       prog->name);
+	return -EOPNOTSUPP;
+}
+
 bool ub_jit_available(void)
 {
 	/* x86-64 on every OS: Windows gets the Win64 calling convention

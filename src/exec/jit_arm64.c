@@ -971,13 +971,8 @@ int ub_jit_arm64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 	j.prog = prog;
 	j.rt = prog->rt;
 	j.blind = o->blind;
-	if (j.blind && ub_os_random(&j.seed, sizeof(j.seed))) {
-		/* blinding was asked for: no JIT code rather than unblinded */
-		ub_log(j.rt, USERBPF_LOG_WARN,
-		       "prog '%s': no random numbers for constant blinding; the interpreter runs it",
-		       prog->name);
+	if (j.blind && ub_jit_blind_seed(prog, &j.seed))
 		return -EOPNOTSUPP;
-	}
 	j.lse = a64_cpu_has_lse();
 	j.addr = ub_calloc(j.rt, n + 1, sizeof(*j.addr));
 	j.naddr = ub_calloc(j.rt, n + 1, sizeof(*j.naddr));

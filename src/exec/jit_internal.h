@@ -168,5 +168,9 @@ bool ub_jit_available(void);
  * no half of a blinded value (an x86 imm32, an arm64 movz/movk) is the
  * program's own. */
 uint64_t ub_jit_blind_key(uint64_t seed, size_t i);
+/* The random seed of one blinded compile of prog: 0, or -EOPNOTSUPP
+ * (logged) when the OS gives no random numbers: then the program gets no
+ * JIT code rather than unblinded code, and the interpreter runs it. */
+int ub_jit_blind_seed(const struct userbpf_prog *prog, uint64_t *seed);
 
 #endif

@@ -1914,6 +1914,25 @@ static void imul_layout(struct jx *j, int reg, uint64_t k, int scratch)
 }
 
 /*
+ * r10 = the u32 key r2 points to, masked to 0 unless below max (sbb: all
+ * ones when below, else zero), so that a mispredicted bounds check cannot
+ * index past the array (Spectre v1).  Returns the jump taken when the key
+ * is out of range, for the caller to place.
+ */
+static size_t emit_key_index(struct jx *j, uint32_t max)
+{
+	size_t l_out;
+
+	x_mem(j, false, false, 0x8b, TMP, bpf2x[2], 0, false);	/* mov r10d, [key] */
+	cmp_max(j, max);
+	l_out = jcc8_fwd(j, CC_AE);
+	cmp_max(j, max);
+	x_rr(j, true, 0x19, TMP2, TMP2);			/* sbb r11, r11 */
+	x_rr(j, true, 0x21, TMP2, TMP);				/* and r10, r11 */
+	return l_out;
+}
+
+/*
  * r0 = key < max_entries ? data + key * elem : NULL.  After the bounds
  * check the index is masked (sbb: all ones when below, else zero), so a
  * mispredicted check cannot read past the array (Spectre v1).
@@ -1925,12 +1944,7 @@ static void emit_array_lookup(struct jx *j, const struct userbpf_map *m)
 	uint64_t elem = ub_map_percpu_stride(m->def.value_size);
 	size_t l_null, l_done;
 
-	x_mem(j, false, false, 0x8b, TMP, bpf2x[2], 0, false);	/* mov r10d, [key] */
-	cmp_max(j, max);
-	l_null = jcc8_fwd(j, CC_AE);
-	cmp_max(j, max);
-	x_rr(j, true, 0x19, TMP2, TMP2);			/* sbb r11, r11 */
-	x_rr(j, true, 0x21, TMP2, TMP);				/* and r10, r11 */
+	l_null = emit_key_index(j, max);
 	imul_layout(j, TMP, elem, TMP2);
 	load_imm64(j, r0, (uint64_t)(uintptr_t)m->data);
 	x_rr(j, true, 0x01, TMP, r0);				/* add r0, r10 */
@@ -1966,12 +1980,7 @@ static void emit_percpu_lookup(struct jx *j, const struct userbpf_map *m)
 	uint64_t row = ub_percpu_array_row(m), slot = ub_percpu_array_slot(m);
 	size_t l_null, l_slow, l_done1, l_done2;
 
-	x_mem(j, false, false, 0x8b, TMP, bpf2x[2], 0, false);	/* mov r10d, [key] */
-	cmp_max(j, max);
-	l_null = jcc8_fwd(j, CC_AE);
-	cmp_max(j, max);
-	x_rr(j, true, 0x19, TMP2, TMP2);			/* sbb r11, r11 */
-	x_rr(j, true, 0x21, TMP2, TMP);				/* and r10, r11 */
+	l_null = emit_key_index(j, max);
 	emit1(j, 0xf3);						/* rdpid r11 */
 	rex(j, false, 0, 0, TMP2, false);
 	emit1(j, 0x0f);
@@ -3180,13 +3189,8 @@ int ub_jit_x86_64(const struct userbpf_prog *prog, const struct ub_jit_opts *o,
 	j.win64 = o->win64;
 	j.out = o->win64 ? WIN64_OUT : 0;
 	j.blind = o->blind;
-	if (j.blind && ub_os_random(&j.seed, sizeof(j.seed))) {
-		/* blinding was asked for: no JIT code rather than unblinded */
-		ub_log(j.rt, USERBPF_LOG_WARN,
-		       "prog '%s': no random numbers for constant blinding; the interpreter runs it",
-		       prog->name);
+	if (j.blind && ub_jit_blind_seed(prog, &j.seed))
 		return -EOPNOTSUPP;
-	}
 	j.bmi2 = cpu_has_bmi2();
 #ifdef __linux__
 	j.rdpid = !o->win64 && cpu_has_rdpid();
