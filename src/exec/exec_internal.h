@@ -85,7 +85,8 @@ struct userbpf_call {
  * Sets up a call for prog: every field written one by one, so that the
  * compiler emits plain stores (a memset of the struct became `rep stos`,
  * a third of a run's fixed cost).  A new field must be set here; the
- * assertion below fails until it is.
+ * assertion below catches one that grows the struct (not one that fits
+ * in padding: look for a gap before adding a small field).
  */
 static inline void ub_call_init(struct userbpf_call *c, struct userbpf_rt *rt,
 				const struct userbpf_prog *prog)

@@ -27,25 +27,9 @@ skip_all() {
 	echo "skip kshape: $1"
 	exit 0
 }
-[ "$(id -u)" = 0 ] || skip_all "not root: bpftool cannot ask the kernel"
-bt=${BPFTOOL:-}
-if [ -z "$bt" ]; then
-	for c in "$(command -v bpftool 2>/dev/null)" /usr/sbin/bpftool /usr/local/sbin/bpftool \
-		/tmp/bpftool-*/usr/sbin/bpftool; do
-		if [ -n "$c" ] && [ -x "$c" ]; then
-			bt=$c
-			break
-		fi
-	done
-fi
-[ -n "$bt" ] || skip_all "bpftool is not installed (set BPFTOOL=path)"
-if ! grep -q ' /sys/fs/bpf bpf ' /proc/mounts 2>/dev/null; then
-	mount -t bpf bpf /sys/fs/bpf 2>/dev/null || skip_all "no bpf file system at /sys/fs/bpf and mount failed"
-fi
-mkdir -p "$dir" 2>/dev/null || skip_all "cannot make $dir in bpffs"
-"$bt" map create "$dir/probe" type array key 4 value 4 entries 1 name probe >/dev/null 2>&1 ||
-	skip_all "the kernel refuses BPF_MAP_CREATE ($("$bt" map create "$dir/probe2" type array key 4 value 4 entries 1 name probe 2>&1 | head -1))"
-rm -f "$dir/probe"
+# shellcheck source=../lib/cli.inc
+. "${UB_ROOT:-.}/tests/lib/cli.inc"
+kernel_ready "$dir" || skip_all "$why"
 
 check() { # name, condition-command...
 	name=$1

@@ -487,20 +487,9 @@ static int clamp_hand(uint8_t fact, uint32_t bound, bool blind, uint64_t *r0, bo
 
 static void clamps(void)
 {
-	/* the fill loop of clamp_prog, then r2 = stack byte 7 (21, a number
-	 * the verifier does not know) & 63; r1 = r10 - 64; r1 += r2 (insn 13);
-	 * r0 = stack byte 21 = 63 */
-	static const struct userbpf_insn p[] = {
-		INSN(0xb7, 3, 0, 0, 0),
-		INSN(0xbf, 4, 10, 0, 0), INSN(0x07, 4, 0, 0, -64),
-		INSN(0xbf, 5, 3, 0, 0), INSN(0x27, 5, 0, 0, 3),
-		INSN(0x73, 4, 5, 0, 0), INSN(0x07, 4, 0, 0, 1),
-		INSN(0x07, 3, 0, 0, 1), INSN(0x55, 3, 0, -6, 64),
-		INSN(0xbf, 1, 10, 0, 0), INSN(0x07, 1, 0, 0, -64),
-		INSN(0x71, 2, 10, -57, 0), INSN(0x57, 2, 0, 0, 63),
-		INSN(0x0f, 1, 2, 0, 0),
-		INSN(0x71, 0, 1, 0, 0), EXIT,
-	};
+	/* the verifier bounds its index (63) at insn 13 */
+	size_t pn;
+	const struct userbpf_insn *p = xg_clamp_prog(&pn);
 	static const struct {
 		uint8_t fact;
 		uint32_t bound;
@@ -545,7 +534,7 @@ static void clamps(void)
 
 	for (int strict = 0; strict < 2; strict++) {
 		struct userbpf_verify_opts vo = { .sz = sizeof(vo), .strict = strict };
-		struct userbpf_prog *prog = userbpf_prog__load(rt, p, CNT(p), NULL);
+		struct userbpf_prog *prog = userbpf_prog__load(rt, p, pn, NULL);
 		struct ub_jit_opts o = { 0 }, ob = { .blind = true };
 		struct ub_jit_out with = { 0 }, without = { 0 }, blinded = { 0 };
 		const char *sfx = strict ? "strict" : "root";
@@ -638,15 +627,7 @@ static int three_way(const struct userbpf_insn *p, size_t n, char *why, size_t w
 	return bad;
 }
 
-#define SAME(name, ...)                                                        \
-	do {                                                                   \
-		struct userbpf_insn _p[] = { __VA_ARGS__ };                    \
-		char _why[256];                                                \
-		if (three_way(_p, CNT(_p), _why, sizeof(_why)))                \
-			tl_fail("blind same result: " name, "%s", _why);       \
-		else                                                           \
-			tl_ok("blind same result: " name);                     \
-	} while (0)
+#define SAME(name, ...) XG_SAME(three_way, "blind same result: " name, __VA_ARGS__)
 
 static void fixed_programs(void)
 {

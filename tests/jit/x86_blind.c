@@ -199,15 +199,7 @@ static int three_way(const struct userbpf_insn *p, size_t n, char *why, size_t w
 	return bad;
 }
 
-#define SAME(name, ...)                                                        \
-	do {                                                                   \
-		struct userbpf_insn _p[] = { __VA_ARGS__ };                    \
-		char _why[256];                                                \
-		if (three_way(_p, CNT(_p), _why, sizeof(_why)))                \
-			tl_fail("blind same result: " name, "%s", _why);       \
-		else                                                           \
-			tl_ok("blind same result: " name);                     \
-	} while (0)
+#define SAME(name, ...) XG_SAME(three_way, "blind same result: " name, __VA_ARGS__)
 
 #define MOV64_K(d, i) INSN(0xb7, d, 0, 0, i)
 

@@ -206,23 +206,15 @@ static void clamp(void)
 
 static void from_verifier(void)
 {
-	/* the fill loop of clamp(), then r2 = stack byte 7 (21, a number the
-	 * verifier does not know) & 63; r1 = r10 - 64; r1 += r2 (insn 13) */
-	static const struct userbpf_insn p[] = {
-		INSN(0xb7, 3, 0, 0, 0),
-		INSN(0xbf, 4, 10, 0, 0), INSN(0x07, 4, 0, 0, -64),
-		INSN(0xbf, 5, 3, 0, 0), INSN(0x27, 5, 0, 0, 3),
-		INSN(0x73, 4, 5, 0, 0), INSN(0x07, 4, 0, 0, 1),
-		INSN(0x07, 3, 0, 0, 1), INSN(0x55, 3, 0, -6, 64),
-		INSN(0xbf, 1, 10, 0, 0), INSN(0x07, 1, 0, 0, -64),
-		INSN(0x71, 2, 10, -57, 0), INSN(0x57, 2, 0, 0, 63),
-		INSN(0x0f, 1, 2, 0, 0),					/* 13: r1 += r2 */
-		INSN(0x71, 0, 1, 0, 0), EXIT,
-	};
+	/* the fill loop of clamp(), then a stack index the verifier bounds
+	 * (63) at insn 13: r1 += r2 */
+	size_t pn;
+	const struct userbpf_insn *p = xg_clamp_prog(&pn);
+
 	for (int strict = 0; strict < 2; strict++) {
 		struct userbpf_prog_opts po = { .sz = sizeof(po) };
 		struct userbpf_verify_opts vo = { .sz = sizeof(vo), .strict = strict };
-		struct userbpf_prog *prog = userbpf_prog__load(rt, p, CNT(p), &po);
+		struct userbpf_prog *prog = userbpf_prog__load(rt, p, pn, &po);
 		struct ub_jit_opts o = { 0 };
 		struct ub_jit_out with = { 0 }, without = { 0 };
 		uint64_t r0 = 0, r0i = 0;

@@ -269,4 +269,42 @@ static inline void xg_check_random(const char *name, uint64_t base, int n,
 		tl_ok(name);
 }
 
+/*
+ * A program whose index the verifier bounds (for the Spectre clamps): a
+ * loop fills stack bytes [-64, 0) with 3 * i, then r2 = stack byte 7
+ * (21, a number the verifier does not know) & 63; r1 = r10 - 64;
+ * r1 += r2 (insn 13, the clamped one); r0 = the byte there (63).
+ * 16 instructions.
+ */
+static inline const struct userbpf_insn *xg_clamp_prog(size_t *cnt)
+{
+#define XG_I(c, d, s, o, i) { .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) }
+	static const struct userbpf_insn p[] = {
+		XG_I(0xb7, 3, 0, 0, 0),
+		XG_I(0xbf, 4, 10, 0, 0), XG_I(0x07, 4, 0, 0, -64),
+		XG_I(0xbf, 5, 3, 0, 0), XG_I(0x27, 5, 0, 0, 3),
+		XG_I(0x73, 4, 5, 0, 0), XG_I(0x07, 4, 0, 0, 1),
+		XG_I(0x07, 3, 0, 0, 1), XG_I(0x55, 3, 0, -6, 64),
+		XG_I(0xbf, 1, 10, 0, 0), XG_I(0x07, 1, 0, 0, -64),
+		XG_I(0x71, 2, 10, -57, 0), XG_I(0x57, 2, 0, 0, 63),
+		XG_I(0x0f, 1, 2, 0, 0),
+		XG_I(0x71, 0, 1, 0, 0), XG_I(0x95, 0, 0, 0, 0),
+	};
+#undef XG_I
+	*cnt = sizeof(p) / sizeof(p[0]);
+	return p;
+}
+
+/* One check named name of the program __VA_ARGS__ by check (as for
+ * xg_check_random): ok, or the reason it gives. */
+#define XG_SAME(check, name, ...)                                              \
+	do {                                                                   \
+		struct userbpf_insn _p[] = { __VA_ARGS__ };                    \
+		char _why[256];                                                \
+		if (check(_p, sizeof(_p) / sizeof(_p[0]), _why, sizeof(_why))) \
+			tl_fail(name, "%s", _why);                             \
+		else                                                           \
+			tl_ok(name);                                           \
+	} while (0)
+
 #endif
